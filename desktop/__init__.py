@@ -1,0 +1,1 @@
+"""Frontdesk desktop app for support agents."""

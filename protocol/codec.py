@@ -1,0 +1,64 @@
+"""Encoding and validated decoding of frames, with errors that say what was wrong."""
+
+from __future__ import annotations
+
+from typing import Any, Final, Generic, TypeVar
+
+import msgspec
+
+from protocol.messages import AgentToServer, ErrorCode, ServerToAgent, ServerToVisitor, VisitorToServer
+from protocol.rules import MAX_FRAME_BYTES
+
+
+class FrameError(ValueError):
+    """A frame that cannot be accepted; ``code`` and the text go into an error frame."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+_encoder: Final = msgspec.json.Encoder()
+
+
+def encode(message: msgspec.Struct) -> bytes:
+    """Encode one message as a JSON frame."""
+    return _encoder.encode(message)
+
+
+T = TypeVar("T")
+
+
+class _Decoder(Generic[T]):
+    """A validating decoder for one direction's union."""
+
+    def __init__(self, union: Any, direction: str) -> None:
+        self._decoder: msgspec.json.Decoder[T] = msgspec.json.Decoder(union)
+        self._direction = direction
+
+    def decode(self, frame: bytes | str) -> T:
+        """Decode and validate one frame or raise :class:`FrameError`."""
+        size = len(frame.encode() if isinstance(frame, str) else frame)
+        if size > MAX_FRAME_BYTES:
+            raise FrameError(
+                ErrorCode.FRAME_TOO_LARGE,
+                f"frame of {size} bytes exceeds the limit of {MAX_FRAME_BYTES} bytes; send less per frame",
+            )
+        try:
+            return self._decoder.decode(frame)
+        except msgspec.ValidationError as exc:
+            raise FrameError(
+                ErrorCode.BAD_FRAME, f"invalid {self._direction} frame: {exc}; see docs/protocol.md"
+            ) from None
+        except msgspec.DecodeError as exc:
+            raise FrameError(ErrorCode.BAD_FRAME, f"frame is not valid JSON: {exc}") from None
+
+
+agent_requests: Final = _Decoder[AgentToServer](AgentToServer, "agent")
+"""Decodes what an agent sends (server side)."""
+agent_events: Final = _Decoder[ServerToAgent](ServerToAgent, "server-to-agent")
+"""Decodes what the server sends an agent (desktop side)."""
+visitor_requests: Final = _Decoder[VisitorToServer](VisitorToServer, "visitor")
+"""Decodes what the widget sends (server side)."""
+visitor_events: Final = _Decoder[ServerToVisitor](ServerToVisitor, "server-to-visitor")
+"""Decodes what the server sends the widget (tests and the demo traffic)."""

@@ -1,0 +1,450 @@
+"""Every message of both websocket endpoints, as typed msgspec structs.
+
+One tagged union per direction and endpoint; the ``type`` field is the tag.
+Decoding validates types and limits, so a handler only ever sees valid input.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated, Literal
+
+import msgspec
+
+from protocol.rules import MAX_FIELD_CHARS, MAX_MESSAGE_CHARS, Capabilities, Plan
+
+Id = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+"""A visitor, tab or client-chosen message id."""
+Ref = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+"""A client-chosen request reference echoed in the ``result`` or ``error``."""
+Field = Annotated[str, msgspec.Meta(max_length=MAX_FIELD_CHARS)]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_MESSAGE_CHARS)]
+Custom = Annotated[dict[Annotated[str, msgspec.Meta(max_length=64)], Field], msgspec.Meta(max_length=32)]
+
+ChatStatus = Literal["none", "unanswered", "active", "closed"]
+"""none: no chat; unanswered: the visitor wrote, no agent yet; active; closed."""
+Author = Literal["visitor", "agent", "auto", "system"]
+ActivityKind = Literal["input", "scroll", "focus", "blur", "pointer", "visible", "hidden"]
+Device = Literal["desktop", "mobile", "tablet", "bot", "other"]
+
+
+class ErrorCode(enum.StrEnum):
+    """Every error code either endpoint can send."""
+
+    BAD_FRAME = "bad_frame"  # not JSON, not an object, or fails the schema
+    FRAME_TOO_LARGE = "frame_too_large"  # over MAX_FRAME_BYTES (the socket closes with 1009)
+    UNAUTHORIZED = "unauthorized"  # missing, wrong or revoked token; wrong password
+    AUTH_TIMEOUT = "auth_timeout"  # no auth frame in time
+    INCOMPATIBLE_PROTOCOL = "incompatible_protocol"  # client speaks another protocol version
+    PLAN_REQUIRED = "plan_required"  # the account's plan does not include this action
+    NOT_FOUND = "not_found"  # no such visitor (in this account) or resource
+    FORBIDDEN = "forbidden"  # not allowed for this caller
+    BANNED = "banned"  # the visitor is banned
+    RATE_LIMITED = "rate_limited"  # too many frames; slow down
+    ORIGIN_NOT_ALLOWED = "origin_not_allowed"  # the page's origin is not on the account's allowlist
+    UNKNOWN_ACCOUNT = "unknown_account"  # the widget's account key does not exist
+    CONVERSATION_CLOSED = "conversation_closed"  # no open conversation to act on
+    INTERNAL = "internal"  # a bug on our side; the request changed nothing
+
+
+class CloseCode(enum.IntEnum):
+    """Websocket close codes the server uses besides the standard ones."""
+
+    MESSAGE_TOO_BIG = 1009
+    UNAUTHORIZED = 4401
+    FORBIDDEN = 4403  # banned visitor, origin not allowed, unknown account
+    INCOMPATIBLE = 4426
+    RATE_LIMITED = 4429
+
+
+class _Msg(msgspec.Struct, tag_field="type", kw_only=True, omit_defaults=True):
+    """Base of every wire message."""
+
+
+class _Plain(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Base of a value nested in a message."""
+
+
+# ---------------------------------------------------------------- values
+
+
+class PageVisit(_Plain, kw_only=True):
+    """One page of a visitor's trail; time on it is the next entry's ``at`` minus this one."""
+
+    url: Field
+    title: Field = ""
+    at: float
+
+
+class ChatMessage(_Plain, kw_only=True):
+    """One message of a conversation, as stored."""
+
+    id: Id
+    visitor_id: Id
+    author: Author
+    text: str
+    sent_at: float
+    agent_id: int | None = None
+    agent_name: str | None = None
+    delivered_at: float | None = None
+    """When it reached the visitor (agent messages) or the server (visitor messages)."""
+    read_at: float | None = None
+
+
+class Visitor(_Plain, kw_only=True):
+    """Everything an agent sees about one visitor."""
+
+    id: Id
+    label: str
+    first_seen_at: float
+    visit_started_at: float
+    last_activity_at: float
+    visit_count: int = 1
+    online: bool = True
+    left_at: float | None = None
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    custom: dict[str, str] = msgspec.field(default_factory=dict)
+    country_code: str | None = None
+    country: str | None = None
+    city: str | None = None
+    timezone: str | None = None
+    language: str | None = None
+    browser: str | None = None
+    os: str | None = None
+    device: Device | None = None
+    referrer: str | None = None
+    current_url: str | None = None
+    current_title: str | None = None
+    pages: list[PageVisit] = msgspec.field(default_factory=list)
+    in_chat: bool = False
+    customer: bool = False
+    auto_messaged: bool = False
+    banned: bool = False
+    chat_status: ChatStatus = "none"
+    chat_agent_id: int | None = None
+    chat_agent_name: str | None = None
+    unread: int = 0
+    """Visitor messages no agent has marked read."""
+
+
+class AgentInfo(_Plain, kw_only=True):
+    """The logged-in agent."""
+
+    id: int
+    email: str
+    name: str
+
+
+class AccountInfo(_Plain, kw_only=True):
+    """The agent's account."""
+
+    id: int
+    name: str
+    plan: Plan
+
+
+# ---------------------------------------------------------------- agent -> server
+
+
+class Auth(_Msg, tag="auth", kw_only=True):
+    """First frame on /ws/agent: the token (never in the URL) and the last seq seen."""
+
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    protocol: int
+    resume_from: int | None = None
+    client: Field = ""
+
+
+class OpenConversation(_Msg, tag="open_conversation", kw_only=True):
+    """Start a proactive conversation (STANDARD and PRO only) or take over one."""
+
+    ref: Ref
+    visitor_id: Id
+
+
+class SendMessage(_Msg, tag="send_message", kw_only=True):
+    """Send a message; ``id`` is client-chosen so a resend is a no-op."""
+
+    ref: Ref
+    id: Id
+    visitor_id: Id
+    text: Text
+
+
+class AgentTyping(_Msg, tag="typing", kw_only=True):
+    """The agent started or stopped typing to a visitor."""
+
+    visitor_id: Id
+    typing: bool
+
+
+class CloseConversation(_Msg, tag="close_conversation", kw_only=True):
+    """End the conversation with a visitor."""
+
+    ref: Ref
+    visitor_id: Id
+
+
+class MarkRead(_Msg, tag="mark_read", kw_only=True):
+    """Mark every visitor message of a conversation read."""
+
+    ref: Ref
+    visitor_id: Id
+
+
+class Ban(_Msg, tag="ban", kw_only=True):
+    """Ban a visitor: their sockets close, reconnects are refused."""
+
+    ref: Ref
+    visitor_id: Id
+    reason: Field = ""
+
+
+class Unban(_Msg, tag="unban", kw_only=True):
+    """Lift a ban."""
+
+    ref: Ref
+    visitor_id: Id
+
+
+class GetHistory(_Msg, tag="get_history", kw_only=True):
+    """Ask for a visitor's stored conversation history."""
+
+    ref: Ref
+    visitor_id: Id
+
+
+AgentToServer = (
+    Auth | OpenConversation | SendMessage | AgentTyping | CloseConversation | MarkRead | Ban | Unban | GetHistory
+)
+
+# ---------------------------------------------------------------- server -> agent
+
+
+class Hello(_Msg, tag="hello", kw_only=True):
+    """Answer to ``auth``: who you are, what your plan allows, the current seq."""
+
+    protocol: int
+    server_version: str
+    agent: AgentInfo
+    account: AccountInfo
+    capabilities: Capabilities
+    seq: int
+
+
+class Snapshot(_Msg, tag="snapshot", kw_only=True):
+    """Every current visitor as of ``seq``; replaces whatever the client had."""
+
+    seq: int
+    reason: Literal["initial", "resume_unavailable"]
+    visitors: list[Visitor]
+
+
+class Resumed(_Msg, tag="resumed", kw_only=True):
+    """Resume accepted: the deltas after ``from_seq`` up to ``seq`` follow at once."""
+
+    from_seq: int
+    seq: int
+
+
+class VisitorChanged(_Msg, tag="visitor", kw_only=True):
+    """A visitor arrived or changed; carries the whole record."""
+
+    seq: int
+    visitor: Visitor
+
+
+class VisitorLeft(_Msg, tag="visitor_left", kw_only=True):
+    """A visitor left the list (all tabs closed past the grace period)."""
+
+    seq: int
+    visitor_id: Id
+
+
+class VisitorActivity(_Msg, tag="activity", kw_only=True):
+    """Cheap update: a visitor was active at ``at``."""
+
+    seq: int
+    visitor_id: Id
+    at: float
+
+
+class MessageAdded(_Msg, tag="message", kw_only=True):
+    """A chat message was stored (any author)."""
+
+    seq: int
+    message: ChatMessage
+
+
+class MessageUpdated(_Msg, tag="message_status", kw_only=True):
+    """A message was delivered to or read by its recipient."""
+
+    seq: int
+    visitor_id: Id
+    message_id: Id
+    delivered_at: float | None = None
+    read_at: float | None = None
+
+
+class Typing(_Msg, tag="typing", kw_only=True):
+    """Ephemeral (no seq, never replayed): someone in a conversation is typing."""
+
+    visitor_id: Id
+    who: Literal["visitor", "agent"]
+    typing: bool
+    agent_name: str | None = None
+
+
+class Result(_Msg, tag="result", kw_only=True):
+    """A request identified by ``ref`` succeeded (its effect arrives as deltas)."""
+
+    ref: Ref
+
+
+class History(_Msg, tag="history", kw_only=True):
+    """Answer to ``get_history``."""
+
+    ref: Ref
+    visitor_id: Id
+    messages: list[ChatMessage]
+
+
+class Error(_Msg, tag="error", kw_only=True):
+    """Something was wrong; ``message`` says what and what to do. Nothing changed."""
+
+    code: ErrorCode
+    message: str
+    ref: str | None = None
+
+
+Delta = VisitorChanged | VisitorLeft | VisitorActivity | MessageAdded | MessageUpdated
+"""Events that carry a per-account seq and are replayed on resume."""
+
+ServerToAgent = (
+    Hello
+    | Snapshot
+    | Resumed
+    | VisitorChanged
+    | VisitorLeft
+    | VisitorActivity
+    | MessageAdded
+    | MessageUpdated
+    | Typing
+    | Result
+    | History
+    | Error
+)
+
+# ---------------------------------------------------------------- visitor (widget) -> server
+
+
+class VisitorHello(_Msg, tag="hello", kw_only=True):
+    """First frame on /ws/visitor?account=KEY: who the browser is and where."""
+
+    visitor_id: Id | None = None
+    tab_id: Id
+    url: Field
+    title: Field = ""
+    referrer: Field = ""
+    language: Annotated[str, msgspec.Meta(max_length=35)] = ""
+    timezone: Annotated[str, msgspec.Meta(max_length=64)] = ""
+
+
+class PageView(_Msg, tag="page_view", kw_only=True):
+    """The tab navigated (including single-page-app route changes)."""
+
+    url: Field
+    title: Field = ""
+    referrer: Field = ""
+
+
+class Activity(_Msg, tag="activity", kw_only=True):
+    """The visitor did something (throttled by the widget)."""
+
+    kind: ActivityKind
+
+
+class VisitorChat(_Msg, tag="chat_message", kw_only=True):
+    """The visitor sent a chat message; ``id`` is chosen by the widget."""
+
+    id: Id
+    text: Text
+
+
+class VisitorTyping(_Msg, tag="typing", kw_only=True):
+    """The visitor started or stopped typing."""
+
+    typing: bool
+
+
+class Identify(_Msg, tag="identify", kw_only=True):
+    """The contact form or ``frontdesk('identify', ...)``: makes the visitor a customer."""
+
+    name: Field = ""
+    email: Field = ""
+    phone: Field = ""
+    custom: Custom = msgspec.field(default_factory=dict)
+
+
+class Read(_Msg, tag="read", kw_only=True):
+    """The visitor saw the agent's messages."""
+
+
+class Leave(_Msg, tag="leave", kw_only=True):
+    """The tab is closing."""
+
+
+VisitorToServer = VisitorHello | PageView | Activity | VisitorChat | VisitorTyping | Identify | Read | Leave
+
+# ---------------------------------------------------------------- server -> visitor (widget)
+
+
+class Welcome(_Msg, tag="welcome", kw_only=True):
+    """Answer to the widget's hello: its stable id and the conversation so far."""
+
+    visitor_id: Id
+    messages: list[ChatMessage]
+    agents_online: bool
+    chat_status: ChatStatus = "none"
+    name: str | None = None
+    email: str | None = None
+
+
+class Ack(_Msg, tag="ack", kw_only=True):
+    """The visitor's message ``id`` is stored."""
+
+    id: Id
+
+
+class VisitorMessage(_Msg, tag="message", kw_only=True):
+    """A message for the visitor (agent or automatic)."""
+
+    message: ChatMessage
+
+
+class AgentTypingToVisitor(_Msg, tag="typing", kw_only=True):
+    """An agent is typing to the visitor."""
+
+    typing: bool
+    agent_name: str | None = None
+
+
+class AgentsOnline(_Msg, tag="agents", kw_only=True):
+    """Whether any agent is online (the widget shows the contact form when none is)."""
+
+    online: bool
+
+
+class ChatClosed(_Msg, tag="chat_closed", kw_only=True):
+    """The agent ended the conversation."""
+
+
+class Banned(_Msg, tag="banned", kw_only=True):
+    """The visitor is banned; the socket closes right after."""
+
+    message: str
+
+
+ServerToVisitor = Welcome | Ack | VisitorMessage | AgentTypingToVisitor | AgentsOnline | ChatClosed | Banned | Error

@@ -1,0 +1,1 @@
+"""Frontdesk server: websocket endpoints, REST API, presence, rules, persistence."""

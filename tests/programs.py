@@ -1,0 +1,24 @@
+"""Finding the external programs some tests need: skip with a reason locally, fail in CI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+
+def in_ci() -> bool:
+    """Whether this run is CI, where every test must run rather than skip."""
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def need_program(name: str, why: str) -> str:
+    """Path of ``name``; skips the test with a clear reason when missing, or fails in CI."""
+    path = shutil.which(name)
+    if path is not None:
+        return path
+    message = f"{name} is not installed ({why}); install it (scripts/system-deps does on Debian) to run this test"
+    if in_ci():
+        pytest.fail(f"CI must run every test: {message}")
+    pytest.skip(message)
