@@ -1,0 +1,139 @@
+"""The Visitors tab's filters and search, as pure predicates over protocol visitors."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from typing import Final
+
+from desktop.core.state import is_chatting
+from protocol.messages import Visitor
+from protocol.rules import is_active
+
+
+class VisitorFilter(enum.StrEnum):
+    """The filter buttons above the visitor list (seed article, "Filtering")."""
+
+    ALL = "all"
+    ACTIVE = "active"
+    IN_CHAT = "in_chat"
+    CUSTOMERS = "customers"
+    AUTO_MESSAGED = "auto_messaged"
+    BLOCKED = "blocked"
+
+
+FILTER_BITS: Final[dict[VisitorFilter, int]] = {f: 1 << i for i, f in enumerate(VisitorFilter)}
+"""One bit per filter, so a visitor's memberships fit in one int (see :func:`filter_mask`)."""
+
+_ALL: Final = FILTER_BITS[VisitorFilter.ALL]
+_ACTIVE: Final = FILTER_BITS[VisitorFilter.ACTIVE]
+_IN_CHAT: Final = FILTER_BITS[VisitorFilter.IN_CHAT]
+_CUSTOMERS: Final = FILTER_BITS[VisitorFilter.CUSTOMERS]
+_AUTO: Final = FILTER_BITS[VisitorFilter.AUTO_MESSAGED]
+_BLOCKED: Final = FILTER_BITS[VisitorFilter.BLOCKED]
+
+
+def filter_mask(visitor: Visitor, now: float) -> int:
+    """The bits of every filter the visitor belongs to at ``now``.
+
+    All lists everyone on the site (including those in the leave grace period) but not a banned visitor who
+    is gone: the snapshot carries those only so Blocked can list and unban them. Every other filter except
+    Blocked is a subset of All.
+    """
+    if visitor.banned and not visitor.online:
+        return _BLOCKED
+    mask = _ALL
+    if visitor.banned:
+        mask |= _BLOCKED
+    elif visitor.online and is_active(visitor.last_activity_at, now):
+        mask |= _ACTIVE
+    if is_chatting(visitor):
+        mask |= _IN_CHAT
+    if visitor.customer:
+        mask |= _CUSTOMERS
+    if visitor.auto_messaged:
+        mask |= _AUTO
+    return mask
+
+
+def matches_filter(f: VisitorFilter, visitor: Visitor, now: float) -> bool:
+    """Whether the visitor is listed under filter ``f`` at ``now``."""
+    return bool(filter_mask(visitor, now) & FILTER_BITS[f])
+
+
+def count_filters(visitors: Iterable[Visitor], now: float) -> dict[VisitorFilter, int]:
+    """How many visitors each filter lists at ``now``."""
+    counts = dict.fromkeys(VisitorFilter, 0)
+    for visitor in visitors:
+        add_mask(counts, filter_mask(visitor, now), 1)
+    return counts
+
+
+def add_mask(counts: dict[VisitorFilter, int], mask: int, delta: int) -> None:
+    """Add ``delta`` to the count of every filter in ``mask`` (incremental counting)."""
+    for f, bit in FILTER_BITS.items():
+        if mask & bit:
+            counts[f] += delta
+
+
+MAX_SEARCH_CHARS: Final = 200
+"""Longer queries are cut: no visitor field worth searching is longer, and it bounds the work per keystroke."""
+
+
+def search_text(visitor: Visitor) -> str:
+    """The case-folded text a search looks in: name, e-mail, page title and URL, country, city, id, label."""
+    parts = (
+        visitor.name,
+        visitor.email,
+        visitor.current_title,
+        visitor.current_url,
+        visitor.country,
+        visitor.country_code,
+        visitor.city,
+        visitor.id,
+        visitor.label,
+    )
+    # A newline cannot be typed into the search bar, so no word matches across two fields.
+    return "\n".join(part for part in parts if part).casefold()
+
+
+class Search:
+    """A search-bar query: every word must occur (case-insensitively) in one of the visitor's fields."""
+
+    __slots__ = ("query", "words")
+
+    def __init__(self, query: str = "") -> None:
+        self.query = query[:MAX_SEARCH_CHARS]
+        self.words: tuple[str, ...] = tuple(dict.fromkeys(self.query.casefold().split()))
+
+    def __bool__(self) -> bool:
+        return bool(self.words)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Search) and self.words == other.words
+
+    def __hash__(self) -> int:
+        return hash(self.words)
+
+    def __repr__(self) -> str:
+        return f"Search({self.query!r})"
+
+    def matches(self, visitor: Visitor) -> bool:
+        """Whether the visitor matches (an empty query matches everyone)."""
+        return self.matches_text(search_text(visitor))
+
+    def matches_text(self, text: str) -> bool:
+        """Whether a :func:`search_text` matches; the fast path for lists that cache that text."""
+        # A plain loop: about twice as fast as all() over a generator, and this runs per row per keystroke.
+        for word in self.words:  # noqa: SIM110
+            if word not in text:
+                return False
+        return True
+
+    def narrows(self, previous: Search) -> bool:
+        """Whether everything this query matches is also matched by ``previous`` (typing on narrows).
+
+        True when each earlier word is contained in some word of this query: a text holding the longer
+        word holds the shorter one too, so only the earlier matches need checking again.
+        """
+        return all(any(old in new for new in self.words) for old in previous.words)

@@ -1,0 +1,82 @@
+"""The visitor list's columns and the sort key of each."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+
+from desktop.core.state import device_text, has_new_chat, is_chatting, short_label
+from protocol.messages import Visitor
+from protocol.rules import is_active
+
+
+class Column(enum.IntEnum):
+    """The visitor list's columns, in display order."""
+
+    STATE = 0
+    NAME = 1
+    LOCATION = 2
+    PAGE = 3
+    TIME_ON_SITE = 4
+    VISITS = 5
+    REFERRER = 6
+    DEVICE = 7
+    AGENT = 8
+
+
+SortValue = float | str
+SortKey = tuple[SortValue, str]
+"""A column's value and the visitor id: unique, so a sorted list can be searched with bisect."""
+
+# Far above any epoch second, so the rank dominates the STATE value and arrival time breaks ties.
+_RANK_SCALE = 1e11
+
+
+def urgency_rank(visitor: Visitor, now: float) -> int:
+    """The default order's groups: 0 new or unanswered chat, 1 chatting, 2 active, 3 inactive, 4 left, 5 banned."""
+    if visitor.banned:
+        return 5
+    if has_new_chat(visitor):
+        return 0
+    if is_chatting(visitor):
+        return 1
+    if not visitor.online:
+        return 4
+    return 2 if is_active(visitor.last_activity_at, now) else 3
+
+
+def sort_value(column: Column, visitor: Visitor, now: float) -> SortValue:
+    """The value a column sorts by (ascending); case-folded text for text columns.
+
+    STATE is the default order: urgency group, then the longest time on site first. TIME_ON_SITE sorts by
+    when the visit started (latest first is shortest first), which keeps keys fixed as the clock runs.
+    """
+    match column:
+        case Column.STATE:
+            return urgency_rank(visitor, now) * _RANK_SCALE + visitor.visit_started_at
+        case Column.NAME:
+            return short_label(visitor).casefold()
+        case Column.LOCATION:
+            return f"{visitor.country or visitor.country_code or ''}\x00{visitor.city or ''}".casefold()
+        case Column.PAGE:
+            return (visitor.current_title or visitor.current_url or "").casefold()
+        case Column.TIME_ON_SITE:
+            return -visitor.visit_started_at
+        case Column.VISITS:
+            return float(visitor.visit_count)
+        case Column.REFERRER:
+            return (visitor.referrer or "").casefold()
+        case Column.DEVICE:
+            return device_text(visitor).casefold()
+        case Column.AGENT:
+            return (visitor.chat_agent_name or "").casefold()
+
+
+def sort_key(column: Column, visitor: Visitor, now: float) -> SortKey:
+    """The full, unique sort key of a visitor for a column."""
+    return (sort_value(column, visitor, now), visitor.id)
+
+
+def default_order(visitors: Iterable[Visitor], now: float) -> list[Visitor]:
+    """Visitors in the default order: new chat, chatting, active, inactive, then longest time on site."""
+    return sorted(visitors, key=lambda v: sort_key(Column.STATE, v, now))

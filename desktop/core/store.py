@@ -1,0 +1,205 @@
+"""The agent's copy of the account's visitors: a snapshot plus ordered deltas, with coalesced changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import msgspec
+
+from protocol.messages import (
+    ChatMessage,
+    History,
+    MessageAdded,
+    MessageUpdated,
+    Resumed,
+    ServerToAgent,
+    Snapshot,
+    Typing,
+    Visitor,
+    VisitorActivity,
+    VisitorChanged,
+    VisitorLeft,
+)
+
+
+class SeqGap(Exception):  # noqa: N818 (the name is part of the agreed interface)
+    """A delta skipped some seq: deltas were lost, so the client must resume or take a new snapshot."""
+
+    def __init__(self, expected: int, got: int) -> None:
+        super().__init__(f"expected delta seq {expected}, got {got}: events were lost; resume from {expected - 1}")
+        self.expected = expected
+        self.got = got
+
+
+@dataclass
+class Changes:
+    """What changed in the store since the last :meth:`VisitorStore.take_changes`, coalesced."""
+
+    reset: bool = False
+    """A snapshot replaced everything: rebuild from ``store.visitors`` (the sets below may be partial)."""
+    upserted: set[str] = field(default_factory=set)
+    """Visitors added or changed (never also in ``removed``)."""
+    removed: set[str] = field(default_factory=set)
+    """Visitors that left the list (some may never have been seen, if they came and went in one batch)."""
+    arrived: list[str] = field(default_factory=list)
+    """Visitors new since the last take that came as deltas, not in a snapshot (for notifications)."""
+    messages: list[ChatMessage] = field(default_factory=list)
+    message_updates: list[MessageUpdated] = field(default_factory=list)
+    typing: list[Typing] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.reset
+            or self.upserted
+            or self.removed
+            or self.arrived
+            or self.messages
+            or self.message_updates
+            or self.typing
+        )
+
+
+class VisitorStore:
+    """Visitors and conversations as the server last described them, with the seq they are current to."""
+
+    def __init__(self) -> None:
+        self.seq = 0
+        """The last applied seq (0: nothing yet, so the first connection asks for a snapshot)."""
+        self.on_dirty: Callable[[], None] | None = None
+        """Called once when changes start piling up after a :meth:`take_changes` (schedule a drain)."""
+        self._visitors: dict[str, Visitor] = {}
+        self._messages: dict[str, dict[str, ChatMessage]] = {}
+        self._typing: set[str] = set()
+        self._changes = Changes()
+        self._dirty = False
+
+    @property
+    def visitors(self) -> Mapping[str, Visitor]:
+        """Every listed visitor by id (read-only view; records are replaced, never mutated)."""
+        return self._visitors
+
+    def is_typing(self, visitor_id: str) -> bool:
+        """Whether the visitor is typing a chat message right now."""
+        return visitor_id in self._typing
+
+    def messages_for(self, visitor_id: str) -> list[ChatMessage]:
+        """The conversation with a visitor as far as known, oldest first."""
+        return list(self._messages.get(visitor_id, {}).values())
+
+    def set_history(self, visitor_id: str, messages: Sequence[ChatMessage]) -> None:
+        """Merge a stored history from the server with whatever arrived live (no duplicates by id)."""
+        merged = {m.id: m for m in messages}
+        for known in self._messages.get(visitor_id, {}).values():
+            merged.setdefault(known.id, known)
+        self._messages[visitor_id] = {m.id: m for m in sorted(merged.values(), key=lambda m: m.sent_at)}
+
+    def take_changes(self) -> Changes:
+        """Everything changed since the last call; the store is clean afterwards."""
+        changes = self._changes
+        self._changes = Changes()
+        self._dirty = False
+        return changes
+
+    def apply(self, event: ServerToAgent) -> None:
+        """Apply one event from the server.
+
+        A snapshot replaces everything; a delta at or below :attr:`seq` is a duplicate (a replay overlapping
+        what we have) and is ignored; a delta beyond ``seq + 1`` raises :class:`SeqGap` and changes nothing.
+        Events without state (hello, result, error) are ignored.
+        """
+        match event:
+            case Snapshot():
+                self._apply_snapshot(event)
+            case Resumed():
+                if event.from_seq != self.seq:
+                    raise SeqGap(self.seq + 1, event.from_seq + 1)
+            case VisitorChanged() | VisitorLeft() | VisitorActivity() | MessageAdded() | MessageUpdated():
+                if event.seq <= self.seq:
+                    return
+                if event.seq != self.seq + 1:
+                    raise SeqGap(self.seq + 1, event.seq)
+                self.seq = event.seq
+                self._apply_delta(event)
+            case Typing():
+                self._apply_typing(event)
+            case History():
+                self.set_history(event.visitor_id, event.messages)
+            case _:
+                pass
+
+    def _mark(self) -> Changes:
+        if not self._dirty:
+            self._dirty = True
+            if self.on_dirty is not None:
+                self.on_dirty()
+        return self._changes
+
+    def _apply_snapshot(self, snapshot: Snapshot) -> None:
+        self.seq = snapshot.seq
+        self._visitors = {v.id: v for v in snapshot.visitors}
+        # Conversations of visitors still listed are kept: a later History merges by message id.
+        self._messages = {vid: msgs for vid, msgs in self._messages.items() if vid in self._visitors}
+        self._typing.clear()
+        changes = self._mark()
+        changes.reset = True
+        changes.upserted.clear()
+        changes.removed.clear()
+        changes.arrived.clear()
+
+    def _apply_delta(
+        self, delta: VisitorChanged | VisitorLeft | VisitorActivity | MessageAdded | MessageUpdated
+    ) -> None:
+        match delta:
+            case VisitorChanged(visitor=visitor):
+                is_new = visitor.id not in self._visitors
+                self._visitors[visitor.id] = visitor
+                changes = self._mark()
+                changes.removed.discard(visitor.id)
+                changes.upserted.add(visitor.id)
+                if is_new:
+                    changes.arrived.append(visitor.id)
+            case VisitorLeft(visitor_id=visitor_id):
+                if self._visitors.pop(visitor_id, None) is None:
+                    return
+                self._messages.pop(visitor_id, None)
+                self._typing.discard(visitor_id)
+                changes = self._mark()
+                changes.upserted.discard(visitor_id)
+                changes.removed.add(visitor_id)
+                if visitor_id in changes.arrived:
+                    changes.arrived.remove(visitor_id)
+            case VisitorActivity(visitor_id=visitor_id, at=at):
+                current = self._visitors.get(visitor_id)
+                if current is None or at <= current.last_activity_at:
+                    return
+                self._visitors[visitor_id] = msgspec.structs.replace(current, last_activity_at=at)
+                self._mark().upserted.add(visitor_id)
+            case MessageAdded(message=message):
+                self._messages.setdefault(message.visitor_id, {})[message.id] = message
+                self._mark().messages.append(message)
+            case MessageUpdated():
+                self._apply_message_update(delta)
+
+    def _apply_message_update(self, update: MessageUpdated) -> None:
+        conversation = self._messages.get(update.visitor_id)
+        message = conversation.get(update.message_id) if conversation is not None else None
+        if conversation is not None and message is not None:
+            conversation[message.id] = msgspec.structs.replace(
+                message,
+                delivered_at=update.delivered_at if update.delivered_at is not None else message.delivered_at,
+                read_at=update.read_at if update.read_at is not None else message.read_at,
+            )
+        self._mark().message_updates.append(update)
+
+    def _apply_typing(self, typing: Typing) -> None:
+        if typing.who == "visitor" and typing.visitor_id in self._visitors:
+            was = typing.visitor_id in self._typing
+            if typing.typing:
+                self._typing.add(typing.visitor_id)
+            else:
+                self._typing.discard(typing.visitor_id)
+            if was != typing.typing:
+                # The state icon shows typing, so the row changes.
+                self._mark().upserted.add(typing.visitor_id)
+        self._mark().typing.append(typing)

@@ -1,0 +1,87 @@
+"""Filters, search and counts of the Visitors tab."""
+
+from __future__ import annotations
+
+from desktop.core.filters import MAX_SEARCH_CHARS, Search, VisitorFilter, count_filters, matches_filter
+from protocol.rules import ACTIVE_WINDOW_SECONDS
+from tests.unit.desktop.factory import NOW, make_visitor
+
+
+def test_each_filter() -> None:
+    active = make_visitor(1)
+    idle = make_visitor(2, last_activity_at=NOW - ACTIVE_WINDOW_SECONDS - 1)
+    chatting = make_visitor(3, in_chat=True, chat_status="active")
+    customer = make_visitor(4, customer=True)
+    auto = make_visitor(5, auto_messaged=True)
+    banned_gone = make_visitor(6, banned=True, online=False)
+    left = make_visitor(7, online=False, left_at=NOW - 3)
+    everyone = [active, idle, chatting, customer, auto, banned_gone, left]
+
+    def listed(f: VisitorFilter) -> set[str]:
+        return {v.id for v in everyone if matches_filter(f, v, NOW)}
+
+    assert listed(VisitorFilter.ALL) == {v.id for v in everyone} - {banned_gone.id}
+    assert listed(VisitorFilter.ACTIVE) == {active.id, chatting.id, customer.id, auto.id}
+    assert listed(VisitorFilter.IN_CHAT) == {chatting.id}
+    assert listed(VisitorFilter.CUSTOMERS) == {customer.id}
+    assert listed(VisitorFilter.AUTO_MESSAGED) == {auto.id}
+    assert listed(VisitorFilter.BLOCKED) == {banned_gone.id}
+    counts = count_filters(everyone, NOW)
+    assert counts == {f: len(listed(f)) for f in VisitorFilter}
+
+
+def test_active_ends_ten_minutes_after_the_last_activity() -> None:
+    visitor = make_visitor(1, last_activity_at=NOW)
+    assert matches_filter(VisitorFilter.ACTIVE, visitor, NOW + ACTIVE_WINDOW_SECONDS - 0.5)
+    assert not matches_filter(VisitorFilter.ACTIVE, visitor, NOW + ACTIVE_WINDOW_SECONDS)
+
+
+def test_search_fields_case_insensitive() -> None:
+    visitor = make_visitor(
+        42,
+        name="Ada Lovelace",
+        email="ada@example.org",
+        current_title="Winter Boots",
+        current_url="https://shop.example/boots?size=38",
+        country="Österreich",
+        country_code="AT",
+        label="Blue Fox",
+    )
+    for query in [
+        "ada",
+        "LOVELACE",
+        "example.org",
+        "winter",
+        "size=38",
+        "österreich",
+        "ÖSTERREICH",
+        "visitor-00000042",
+        "blue fox",
+        "ada boots",
+    ]:
+        assert Search(query).matches(visitor), query
+    for query in ["bob", "ada bob", "https://other"]:
+        assert not Search(query).matches(visitor), query
+
+
+def test_empty_search_matches_everyone() -> None:
+    assert Search("   ").matches(make_visitor(1))
+    assert not Search("  ")
+
+
+def test_search_is_capped() -> None:
+    search = Search("x" * 5000)
+    assert len(search.query) == MAX_SEARCH_CHARS
+
+
+def test_search_words_do_not_match_across_fields() -> None:
+    visitor = make_visitor(1, name="Ada", email="lovelace@example.org")
+    assert not Search("ada\nlovelace".replace("\n", "")).matches(visitor)
+
+
+def test_narrowing() -> None:
+    assert Search("ada").narrows(Search("ad"))
+    assert Search("ada boots").narrows(Search("ada"))
+    assert Search("anything").narrows(Search(""))
+    assert not Search("ad").narrows(Search("ada"))
+    assert not Search("bob").narrows(Search("ada"))
