@@ -1,0 +1,118 @@
+"""The desktop app's preferences, kept in QSettings (never a secret)."""
+
+from __future__ import annotations
+
+import enum
+
+from PySide6.QtCore import QSettings
+
+DEFAULT_SERVER_URL = "http://127.0.0.1:8000"
+
+
+class NotifyRule(enum.StrEnum):
+    """Which new visitors raise a notification."""
+
+    EVERY = "every"
+    RETURNING = "returning"
+    CUSTOMERS = "customers"
+    OFF = "off"
+
+
+class Language(enum.StrEnum):
+    """The language of the interface."""
+
+    SYSTEM = "system"
+    ENGLISH = "en"
+    GERMAN = "de"
+
+
+class Settings:
+    """Typed access to the app's QSettings; pass a QSettings (tests use an ini file in a temp dir)."""
+
+    def __init__(self, qsettings: QSettings) -> None:
+        self._q = qsettings
+
+    def _str(self, key: str, default: str) -> str:
+        value = self._q.value(key, default)
+        return value if isinstance(value, str) else default
+
+    def _bool(self, key: str, default: bool) -> bool:
+        value = self._q.value(key, default)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str):  # ini files give strings back
+            return value.lower() in ("true", "1", "yes")
+        return default
+
+    @property
+    def server_url(self) -> str:
+        """The server the agent logs in to."""
+        return self._str("server/url", DEFAULT_SERVER_URL)
+
+    @server_url.setter
+    def server_url(self, value: str) -> None:
+        self._q.setValue("server/url", value)
+
+    @property
+    def last_email(self) -> str:
+        """The e-mail of the last login, to log in silently with its stored token."""
+        return self._str("server/email", "")
+
+    @last_email.setter
+    def last_email(self, value: str) -> None:
+        self._q.setValue("server/email", value)
+
+    @property
+    def notify_rule(self) -> NotifyRule:
+        """Which new visitors are announced."""
+        try:
+            return NotifyRule(self._str("notifications/visitors", NotifyRule.EVERY))
+        except ValueError:
+            return NotifyRule.EVERY
+
+    @notify_rule.setter
+    def notify_rule(self, value: NotifyRule) -> None:
+        self._q.setValue("notifications/visitors", str(value))
+
+    @property
+    def notify_messages(self) -> bool:
+        """Announce new chat messages while the window is minimized or unfocused."""
+        return self._bool("notifications/messages", True)
+
+    @notify_messages.setter
+    def notify_messages(self, value: bool) -> None:
+        self._q.setValue("notifications/messages", value)
+
+    @property
+    def sound(self) -> bool:
+        """Beep with each notification."""
+        return self._bool("notifications/sound", False)
+
+    @sound.setter
+    def sound(self, value: bool) -> None:
+        self._q.setValue("notifications/sound", value)
+
+    @property
+    def start_minimized(self) -> bool:
+        """Start in the tray without showing the window."""
+        return self._bool("window/start_minimized", False)
+
+    @start_minimized.setter
+    def start_minimized(self, value: bool) -> None:
+        self._q.setValue("window/start_minimized", value)
+
+    @property
+    def language(self) -> Language:
+        """The interface language (system follows the desktop's locale)."""
+        try:
+            return Language(self._str("ui/language", Language.SYSTEM))
+        except ValueError:
+            return Language.SYSTEM
+
+    @language.setter
+    def language(self, value: Language) -> None:
+        self._q.setValue("ui/language", str(value))
+
+    def sync(self) -> None:
+        """Write pending changes to disk."""
+        self._q.sync()

@@ -1,0 +1,389 @@
+"""Conversation dialogs: one non-modal window per visitor, several open at once."""
+
+from __future__ import annotations
+
+import secrets
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.clock import Clock
+from desktop.core.store import Changes, VisitorStore
+from desktop.ui.actions import ActionError, AgentActions
+from desktop.ui.tasks import TaskRunner
+from desktop.ui.text import author_text, display_name, format_clock, message_state
+from protocol.messages import ChatMessage, MessageUpdated, Typing, Visitor
+from protocol.rules import MAX_MESSAGE_CHARS
+
+TYPING_IDLE_MS = 3000
+"""The agent counts as no longer typing this long after the last keystroke."""
+TYPING_SHOWN_MS = 15000
+"""A visitor's typing indicator disappears after this long without news (a lost "stopped" frame)."""
+MESSAGE_ID_ROLE = int(Qt.ItemDataRole.UserRole)
+
+
+def new_message_id() -> str:
+    """A client-chosen message id (so a resend after a reconnect is a no-op on the server)."""
+    return "m" + secrets.token_urlsafe(12)
+
+
+class ChatInput(QPlainTextEdit):
+    """The message input: Enter sends, Shift+Enter starts a new line."""
+
+    sendRequested = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter sends unless Shift is held."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
+            event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+        ):
+            self.sendRequested.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class ConversationDialog(QDialog):
+    """The chat with one visitor: history (plain text), typing state, delivery state, input."""
+
+    def __init__(
+        self,
+        visitor_id: str,
+        store: VisitorStore,
+        actions: AgentActions,
+        clock: Clock,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.visitor_id = visitor_id
+        self._store = store
+        self._actions = actions
+        self._clock = clock
+        self._tasks = TaskRunner(self._show_error)
+        self._pending: dict[str, ChatMessage] = {}
+        self._items: dict[str, QListWidgetItem] = {}
+        self._agent_typing = False
+        self._marking_read = False
+        self.setModal(False)
+        self.setWindowFlag(Qt.WindowType.Window, True)
+
+        self.header = QLabel()
+        self.header.setTextFormat(Qt.TextFormat.PlainText)
+        self.header.setWordWrap(True)
+        font = self.header.font()
+        font.setBold(True)
+        self.header.setFont(font)
+        # A QListWidget's default delegate draws item text as plain text: visitor HTML stays literal.
+        self.history = QListWidget()
+        self.history.setWordWrap(True)
+        self.history.setUniformItemSizes(False)
+        self.history.setAlternatingRowColors(True)
+        self.history.setAccessibleName(self.tr("Conversation history"))
+        self.history.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        self.typing_label = QLabel()
+        self.typing_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.typing_label.setAccessibleName(self.tr("Typing indicator"))
+        self.error_label = QLabel()
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #c0392b;")
+        self.error_label.hide()
+        self.input = ChatInput()
+        self.input.setAccessibleName(self.tr("Message"))
+        self.input.setPlaceholderText(self.tr("Write a message; Enter sends, Shift+Enter starts a new line"))
+        self.input.setMaximumHeight(90)
+        self.input.sendRequested.connect(self.send)
+        self.input.textChanged.connect(self._on_edit)
+        self.send_button = QPushButton(self.tr("&Send"))
+        self.send_button.clicked.connect(self.send)
+
+        row = QHBoxLayout()
+        row.addWidget(self.input, 1)
+        row.addWidget(self.send_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.header)
+        layout.addWidget(self.history, 1)
+        layout.addWidget(self.typing_label)
+        layout.addWidget(self.error_label)
+        layout.addLayout(row)
+
+        self._typing_idle = QTimer(self)
+        self._typing_idle.setSingleShot(True)
+        self._typing_idle.setInterval(TYPING_IDLE_MS)
+        self._typing_idle.timeout.connect(lambda: self._set_agent_typing(False))
+        self._visitor_typing_timeout = QTimer(self)
+        self._visitor_typing_timeout.setSingleShot(True)
+        self._visitor_typing_timeout.setInterval(TYPING_SHOWN_MS)
+        self._visitor_typing_timeout.timeout.connect(self.typing_label.clear)
+
+        self.resize(460, 560)
+        self.refresh_visitor()
+        self.render_messages()
+        self.input.setFocus()
+
+    # ------------------------------------------------------------ rendering
+
+    def visitor(self) -> Visitor | None:
+        """The visitor as the store has it now."""
+        return self._store.visitors.get(self.visitor_id)
+
+    def refresh_visitor(self) -> None:
+        """Title and header from the visitor's current record."""
+        v = self.visitor()
+        name = display_name(v) if v is not None else self.visitor_id
+        self.setWindowTitle(self.tr("Conversation with %1").replace("%1", name))
+        if v is None:
+            self.header.setText(self.tr("%1 (no longer listed)").replace("%1", name))
+            return
+        where = v.current_title or v.current_url or ""
+        state = self.tr("online") if v.online else self.tr("left the website")
+        self.header.setText(f"{name} · {state}" + (f" · {where}" if where else ""))
+
+    def _line(self, message: ChatMessage, pending: bool) -> str:
+        state = self.tr("sending…") if pending else message_state(message)
+        head = f"{author_text(message, self.visitor())} · {format_clock(message.sent_at)}"
+        if state:
+            head += f" · {state}"
+        return f"{head}\n{message.text}"
+
+    def messages(self) -> list[ChatMessage]:
+        """The stored messages of this conversation."""
+        return list(self._store.messages_for(self.visitor_id))
+
+    def render_messages(self) -> None:
+        """Bring the list in line with the store's messages plus those still being sent."""
+        at_bottom = self.history.verticalScrollBar().value() >= self.history.verticalScrollBar().maximum() - 4
+        stored = self.messages()
+        for m in stored:
+            self._pending.pop(m.id, None)
+        shown = [(m, False) for m in stored] + [(m, True) for m in self._pending.values()]
+        wanted = [m.id for m, _ in shown]
+        if [self.history.item(i).data(MESSAGE_ID_ROLE) for i in range(self.history.count())] != wanted:
+            self.history.clear()
+            self._items.clear()
+            for m, pending in shown:
+                item = QListWidgetItem(self._line(m, pending))
+                item.setData(MESSAGE_ID_ROLE, m.id)
+                self._items[m.id] = item
+                self.history.addItem(item)
+        else:
+            for m, pending in shown:
+                text = self._line(m, pending)
+                item = self._items[m.id]
+                if item.text() != text:
+                    item.setText(text)
+        if at_bottom:
+            self.history.scrollToBottom()
+
+    def message_texts(self) -> list[str]:
+        """The history as shown (tests read it)."""
+        return [self.history.item(i).text() for i in range(self.history.count())]
+
+    # ------------------------------------------------------------ events from the server
+
+    def on_message(self, message: ChatMessage) -> None:
+        """A message of this conversation was stored."""
+        if message.author == "visitor":
+            self._set_visitor_typing(False)
+        self.render_messages()
+        self.mark_read_if_seen()
+
+    def on_message_updated(self, _update: MessageUpdated) -> None:
+        """A message was delivered or read."""
+        self.render_messages()
+
+    def on_typing(self, typing: Typing) -> None:
+        """The visitor (or another agent) started or stopped typing."""
+        if typing.who == "visitor":
+            self._set_visitor_typing(typing.typing)
+        elif typing.typing:
+            name = typing.agent_name or self.tr("Another agent")
+            self.typing_label.setText(self.tr("%1 is typing…").replace("%1", name))
+            self._visitor_typing_timeout.start()
+        else:
+            self.typing_label.clear()
+
+    def _set_visitor_typing(self, typing: bool) -> None:
+        if typing:
+            v = self.visitor()
+            name = display_name(v) if v is not None else self.tr("The visitor")
+            self.typing_label.setText(self.tr("%1 is typing…").replace("%1", name))
+            self._visitor_typing_timeout.start()
+        else:
+            self.typing_label.clear()
+            self._visitor_typing_timeout.stop()
+
+    # ------------------------------------------------------------ agent actions
+
+    def load_history(self) -> None:
+        """Fetch the stored history from the server and show it."""
+
+        async def fetch() -> None:
+            messages = await self._actions.history(self.visitor_id)
+            self._store.set_history(self.visitor_id, messages)
+            self.render_messages()
+
+        self._tasks.run(fetch())
+
+    def send(self) -> None:
+        """Send what is in the input."""
+        text = self.input.toPlainText().strip()
+        if not text:
+            return
+        if len(text) > MAX_MESSAGE_CHARS:
+            self._show_error(
+                ActionError(
+                    "bad_frame",
+                    self.tr("The message is %1 characters long; the limit is %2. Shorten it or send it in parts.")
+                    .replace("%1", str(len(text)))
+                    .replace("%2", str(MAX_MESSAGE_CHARS)),
+                )
+            )
+            return
+        self.error_label.hide()
+        message_id = new_message_id()
+        self._pending[message_id] = ChatMessage(
+            id=message_id, visitor_id=self.visitor_id, author="agent", text=text, sent_at=self._clock()
+        )
+        self.input.clear()
+        self._set_agent_typing(False)
+        self.render_messages()
+        self.history.scrollToBottom()
+        self._tasks.run(self._actions.send_message(self.visitor_id, message_id, text), on_done=self.render_messages)
+
+    def _on_edit(self) -> None:
+        if self.input.toPlainText():
+            self._set_agent_typing(True)
+            self._typing_idle.start()  # debounce: "stopped" only after a pause
+        else:
+            self._set_agent_typing(False)
+
+    def _set_agent_typing(self, typing: bool) -> None:
+        if typing == self._agent_typing:
+            return
+        self._agent_typing = typing
+        if not typing:
+            self._typing_idle.stop()
+        self._actions.send_typing(self.visitor_id, typing)
+
+    def mark_read_if_seen(self) -> None:
+        """Clear the unread count when the agent is looking at this conversation."""
+        v = self.visitor()
+        if v is None or v.unread == 0 or self._marking_read or not self.isActiveWindow():
+            return
+        self._marking_read = True
+
+        def done() -> None:
+            self._marking_read = False
+
+        task = self._tasks.run(self._actions.mark_read(self.visitor_id), on_done=done)
+        task.add_done_callback(lambda _t: done())
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Focusing the window counts as reading it."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self.mark_read_if_seen()
+
+    def _show_error(self, error: ActionError) -> None:
+        self.error_label.setText(error.message)
+        self.error_label.show()
+        # A message the server refused is not "sending" any more.
+        if self._pending:
+            self._pending.clear()
+            self.render_messages()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop the typing indicator on the visitor's side when the window closes."""
+        self._set_agent_typing(False)
+        super().closeEvent(event)
+
+    def done(self, result: int) -> None:
+        """Esc or close: stop typing, then close."""
+        self._set_agent_typing(False)
+        super().done(result)
+
+    @property
+    def tasks(self) -> TaskRunner:
+        """The running requests (tests wait for them)."""
+        return self._tasks
+
+
+class ConversationManager(QObject):
+    """Owns the open conversation dialogs and routes store events to them."""
+
+    opened = Signal(str)
+
+    def __init__(
+        self,
+        store: VisitorStore,
+        actions: AgentActions,
+        clock: Clock,
+        parent_widget: QWidget | None = None,
+    ) -> None:
+        super().__init__()
+        self._store = store
+        self._actions = actions
+        self._clock = clock
+        self._parent_widget = parent_widget
+        self.dialogs: dict[str, ConversationDialog] = {}
+        self.agent_id: int | None = None
+
+    def set_parent_widget(self, widget: QWidget | None) -> None:
+        """The window new dialogs belong to (so they close with it)."""
+        self._parent_widget = widget
+
+    def open(self, visitor_id: str) -> ConversationDialog:
+        """Show (or bring forward) the conversation with a visitor."""
+        dialog = self.dialogs.get(visitor_id)
+        if dialog is None:
+            dialog = ConversationDialog(visitor_id, self._store, self._actions, self._clock, self._parent_widget)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.finished.connect(lambda _r, vid=visitor_id: self.dialogs.pop(vid, None))
+            self.dialogs[visitor_id] = dialog
+            dialog.load_history()
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        self.opened.emit(visitor_id)
+        return dialog
+
+    def on_changes(self, changes: Changes) -> None:
+        """Visitor records changed: refresh the headers of open dialogs."""
+        for vid, dialog in self.dialogs.items():
+            if changes.reset or vid in changes.upserted or vid in changes.removed:
+                dialog.refresh_visitor()
+
+    def on_message(self, message: ChatMessage) -> None:
+        """Route a new message to its dialog."""
+        dialog = self.dialogs.get(message.visitor_id)
+        if dialog is not None:
+            dialog.on_message(message)
+
+    def on_message_updated(self, update: MessageUpdated) -> None:
+        """Route a delivery/read update to its dialog."""
+        dialog = self.dialogs.get(update.visitor_id)
+        if dialog is not None:
+            dialog.on_message_updated(update)
+
+    def on_typing(self, typing: Typing) -> None:
+        """Route a typing indicator to its dialog."""
+        dialog = self.dialogs.get(typing.visitor_id)
+        if dialog is not None:
+            dialog.on_typing(typing)
+
+    def close_all(self) -> None:
+        """Close every dialog (logout, quit)."""
+        for dialog in list(self.dialogs.values()):
+            dialog.close()
+        self.dialogs.clear()

@@ -1,0 +1,99 @@
+"""The settings dialog: server, notifications, sound, start minimized, language."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.settings import Language, NotifyRule, Settings
+from desktop.ui.login import normalize_server_url
+
+
+class SettingsDialog(QDialog):
+    """Edits the Settings; ``applied`` after they were saved."""
+
+    applied = Signal()
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._settings = settings
+        self.setWindowTitle(self.tr("Frontdesk settings"))
+
+        self.server_edit = QLineEdit(settings.server_url)
+        self.server_edit.setMaxLength(2048)
+        self.server_edit.setAccessibleName(self.tr("Server address"))
+        self.notify_combo = QComboBox()
+        self.notify_combo.setAccessibleName(self.tr("Notify about new visitors"))
+        for rule, text in (
+            (NotifyRule.EVERY, self.tr("Every new visitor")),
+            (NotifyRule.RETURNING, self.tr("Returning visitors only")),
+            (NotifyRule.CUSTOMERS, self.tr("Customers only")),
+            (NotifyRule.OFF, self.tr("Off")),
+        ):
+            self.notify_combo.addItem(text, str(rule))
+        self.notify_combo.setCurrentIndex(self.notify_combo.findData(str(settings.notify_rule)))
+        self.messages_check = QCheckBox(self.tr("Notify about chat messages while the window is in the background"))
+        self.messages_check.setChecked(settings.notify_messages)
+        self.sound_check = QCheckBox(self.tr("Play a sound with notifications"))
+        self.sound_check.setChecked(settings.sound)
+        self.minimized_check = QCheckBox(self.tr("Start minimized to the tray"))
+        self.minimized_check.setChecked(settings.start_minimized)
+        self.language_combo = QComboBox()
+        self.language_combo.setAccessibleName(self.tr("Language"))
+        for lang, text in (
+            (Language.SYSTEM, self.tr("System language")),
+            (Language.ENGLISH, "English"),
+            (Language.GERMAN, "Deutsch"),
+        ):
+            self.language_combo.addItem(text, str(lang))
+        self.language_combo.setCurrentIndex(self.language_combo.findData(str(settings.language)))
+        self.language_note = QLabel(self.tr("A new language shows after Frontdesk restarts."))
+        self.language_note.setWordWrap(True)
+        self.error_label = QLabel()
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.error_label.setStyleSheet("color: #c0392b;")
+        self.error_label.hide()
+
+        form = QFormLayout()
+        form.addRow(self.tr("&Server:"), self.server_edit)
+        form.addRow(self.tr("&New visitors:"), self.notify_combo)
+        form.addRow("", self.messages_check)
+        form.addRow("", self.sound_check)
+        form.addRow("", self.minimized_check)
+        form.addRow(self.tr("&Language:"), self.language_combo)
+        form.addRow("", self.language_note)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error_label)
+        layout.addWidget(buttons)
+
+    def accept(self) -> None:
+        """Validate, save, close."""
+        url = normalize_server_url(self.server_edit.text())
+        if url is None:
+            self.error_label.setText(self.tr("Enter the server address, starting with http:// or https://."))
+            self.error_label.show()
+            return
+        s = self._settings
+        s.server_url = url
+        s.notify_rule = NotifyRule(self.notify_combo.currentData())
+        s.notify_messages = self.messages_check.isChecked()
+        s.sound = self.sound_check.isChecked()
+        s.start_minimized = self.minimized_check.isChecked()
+        s.language = Language(self.language_combo.currentData())
+        s.sync()
+        super().accept()
+        self.applied.emit()
