@@ -1,0 +1,588 @@
+"""Composition root of the desktop app: CLI, QApplication on the qasync loop, wiring, demo launcher."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import logging
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import qasync
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer
+from PySide6.QtWidgets import QApplication
+
+from desktop.core.clock import Clock, system_clock
+from desktop.core.store import Changes, VisitorStore
+from desktop.credentials import CredentialStore, MemoryStore, open_credential_store
+from desktop.integration.appid import APP_ID, APP_NAME, ORGANIZATION, ORGANIZATION_DOMAIN
+from desktop.integration.resources import app_icon, state_icon
+from desktop.net.auth import AuthError, login, logout
+from desktop.net.client import AgentClient, ConnectionState, RequestError
+from desktop.settings import Settings
+from desktop.ui.actions import ActionError
+from desktop.ui.conversation import ConversationManager
+from desktop.ui.dispatcher import StoreDispatcher
+from desktop.ui.legend import StateIconProvider
+from desktop.ui.login import LoginDialog, normalize_server_url
+from desktop.ui.main_window import MainWindow
+from desktop.ui.settings_dialog import SettingsDialog
+from desktop.ui.tray import NotificationAdapter, Notifier, SystrayNotificationAdapter, Tray
+from desktop.ui.visitor_model import VisitorTableModel
+from protocol.messages import (
+    AgentToServer,
+    Ban,
+    ChatMessage,
+    CloseConversation,
+    GetHistory,
+    Hello,
+    History,
+    MarkRead,
+    OpenConversation,
+    Result,
+    SendMessage,
+    Unban,
+    Visitor,
+)
+from protocol.messages import Error as ErrorFrame
+from protocol.rules import Plan
+
+if TYPE_CHECKING:
+    from server.demo import DemoInfo
+    from server.embedded import EmbeddedServer
+
+log = logging.getLogger(__name__)
+
+
+def app_version() -> str:
+    """The installed version of Frontdesk."""
+    try:
+        return version("frontdesk")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+class ClientActions:
+    """The UI's AgentActions on top of the websocket client; server errors become ActionError."""
+
+    def __init__(self, client: AgentClient) -> None:
+        self._client = client
+        self._refs = itertools.count(1)
+
+    def _ref(self) -> str:
+        return f"ui{next(self._refs)}"
+
+    async def _request(self, message: AgentToServer) -> Result | History:
+        try:
+            return await self._client.request(message)
+        except RequestError as exc:
+            error: ErrorFrame = exc.error
+            raise ActionError(str(error.code), error.message) from None
+
+    async def open_conversation(self, visitor_id: str) -> None:
+        """Start or take over a conversation."""
+        await self._request(OpenConversation(ref=self._ref(), visitor_id=visitor_id))
+
+    async def send_message(self, visitor_id: str, message_id: str, text: str) -> None:
+        """Send a chat message with a client-chosen id."""
+        await self._request(SendMessage(ref=self._ref(), id=message_id, visitor_id=visitor_id, text=text))
+
+    async def mark_read(self, visitor_id: str) -> None:
+        """Mark a conversation read."""
+        await self._request(MarkRead(ref=self._ref(), visitor_id=visitor_id))
+
+    async def close_conversation(self, visitor_id: str) -> None:
+        """End a conversation."""
+        await self._request(CloseConversation(ref=self._ref(), visitor_id=visitor_id))
+
+    async def ban(self, visitor_id: str) -> None:
+        """Ban a visitor."""
+        await self._request(Ban(ref=self._ref(), visitor_id=visitor_id))
+
+    async def unban(self, visitor_id: str) -> None:
+        """Lift a ban."""
+        await self._request(Unban(ref=self._ref(), visitor_id=visitor_id))
+
+    async def history(self, visitor_id: str) -> list[ChatMessage]:
+        """The stored conversation."""
+        answer = await self._request(GetHistory(ref=self._ref(), visitor_id=visitor_id))
+        return list(answer.messages) if isinstance(answer, History) else []
+
+    def send_typing(self, visitor_id: str, typing: bool) -> None:
+        """Typing indicator for the visitor (dropped while offline: it is ephemeral)."""
+        self._client.send_typing(visitor_id, typing)
+
+
+@dataclass
+class Session:
+    """Everything that lives exactly as long as one login."""
+
+    server_url: str
+    email: str
+    token: str
+    store: VisitorStore
+    client: AgentClient
+    dispatcher: StoreDispatcher
+    model: VisitorTableModel
+    conversations: ConversationManager
+    window: MainWindow
+    notifier: Notifier | None
+    task: asyncio.Task[Any] | None = None
+    hello: Hello | None = None
+    state: ConnectionState | None = None
+    ended: bool = field(default=False)
+
+
+class Frontdesk(QObject):
+    """The running app: login, one session at a time, the tray; ``run()`` returns when the user quits."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        credentials: CredentialStore,
+        *,
+        clock: Clock = system_clock,
+        demo: DemoInfo | None = None,
+        start_minimized: bool = False,
+        notification_adapter: Callable[[Tray], NotificationAdapter] | None = None,
+        use_tray: bool = True,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.credentials = credentials
+        self.clock = clock
+        self.demo = demo
+        self.icons = StateIconProvider(state_icon)
+        self.quit_requested = asyncio.Event()
+        self.session: Session | None = None
+        self.login_dialog: LoginDialog | None = None
+        self.settings_dialog: SettingsDialog | None = None
+        self._start_minimized = start_minimized or settings.start_minimized
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.tray: Tray | None = None
+        self.adapter: NotificationAdapter | None = None
+        if use_tray and Tray.available():
+            self.tray = Tray(app_icon(), self)
+            self.tray.showRequested.connect(self.show_window)
+            self.tray.quitRequested.connect(self.quit)
+            make_adapter = notification_adapter or (lambda tray: SystrayNotificationAdapter(tray.icon, self))
+            self.adapter = make_adapter(self.tray)
+            self.tray.show()
+        elif use_tray:
+            log.info("no system tray available: closing the window quits")
+
+    # ------------------------------------------------------------ lifecycle
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(_log_failure)
+        return task
+
+    def start(self) -> None:
+        """Log in (demo credentials, a stored token, or the login dialog)."""
+        if self.demo is not None:
+            self._spawn(self._login(self.demo.http_url, self.demo.agent_email, self.demo.agent_password))
+            return
+        url, email = self.settings.server_url, self.settings.last_email
+        token = self.credentials.get_token(url, email) if email else None
+        if token:
+            self.start_session(url, email, token)
+        else:
+            self.show_login()
+
+    async def run(self) -> int:
+        """Start, wait for Quit, then close sockets and windows."""
+        self.start()
+        await self.quit_requested.wait()
+        await self.shutdown()
+        return 0
+
+    def quit(self) -> None:
+        """Tray or menu Quit."""
+        self.quit_requested.set()
+
+    async def shutdown(self) -> None:
+        """Close the session's socket and every window."""
+        await self.end_session()
+        if self.login_dialog is not None:
+            self.login_dialog.hide()
+            self.login_dialog.deleteLater()
+            self.login_dialog = None
+        if self.tray is not None:
+            self.tray.hide()
+        for task in list(self._tasks):
+            task.cancel()
+
+    # ------------------------------------------------------------ login
+
+    def show_login(self, error: str | None = None) -> LoginDialog:
+        """Show the login dialog (non-modal), optionally with why it is shown again."""
+        if self.login_dialog is None:
+            dialog = LoginDialog(self.settings.server_url, self.settings.last_email)
+            dialog.setWindowIcon(app_icon())
+            dialog.submitted.connect(lambda url, email, password: self._spawn(self._login(url, email, password)))
+            dialog.cancelled.connect(self._login_cancelled)
+            self.login_dialog = dialog
+        dialog = self.login_dialog
+        dialog.show_notice(self.credentials.problem or "")
+        if error:
+            dialog.show_error(error)
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
+
+    def _login_cancelled(self) -> None:
+        if self.session is None:
+            self.quit()
+
+    async def _login(self, url: str, email: str, password: str) -> None:
+        try:
+            response = await login(url, email, password)
+        except AuthError as exc:
+            if self.login_dialog is None:  # demo login failed: nothing to retry with
+                self.show_login(exc.message)
+            else:
+                self.login_dialog.show_error(exc.message)
+            return
+        if self.login_dialog is not None:
+            self.login_dialog.clear_password()
+            self.login_dialog.hide()
+        self.credentials.set_token(url, email, response.token)
+        if self.demo is None:
+            self.settings.server_url = url
+            self.settings.last_email = email
+            self.settings.sync()
+        self.start_session(url, email, response.token)
+
+    async def logout(self) -> None:
+        """Revoke the token on the server, forget it, and show the login dialog."""
+        session = self.session
+        if session is None:
+            return
+        self.credentials.delete_token(session.server_url, session.email)
+        await self.end_session()
+        try:
+            await logout(session.server_url, session.token)
+        except AuthError as exc:
+            # The token is forgotten here anyway; the server drops it when it expires.
+            log.warning("logout could not reach the server: %s", exc.message)
+        if self.demo is not None:
+            self.quit()
+            return
+        self.show_login()
+
+    # ------------------------------------------------------------ session
+
+    def start_session(self, url: str, email: str, token: str) -> Session:
+        """Connect with a token and open the main window."""
+        store = VisitorStore()
+        dispatcher = StoreDispatcher(store)
+        model = VisitorTableModel(store, self.clock, self.icons)
+        client_box: list[AgentClient] = []
+        client = AgentClient(
+            url,
+            token,
+            store,
+            on_state=lambda state: self._on_state(client_box[0], state),
+            on_hello=lambda hello: self._on_hello(client_box[0], hello),
+            on_error=lambda error: self._on_error(client_box[0], error),
+        )
+        client_box.append(client)
+        actions = ClientActions(client)
+        conversations = ConversationManager(store, actions, self.clock)
+        window = MainWindow(store, model, actions, conversations=conversations, clock=self.clock, icons=self.icons)
+        window.setWindowIcon(app_icon())
+        window.logoutRequested.connect(lambda: self._spawn(self.logout()))
+        window.quitRequested.connect(self.quit)
+        window.settingsRequested.connect(self.show_settings)
+        window.closedToTray.connect(self._window_closed)
+        if self.demo is not None:
+            window.set_demo_url(self.demo.demo_site_url)
+            window.statusBar().showMessage(
+                window.tr("Demo website: %1 - open it in a browser and chat with yourself.").replace(
+                    "%1", self.demo.demo_site_url
+                )
+            )
+        notifier = None
+        if self.adapter is not None:
+            notifier = Notifier(self.adapter, self.settings, window, conversations_focused(conversations), self)
+            notifier.openConversation.connect(self.open_conversation_from_notification)
+            notifier.selectVisitor.connect(self.select_visitor_from_notification)
+        session = Session(url, email, token, store, client, dispatcher, model, conversations, window, notifier)
+        self.session = session
+
+        dispatcher.visitorsChanged.connect(lambda changes: self._on_changes(session, changes))
+        dispatcher.visitorsArrived.connect(lambda visitors: self._on_arrived(session, visitors))
+        dispatcher.messageAdded.connect(lambda message: self._on_message(session, message))
+        dispatcher.messageUpdated.connect(conversations.on_message_updated)
+        dispatcher.typingChanged.connect(conversations.on_typing)
+
+        session.task = self._spawn(client.run())
+        if self._start_minimized and self.tray is not None:
+            self._start_minimized = False  # only the first window of the run
+        else:
+            window.show()
+        return session
+
+    async def end_session(self) -> None:
+        """Close the socket, the conversations and the main window of the current session."""
+        session = self.session
+        if session is None:
+            return
+        self.session = None
+        session.ended = True
+        await session.client.close()
+        if session.task is not None:
+            session.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await session.task
+        session.conversations.close_all()
+        session.window.ticker.stop()
+        session.window.hide()
+        # Closing from inside a coroutine re-enters the loop (STYLE.md): let Qt delete it on its own turn.
+        QTimer.singleShot(0, session.window.deleteLater)
+        if self.tray is not None:
+            self.tray.set_counts(0, 0)
+
+    def _on_changes(self, session: Session, changes: Changes) -> None:
+        session.model.apply_changes(changes)
+        session.window.on_changes(changes)
+        session.conversations.on_changes(changes)
+        if self.tray is not None:
+            self.tray.set_counts(*session.window.counts())
+
+    def _on_arrived(self, session: Session, visitors: Sequence[Visitor]) -> None:
+        if session.notifier is not None:
+            session.notifier.on_arrived(visitors)
+
+    def _on_message(self, session: Session, message: ChatMessage) -> None:
+        session.conversations.on_message(message)
+        if session.notifier is not None:
+            session.notifier.on_message(message, session.store.visitors.get(message.visitor_id))
+
+    def _on_state(self, client: AgentClient, state: ConnectionState) -> None:
+        session = self.session
+        if session is None or session.client is not client:
+            return
+        session.state = state
+        session.window.set_connection_text(state.text)
+        if state is ConnectionState.UNAUTHORIZED and not session.ended:
+            # A stored token that the server no longer accepts: forget it and ask again.
+            self.credentials.delete_token(session.server_url, session.email)
+            self._spawn(self._relogin(self.tr("Your login expired or was revoked. Please log in again.")))
+
+    async def _relogin(self, reason: str) -> None:
+        await self.end_session()
+        self.show_login(reason)
+
+    def _on_hello(self, client: AgentClient, hello: Hello) -> None:
+        session = self.session
+        if session is None or session.client is not client:
+            return
+        session.hello = hello
+        session.conversations.agent_id = hello.agent.id
+        session.window.set_session(
+            hello.agent.name or hello.agent.email, hello.account.name, hello.account.plan, hello.capabilities
+        )
+
+    def _on_error(self, client: AgentClient, error: ErrorFrame) -> None:
+        session = self.session
+        if session is None or session.client is not client:
+            return
+        session.window.statusBar().showMessage(error.message, 10000)
+
+    # ------------------------------------------------------------ windows
+
+    def show_window(self) -> None:
+        """Bring the main window (or the login dialog) forward."""
+        if self.session is not None:
+            self.session.window.bring_forward()
+        elif self.login_dialog is not None:
+            self.show_login()
+
+    def _window_closed(self) -> None:
+        if self.tray is None:
+            self.quit()  # without a tray the app would be unreachable
+
+    def show_settings(self) -> None:
+        """File > Settings."""
+        parent = self.session.window if self.session is not None else None
+        dialog = SettingsDialog(self.settings, parent)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.settings_dialog = dialog
+        dialog.open()
+
+    def open_conversation_from_notification(self, visitor_id: str) -> None:
+        """A chat notification was clicked: open that conversation."""
+        session = self.session
+        if session is None:
+            return
+        session.window.bring_forward()
+        tab = session.window.visitors
+        tab.select_visitor(visitor_id)
+        visitor = session.store.visitors.get(visitor_id)
+        if visitor is not None and tab.open_reason(visitor) is None:
+            tab.request_conversation(visitor)
+
+    def select_visitor_from_notification(self, visitor_id: str) -> None:
+        """A new-visitor notification was clicked: show that visitor."""
+        session = self.session
+        if session is None:
+            return
+        session.window.bring_forward()
+        session.window.visitors.select_visitor(visitor_id)
+
+
+def conversations_focused(conversations: ConversationManager) -> Callable[[str], bool]:
+    """Whether the agent is looking at a visitor's conversation window right now."""
+
+    def focused(visitor_id: str) -> bool:
+        dialog = conversations.dialogs.get(visitor_id)
+        return dialog is not None and dialog.isActiveWindow()
+
+    return focused
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background task failed", exc_info=task.exception())
+
+
+# ---------------------------------------------------------------- demo
+
+
+@dataclass
+class Demo:
+    """The embedded server and its demo account, for ``frontdesk --demo``."""
+
+    server: EmbeddedServer
+    info: DemoInfo
+    directory: tempfile.TemporaryDirectory[str]
+
+    def stop(self) -> None:
+        """Stop the traffic and the server, delete the temporary database."""
+        try:
+            self.server.stop()
+        finally:
+            self.directory.cleanup()
+
+
+def start_demo_server(plan: Plan, seed: int | None = None) -> Demo:
+    """Start an embedded server on a temporary SQLite database with the demo account and traffic."""
+    # Imported here: the server stack (litestar, SQLAlchemy) costs start-up time the normal app never needs.
+    from server.demo import start_demo  # noqa: PLC0415
+    from server.embedded import EmbeddedServer  # noqa: PLC0415
+
+    directory = tempfile.TemporaryDirectory(prefix="frontdesk-demo-")
+    database = Path(directory.name) / "demo.sqlite3"
+    server = EmbeddedServer(f"sqlite+aiosqlite:///{database}")
+    try:
+        server.start()
+        info = start_demo(server, plan, seed=seed)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            server.stop()
+        directory.cleanup()
+        raise
+    return Demo(server, info, directory)
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line of ``frontdesk``."""
+    parser = argparse.ArgumentParser(
+        prog="frontdesk", description="See everyone on your website right now and chat with them."
+    )
+    parser.add_argument("--version", action="version", version=f"frontdesk {app_version()}")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="start an embedded server with a demo account and simulated visitors, and log in to it",
+    )
+    parser.add_argument(
+        "--plan",
+        choices=[p.value for p in Plan],
+        default=Plan.PRO.value,
+        help="plan of the demo account (default: pro; free shows how Open conversation is gated)",
+    )
+    parser.add_argument("--server", metavar="URL", help="server address to log in to (remembered)")
+    parser.add_argument("--minimized", action="store_true", help="start in the tray without showing the window")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more (never tokens or messages)")
+    return parser.parse_args(argv)
+
+
+def make_settings() -> Settings:
+    """The user's settings in the platform's usual place."""
+    return Settings(QSettings(ORGANIZATION, APP_NAME))
+
+
+async def main_async(app: QApplication, args: argparse.Namespace) -> int:
+    """Everything that runs on the qasync loop: demo server, login, windows, until Quit."""
+    settings = make_settings()
+    if args.server:
+        url = normalize_server_url(args.server)
+        if url is None:
+            print(
+                f"frontdesk: --server {args.server!r} is not an http(s) URL; use e.g. https://chat.example.com",
+                file=sys.stderr,
+            )
+            return 2
+        settings.server_url = url
+    demo: Demo | None = None
+    credentials: CredentialStore
+    if args.demo:
+        print("Starting the demo server…", flush=True)
+        demo = await asyncio.to_thread(start_demo_server, Plan(args.plan))
+        print(f"Demo website: {demo.info.demo_site_url}  (open it in a browser to play a visitor)", flush=True)
+        print(f"Demo server:  {demo.info.http_url}  agent {demo.info.agent_email}", flush=True)
+        credentials = MemoryStore()  # the demo never touches the real keyring
+    else:
+        credentials = open_credential_store(APP_ID)
+    frontdesk = Frontdesk(
+        settings,
+        credentials,
+        demo=demo.info if demo is not None else None,
+        start_minimized=args.minimized,
+    )
+    app.aboutToQuit.connect(frontdesk.quit)
+    try:
+        return await frontdesk.run()
+    finally:
+        if demo is not None:
+            await asyncio.to_thread(demo.stop)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``frontdesk``."""
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(ORGANIZATION)
+    app.setOrganizationDomain(ORGANIZATION_DOMAIN)
+    app.setApplicationVersion(app_version())
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(app_icon())
+    # A tray app: the last window closing must not end the loop; Quit sets an asyncio.Event instead.
+    app.setQuitOnLastWindowClosed(False)
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+        return runner.run(main_async(app, args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
