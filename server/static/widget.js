@@ -318,7 +318,9 @@
     const known = messages.has(m.id);
     messages.set(m.id, m);
     if (m.author === "visitor") {
+      // Our own message: the ack of this tab, or one written in another tab of the same visitor.
       onAck(m.id);
+      if (!known) ui.renderAll();
       return;
     }
     ui.typing(false);
