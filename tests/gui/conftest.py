@@ -70,12 +70,12 @@ class QLoop:
         self.run(asyncio.sleep(seconds), seconds + 5)
 
 
-async def wait_for_condition(predicate: Callable[[], object], timeout: float = 15.0, what: str = "") -> None:
-    """Poll ``predicate`` every 20 ms until true; raise AssertionError naming ``what`` after ``timeout``."""
-    deadline = asyncio.get_running_loop().time() + timeout
+async def wait_for_condition(predicate: Callable[[], object], limit: float = 15.0, what: str = "") -> None:
+    """Poll ``predicate`` every 20 ms until true; raise AssertionError naming ``what`` after ``limit`` seconds."""
+    deadline = asyncio.get_running_loop().time() + limit
     while not predicate():
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+            raise AssertionError(f"timed out after {limit}s waiting for {what or predicate}")
         await asyncio.sleep(0.02)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from keyring.backends import fail, null
+from keyring.errors import KeyringLocked
 
 from desktop.credentials import KeyringStore, MemoryStore, backend_is_usable, credential_key, open_credential_store
 from desktop.integration.appid import APP_ID
@@ -39,8 +40,6 @@ class BrokenKeyring(MemoryKeyring):
     """A keyring that is present but refuses (locked collection, daemon gone)."""
 
     def set_password(self, service: str, username: str, password: str) -> None:
-        from keyring.errors import KeyringLocked
-
         raise KeyringLocked("locked")
 
 
