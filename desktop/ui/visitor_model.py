@@ -1,0 +1,621 @@
+"""The visitor list's table model: filtered and sorted in Python, updated incrementally."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable, Collection, Iterable
+from operator import itemgetter
+from typing import Any, Final
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QTableView
+
+from desktop.core.activity import ActivityClock
+from desktop.core.clock import Clock
+from desktop.core.filters import FILTER_BITS, Search, VisitorFilter, add_mask, filter_mask, search_text
+from desktop.core.ordering import Column, SortKey, sort_value
+from desktop.core.state import (
+    STATE_NAMES,
+    VisitorState,
+    badges,
+    device_text,
+    format_duration,
+    location_text,
+    primary_state,
+    short_label,
+    time_on_site,
+)
+from desktop.core.store import Changes, VisitorStore
+from protocol.messages import Visitor
+
+# Role and flag lookups on the Qt enums cost microseconds each; data() runs per visible cell per repaint.
+_DISPLAY: Final = int(Qt.ItemDataRole.DisplayRole)
+_DECORATION: Final = int(Qt.ItemDataRole.DecorationRole)
+_TOOLTIP: Final = int(Qt.ItemDataRole.ToolTipRole)
+_ALIGNMENT: Final = int(Qt.ItemDataRole.TextAlignmentRole)
+_HORIZONTAL: Final = Qt.Orientation.Horizontal
+_ASCENDING: Final = Qt.SortOrder.AscendingOrder
+_ALIGN_RIGHT: Final = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_ITEM_FLAGS: Final = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+_NO_FLAGS: Final = Qt.ItemFlag.NoItemFlags
+_ROOT: Final = QModelIndex()
+
+VISITOR_ID_ROLE: Final = int(Qt.ItemDataRole.UserRole) + 1
+"""Data role giving the visitor id of any cell of a row."""
+
+_STATE: Final = int(Column.STATE)
+_NAME: Final = int(Column.NAME)
+_LOCATION: Final = int(Column.LOCATION)
+_PAGE: Final = int(Column.PAGE)
+_TIME: Final = int(Column.TIME_ON_SITE)
+_VISITS: Final = int(Column.VISITS)
+_COLUMNS: Final = len(Column)
+_LAST_COLUMN: Final = _COLUMNS - 1
+
+
+class _Row:
+    """One visitor as the model keeps it: the record, its sort key and filter bits, cached texts."""
+
+    __slots__ = ("cells", "key", "mask", "text", "visitor")
+
+    def __init__(self, visitor: Visitor, key: SortKey, mask: int, text: str) -> None:
+        self.visitor = visitor
+        self.key = key
+        self.mask = mask
+        self.text = text
+        # Display texts, built on first paint: only rows that are ever shown pay for them.
+        self.cells: tuple[Any, ...] | None = None
+
+
+class VisitorTableModel(QAbstractTableModel):
+    """Every visitor of the store, filtered, searched and sorted, as a flat table.
+
+    The order is kept in Python: a sorted list of the keys of all visitors and the sorted sublist of the
+    shown ones (ascending; a descending view reads it backwards). A changed visitor moves with a bisect
+    and one ``beginMoveRows``; filter, search and sort changes are one layout change with persistent
+    indexes mapped by visitor id. Usable without a view (benchmarks drive it directly).
+
+    Visitor-typed text comes back as plain ``str`` for DisplayRole and ToolTipRole; views must render it
+    as plain text (Qt guesses rich text in tooltips and labels).
+    """
+
+    countsChanged = Signal(object)
+    """dict[VisitorFilter, int]: how many visitors each filter lists (search not applied)."""
+
+    BULK_MIN: Final = 256
+    """A batch larger than this (and than 1/64 of the list) is applied as one layout change."""
+
+    def __init__(
+        self,
+        store: VisitorStore,
+        clock: Clock,
+        icon_for: Callable[[VisitorState], QIcon],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._clock = clock
+        self._icon_for = icon_for
+        self._icons: dict[VisitorState, QIcon] = {}
+        self._recs: dict[str, _Row] = {}
+        self._ids: list[str] = []  # every visitor id, sorted: the tie order a column sort starts from
+        self._all: list[SortKey] = []  # every visitor's key, sorted
+        self._rows: list[SortKey] = []  # the shown visitors' keys, sorted ascending
+        self._column = Column.STATE
+        self._descending = False
+        self._filter = VisitorFilter.ALL
+        self._bit = FILTER_BITS[VisitorFilter.ALL]
+        self._search = Search()
+        self._counts: dict[VisitorFilter, int] = dict.fromkeys(VisitorFilter, 0)
+        self._activity = ActivityClock()
+        self._view: QTableView | None = None
+        self._headers = (
+            self.tr("State"),
+            self.tr("Name"),
+            self.tr("Location"),
+            self.tr("Current page"),
+            self.tr("Time on site"),
+            self.tr("Visits"),
+            self.tr("Referrer"),
+            self.tr("Browser / OS / device"),
+            self.tr("Agent"),
+        )
+        self._state_names = {
+            VisitorState.NEW_CHAT: self.tr("New or unanswered chat"),
+            VisitorState.CHATTING: self.tr("Chatting"),
+            VisitorState.ACTIVE: self.tr("Active"),
+            VisitorState.IDLE: self.tr("Idle"),
+            VisitorState.AUTO_MESSAGED: self.tr("Auto-messaged"),
+            VisitorState.CUSTOMER: self.tr("Customer"),
+            VisitorState.RETURNING: self.tr("Returning"),
+            VisitorState.BANNED: self.tr("Banned"),
+            VisitorState.LEFT: self.tr("Left"),
+            VisitorState.TYPING: self.tr("Typing"),
+        }
+        if store.visitors:
+            self._rebuild()
+
+    # ------------------------------------------------------------ Qt model interface
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
+        """Shown visitors (a flat table: no children)."""
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
+        """The columns of :class:`Column`."""
+        return 0 if parent.isValid() else _COLUMNS
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        """Rows are selectable, never editable."""
+        return _ITEM_FLAGS if index.isValid() else _NO_FLAGS
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
+        """Column titles (translated)."""
+        if orientation == _HORIZONTAL and 0 <= section < _COLUMNS and role in (_DISPLAY, _TOOLTIP):
+            return self._headers[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = _DISPLAY) -> Any:
+        """Cell contents; visitor text is returned as plain strings, never markup."""
+        rows = self._rows
+        row = index.row()
+        if not 0 <= row < len(rows):
+            return None
+        rec = self._recs[rows[len(rows) - 1 - row if self._descending else row][1]]
+        column = index.column()
+        if role == _DISPLAY:
+            if column == _TIME:
+                return format_duration(time_on_site(rec.visitor, self._clock()))
+            cells = rec.cells or self._cells(rec)
+            return cells[column]
+        if role == _DECORATION:
+            if column == _STATE:
+                cells = rec.cells or self._cells(rec)
+                return self._icon(cells[_COLUMNS])
+            return None
+        if role == _TOOLTIP:
+            cells = rec.cells or self._cells(rec)
+            if column == _STATE:
+                return cells[_COLUMNS + 1]
+            if column == _PAGE:
+                return rec.visitor.current_url or None
+            if column in (_NAME, _LOCATION):
+                return cells[column] or None
+            return None
+        if role == VISITOR_ID_ROLE:
+            return rec.visitor.id
+        if role == _ALIGNMENT and column in (_TIME, _VISITS):
+            return _ALIGN_RIGHT
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = _ASCENDING) -> None:
+        """Sort by a column (every column sorts); the order survives updates.
+
+        Note QHeaderView's default sort indicator is descending: a view enabling sorting should call
+        ``sortByColumn(Column.STATE, Qt.SortOrder.AscendingOrder)`` to keep the default order.
+        """
+        new_column = Column(column)
+        descending = order != _ASCENDING
+        if new_column == self._column and descending == self._descending:
+            return
+        self.layoutAboutToBeChanged.emit()
+        old_rows, old_descending = self._rows, self._descending
+        if new_column != self._column:
+            self._column = new_column
+            self._resort()
+            self._rows = self._shown(self._all)
+        self._descending = descending
+        self._remap_persistent(old_rows, old_descending)
+        self.layoutChanged.emit()
+
+    # ------------------------------------------------------------ public API
+
+    @property
+    def sort_column(self) -> Column:
+        """The column the rows are sorted by."""
+        return self._column
+
+    @property
+    def sort_order(self) -> Qt.SortOrder:
+        """Ascending or descending."""
+        return Qt.SortOrder.DescendingOrder if self._descending else _ASCENDING
+
+    @property
+    def current_filter(self) -> VisitorFilter:
+        """The filter applied."""
+        return self._filter
+
+    @property
+    def search(self) -> Search:
+        """The search applied."""
+        return self._search
+
+    @property
+    def counts(self) -> dict[VisitorFilter, int]:
+        """How many visitors each filter lists now (a copy)."""
+        return dict(self._counts)
+
+    @property
+    def activity(self) -> ActivityClock:
+        """The activity clock (when the next visitor turns inactive)."""
+        return self._activity
+
+    def visitor_at(self, row: int) -> Visitor | None:
+        """The visitor shown at ``row``, or None outside the list."""
+        rows = self._rows
+        if not 0 <= row < len(rows):
+            return None
+        return self._recs[rows[len(rows) - 1 - row if self._descending else row][1]].visitor
+
+    def row_of(self, visitor_id: str) -> int:
+        """The row showing a visitor, or -1 when it is not shown."""
+        rec = self._recs.get(visitor_id)
+        if rec is None:
+            return -1
+        i = self._find(self._rows, rec.key)
+        if i < 0:
+            return -1
+        return len(self._rows) - 1 - i if self._descending else i
+
+    def index_of(self, visitor_id: str, column: int = 0) -> QModelIndex:
+        """The index of a visitor's cell, invalid when it is not shown."""
+        row = self.row_of(visitor_id)
+        return self.index(row, column) if row >= 0 else QModelIndex()
+
+    def set_filter(self, f: VisitorFilter) -> None:
+        """Show only the visitors of one filter."""
+        f = VisitorFilter(f)
+        if f == self._filter:
+            return
+        self._filter = f
+        self._bit = FILTER_BITS[f]
+        self._relayout(self._all)
+
+    def set_search(self, text: str) -> None:
+        """Show only visitors matching a search query (capped; case-insensitive; every word must match)."""
+        search = Search(text)
+        if search == self._search:
+            self._search = search
+            return
+        narrows = search.narrows(self._search)
+        self._search = search
+        # Typing on only removes rows: re-check the shown ones instead of everyone.
+        self._relayout(self._rows if narrows else self._all)
+
+    def attach_view(self, view: QTableView | None) -> None:
+        """Tell :meth:`tick` which view's visible rows to refresh (None: refresh the whole column)."""
+        self._view = view
+
+    def apply_changes(self, changes: Changes) -> None:
+        """Apply a batch drained from the store: rows move, appear and disappear incrementally."""
+        if changes.reset:
+            self._rebuild()
+            return
+        if changes.upserted or changes.removed:
+            self._update(changes.removed, changes.upserted, self._clock())
+
+    def tick(self, visible: tuple[int, int] | None = None) -> None:
+        """Once a second: visitors whose Active flag ran out change state; visible times on site tick.
+
+        ``visible`` is the (first, last) shown row; without it the attached view's viewport decides, and
+        with no view the whole column is named (a view repaints only what it shows either way).
+        """
+        now = self._clock()
+        flipped = self._activity.due(now)
+        if flipped:
+            self._update((), flipped, now)
+        n = len(self._rows)
+        if not n:
+            return
+        first, last = visible if visible is not None else self._visible_rows(n)
+        first, last = max(0, first), min(n - 1, last)
+        if first <= last:
+            self.dataChanged.emit(self.createIndex(first, _TIME), self.createIndex(last, _TIME), [_DISPLAY])
+
+    # ------------------------------------------------------------ internals
+
+    def _visible_rows(self, n: int) -> tuple[int, int]:
+        view = self._view
+        if view is None or not view.isVisible():
+            return (0, n - 1) if view is None else (0, -1)
+        first = view.rowAt(0)
+        if first < 0:
+            return 0, -1
+        last = view.rowAt(view.viewport().height() - 1)
+        return first, n - 1 if last < 0 else last
+
+    def _icon(self, state: VisitorState) -> QIcon:
+        icon = self._icons.get(state)
+        if icon is None:
+            icon = self._icons[state] = self._icon_for(state)
+        return icon
+
+    def _cells(self, rec: _Row) -> tuple[Any, ...]:
+        v = rec.visitor
+        now = self._clock()
+        state = primary_state(v, now, self._store.is_typing(v.id))
+        tip = "\n".join(
+            [self._state_name(state, v)] + [self._state_name(s, v) for s in badges(v, now) if s is not state]
+        )
+        cells = (
+            "",
+            short_label(v),
+            location_text(v),
+            v.current_title or v.current_url or "",
+            "",
+            str(v.visit_count),
+            v.referrer or "",
+            device_text(v),
+            v.chat_agent_name or "",
+            state,
+            tip,
+        )
+        rec.cells = cells
+        return cells
+
+    def _state_name(self, state: VisitorState, visitor: Visitor) -> str:
+        name = self._state_names.get(state) or STATE_NAMES[state]
+        if state is VisitorState.RETURNING:
+            return f"{name} ({visitor.visit_count})"
+        return name
+
+    def _make(self, visitor: Visitor, now: float) -> _Row:
+        return _Row(
+            visitor,
+            (sort_value(self._column, visitor, now), visitor.id),
+            filter_mask(visitor, now),
+            search_text(visitor),
+        )
+
+    def _passes(self, rec: _Row) -> bool:
+        return bool(rec.mask & self._bit) and self._search.matches_text(rec.text)
+
+    def _shown(self, keys: Iterable[SortKey]) -> list[SortKey]:
+        recs, bit, search = self._recs, self._bit, self._search
+        if search:
+            match = search.matches_text
+            return [k for k in keys if (rec := recs[k[1]]).mask & bit and match(rec.text)]
+        return [k for k in keys if recs[k[1]].mask & bit]
+
+    def _resort(self) -> None:
+        """Recompute every key for the sort column and sort (stable sort over id order: ties by id)."""
+        now = self._clock()
+        column = self._column
+        recs = self._recs
+        keys: list[SortKey] = []
+        append = keys.append
+        for visitor_id in self._ids:
+            rec = recs[visitor_id]
+            rec.key = key = (sort_value(column, rec.visitor, now), visitor_id)
+            append(key)
+        keys.sort(key=itemgetter(0))
+        self._all = keys
+
+    def _rebuild(self) -> None:
+        """Everything from the store (a snapshot): the one place the model resets."""
+        self.beginResetModel()
+        now = self._clock()
+        activity = self._activity
+        activity.clear()
+        make = self._make
+        self._recs = {vid: make(v, now) for vid, v in self._store.visitors.items()}
+        for vid, rec in self._recs.items():
+            activity.track(vid, rec.visitor.last_activity_at, now)
+        self._ids = sorted(self._recs)
+        recs = self._recs
+        keys = [recs[vid].key for vid in self._ids]
+        keys.sort(key=itemgetter(0))  # stable over id order: ties already by id, cheaper than tuple compares
+        self._all = keys
+        self._rows = self._shown(self._all)
+        counts = dict.fromkeys(VisitorFilter, 0)
+        for rec in self._recs.values():
+            add_mask(counts, rec.mask, 1)
+        self._counts = counts
+        self.endResetModel()
+        self.countsChanged.emit(dict(counts))
+
+    def _relayout(self, source: list[SortKey]) -> None:
+        """Re-filter from ``source`` (all keys, or the shown ones when the search narrows) as one layout change."""
+        self.layoutAboutToBeChanged.emit()
+        old_rows = self._rows
+        self._rows = self._shown(source)
+        self._remap_persistent(old_rows, self._descending)
+        self.layoutChanged.emit()
+
+    def _remap_persistent(self, old_rows: list[SortKey], old_descending: bool) -> None:
+        """Point persistent indexes (selection, current row) at the same visitors' new rows."""
+        old = self.persistentIndexList()
+        if not old:
+            return
+        n_old = len(old_rows)
+        rows = self._rows
+        n = len(rows)
+        recs = self._recs
+        new: list[QModelIndex] = []
+        for index in old:
+            r = index.row()
+            target = QModelIndex()
+            if 0 <= r < n_old:
+                rec = recs.get(old_rows[n_old - 1 - r if old_descending else r][1])
+                if rec is not None:
+                    i = self._find(rows, rec.key)
+                    if i >= 0:
+                        target = self.createIndex(n - 1 - i if self._descending else i, index.column())
+            new.append(target)
+        self.changePersistentIndexList(old, new)
+
+    @staticmethod
+    def _find(keys: list[SortKey], key: SortKey) -> int:
+        i = bisect_left(keys, key)
+        return i if i < len(keys) and keys[i] == key else -1
+
+    def _update(self, removed: Collection[str], upserted: Collection[str], now: float) -> None:
+        if len(removed) + len(upserted) > max(self.BULK_MIN, len(self._all) // 64):
+            self._update_bulk(removed, upserted, now)
+        else:
+            self._update_each(removed, upserted, now)
+
+    def _update_each(self, removed: Collection[str], upserted: Collection[str], now: float) -> None:
+        """Few changes: one insert, remove or move per visitor, then dataChanged per changed row."""
+        recs, rows, all_keys, counts = self._recs, self._rows, self._all, self._counts
+        visitors = self._store.visitors
+        counts_before = dict(counts)
+        changed: list[str] = []
+        for visitor_id in removed:
+            rec = recs.get(visitor_id)
+            if rec is not None:
+                self._drop(visitor_id, rec)
+        for visitor_id in upserted:
+            visitor = visitors.get(visitor_id)
+            old = recs.get(visitor_id)
+            if visitor is None:
+                if old is not None:
+                    self._drop(visitor_id, old)
+                continue
+            rec = self._make(visitor, now)
+            self._activity.track(visitor_id, visitor.last_activity_at, now)
+            add_mask(counts, rec.mask, 1)
+            if old is None:
+                recs[visitor_id] = rec
+                self._insert_sorted(self._ids, visitor_id)
+                self._insert_sorted(all_keys, rec.key)
+                if self._passes(rec):
+                    self._insert_row(rec.key)
+                continue
+            add_mask(counts, old.mask, -1)
+            if old.key != rec.key:
+                del all_keys[bisect_left(all_keys, old.key)]
+                self._insert_sorted(all_keys, rec.key)
+            i = self._find(rows, old.key)
+            shown = self._passes(rec)
+            recs[visitor_id] = rec
+            if i < 0:
+                if shown:
+                    self._insert_row(rec.key)
+            elif not shown:
+                self._remove_row(i)
+            elif old.key == rec.key:
+                changed.append(visitor_id)
+            else:
+                self._move_row(i, rec.key)
+                changed.append(visitor_id)
+        self._emit_changed_rows(changed)
+        if counts != counts_before:
+            self.countsChanged.emit(dict(counts))
+
+    def _update_bulk(self, removed: Collection[str], upserted: Collection[str], now: float) -> None:
+        """Many changes: update records, merge the keys (timsort on mostly sorted data), one layout change."""
+        self.layoutAboutToBeChanged.emit()
+        recs, counts, activity = self._recs, self._counts, self._activity
+        visitors = self._store.visitors
+        counts_before = dict(counts)
+        stale: set[SortKey] = set()
+        fresh: list[SortKey] = []
+        ids_changed = False
+        for visitor_id in removed:
+            rec = recs.pop(visitor_id, None)
+            if rec is not None:
+                stale.add(rec.key)
+                add_mask(counts, rec.mask, -1)
+                activity.forget(visitor_id)
+                ids_changed = True
+        for visitor_id in upserted:
+            visitor = visitors.get(visitor_id)
+            old = recs.pop(visitor_id, None)
+            if old is not None:
+                stale.add(old.key)
+                add_mask(counts, old.mask, -1)
+            if visitor is None:
+                activity.forget(visitor_id)
+                ids_changed = True
+                continue
+            ids_changed = ids_changed or old is None
+            rec = recs[visitor_id] = self._make(visitor, now)
+            activity.track(visitor_id, visitor.last_activity_at, now)
+            add_mask(counts, rec.mask, 1)
+            fresh.append(rec.key)
+        if ids_changed:
+            self._ids = sorted(recs)
+        all_keys = [k for k in self._all if k not in stale] if stale else self._all
+        all_keys.extend(fresh)
+        all_keys.sort()
+        self._all = all_keys
+        old_rows = self._rows
+        self._rows = self._shown(all_keys)
+        self._remap_persistent(old_rows, self._descending)
+        self.layoutChanged.emit()
+        if counts != counts_before:
+            self.countsChanged.emit(dict(counts))
+
+    def _drop(self, visitor_id: str, rec: _Row) -> None:
+        # The row goes first: views (and the model tester) read it while it is being removed.
+        i = self._find(self._rows, rec.key)
+        if i >= 0:
+            self._remove_row(i)
+        del self._recs[visitor_id]
+        ids = self._ids
+        del ids[bisect_left(ids, visitor_id)]
+        del self._all[bisect_left(self._all, rec.key)]
+        add_mask(self._counts, rec.mask, -1)
+        self._activity.forget(visitor_id)
+
+    @staticmethod
+    def _insert_sorted(items: list[Any], item: Any) -> None:
+        items.insert(bisect_left(items, item), item)
+
+    def _view_row(self, i: int, n: int) -> int:
+        return n - 1 - i if self._descending else i
+
+    def _insert_row(self, key: SortKey) -> None:
+        rows = self._rows
+        j = bisect_left(rows, key)
+        row = self._view_row(j, len(rows) + 1)
+        self.beginInsertRows(_ROOT, row, row)
+        rows.insert(j, key)
+        self.endInsertRows()
+
+    def _remove_row(self, i: int) -> None:
+        rows = self._rows
+        row = self._view_row(i, len(rows))
+        self.beginRemoveRows(_ROOT, row, row)
+        del rows[i]
+        self.endRemoveRows()
+
+    def _move_row(self, i: int, key: SortKey) -> None:
+        """Move the row at list position ``i`` to where ``key`` belongs, keeping persistent indexes."""
+        rows = self._rows
+        n = len(rows)
+        j = bisect_left(rows, key)
+        if j > i:
+            j -= 1  # the position once the old entry is gone
+        source, target = self._view_row(i, n), self._view_row(j, n)
+        if source == target:
+            rows[i] = key
+            return
+        self.beginMoveRows(_ROOT, source, source, _ROOT, target if target < source else target + 1)
+        del rows[i]
+        rows.insert(j, key)
+        self.endMoveRows()
+
+    def _emit_changed_rows(self, visitor_ids: list[str]) -> None:
+        """dataChanged per run of adjacent changed rows; never one range over unrelated rows."""
+        if not visitor_ids:
+            return
+        found = sorted(r for r in map(self.row_of, visitor_ids) if r >= 0)
+        start = prev = -2
+        for r in found:
+            if r != prev + 1:
+                if start >= 0:
+                    self.dataChanged.emit(self.createIndex(start, 0), self.createIndex(prev, _LAST_COLUMN))
+                start = r
+            prev = r
+        if start >= 0:
+            self.dataChanged.emit(self.createIndex(start, 0), self.createIndex(prev, _LAST_COLUMN))

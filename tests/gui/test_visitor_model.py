@@ -1,0 +1,319 @@
+"""The visitor table model: rows, filters, search, sort, counts, ticking Active, incremental updates."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import QApplication, QTableView
+
+from desktop.core.clock import ManualClock
+from desktop.core.filters import Search, VisitorFilter, count_filters, matches_filter
+from desktop.core.ordering import Column, sort_key
+from desktop.core.state import VisitorState, primary_state
+from desktop.core.store import VisitorStore
+from desktop.ui.visitor_model import VISITOR_ID_ROLE, VisitorTableModel
+from protocol.messages import Typing, Visitor
+from protocol.rules import ACTIVE_WINDOW_SECONDS
+from tests.unit.desktop.factory import NOW, activity, changed, left, make_visitor, snapshot, visitor_id
+
+pytestmark = pytest.mark.gui
+
+DISPLAY = Qt.ItemDataRole.DisplayRole
+TOOLTIP = Qt.ItemDataRole.ToolTipRole
+DECORATION = Qt.ItemDataRole.DecorationRole
+IDLE_AT = NOW - ACTIVE_WINDOW_SECONDS - 1
+
+
+class Icons:
+    """Distinct icons per state, recording which states were asked for."""
+
+    def __init__(self) -> None:
+        self.made: dict[VisitorState, QIcon] = {}
+
+    def __call__(self, state: VisitorState) -> QIcon:
+        pixmap = QPixmap(8, 8)
+        pixmap.fill(QColor.fromHsv(list(VisitorState).index(state) * 30, 200, 200))
+        icon = self.made[state] = QIcon(pixmap)
+        return icon
+
+
+def mixed_visitors() -> list[Visitor]:
+    """A list covering every state and filter."""
+    return [
+        make_visitor(0, name="Ada Lovelace", email="ada@example.org"),
+        make_visitor(1, last_activity_at=IDLE_AT, visit_started_at=NOW - 4000),
+        make_visitor(2, chat_status="active", in_chat=True, chat_agent_name="Bo", country_code="FR", country="France"),
+        make_visitor(3, chat_status="unanswered", in_chat=True, unread=1),
+        make_visitor(4, customer=True, name="Grace", visit_count=3, referrer="https://search.example/?q=boots"),
+        make_visitor(5, auto_messaged=True, browser="Firefox", os="Linux", device="desktop"),
+        make_visitor(6, banned=True, online=False),
+        make_visitor(7, online=False, left_at=NOW - 2),
+        make_visitor(8, current_title="Checkout", current_url="https://shop.example/checkout"),
+        make_visitor(9, visit_count=2, last_activity_at=NOW - ACTIVE_WINDOW_SECONDS + 30),
+    ]
+
+
+def build(visitors: list[Visitor] | None = None, seq: int = 10) -> tuple[VisitorStore, ManualClock, VisitorTableModel]:
+    store = VisitorStore()
+    clock = ManualClock(NOW)
+    store.apply(snapshot(mixed_visitors() if visitors is None else visitors, seq=seq))
+    model = VisitorTableModel(store, clock, Icons())
+    store.take_changes()
+    return store, clock, model
+
+
+def shown_ids(model: VisitorTableModel) -> list[str]:
+    return [model.index(r, 0).data(VISITOR_ID_ROLE) for r in range(model.rowCount())]
+
+
+def expected_ids(
+    store: VisitorStore,
+    now: float,
+    f: VisitorFilter = VisitorFilter.ALL,
+    search: str = "",
+    column: Column = Column.STATE,
+    descending: bool = False,
+) -> list[str]:
+    """The rows computed from scratch with the pure core."""
+    query = Search(search)
+    chosen = [v for v in store.visitors.values() if matches_filter(f, v, now) and query.matches(v)]
+    chosen.sort(key=lambda v: sort_key(column, v, now), reverse=descending)
+    return [v.id for v in chosen]
+
+
+def test_model_passes_the_model_tester(qapp: QApplication, qtmodeltester: Any) -> None:
+    _store, _clock, model = build()
+    qtmodeltester.check(model, force_py=False)
+
+
+def test_default_order_and_cells(qapp: QApplication) -> None:
+    store, _clock, model = build()
+    assert shown_ids(model) == expected_ids(store, NOW)
+    assert shown_ids(model)[:2] == [visitor_id(3), visitor_id(2)]  # new chat, then chatting
+    row = model.row_of(visitor_id(2))
+    cells = [model.index(row, c).data(DISPLAY) for c in Column]
+    assert cells[Column.NAME] == "#2"
+    assert cells[Column.LOCATION] == "🇫🇷 France"
+    assert cells[Column.PAGE] == "Product 2"
+    assert cells[Column.TIME_ON_SITE] == "01:02"
+    assert cells[Column.VISITS] == "1"
+    assert cells[Column.AGENT] == "Bo"
+    assert model.index(row, Column.PAGE).data(TOOLTIP) == "https://shop.example/p/2"
+    assert model.index(row, Column.STATE).data(TOOLTIP).startswith("Chatting")
+    grace = model.row_of(visitor_id(4))
+    assert model.index(grace, Column.NAME).data(DISPLAY) == "Grace"
+    assert model.index(grace, Column.STATE).data(TOOLTIP).splitlines() == ["Customer", "Active", "Returning (3)"]
+    assert model.index(grace, Column.REFERRER).data(DISPLAY) == "https://search.example/?q=boots"
+    firefox = model.row_of(visitor_id(5))
+    assert model.index(firefox, Column.DEVICE).data(DISPLAY) == "Firefox · Linux · desktop"
+    assert model.headerData(Column.PAGE, Qt.Orientation.Horizontal, DISPLAY) == "Current page"
+
+
+def test_state_icons_come_from_icon_for(qapp: QApplication) -> None:
+    store, clock, model = build()
+    icons: Icons = model._icon_for  # type: ignore[assignment]
+    for visitor in store.visitors.values():
+        row = model.row_of(visitor.id)
+        if row < 0:
+            continue
+        icon = model.index(row, Column.STATE).data(DECORATION)
+        state = primary_state(visitor, clock())
+        assert icon.cacheKey() == icons.made[state].cacheKey(), visitor.id
+
+
+@pytest.mark.parametrize("f", list(VisitorFilter))
+def test_every_filter_and_its_count(qapp: QApplication, f: VisitorFilter) -> None:
+    store, _clock, model = build()
+    model.set_filter(f)
+    assert shown_ids(model) == expected_ids(store, NOW, f)
+    assert model.counts == count_filters(store.visitors.values(), NOW)
+    assert model.counts[f] == model.rowCount()
+
+
+def test_search_narrowing_and_widening(qapp: QApplication) -> None:
+    store, _clock, model = build()
+    for text in ["a", "ad", "ada", "ada example", "ad", "", "checkout", "FRANCE", "visitor-0000000", "xyz"]:
+        model.set_search(text)
+        assert shown_ids(model) == expected_ids(store, NOW, search=text), text
+    model.set_search("grace")
+    model.set_filter(VisitorFilter.CUSTOMERS)
+    assert shown_ids(model) == [visitor_id(4)]
+    model.set_filter(VisitorFilter.IN_CHAT)
+    assert shown_ids(model) == []
+
+
+@pytest.mark.parametrize("column", list(Column))
+@pytest.mark.parametrize("descending", [False, True])
+def test_every_column_sorts(qapp: QApplication, column: Column, descending: bool) -> None:
+    store, _clock, model = build()
+    order = Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+    model.sort(column, order)
+    assert shown_ids(model) == expected_ids(store, NOW, column=column, descending=descending)
+    assert model.sort_column == column
+
+
+def test_html_from_visitors_is_returned_literally(qapp: QApplication) -> None:
+    html = '<img src="file:///etc/passwd"><b>bold</b>'
+    _store, _clock, model = build([make_visitor(1, name=html, current_title=html, current_url="https://x/<i>")])
+    assert model.index(0, Column.NAME).data(DISPLAY) == html
+    assert model.index(0, Column.PAGE).data(DISPLAY) == html
+    assert model.index(0, Column.PAGE).data(TOOLTIP) == "https://x/<i>"
+    assert model.index(0, Column.NAME).data(TOOLTIP) == html
+
+
+def test_active_turns_off_with_time_alone(qapp: QApplication) -> None:
+    store, clock, model = build()
+    counts: list[dict[VisitorFilter, int]] = []
+    model.countsChanged.connect(counts.append)
+    model.set_filter(VisitorFilter.ACTIVE)
+    assert visitor_id(9) in shown_ids(model)
+    before = model.counts[VisitorFilter.ACTIVE]
+    clock.advance(29)
+    model.tick()
+    assert visitor_id(9) in shown_ids(model)
+    clock.advance(2)
+    model.tick()
+    assert visitor_id(9) not in shown_ids(model)
+    assert counts[-1][VisitorFilter.ACTIVE] == before - 1
+    model.set_filter(VisitorFilter.ALL)
+    assert shown_ids(model) == expected_ids(store, clock())
+    row = model.row_of(visitor_id(9))
+    assert model.index(row, Column.STATE).data(TOOLTIP).startswith("Idle")
+
+
+def test_tick_refreshes_only_the_time_column(qapp: QApplication) -> None:
+    _store, clock, model = build()
+    seen: list[tuple[int, int, int, int]] = []
+    model.dataChanged.connect(lambda a, b, _roles=(): seen.append((a.row(), a.column(), b.row(), b.column())))
+    clock.advance(1)
+    model.tick(visible=(2, 5))
+    assert seen == [(2, Column.TIME_ON_SITE, 5, Column.TIME_ON_SITE)]
+
+
+def test_tick_uses_the_attached_views_visible_rows(qapp: QApplication) -> None:
+    _store, clock, model = build([make_visitor(i) for i in range(500)])
+    view = QTableView()
+    view.setModel(model)
+    view.resize(400, 200)
+    view.show()
+    model.attach_view(view)
+    seen: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda a, b, _roles=(): seen.append((a.row(), b.row())))
+    clock.advance(1)
+    model.tick()
+    assert len(seen) == 1
+    first, last = seen[0]
+    assert first == 0
+    assert 0 < last < 50
+    view.close()
+
+
+def test_incremental_updates_keep_persistent_indexes(qapp: QApplication, qtmodeltester: Any) -> None:
+    store, clock, model = build([make_visitor(i, visit_started_at=NOW - 1000 + i) for i in range(30)], seq=10)
+    qtmodeltester.check(model, force_py=False)
+    tracked = {
+        vid: QPersistentModelIndex(model.index(model.row_of(vid), 2)) for vid in map(visitor_id, range(0, 30, 3))
+    }
+    seq = 10
+    moves: list[int] = []
+    model.rowsMoved.connect(lambda *_args: moves.append(1))
+
+    def push(event: Any) -> None:
+        store.apply(event)
+        model.apply_changes(store.take_changes())
+
+    seq += 1
+    push(changed(seq, make_visitor(9, chat_status="unanswered", in_chat=True, visit_started_at=NOW - 991)))
+    assert model.row_of(visitor_id(9)) == 0
+    seq += 1
+    push(changed(seq, make_visitor(31, visit_started_at=NOW - 5000)))
+    seq += 1
+    push(left(seq, 12))
+    seq += 1
+    push(changed(seq, make_visitor(3, last_activity_at=IDLE_AT, visit_started_at=NOW - 997)))
+    assert moves
+    for vid, index in tracked.items():
+        if vid == visitor_id(12):
+            assert not index.isValid()
+            continue
+        assert index.isValid()
+        assert index.row() == model.row_of(vid)
+        assert index.column() == 2
+        assert index.data(VISITOR_ID_ROLE) == vid
+    assert shown_ids(model) == expected_ids(store, clock())
+
+
+def test_typing_shows_in_the_state_icon(qapp: QApplication) -> None:
+    store, _clock, model = build()
+    store.apply(Typing(visitor_id=visitor_id(2), who="visitor", typing=True))
+    model.apply_changes(store.take_changes())
+    row = model.row_of(visitor_id(2))
+    assert model.index(row, Column.STATE).data(TOOLTIP).startswith("Typing")
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_random_updates_match_a_fresh_computation(qapp: QApplication, qtmodeltester: Any, bulk: bool) -> None:
+    """Random deltas, filters, searches and sorts: the rows always equal the from-scratch answer."""
+    rng = random.Random(7 if bulk else 3)
+    store, clock, model = build([make_visitor(i, visit_started_at=NOW - rng.uniform(0, 9000)) for i in range(60)])
+    if bulk:
+        model.BULK_MIN = 0  # type: ignore[misc]
+    qtmodeltester.check(model, force_py=False)
+    view = QTableView()
+    view.setModel(model)
+    selection: set[str] = set()
+    seq = 10
+    column, descending, f, search = Column.STATE, False, VisitorFilter.ALL, ""
+    for step in range(120):
+        for _ in range(rng.randint(1, 12)):
+            seq += 1
+            n = rng.randrange(90)
+            kind = rng.random()
+            if kind < 0.2:
+                event: Any = left(seq, n)
+            elif kind < 0.5 and visitor_id(n) in store.visitors:
+                event = activity(seq, n, clock() - rng.randint(0, 700))
+            else:
+                event = changed(
+                    seq,
+                    make_visitor(
+                        n,
+                        name=rng.choice([None, "Ada", "Bob", "Zoë"]),
+                        visit_started_at=NOW - rng.uniform(0, 9000),
+                        last_activity_at=clock() - rng.randint(0, 1200),
+                        chat_status=rng.choice(["none", "none", "unanswered", "active"]),
+                        customer=rng.random() < 0.3,
+                        auto_messaged=rng.random() < 0.3,
+                        banned=rng.random() < 0.1,
+                        online=rng.random() < 0.9,
+                        visit_count=rng.randint(1, 4),
+                        country=rng.choice(["Germany", "France", None]),
+                    ),
+                )
+            store.apply(event)
+        model.apply_changes(store.take_changes())
+        if step % 10 == 0:
+            column, descending = rng.choice(list(Column)), rng.random() < 0.5
+            model.sort(column, Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder)
+        if step % 7 == 0:
+            f = rng.choice(list(VisitorFilter))
+            model.set_filter(f)
+        if step % 5 == 0:
+            search = rng.choice(["", "a", "ad", "ada", "b", "germ", "visitor-0000004"])
+            model.set_search(search)
+        if step % 4 == 0:
+            clock.advance(rng.randint(0, 200))  # whole seconds: flips are reported on the second
+            model.tick()
+        if model.rowCount() and step % 3 == 0:
+            row = rng.randrange(model.rowCount())
+            view.selectRow(row)
+            selection = {model.index(row, 0).data(VISITOR_ID_ROLE)}
+        assert shown_ids(model) == expected_ids(store, clock(), f, search, column, descending), step
+        assert model.counts == count_filters(store.visitors.values(), clock())
+        selected = {i.data(VISITOR_ID_ROLE) for i in view.selectionModel().selectedRows()}
+        assert selected <= selection
+        selection = selected
