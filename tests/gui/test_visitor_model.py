@@ -15,10 +15,11 @@ from desktop.core.filters import Search, VisitorFilter, count_filters, matches_f
 from desktop.core.ordering import Column, sort_key
 from desktop.core.state import VisitorState, primary_state
 from desktop.core.store import VisitorStore
+from desktop.ui.dispatcher import StoreDispatcher
 from desktop.ui.visitor_model import VISITOR_ID_ROLE, VisitorTableModel
-from protocol.messages import Typing, Visitor
+from protocol.messages import MessageAdded, Typing, Visitor
 from protocol.rules import ACTIVE_WINDOW_SECONDS
-from tests.unit.desktop.factory import NOW, activity, changed, left, make_visitor, snapshot, visitor_id
+from tests.unit.desktop.factory import NOW, activity, changed, left, make_visitor, message, snapshot, visitor_id
 
 pytestmark = pytest.mark.gui
 
@@ -317,3 +318,27 @@ def test_random_updates_match_a_fresh_computation(qapp: QApplication, qtmodeltes
         selected = {i.data(VISITOR_ID_ROLE) for i in view.selectionModel().selectedRows()}
         assert selected <= selection
         selection = selected
+
+
+def test_dispatcher_batches_a_frame_of_events_into_one_drain(qtbot: Any) -> None:
+    store, clock, model = build()
+    dispatcher = StoreDispatcher(store)
+    dispatcher.visitorsChanged.connect(model.apply_changes)
+    arrived: list[list[Visitor]] = []
+    messages: list[Any] = []
+    dispatcher.visitorsArrived.connect(arrived.append)
+    dispatcher.messageAdded.connect(messages.append)
+    for seq in range(11, 61):
+        store.apply(changed(seq, make_visitor(100 + seq)))
+    store.apply(MessageAdded(seq=61, message=message(111, 1)))
+    store.apply(activity(62, 0, NOW + 1))
+    assert dispatcher.drains == 0  # nothing until the frame timer fires
+    qtbot.waitUntil(lambda: dispatcher.drains == 1)
+    assert [v.id for v in arrived[0]] == [visitor_id(100 + seq) for seq in range(11, 61)]
+    assert [m.id for m in messages] == [message(111, 1).id]
+    assert shown_ids(model) == expected_ids(store, clock())
+    store.apply(left(63, 0))
+    qtbot.waitUntil(lambda: dispatcher.drains == 2)
+    assert model.row_of(visitor_id(0)) == -1
+    dispatcher.detach()
+    assert store.on_dirty is None
