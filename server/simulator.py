@@ -34,6 +34,7 @@ from protocol.messages import (
     ActivityKind,
     Banned,
     ChatMessage,
+    CloseCode,
     Error,
     Identify,
     Leave,
@@ -252,8 +253,8 @@ class _StoppingError(Exception):
     """The traffic is stopping: the visitor says goodbye and closes."""
 
 
-class _BannedError(Exception):
-    """The visitor was banned: the server closes the socket."""
+class _GoneError(Exception):
+    """The socket closed under the visitor (banned, or the server is going away)."""
 
 
 class Traffic:
@@ -327,6 +328,19 @@ class Traffic:
 
     # ------------------------------------------------------------------ people and visits
 
+    def _closed(self, person: _Profile, code: int | None) -> None:
+        """Account for how the server ended a visit."""
+        if code == CloseCode.FORBIDDEN:
+            if not person.banned:
+                person.banned = True
+                self.stats.banned += 1
+        elif code in (1001, 1012):
+            # The server is shutting down (1001 from Frontdesk, 1012 from uvicorn): end the traffic
+            # now, so nothing is left pending on a loop that is about to close.
+            self._stopping.set()
+        elif code not in (1000, None) or person.banned:
+            self.stats.errors += int(not person.banned)
+
     def _new_profile(self) -> _Profile:
         rng = random.Random(self._rng.getrandbits(64))  # noqa: S311 - simulation
         self._people += 1
@@ -391,20 +405,17 @@ class Traffic:
                     await _Visit(self, person, ws, returning).run()
                 finally:
                     stats.online -= 1
+                self._closed(person, ws.close_code)
         except InvalidStatus as exc:
             stats.refused += 1
             log.debug("visitor %d refused at handshake: HTTP %s", person.number, exc.response.status_code)
         except (OSError, InvalidHandshake, TimeoutError) as exc:
             stats.errors += 1
             log.debug("visitor %d could not connect: %s", person.number, type(exc).__name__)
+            if isinstance(exc, ConnectionRefusedError):
+                self._stopping.set()  # the server is gone: nobody else can arrive either
         except ConnectionClosed as exc:
-            if exc.rcvd is not None and exc.rcvd.code == 4403:
-                if not person.banned:
-                    person.banned = True
-                    stats.banned += 1
-            else:
-                stats.errors += 1
-            log.debug("visitor %d connection closed: %s", person.number, exc)
+            self._closed(person, exc.rcvd.code if exc.rcvd is not None else None)
         if person.banned or self.stopping or person.visitor_id is None:
             return
         cfg = self.config
@@ -428,6 +439,7 @@ class _Visit:
         self.last_chat_at = 0.0
         self.pending_replies: list[ChatMessage] = []
         self.incoming = asyncio.Event()
+        self.gone = False
         self.url = ""
 
     def page_url(self, page: Page) -> str:
@@ -467,9 +479,8 @@ class _Visit:
             with contextlib.suppress(ConnectionClosed, OSError):
                 await self.send(Leave())
             raise
-        except (_BannedError, ConnectionClosed):
-            if not person.banned:
-                raise
+        except (_GoneError, ConnectionClosed):
+            pass  # the caller reads the close code
         finally:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
@@ -508,6 +519,15 @@ class _Visit:
 
     async def _read(self) -> None:
         """Take what the server sends; agents' messages are answered from the browsing loop."""
+        try:
+            await self._read_frames()
+        except ConnectionClosed:
+            pass
+        finally:
+            self.gone = True
+            self.incoming.set()
+
+    async def _read_frames(self) -> None:
         async for frame in self.ws:
             try:
                 event = visitor_events.decode(frame)
@@ -538,8 +558,8 @@ class _Visit:
         end = loop.time() + seconds
         next_activity = loop.time() + self.traffic._scaled(*self.cfg.activity_every, self.rng)
         while True:
-            if self.person.banned:
-                raise _BannedError
+            if self.person.banned or self.gone:
+                raise _GoneError
             now = loop.time()
             if now >= end and not self.pending_replies:
                 return
