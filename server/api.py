@@ -1,0 +1,236 @@
+"""The REST API under /api/v1: login, logout, identify, rules, conversation history, health."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from litestar import Controller, Request, delete, get, post, put
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar.response import Response
+
+from protocol.api import ApiError, Health, IdentifyRequest, LoginRequest, LoginResponse
+from protocol.messages import AccountInfo, AgentInfo, ChatMessage, ErrorCode
+from protocol.rules import PROTOCOL_VERSION, capabilities_for
+from server import __version__
+from server.hub import RefusedError
+from server.rules import AutoRule, RuleError, RuleSpec, validate
+from server.security import digest, new_token, verify_password
+from server.services import Services
+from server.store import AgentRow
+
+log = logging.getLogger(__name__)
+
+
+class ApiRefusedError(Exception):
+    """Ends a request with an ``ApiError`` body."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def api_failure_handler(_request: Request[Any, Any, Any], exc: ApiRefusedError) -> Response[ApiError]:
+    """Render an :class:`ApiRefusedError`."""
+    return Response(ApiError(code=exc.code, message=exc.message), status_code=exc.status)
+
+
+def http_exception_handler(_request: Request[Any, Any, Any], exc: HTTPException) -> Response[ApiError]:
+    """Render Litestar's own errors (validation, 404, 405) as ``ApiError``."""
+    if isinstance(exc, ValidationException):
+        details = "; ".join(
+            f"{e.get('key', '?')}: {e.get('message', '')}" for e in (exc.extra or []) if isinstance(e, dict)
+        )
+        message = f"the request is invalid ({details or exc.detail}); see /schema for the expected body"
+        return Response(ApiError(code="bad_request", message=message), status_code=400)
+    if isinstance(exc, NotFoundException):
+        return Response(
+            ApiError(code=ErrorCode.NOT_FOUND, message="no such resource; see /schema for the API"), status_code=404
+        )
+    code = {401: ErrorCode.UNAUTHORIZED, 403: ErrorCode.FORBIDDEN}.get(exc.status_code, "http_error")
+    return Response(ApiError(code=code, message=str(exc.detail)), status_code=exc.status_code)
+
+
+def internal_error_handler(_request: Request[Any, Any, Any], exc: Exception) -> Response[ApiError]:
+    """Log a bug and answer without details."""
+    log.error("request failed", exc_info=exc)
+    return Response(
+        ApiError(code=ErrorCode.INTERNAL, message="the server failed; nothing was changed, try again"), status_code=500
+    )
+
+
+def services_of(state: State) -> Services:
+    """The process's services."""
+    services: Services = state["services"]
+    return services
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """An authenticated agent and its token's hash."""
+
+    agent: AgentRow
+    token_hash: str
+
+
+async def _agent(request: Request[Any, Any, Any], services: Services) -> Caller:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiRefusedError(401, ErrorCode.UNAUTHORIZED, "send Authorization: Bearer TOKEN (from /api/v1/auth/login)")
+    token_hash = digest(token.strip())
+    agent = await services.store.agent_by_token(token_hash)
+    if agent is None:
+        raise ApiRefusedError(401, ErrorCode.UNAUTHORIZED, "the token is unknown or was revoked; sign in again")
+    return Caller(agent=agent, token_hash=token_hash)
+
+
+class HealthController(Controller):
+    """Liveness."""
+
+    path = "/api/v1/health"
+    tags = ["health"]  # noqa: RUF012
+
+    @get("/", summary="Health and versions")
+    async def health(self) -> Health:
+        """The server is up; which version and protocol it speaks."""
+        return Health(status="ok", version=__version__, protocol=PROTOCOL_VERSION)
+
+
+class AuthController(Controller):
+    """Agent sign-in and sign-out."""
+
+    path = "/api/v1/auth"
+    tags = ["auth"]  # noqa: RUF012
+
+    @post("/login", status_code=200, summary="Sign in an agent")
+    async def login(self, state: State, data: JSONBody[LoginRequest]) -> LoginResponse:
+        """Exchange e-mail and password for a revocable bearer token."""
+        services = services_of(state)
+        agent = await services.store.agent_by_email(data.email)
+        ok = await asyncio.to_thread(verify_password, agent.password_hash if agent else None, data.password)
+        account = await services.store.account(agent.account_id) if agent is not None and ok else None
+        if agent is None or account is None:
+            raise ApiRefusedError(401, ErrorCode.UNAUTHORIZED, "wrong e-mail or password; check both and try again")
+        token = new_token()
+        await services.store.create_token(digest(token), agent.id)
+        return LoginResponse(
+            token=token,
+            agent=AgentInfo(id=agent.id, email=agent.email, name=agent.name),
+            account=AccountInfo(id=account.id, name=account.name, plan=account.plan),
+            capabilities=capabilities_for(account.plan),
+        )
+
+    @post("/logout", status_code=204, summary="Revoke the token and close its sockets")
+    async def logout(self, state: State, request: Request[Any, Any, Any]) -> None:
+        """Revoke the bearer token; every socket signed in with it closes."""
+        services = services_of(state)
+        caller = await _agent(request, services)
+        await services.store.revoke_token(caller.token_hash)
+        if services.hub is not None:
+            services.hub.revoke(caller.token_hash)
+
+
+class VisitorController(Controller):
+    """Visitors: identify (site backend, API key) and conversation history (agents)."""
+
+    path = "/api/v1/visitors"
+    tags = ["visitors"]  # noqa: RUF012
+
+    @post("/{visitor_id:str}/identify", status_code=204, summary="Identify a visitor (makes a customer)")
+    async def identify(
+        self,
+        state: State,
+        visitor_id: FromPath[str],
+        data: JSONBody[IdentifyRequest],
+        api_key: Annotated[str | None, HeaderParameter(name="X-Api-Key", required=False)] = None,
+    ) -> None:
+        """Store name, e-mail, phone and custom fields of a visitor, using the account's API key."""
+        services = services_of(state)
+        if not api_key:
+            raise ApiRefusedError(401, ErrorCode.UNAUTHORIZED, "send the account's API key in the X-Api-Key header")
+        row = await services.store.account_by_api_key(digest(api_key))
+        if row is None:
+            raise ApiRefusedError(
+                401, ErrorCode.UNAUTHORIZED, "the API key is wrong; copy it from the account creation"
+            )
+        assert services.hub is not None
+        account = await services.hub.account(row.id)
+        if account is None or not await services.hub.identify(account, visitor_id, data):
+            raise ApiRefusedError(404, ErrorCode.NOT_FOUND, f"no visitor {visitor_id} in this account; check the id")
+
+    @get("/{visitor_id:str}/messages", summary="A visitor's conversation history")
+    async def messages(
+        self, state: State, request: Request[Any, Any, Any], visitor_id: FromPath[str]
+    ) -> list[ChatMessage]:
+        """Every stored message of the conversation with a visitor of the caller's account."""
+        services = services_of(state)
+        caller = await _agent(request, services)
+        assert services.hub is not None
+        try:
+            return await services.hub.history_of(caller.agent.account_id, visitor_id)
+        except RefusedError as exc:
+            raise ApiRefusedError(404, exc.code, exc.message) from None
+
+
+class RuleController(Controller):
+    """Automatic-message rules of the caller's account."""
+
+    path = "/api/v1/rules"
+    tags = ["rules"]  # noqa: RUF012
+
+    @get("/", summary="List rules")
+    async def list_rules(self, state: State, request: Request[Any, Any, Any]) -> list[AutoRule]:
+        """Every rule of the account."""
+        services = services_of(state)
+        caller = await _agent(request, services)
+        return await services.store.rules(caller.agent.account_id)
+
+    @post("/", status_code=201, summary="Add a rule")
+    async def add_rule(self, state: State, request: Request[Any, Any, Any], data: JSONBody[RuleSpec]) -> AutoRule:
+        """Add a rule (regular expressions are checked now)."""
+        services = services_of(state)
+        caller = await _agent(request, services)
+        from server import admin  # noqa: PLC0415 - admin imports this module's siblings
+
+        try:
+            return await admin.add_rule(services, caller.agent.account_id, data)
+        except RuleError as exc:
+            raise ApiRefusedError(400, "invalid_rule", str(exc)) from None
+
+    @put("/{rule_id:int}", summary="Replace a rule")
+    async def update_rule(
+        self, state: State, request: Request[Any, Any, Any], rule_id: FromPath[int], data: JSONBody[RuleSpec]
+    ) -> AutoRule:
+        """Replace a rule of the account."""
+        services = services_of(state)
+        caller = await _agent(request, services)
+        try:
+            validate(data)
+        except RuleError as exc:
+            raise ApiRefusedError(400, "invalid_rule", str(exc)) from None
+        rule = await services.store.update_rule(caller.agent.account_id, rule_id, data)
+        if rule is None:
+            raise ApiRefusedError(404, ErrorCode.NOT_FOUND, f"no rule {rule_id} in your account; list them first")
+        await _rules_changed(services, caller.agent.account_id)
+        return rule
+
+    @delete("/{rule_id:int}", status_code=204, summary="Delete a rule")
+    async def delete_rule(self, state: State, request: Request[Any, Any, Any], rule_id: FromPath[int]) -> None:
+        """Delete a rule of the account."""
+        services = services_of(state)
+        caller = await _agent(request, services)
+        if not await services.store.delete_rule(caller.agent.account_id, rule_id):
+            raise ApiRefusedError(404, ErrorCode.NOT_FOUND, f"no rule {rule_id} in your account; list them first")
+        await _rules_changed(services, caller.agent.account_id)
+
+
+async def _rules_changed(services: Services, account_id: int) -> None:
+    if services.hub is not None:
+        services.hub.rules_changed(account_id, await services.store.rules(account_id))

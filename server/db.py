@@ -1,0 +1,141 @@
+"""Database schema (SQLAlchemy Core), engine set-up and migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+metadata = sa.MetaData()
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("plan", sa.String(20), nullable=False),
+    sa.Column("account_key", sa.String(64), nullable=False, unique=True),
+    sa.Column("api_key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("allowed_origins", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+agents = sa.Table(
+    "agents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), nullable=False, index=True),
+    sa.Column("email", sa.String(254), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+tokens = sa.Table(
+    "tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("agent_id", sa.Integer, sa.ForeignKey("agents.id"), nullable=False, index=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("revoked_at", sa.Float, nullable=True),
+)
+
+visitors = sa.Table(
+    "visitors",
+    metadata,
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("first_seen_at", sa.Float, nullable=False),
+    sa.Column("last_seen_at", sa.Float, nullable=False),
+    sa.Column("visit_count", sa.Integer, nullable=False),
+    sa.Column("name", sa.String(2048), nullable=True),
+    sa.Column("email", sa.String(2048), nullable=True),
+    sa.Column("phone", sa.String(2048), nullable=True),
+    sa.Column("custom", sa.JSON, nullable=False),
+    sa.Column("customer", sa.Boolean, nullable=False),
+    sa.Column("auto_messaged", sa.Boolean, nullable=False),
+    sa.Column("banned", sa.Boolean, nullable=False),
+    sa.Column("ban_reason", sa.String(2048), nullable=False),
+    sa.Column("chat_status", sa.String(20), nullable=False),
+    sa.Column("chat_agent_id", sa.Integer, nullable=True),
+)
+sa.Index("ix_visitors_banned", visitors.c.account_id, visitors.c.banned)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.Integer, nullable=False),
+    sa.Column("visitor_id", sa.String(64), nullable=False),
+    sa.Column("id", sa.String(64), nullable=False),
+    sa.Column("author", sa.String(10), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("sent_at", sa.Float, nullable=False),
+    sa.Column("agent_id", sa.Integer, nullable=True),
+    sa.Column("agent_name", sa.String(200), nullable=True),
+    sa.Column("delivered_at", sa.Float, nullable=True),
+    sa.Column("read_at", sa.Float, nullable=True),
+    sa.UniqueConstraint("account_id", "visitor_id", "id", name="uq_messages_client_id"),
+)
+
+rules = sa.Table(
+    "rules",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("conditions", sa.JSON, nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+rule_firings = sa.Table(
+    "rule_firings",
+    metadata,
+    sa.Column("account_id", sa.Integer, primary_key=True),
+    sa.Column("visitor_id", sa.String(64), primary_key=True),
+    sa.Column("rule_id", sa.Integer, primary_key=True),
+    sa.Column("fired_at", sa.Float, nullable=False),
+)
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine; SQLite gets WAL and a busy timeout so readers never block the writer."""
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @sa.event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _alembic_config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade(connection: Connection) -> None:
+    command.upgrade(_alembic_config(connection), "head")
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Bring the schema up to date (runs on every start; a no-op when current)."""
+    async with engine.begin() as connection:
+        await connection.run_sync(_upgrade)

@@ -1,0 +1,148 @@
+"""Run the real server in a background thread with its own event loop (tests, the desktop demo)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Any, ParamSpec, Self, TypeVar
+
+import uvicorn
+
+from protocol.rules import MAX_FRAME_BYTES
+from server.app import create_app
+from server.config import Settings
+from server.services import Services
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def uvicorn_config(app: Any, settings: Settings, **extra: Any) -> uvicorn.Config:
+    """uvicorn's settings for Frontdesk: 64 KiB frames (1009 beyond), no compression."""
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "ws_max_size": MAX_FRAME_BYTES,
+        # Compression costs ~30 KiB per idle socket; frames are small JSON anyway.
+        "ws_per_message_deflate": False,
+        "lifespan": "on",
+        "log_config": None,
+        "access_log": settings.access_log,
+        "timeout_graceful_shutdown": 10,
+    }
+    if settings.forwarded_allow_ips:
+        options["proxy_headers"] = True
+        options["forwarded_allow_ips"] = settings.forwarded_allow_ips
+    options.update(extra)
+    return uvicorn.Config(app, **options)
+
+
+class EmbeddedServer:
+    """The Frontdesk server under uvicorn in a daemon thread; ``start()`` returns once it listens."""
+
+    def __init__(self, database_url: str | None = None, host: str = "127.0.0.1", port: int = 0, **settings: Any):
+        self.settings = Settings(database_url=database_url, host=host, port=port, **settings)
+        self._app = create_app(self.settings)
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._error: BaseException | None = None
+        self._ready = threading.Event()
+        self.port = 0
+
+    @property
+    def http_url(self) -> str:
+        """``http://HOST:PORT`` of the running server."""
+        host = self.settings.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        """``ws://HOST:PORT`` of the running server."""
+        return "ws" + self.http_url.removeprefix("http")
+
+    @property
+    def services(self) -> Services:
+        """Database, store and hub of the running server (use them through :meth:`call`)."""
+        services: Services = self._app.state["services"]
+        return services
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The server's event loop."""
+        if self._loop is None:
+            raise RuntimeError("the server is not running; call start() first")
+        return self._loop
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Start serving; blocks until the socket listens (raises what start-up raised)."""
+        if self._thread is not None:
+            raise RuntimeError("already started")
+        self._thread = threading.Thread(target=self._run, name="frontdesk-server", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise TimeoutError("the server did not start in time")
+        if self._error is not None:
+            self._thread.join(5)
+            raise RuntimeError(f"the server failed to start: {self._error}") from self._error
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._serve())
+        except BaseException as exc:
+            self._error = exc
+        finally:
+            self._ready.set()
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    async def _serve(self) -> None:
+        server = uvicorn.Server(uvicorn_config(self._app, self.settings))
+        self._server = server
+        watcher = asyncio.get_running_loop().create_task(self._watch_started(server))
+        try:
+            await server.serve()
+        finally:
+            watcher.cancel()
+        if not server.started and self._error is None:
+            self._error = RuntimeError("uvicorn stopped during start-up (is the port in use?)")
+
+    async def _watch_started(self, server: uvicorn.Server) -> None:
+        while not server.started:  # noqa: ASYNC110 - uvicorn only offers this flag
+            await asyncio.sleep(0.01)
+        self.port = server.servers[0].sockets[0].getsockname()[1]
+        self._ready.set()
+
+    def call(self, fn: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``fn(*args, **kwargs)`` on the server's loop from another thread and return its result."""
+        future = asyncio.run_coroutine_threadsafe(_as_coroutine(fn(*args, **kwargs)), self.loop)
+        return future.result(60)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop serving: sockets close, pending writes finish, the database closes."""
+        thread = self._thread
+        if thread is None:
+            return
+        if self._server is not None and self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(setattr, self._server, "should_exit", True)
+        thread.join(timeout)
+        self._thread = None
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+async def _as_coroutine(awaitable: Awaitable[T]) -> T:
+    return await awaitable

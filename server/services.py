@@ -1,0 +1,49 @@
+"""The objects one server process is made of, created and closed together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from server.config import Settings, normalize_database_url
+from server.db import create_engine, migrate
+from server.geo import Geolocator
+from server.hub import Hub
+from server.store import Store
+
+
+@dataclass(slots=True)
+class Services:
+    """Settings, database and (when serving) the live hub."""
+
+    settings: Settings
+    engine: AsyncEngine
+    store: Store
+    geo: Geolocator
+    hub: Hub | None = None
+
+
+async def open_services(settings: Settings, *, serve: bool) -> Services:
+    """Connect, migrate, and (when ``serve``) start the hub."""
+    engine = create_engine(normalize_database_url(settings.database_url))
+    try:
+        await migrate(engine)
+        store = Store(engine)
+        geo = Geolocator(settings.geoip_path)
+    except BaseException:
+        await engine.dispose()
+        raise
+    services = Services(settings=settings, engine=engine, store=store, geo=geo)
+    if serve:
+        services.hub = Hub(store, settings, geo)
+        services.hub.start()
+    return services
+
+
+async def close_services(services: Services) -> None:
+    """Stop the hub (pending writes finish) and close the database."""
+    if services.hub is not None:
+        await services.hub.stop()
+    services.geo.close()
+    await services.engine.dispose()
