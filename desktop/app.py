@@ -471,7 +471,10 @@ class Demo:
 
     def stop(self) -> None:
         """Stop the traffic and the server, delete the temporary database."""
+        from server.demo import stop_demo  # noqa: PLC0415 (see start_demo_server)
+
         try:
+            stop_demo(self.info)
             self.server.stop()
         finally:
             self.directory.cleanup()
@@ -517,6 +520,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=Plan.PRO.value,
         help="plan of the demo account (default: pro; free shows how Open conversation is gated)",
     )
+    parser.add_argument("--seed", type=int, metavar="N", help="seed of the demo traffic (same visitors every run)")
     parser.add_argument("--server", metavar="URL", help="server address to log in to (remembered)")
     parser.add_argument("--minimized", action="store_true", help="start in the tray without showing the window")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more (never tokens or messages)")
@@ -544,7 +548,7 @@ async def main_async(app: QApplication, args: argparse.Namespace) -> int:
     credentials: CredentialStore
     if args.demo:
         print("Starting the demo server…", flush=True)
-        demo = await asyncio.to_thread(start_demo_server, Plan(args.plan))
+        demo = await asyncio.to_thread(start_demo_server, Plan(args.plan), args.seed)
         print(f"Demo website: {demo.info.demo_site_url}  (open it in a browser to play a visitor)", flush=True)
         print(f"Demo server:  {demo.info.http_url}  agent {demo.info.agent_email}", flush=True)
         credentials = MemoryStore()  # the demo never touches the real keyring
