@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from keyring.backends import fail
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
@@ -109,7 +110,8 @@ def test_login_keeps_only_the_token_and_the_next_start_is_silent(
     app = make_app()
     app.start()
     dialog = app.login_dialog
-    assert dialog is not None and dialog.isVisible()
+    assert dialog is not None
+    assert dialog.isVisible()
     dialog.email_edit.setText(tenant.agent_email)
     dialog.password_edit.setText(tenant.agent_password)
     qtbot.mouseClick(dialog.login_button, Qt.MouseButton.LeftButton)
@@ -122,7 +124,8 @@ def test_login_keeps_only_the_token_and_the_next_start_is_silent(
     # The keyring holds one token under the app id; the password is nowhere.
     assert list(memory_keyring.secrets) == [(APP_ID, f"{live_server.http_url} {tenant.agent_email}")]
     token = next(iter(memory_keyring.secrets.values()))
-    assert token and token != tenant.agent_password
+    assert token
+    assert token != tenant.agent_password
     app.settings.sync()
     stored = "".join(p.read_text(errors="replace") for p in tmp_path.rglob("*.ini"))
     assert tenant.agent_password not in stored
@@ -140,7 +143,8 @@ def test_login_keeps_only_the_token_and_the_next_start_is_silent(
     # Logout revokes the token on the server and forgets it here.
     qloop.run(again.logout())
     assert memory_keyring.secrets == {}
-    assert again.login_dialog is not None and again.login_dialog.isVisible()
+    assert again.login_dialog is not None
+    assert again.login_dialog.isVisible()
     revoked = make_app()
     revoked.settings.last_email = tenant.agent_email
     revoked.credentials.set_token(live_server.http_url, tenant.agent_email, token)
@@ -182,8 +186,6 @@ def test_login_errors_are_clear_and_change_nothing(
 
 
 def test_no_keyring_says_so_on_the_login_dialog(qloop: QLoop, settings: Settings, live_server: LiveServer) -> None:
-    from keyring.backends import fail
-
     settings.server_url = live_server.http_url
     app = Frontdesk(settings, open_credential_store(APP_ID, fail.Keyring()), use_tray=False)
     try:
