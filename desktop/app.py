@@ -325,6 +325,7 @@ class Frontdesk(QObject):
         dispatcher.visitorsArrived.connect(lambda visitors: self._on_arrived(session, visitors))
         dispatcher.messageAdded.connect(lambda message: self._on_message(session, message))
         dispatcher.messageUpdated.connect(conversations.on_message_updated)
+        dispatcher.messageUpdated.connect(lambda update: window.visitors.on_message(update.visitor_id))
         dispatcher.typingChanged.connect(conversations.on_typing)
 
         session.task = self._spawn(client.run())
@@ -341,6 +342,7 @@ class Frontdesk(QObject):
             return
         self.session = None
         session.ended = True
+        session.dispatcher.detach()
         await session.client.close()
         if session.task is not None:
             session.task.cancel()
@@ -367,6 +369,9 @@ class Frontdesk(QObject):
 
     def _on_message(self, session: Session, message: ChatMessage) -> None:
         session.conversations.on_message(message)
+        session.window.visitors.on_message(message.visitor_id)
+        if self.tray is not None:
+            self.tray.set_counts(*session.window.counts())
         if session.notifier is not None:
             session.notifier.on_message(message, session.store.visitors.get(message.visitor_id))
 

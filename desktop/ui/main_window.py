@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.clock import Clock
 from desktop.core.filters import VisitorFilter
+from desktop.core.ordering import Column
 from desktop.core.store import Changes, VisitorStore
 from desktop.ui.actions import ActionError, AgentActions
 from desktop.ui.conversation import ConversationManager
@@ -145,12 +146,16 @@ class VisitorsTab(QWidget):
         self.filters.setAccessibleName(self.tr("Visitor filters"))
         self.filters.filterChosen.connect(self.model.set_filter)
         self.model.countsChanged.connect(self.filters.set_counts)
+        self.filters.set_counts(self.model.counts)
 
         self.table = QTableView()
         self.table.setModel(self.model)
+        self.model.attach_view(self.table)
         self.table.setAccessibleName(self.tr("Visitors"))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # The header's default indicator is descending; the model's default order is ascending by state.
+        self.table.horizontalHeader().setSortIndicator(Column.STATE, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
@@ -234,11 +239,11 @@ class VisitorsTab(QWidget):
     def select_visitor(self, visitor_id: str) -> bool:
         """Select a visitor's row (showing all visitors if the filter hides it); False if unknown."""
         row = self.model.row_of(visitor_id)
-        if row is None and visitor_id in self._store.visitors:
+        if row < 0 and visitor_id in self._store.visitors:
             self.search.clear()
             self.filters.choose(VisitorFilter.ALL)
             row = self.model.row_of(visitor_id)
-        if row is None:
+        if row < 0:
             return False
         index = self.model.index(row, 0)
         self.table.setCurrentIndex(index)
@@ -250,9 +255,14 @@ class VisitorsTab(QWidget):
         vid = self._current_id
         if vid is None:
             return
-        if changes.reset or vid in changes.upserted or vid in changes.removed or changes.messages:
+        if changes.reset or vid in changes.upserted or vid in changes.removed:
             self._refresh_detail()
             self._update_actions()
+
+    def on_message(self, visitor_id: str) -> None:
+        """A chat message of ``visitor_id`` arrived or changed: the detail pane shows the chat."""
+        if visitor_id == self._current_id:
+            self._refresh_detail()
 
     def tick(self) -> None:
         """Once a second: time-dependent cells and the detail pane's times."""
@@ -272,7 +282,7 @@ class VisitorsTab(QWidget):
             return
         row = self.model.row_of(self._current_id)
         current = self.table.currentIndex()
-        if row is None:
+        if row < 0:
             if current.isValid():
                 self.table.selectionModel().clearCurrentIndex()
                 self.table.clearSelection()
