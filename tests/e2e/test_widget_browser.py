@@ -1,0 +1,224 @@
+"""The real widget.js in Debian's headless Chromium against a real server, watched by a real agent socket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright
+
+from protocol.messages import Ban, OpenConversation, SendMessage, Visitor
+from protocol.rules import Plan
+from tests.fixtures.server import LiveServer, Tenant
+from tests.integration.widget.agent_socket import AgentSocket, time_factor
+from tests.programs import need_program
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+HOSTILE = '<img src=x onerror="window.__pwned = 1">'
+
+# Counts the sockets the page opens, so the test can tell that a banned widget stops reconnecting.
+COUNT_SOCKETS = """
+(() => {
+  const Real = window.WebSocket;
+  window.__sockets = 0;
+  window.WebSocket = function (url, protocols) { window.__sockets += 1; return new Real(url, protocols); };
+  window.WebSocket.prototype = Real.prototype;
+  window.WebSocket.OPEN = Real.OPEN;
+})();
+"""
+
+
+# Runs before the page's own scripts: handlers queued through the stub before widget.js has loaded.
+RECORD_EVENTS = """
+window.__events = [];
+window.frontdesk = window.frontdesk || function () { (window.frontdesk.q = window.frontdesk.q || []).push(arguments); };
+frontdesk('on', 'ready', function (info) { window.__events.push(['ready', info.visitorId]); });
+frontdesk('on', 'message', function (m) { window.__events.push(['message', m.text]); });
+frontdesk('on', 'open', function () { window.__events.push(['open']); });
+"""
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless."""
+    chromium = need_program("chromium", "the widget's end-to-end test runs the real widget in Debian's Chromium")
+    async with async_playwright() as pw:
+        launched = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+async def open_shop(browser: Browser) -> tuple[Page, list[str]]:
+    """A tab that records the widget's events, the sockets it opens and every error the page reports."""
+    page = await browser.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
+    await page.add_init_script(COUNT_SOCKETS + RECORD_EVENTS)
+    return page, problems
+
+
+def demo_tenant(live_server: LiveServer, plan: Plan) -> Tenant:
+    """An account with the key the demo shop's pages carry, so the real pages served by the server are used."""
+    return live_server.create_account(plan, account_key="demo")
+
+
+async def connect_agent(live_server: LiveServer, tenant: Tenant) -> AgentSocket:
+    """The tenant's agent, signed in through the REST API and connected to /ws/agent."""
+    return await AgentSocket.connect(
+        live_server.agent_ws_url, live_server.login(tenant.agent_email, tenant.agent_password)
+    )
+
+
+def shadow(page: Page, selector: str) -> Any:
+    """A locator inside the widget's (open) shadow root."""
+    return page.locator(f"#frontdesk-widget {selector}")
+
+
+async def test_visitor_appears_identifies_chats_and_survives_a_reload(
+    live_server: LiveServer, browser: Browser
+) -> None:
+    factor = time_factor()
+    tenant = demo_tenant(live_server, Plan.PRO)
+    agent = await AgentSocket.connect(
+        live_server.agent_ws_url, live_server.login(tenant.agent_email, tenant.agent_password)
+    )
+    try:
+        page, problems = await open_shop(browser)
+        shop_url = f"{live_server.http_url}/demo/pricing.html"
+        await page.goto(shop_url, wait_until="commit")
+        visitor = await agent.wait_visitor(
+            lambda v: v.current_url == shop_url and v.online, 1.0 * factor, "the browser's visitor to appear"
+        )
+        assert visitor.current_title == "Tea subscription plans – Bramble & Brew"
+        assert visitor.language
+        assert visitor.timezone
+        assert "Chrom" in (visitor.browser or "")
+
+        # The id is kept in localStorage and a first-party cookie; the page's 'ready' handler queued early ran.
+        await page.wait_for_function("window.__events.some(e => e[0] === 'ready')", timeout=5000 * factor)
+        stored = await page.evaluate(
+            "[Object.keys(localStorage).filter(k => k.startsWith('frontdesk_vid_')).map(k => localStorage[k])[0],"
+            " document.cookie, window.__events.find(e => e[0] === 'ready')[1]]"
+        )
+        assert stored[0] == visitor.id
+        assert f"={visitor.id}" in stored[1]
+        assert stored[2] == visitor.id
+
+        # Single-page-app navigation is a page view.
+        await page.evaluate("document.title = 'Checkout'; history.pushState({}, '', 'pricing.html?step=checkout')")
+        await agent.wait_visitor(
+            lambda v: v.id == visitor.id and (v.current_url or "").endswith("/demo/pricing.html?step=checkout"),
+            5 * factor,
+            "the pushState page view",
+        )
+
+        # An agent is online, so the contact form sits behind "Leave your details".
+        await shadow(page, "button.launcher").click()
+        await shadow(page, "button:has-text('Leave your details')").click()
+        await shadow(page, "form.contact input[name=name]").fill("Ada Lovelace")
+        await shadow(page, "form.contact input[name=email]").fill("ada@example.com")
+        await shadow(page, "form.contact button[type=submit]").click()
+        identified = await agent.wait_visitor(
+            lambda v: v.id == visitor.id and v.customer, 5 * factor, "the contact form to identify the visitor"
+        )
+        assert (identified.name, identified.email) == ("Ada Lovelace", "ada@example.com")
+        await shadow(page, "p.thanks").wait_for(state="visible", timeout=5000 * factor)
+
+        # The visitor writes (Enter sends); the agent receives it.
+        await shadow(page, "textarea").fill("Do you ship to Vienna?")
+        await shadow(page, "textarea").press("Enter")
+        await agent.wait_for(
+            lambda: any(m.message.text == "Do you ship to Vienna?" for m in agent.messages()),
+            5 * factor,
+            "the visitor's message",
+        )
+
+        # An agent message made of markup is shown as plain text: no element created, no script run.
+        await shadow(page, "button[aria-label='Close chat']").first.click()
+        await agent.request(OpenConversation(ref=agent.next_ref(), visitor_id=visitor.id))
+        await agent.request(SendMessage(ref=agent.next_ref(), id="agentmsg0001", visitor_id=visitor.id, text=HOSTILE))
+        text = shadow(page, ".msg.agent .text")
+        await text.first.wait_for(state="attached", timeout=5000 * factor)
+        assert await text.first.text_content() == HOSTILE
+        await shadow(page, ".badge").wait_for(state="visible", timeout=5000 * factor)
+        assert await shadow(page, ".badge").text_content() == "1"
+        assert (
+            await page.evaluate("document.querySelector('#frontdesk-widget').shadowRoot.querySelectorAll('img').length")
+            == 0
+        )
+        assert await page.evaluate("window.__pwned") is None
+        assert ["message", HOSTILE] in await page.evaluate("window.__events")
+
+        # Opening the panel sends Read: the agent sees the message read.
+        await shadow(page, "button.launcher").click()
+        await agent.wait_for(
+            lambda: any(u.message_id == "agentmsg0001" and u.read_at for u in agent.message_updates()),
+            5 * factor,
+            "the agent's message to be marked read",
+        )
+
+        # A reload is the same visitor and shows the conversation again.
+        await page.reload()
+        await agent.wait_visitor(
+            lambda v: v.id == visitor.id and v.online and (v.current_url or "").endswith("?step=checkout"),
+            5 * factor,
+            "the reloaded page",
+        )
+        await shadow(page, ".msg.agent .text").first.wait_for(state="attached", timeout=5000 * factor)
+        assert await shadow(page, ".msg.agent .text").first.text_content() == HOSTILE
+        again = await page.evaluate("window.__events.find(e => e[0] === 'ready')[1]")
+        assert again == visitor.id
+        assert len([v for v in agent.visitors.values() if v.online]) == 1
+        assert problems == []
+    finally:
+        await agent.close()
+
+
+async def test_banned_visitor_loses_the_chat_and_stops_reconnecting(live_server: LiveServer, browser: Browser) -> None:
+    factor = time_factor()
+    tenant = demo_tenant(live_server, Plan.FREE)  # banning works on every plan
+    agent = await AgentSocket.connect(
+        live_server.agent_ws_url, live_server.login(tenant.agent_email, tenant.agent_password)
+    )
+    try:
+        page, problems = await open_shop(browser)
+        await page.goto(f"{live_server.http_url}/demo/index.html")
+        visitor: Visitor = await agent.wait_visitor(lambda v: v.online, 5 * factor, "the visitor")
+        await shadow(page, "button.launcher").wait_for(state="visible", timeout=5000 * factor)
+
+        await agent.request(Ban(ref=agent.next_ref(), visitor_id=visitor.id, reason="spam"))
+        await page.locator("#frontdesk-widget").wait_for(state="detached", timeout=5000 * factor)
+        sockets = await page.evaluate("window.__sockets")
+        # Nothing to poll for: the claim is that no new socket is opened. Wait longer than the first backoff.
+        await asyncio.sleep(3 * factor)
+        assert await page.evaluate("window.__sockets") == sockets
+        assert await page.evaluate("typeof window.frontdesk") == "function"  # the page's calls still do no harm
+        await page.evaluate("frontdesk('open'); frontdesk('identify', {name: 'x'})")
+
+        # A reload of a banned visitor never shows the chat (the server refuses before any welcome).
+        await page.reload()
+        await page.wait_for_function("window.__sockets >= 1", timeout=5000 * factor)
+        await asyncio.sleep(1 * factor)
+        assert await page.locator("#frontdesk-widget").is_hidden()
+        stored = json.dumps(await page.evaluate("Object.keys(localStorage)"))
+        assert "frontdesk_vid_" in stored
+        assert [p for p in problems if "page error" in p] == []
+    finally:
+        await agent.close()
