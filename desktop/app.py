@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -566,6 +567,14 @@ async def main_async(app: QApplication, args: argparse.Namespace) -> int:
         start_minimized=args.minimized,
     )
     app.aboutToQuit.connect(frontdesk.quit)
+    loop = asyncio.get_running_loop()
+    # Ctrl+C in the terminal (or SIGTERM) quits cleanly, removing the demo's temporary database too.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda _n, _f: loop.call_soon_threadsafe(frontdesk.quit))
+    # Python runs signal handlers only between bytecodes; wake it now and then while Qt waits in C++.
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(300)
     try:
         return await frontdesk.run()
     finally:

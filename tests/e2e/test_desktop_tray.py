@@ -1,0 +1,190 @@
+"""The real app's tray and notifications on a real (private) D-Bus session, observed from outside.
+
+`frontdesk --demo --minimized` runs as its own process on the Xvfb display with a private session bus on
+which this test plays the desktop: the StatusNotifierWatcher (so Qt puts its icon in the "tray") and the
+org.freedesktop.Notifications server (so notifications arrive here as ``Notify`` calls). A real widget
+websocket writes a chat message; the Notify call is observed; the test clicks it the way a notification
+server does (the ``ActionInvoked`` signal) and checks with xdotool that the conversation window opened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from jeepney import DBusAddress, new_method_call
+from jeepney.io.blocking import open_dbus_connection
+
+from protocol.messages import Identify, VisitorChat
+from tests.fixtures.clients import VisitorSocket, new_id
+from tests.gui.dbus_desktop import FakeDesktop, Notification, SessionBus, child_env
+from tests.programs import need_program
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class App:
+    """The frontdesk process and what it printed."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.proc = proc
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.output: list[str] = []
+
+    def read_until(self, pattern: str, timeout: float) -> re.Match[str]:
+        """Read stdout lines until one matches ``pattern``."""
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        regex = re.compile(pattern)
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                if self.proc.poll() is not None:
+                    break
+                continue
+            self.output.append(line)
+            match = regex.search(line)
+            if match:
+                return match
+        raise AssertionError(f"frontdesk never printed {pattern!r}; output so far: {''.join(self.output)}")
+
+
+def xdotool_windows(display: str, name: str) -> list[str]:
+    """Visible X windows whose title matches ``name``."""
+    result = subprocess.run(
+        ["xdotool", "search", "--onlyvisible", "--name", name],
+        env={**os.environ, "DISPLAY": display},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.split()
+
+
+def wait_for(predicate: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def next_notification(desktop: FakeDesktop, matches: str, timeout: float) -> Notification:
+    """The first Notify call whose summary or body contains ``matches``."""
+    deadline = time.monotonic() + timeout
+    seen: list[Notification] = []
+    while time.monotonic() < deadline:
+        try:
+            note = desktop.notifications.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        seen.append(note)
+        if matches in note.body or matches in note.summary:
+            return note
+    raise AssertionError(f"no notification containing {matches!r}; saw {seen}")
+
+
+@pytest.fixture
+def fake_desktop() -> Iterator[FakeDesktop]:
+    """A private session bus with the test's watcher and notification server on it."""
+    bus = SessionBus(need_program("dbus-daemon", "a private D-Bus session bus for the tray"))
+    desktop = FakeDesktop(bus.address)
+    desktop.start()
+    try:
+        yield desktop
+    finally:
+        desktop.stop()
+        bus.close()
+    assert desktop.error is None, desktop.error
+
+
+def test_chat_notification_goes_out_on_dbus_and_its_click_opens_the_conversation(
+    fake_desktop: FakeDesktop, tmp_path: Path
+) -> None:
+    need_program("xdotool", "finding the app's windows on the X display")
+    display = os.environ.get("DISPLAY")
+    if not display:
+        pytest.skip("needs an X display (pytest-xvfb provides one)")
+    config = tmp_path / "config"
+    settings_dir = config / "io.github.frontdesk"
+    settings_dir.mkdir(parents=True)
+    # Only chat messages notify here, so the demo's arriving visitors do not race the click below.
+    (settings_dir / "Frontdesk.conf").write_text("[notifications]\nvisitors=off\nmessages=true\n")
+    env = child_env(
+        fake_desktop.address,
+        DISPLAY=display,
+        HOME=str(tmp_path),
+        XDG_CONFIG_HOME=str(config),
+        XDG_RUNTIME_DIR=str(tmp_path),
+        PYTHONUNBUFFERED="1",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "desktop.app", "--demo", "--minimized", "--seed", "3"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    app = App(proc)
+    try:
+        server = app.read_until(r"Demo server:\s+(http://\S+)", 60).group(1)
+        # The icon is registered with the watcher: Qt found a tray on D-Bus.
+        wait_for(lambda: fake_desktop.items, 20, "the tray icon to register")
+        assert not xdotool_windows(display, "^Frontdesk - ")  # --minimized: only the tray
+
+        tooltip = read_tooltip(fake_desktop.address, fake_desktop.items[0])
+        assert "online" in tooltip
+
+        text = f"Hello tray {new_id('x')}"
+        visitor_url = server.replace("http://", "ws://") + "/ws/visitor?account=demo"
+
+        async def chat() -> None:
+            async with await VisitorSocket.connect(visitor_url) as visitor:
+                await visitor.send(Identify(name="Tray Tester"))
+                await visitor.send(VisitorChat(id=new_id("m"), text=text))
+                note = await asyncio.to_thread(next_notification, fake_desktop, text, 30)
+                assert "Tray Tester" in note.summary
+                fake_desktop.click(note)
+                await asyncio.to_thread(
+                    wait_for,
+                    lambda: xdotool_windows(display, "^Conversation with Tray Tester"),
+                    30,
+                    "the conversation window",
+                )
+
+        asyncio.run(chat())
+        # The click also brought the main window forward.
+        assert xdotool_windows(display, "^Frontdesk - ")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise
+    assert rc == 0, "".join(app.output) + (proc.stdout.read() if proc.stdout else "")
+
+
+def read_tooltip(bus_address: str, item: str) -> str:
+    """The tray icon's tooltip title and text, read over D-Bus the way a tray host reads it."""
+    service = item.split("/", 1)[0]
+    address = DBusAddress("/StatusNotifierItem", bus_name=service, interface="org.freedesktop.DBus.Properties")
+    with open_dbus_connection(bus=bus_address) as conn:
+        reply = conn.send_and_get_reply(
+            new_method_call(address, "Get", "ss", ("org.kde.StatusNotifierItem", "ToolTip")), timeout=5
+        )
+    _signature, (_icon, _pixmaps, title, text) = reply.body[0]
+    return f"{title}\n{text}"
