@@ -381,11 +381,29 @@ class Frontdesk(QObject):
         if session is None or session.client is not client:
             return
         session.state = state
-        session.window.set_connection_text(state.text)
-        if state is ConnectionState.UNAUTHORIZED and not session.ended:
+        session.window.set_connection_text(self.state_text(state))
+        if session.ended:
+            return
+        if state is ConnectionState.UNAUTHORIZED:
             # A stored token that the server no longer accepts: forget it and ask again.
             self.credentials.delete_token(session.server_url, session.email)
             self._spawn(self._relogin(self.tr("Your login expired or was revoked. Please log in again.")))
+        elif state is ConnectionState.INCOMPATIBLE:
+            self._spawn(self._relogin(self.state_text(state)))
+
+    def state_text(self, state: ConnectionState) -> str:
+        """The connection state for the status bar, translated."""
+        texts = {
+            ConnectionState.CONNECTING: self.tr("Connecting…"),
+            ConnectionState.ONLINE: self.tr("Online"),
+            ConnectionState.RECONNECTING: self.tr("Connection lost - reconnecting…"),
+            ConnectionState.UNAUTHORIZED: self.tr("Signed out: the login was revoked or expired."),
+            ConnectionState.INCOMPATIBLE: self.tr(
+                "The server speaks another protocol version; install a matching version of Frontdesk."
+            ),
+            ConnectionState.CLOSED: self.tr("Disconnected"),
+        }
+        return texts.get(state, state.text)
 
     async def _relogin(self, reason: str) -> None:
         await self.end_session()

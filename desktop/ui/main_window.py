@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -79,6 +79,7 @@ class FilterBar(QWidget):
         self.group = QButtonGroup(self)
         self.group.setExclusive(True)
         self.buttons: dict[VisitorFilter, QToolButton] = {}
+        self.shortcuts: dict[VisitorFilter, QShortcut] = {}
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for number, f in enumerate(FILTER_ORDER, start=1):
@@ -88,7 +89,8 @@ class FilterBar(QWidget):
             button.setText(self._labels[f])
             button.setAccessibleName(self._labels[f])
             shortcut = QKeySequence(f"Alt+{number}")
-            button.setShortcut(shortcut)
+            # A QShortcut, not the button's: QAbstractButton.setText (the counts) resets a button shortcut.
+            self.shortcuts[f] = QShortcut(shortcut, self, lambda f=f: self.choose(f))
             button.setToolTip(f"{tips[f]} ({shortcut.toString(QKeySequence.SequenceFormat.NativeText)})")
             button.clicked.connect(lambda _checked=False, f=f: self.filterChosen.emit(f))
             self.group.addButton(button)

@@ -61,6 +61,14 @@ class QLoop:
         """Run ``coro`` on the qasync loop (Qt events are processed meanwhile)."""
         return self.loop.run_until_complete(asyncio.wait_for(coro, timeout))
 
+    def do(self, fn: Callable[..., object], *args: object) -> None:
+        """Call ``fn`` while the loop runs, as every Qt event handler does in the real app."""
+
+        async def call() -> None:
+            fn(*args)
+
+        self.run(call())
+
     def wait_until(self, predicate: Callable[[], object], timeout: float = 15.0, what: str = "") -> None:
         """Process Qt and asyncio events until ``predicate()`` is true; fail after ``timeout`` seconds."""
         self.run(wait_for_condition(predicate, timeout, what), timeout + 5)
