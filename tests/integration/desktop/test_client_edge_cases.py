@@ -1,0 +1,135 @@
+"""AgentClient against a scripted websocket peer, for what the real server never does on purpose.
+
+The real server cannot be made to send a malformed frame, skip a seq or speak another protocol version,
+so these tests use a small websockets server that plays the server's part frame by frame. Everything
+else (sign-in, snapshot, deltas, reconnect, revocation) is tested against the real server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+
+from websockets.asyncio.server import ServerConnection, serve
+
+from desktop.core.store import VisitorStore
+from desktop.net.client import AgentClient, ConnectionState
+from protocol.codec import agent_requests, encode
+from protocol.messages import (
+    AccountInfo,
+    AgentInfo,
+    Auth,
+    Error,
+    Hello,
+    Snapshot,
+    VisitorChanged,
+)
+from protocol.rules import PROTOCOL_VERSION, Plan, capabilities_for
+from tests.unit.desktop.factory import make_visitor
+
+TIMEOUT = 10.0
+Script = Callable[[ServerConnection, Auth, int], Awaitable[None]]
+
+
+def fast_delays() -> Iterator[float]:
+    while True:
+        yield 0.02
+
+
+def hello(protocol: int = PROTOCOL_VERSION, seq: int = 0) -> str:
+    return encode(
+        Hello(
+            protocol=protocol,
+            server_version="test",
+            agent=AgentInfo(id=1, email="a@example.com", name="A"),
+            account=AccountInfo(id=1, name="Shop", plan=Plan.PRO),
+            capabilities=capabilities_for(Plan.PRO),
+            seq=seq,
+        )
+    ).decode()
+
+
+async def run_against(
+    script: Script, until: Callable[[AgentClient], bool], errors: list[Error] | None = None
+) -> tuple[AgentClient, list[Auth]]:
+    """Run a client against the scripted peer until ``until(client)``; returns the auth frames received."""
+    auths: list[Auth] = []
+
+    async def handler(ws: ServerConnection) -> None:
+        auth = agent_requests.decode(await ws.recv())
+        assert isinstance(auth, Auth)
+        auths.append(auth)
+        await script(ws, auth, len(auths))
+
+    async with serve(handler, "127.0.0.1", 0) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        client = AgentClient(
+            f"http://127.0.0.1:{port}",
+            "token",
+            VisitorStore(),
+            delays=fast_delays,
+            on_error=errors.append if errors is not None else None,
+        )
+        task = asyncio.get_running_loop().create_task(client.run())
+        deadline = asyncio.get_running_loop().time() + TIMEOUT
+        while not until(client):
+            assert asyncio.get_running_loop().time() < deadline, f"timed out; state {client.state}"
+            await asyncio.sleep(0.01)
+        await client.close()
+        await asyncio.wait_for(task, TIMEOUT)
+    return client, auths
+
+
+async def test_a_bad_frame_is_reported_and_the_connection_stays() -> None:
+    errors: list[Error] = []
+
+    async def script(ws: ServerConnection, _auth: Auth, _n: int) -> None:
+        await ws.send(hello())
+        await ws.send(encode(Snapshot(seq=5, reason="initial", visitors=[make_visitor(1)])).decode())
+        await ws.send('{"type": "visitor", "seq": "six"}')
+        await ws.send("not json")
+        await ws.send(encode(VisitorChanged(seq=6, visitor=make_visitor(2))).decode())
+        await ws.wait_closed()
+
+    client, auths = await run_against(script, lambda c: c.store.seq == 6, errors)
+    assert len(auths) == 1
+    assert len(client.store.visitors) == 2
+    assert [e.code for e in errors] == ["bad_frame", "bad_frame"]
+    assert "cannot read" in errors[0].message
+
+
+async def test_a_seq_gap_reconnects_and_resumes_from_the_last_applied() -> None:
+    async def script(ws: ServerConnection, auth: Auth, n: int) -> None:
+        await ws.send(hello(seq=7))
+        if n == 1:
+            await ws.send(encode(Snapshot(seq=5, reason="initial", visitors=[make_visitor(1)])).decode())
+            await ws.send(encode(VisitorChanged(seq=7, visitor=make_visitor(3))).decode())  # 6 is missing
+        else:
+            assert auth.resume_from == 5
+            await ws.send(encode(Snapshot(seq=7, reason="resume_unavailable", visitors=[make_visitor(3)])).decode())
+        await ws.wait_closed()
+
+    client, auths = await run_against(script, lambda c: c.store.seq == 7)
+    assert [a.resume_from for a in auths] == [None, 5]
+    assert list(client.store.visitors) == ["visitor-00000003"]
+    assert client.connections == 2
+
+
+async def test_another_protocol_version_stops_without_retrying() -> None:
+    async def script(ws: ServerConnection, _auth: Auth, _n: int) -> None:
+        await ws.send(hello(protocol=PROTOCOL_VERSION + 1))
+        await ws.wait_closed()
+
+    client, auths = await run_against(script, lambda c: c.state is ConnectionState.INCOMPATIBLE)
+    assert len(auths) == 1
+    assert client.state is ConnectionState.INCOMPATIBLE
+
+
+async def test_the_servers_incompatible_close_code_stops_too() -> None:
+    async def script(ws: ServerConnection, _auth: Auth, _n: int) -> None:
+        await ws.send(encode(Error(code="incompatible_protocol", message="update the app")).decode())  # type: ignore[arg-type]
+        await ws.close(4426, "incompatible")
+
+    client, auths = await run_against(script, lambda c: c.state is ConnectionState.INCOMPATIBLE)
+    assert len(auths) == 1
+    assert "update the app" in client.detail
