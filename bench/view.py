@@ -1,0 +1,226 @@
+"""Filter keystrokes and sort-column changes on the real VisitorTableModel in an offscreen QTableView, repainted.
+
+Baseline in the same run: QSortFilterProxyModel over a plain Python QAbstractTableModel holding the same
+visitors' display texts (the textbook Qt approach). At 100,000 rows the proxy's sort calls back into Python
+for every comparison (tens of seconds), so that baseline runs in a subprocess killed after
+``--baseline-timeout`` seconds and is reported as "> limit".
+
+    .venv/bin/python -m bench.view [--size 10000 --size 100000] [--runs 5] [--baseline-timeout 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from typing import Any, Final
+
+from bench.common import Figure, close_view, configure_view, make_visitors, ms_since, paint, qt_app, real_model, report
+
+QUERY: Final = "lapsang"
+"""Typed one letter at a time (each narrows), then erased (each widens)."""
+SORT_COLUMNS: Final = (1, 4, 2, 3, 5, 0)  # name, time on site, location, page, visits, back to state
+
+
+def _keystrokes() -> list[str]:
+    typed = [QUERY[: k + 1] for k in range(len(QUERY))]
+    return typed + typed[-2::-1] + [""]
+
+
+def measure_ours(n: int, runs: int) -> dict[str, list[float]]:
+    """Per-keystroke, filter-button and sort-column timings (ms) of our model and view."""
+    from PySide6.QtCore import Qt
+
+    from desktop.core.filters import VisitorFilter
+
+    setup = real_model(make_visitors(n))
+    model, view = setup.model, setup.view
+    out: dict[str, list[float]] = {
+        "keystroke": [],
+        "keystroke_model": [],
+        "repaint": [],
+        "filter_button": [],
+        "sort_column": [],
+        "sort_model": [],
+        "sort_order": [],
+    }
+    for _ in range(runs):
+        for _ in range(3):
+            t0 = time.perf_counter()
+            view.viewport().repaint()
+            out["repaint"].append(ms_since(t0))
+        for text in _keystrokes():
+            t0 = time.perf_counter()
+            model.set_search(text)
+            out["keystroke_model"].append(ms_since(t0))
+            paint(view)
+            out["keystroke"].append(ms_since(t0))
+        for f in (VisitorFilter.ACTIVE, VisitorFilter.CUSTOMERS, VisitorFilter.ALL):
+            t0 = time.perf_counter()
+            model.set_filter(f)
+            paint(view)
+            out["filter_button"].append(ms_since(t0))
+        for column in SORT_COLUMNS:
+            t0 = time.perf_counter()
+            view.sortByColumn(column, Qt.SortOrder.AscendingOrder)
+            out["sort_model"].append(ms_since(t0))
+            paint(view)
+            out["sort_column"].append(ms_since(t0))
+        t0 = time.perf_counter()
+        view.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+        paint(view)
+        out["sort_order"].append(ms_since(t0))
+        view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    assert model.rowCount() == n - sum(1 for v in setup.store.visitors.values() if v.banned and not v.online)
+    close_view(view)
+    return out
+
+
+def measure_proxy(n: int, runs: int) -> dict[str, list[float]]:
+    """The same interactions on QSortFilterProxyModel over a plain Python table model."""
+    from PySide6.QtCore import (
+        QAbstractTableModel,
+        QModelIndex,
+        QPersistentModelIndex,
+        QSortFilterProxyModel,
+        Qt,
+    )
+    from PySide6.QtWidgets import QTableView
+
+    from desktop.core.state import device_text, format_duration, location_text, short_label
+
+    qt_app()
+    display = int(Qt.ItemDataRole.DisplayRole)
+    now = 1_800_000_000.0
+    rows = [
+        (
+            "",
+            short_label(v),
+            location_text(v),
+            v.current_title or "",
+            format_duration(now - v.visit_started_at),
+            str(v.visit_count),
+            v.referrer or "",
+            device_text(v),
+            v.chat_agent_name or "",
+        )
+        for v in make_visitors(n)
+    ]
+
+    class PlainModel(QAbstractTableModel):
+        """Rows of precomputed display strings."""
+
+        def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+            return 0 if parent.isValid() else len(rows)
+
+        def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+            return 0 if parent.isValid() else 9
+
+        def data(self, index: QModelIndex | QPersistentModelIndex, role: int = display) -> Any:
+            if role == display:
+                return rows[index.row()][index.column()]
+            return None
+
+    source = PlainModel()
+    proxy = QSortFilterProxyModel()
+    proxy.setSourceModel(source)
+    proxy.setFilterKeyColumn(-1)
+    proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    view = QTableView()
+    configure_view(view)
+    view.setModel(proxy)
+    view.show()
+    paint(view)
+    out: dict[str, list[float]] = {"keystroke": [], "sort_column": []}
+    for _ in range(runs):
+        for text in _keystrokes():
+            t0 = time.perf_counter()
+            proxy.setFilterFixedString(text)
+            paint(view)
+            out["keystroke"].append(ms_since(t0))
+        for column in SORT_COLUMNS:
+            t0 = time.perf_counter()
+            view.sortByColumn(column, Qt.SortOrder.AscendingOrder)
+            paint(view)
+            out["sort_column"].append(ms_since(t0))
+            print(json.dumps({"partial_sort_ms": out["sort_column"][-1]}), flush=True)
+    close_view(view)
+    return out
+
+
+def proxy_in_subprocess(n: int, runs: int, timeout: float) -> tuple[dict[str, list[float]] | None, list[float]]:
+    """Run :func:`measure_proxy` in a child process; (result or None on timeout, sort times seen so far)."""
+    cmd = [sys.executable, "-m", "bench.view", "--proxy-only", "--size", str(n), "--runs", str(runs)]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=True)
+    except subprocess.TimeoutExpired as exc:
+        raw = exc.stdout or b""
+        text = raw.decode() if isinstance(raw, bytes) else raw
+        partial = [json.loads(line)["partial_sort_ms"] for line in text.splitlines() if "partial_sort_ms" in line]
+        return None, partial
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    return json.loads(lines[-1]), []
+
+
+def run(sizes: list[int], runs: int = 5, baseline_timeout: float = 20.0) -> list[Figure]:
+    """Measure every size; returns the figures (also used by the smoke test with tiny sizes)."""
+    figures: list[Figure] = []
+    for n in sizes:
+        ours = measure_ours(n, runs)
+        key_target = "< 16 ms" if n <= 10_000 else "< 50 ms"
+        if n <= 10_000:
+            proxy = measure_proxy(n, 1)  # one pass: the proxy's figures are large and stable enough
+            partial: list[float] = []
+        else:
+            result, partial = proxy_in_subprocess(n, 1, baseline_timeout)
+            proxy = result if result is not None else {"keystroke": [], "sort_column": []}
+        k = Figure(f"filter keystroke + repaint, {n:,} visitors", "ms", ours["keystroke"], key_target)
+        pk = Figure(f"  baseline QSortFilterProxyModel keystroke, {n:,}", "ms", proxy["keystroke"])
+        s = Figure(f"sort column change + repaint, {n:,} visitors", "ms", ours["sort_column"], "< 50 ms @100k")
+        ps_samples = proxy["sort_column"] or partial
+        ps = Figure(f"  baseline QSortFilterProxyModel sort, {n:,}", "ms", ps_samples)
+        if not proxy["sort_column"]:
+            ps.note = f"killed after {baseline_timeout:g} s limit; " + (
+                f"{len(partial)} sort(s) finished" if partial else "no sort finished (> limit)"
+            )
+            if not partial:
+                ps.samples = [baseline_timeout * 1000.0]
+                ps.extra["lower_bound"] = True
+        if pk.samples:
+            k.extra["ratio"] = pk.median / k.median
+            k.note = f"proxy/ours = {pk.median / k.median:.1f}x"
+        if ps.samples:
+            s.extra["ratio"] = ps.median / s.median
+            s.note = f"proxy/ours = {'>' if ps.extra.get('lower_bound') else ''}{ps.median / s.median:.1f}x"
+        figures += [
+            k,
+            Figure(f"  of which model work (set_search), {n:,}", "ms", ours["keystroke_model"]),
+            Figure(f"  repaint alone (no change), {n:,}", "ms", ours["repaint"]),
+            pk,
+            Figure(f"filter button (Active/Customers/All) + repaint, {n:,}", "ms", ours["filter_button"]),
+            s,
+            Figure(f"  of which sortByColumn (model), {n:,}", "ms", ours["sort_model"]),
+            ps,
+            Figure(f"sort order toggle + repaint, {n:,}", "ms", ours["sort_order"]),
+        ]
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, action="append", help="visitors (repeatable; default 10k and 100k)")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--baseline-timeout", type=float, default=20.0)
+    parser.add_argument("--proxy-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    sizes = args.size or [10_000, 100_000]
+    if args.proxy_only:
+        print(json.dumps(measure_proxy(sizes[0], args.runs)))
+        return
+    report("view: filter keystroke and sort (offscreen QTableView, repainted)", run(sizes, args.runs, args.baseline_timeout))
+
+
+if __name__ == "__main__":
+    main()
