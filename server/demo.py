@@ -120,7 +120,7 @@ def start_demo(
 
 def stop_demo(info: DemoInfo) -> None:
     """Stop the simulated traffic (every simulated visitor leaves); the server keeps running."""
-    if info.traffic is None or info.server is None:
-        return
-    with contextlib.suppress(RuntimeError):  # the server has already stopped, and its loop with it
+    if info.traffic is None or info.server is None or not info.traffic.running:
+        return  # never started, already stopped, or ended with the server
+    with contextlib.suppress(RuntimeError):  # the server stopped meanwhile, and its loop with it
         info.server.call(info.traffic.stop)

@@ -322,6 +322,11 @@ class Traffic:
         return self.stats
 
     @property
+    def running(self) -> bool:
+        """Whether the traffic was started and has not ended."""
+        return self._main is not None and not self._main.done()
+
+    @property
     def stopping(self) -> bool:
         """Whether :meth:`stop` was called."""
         return self._stopping.is_set()
