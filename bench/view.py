@@ -219,7 +219,10 @@ def main() -> None:
     if args.proxy_only:
         print(json.dumps(measure_proxy(sizes[0], args.runs)))
         return
-    report("view: filter keystroke and sort (offscreen QTableView, repainted)", run(sizes, args.runs, args.baseline_timeout))
+    report(
+        "view: filter keystroke and sort (offscreen QTableView, repainted)",
+        run(sizes, args.runs, args.baseline_timeout),
+    )
 
 
 if __name__ == "__main__":
