@@ -24,6 +24,7 @@ from server.api import (
     internal_error_handler,
 )
 from server.config import Settings
+from server.logs import protect_logs
 from server.services import Services, close_services, open_services
 from server.sockets import agent_socket, visitor_socket
 
@@ -53,6 +54,7 @@ async def index() -> Response[str]:
 
 def create_app(settings: Settings, *, services: Services | None = None) -> Litestar:
     """The application; it opens its services (database, hub) on start-up unless given them."""
+    protect_logs()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
