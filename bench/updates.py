@@ -1,0 +1,190 @@
+"""Sustained visitor updates through store -> StoreDispatcher -> VisitorTableModel -> shown view, on a Qt loop.
+
+A feeder timer decodes pre-encoded server frames (half page views carrying the whole visitor record, half
+activity deltas) and applies them to the real VisitorStore at the requested rate; the real StoreDispatcher
+drains once per frame into the real model of a shown offscreen QTableView, which repaints as Qt schedules.
+A 1 ms precise QTimer probe records the gaps between its firings: a gap is how long the event loop was
+blocked (a stall). The view is sorted by the current page column, so page views reposition rows.
+
+    .venv/bin/python -m bench.updates [--size 10000 --size 100000] [--rate 10000] [--seconds 5] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Final
+
+import msgspec
+
+from bench.common import NOW, Figure, close_view, make_visitors, percentile, qt_app, real_model, report
+
+TICK_MS: Final = 5
+"""The feeder wakes this often and applies what the rate owes since its last wake."""
+
+
+def _frames(visitors: list[msgspec.Struct], count: int, first_seq: int) -> list[bytes]:
+    """``count`` encoded deltas: alternating page views (whole record) and activity, over random visitors."""
+    import random
+
+    from protocol.codec import encode
+    from protocol.messages import PageVisit, Visitor, VisitorActivity, VisitorChanged
+
+    rng = random.Random(7)
+    pages = [(f"https://shop.example/p/{k}", f"Product {k:03d} – Bramble & Brew") for k in range(200)]
+    frames: list[bytes] = []
+    for k in range(count):
+        v = visitors[rng.randrange(len(visitors))]
+        assert isinstance(v, Visitor)
+        at = NOW + 1 + k * 1e-4
+        seq = first_seq + k
+        if k % 2:
+            frames.append(encode(VisitorActivity(seq=seq, visitor_id=v.id, at=at)))
+        else:
+            url, title = pages[rng.randrange(len(pages))]
+            changed = msgspec.structs.replace(
+                v,
+                current_url=url,
+                current_title=title,
+                last_activity_at=at,
+                pages=[*v.pages[-2:], PageVisit(url=url, title=title, at=at)],
+            )
+            frames.append(encode(VisitorChanged(seq=seq, visitor=changed)))
+    return frames
+
+
+def measure(n: int, rate: int, seconds: float, sort_column: int) -> dict[str, float]:
+    """One run: apply ``rate`` deltas/s for ``seconds`` to a model of ``n`` rows; stall and throughput figures."""
+    from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+
+    from desktop.net.client import decode_event
+    from desktop.ui.dispatcher import StoreDispatcher
+
+    app = qt_app()
+    visitors = make_visitors(n)
+    setup = real_model(visitors)
+    store, model, view = setup.store, setup.model, setup.view
+    view.sortByColumn(sort_column, Qt.SortOrder.AscendingOrder)
+    dispatcher = StoreDispatcher(store)
+    apply_ms: list[float] = []
+    feed_ms: list[float] = []
+
+    def apply_changes(changes: object) -> None:
+        t0 = time.perf_counter()
+        model.apply_changes(changes)  # type: ignore[arg-type]
+        apply_ms.append((time.perf_counter() - t0) * 1000)
+
+    dispatcher.visitorsChanged.connect(apply_changes)
+    total = int(rate * seconds)
+    frames = _frames(list(visitors), total, store.seq + 1)
+
+    class PaintCounter(QObject):
+        paints = 0
+
+        def eventFilter(self, _obj: QObject, event: QEvent) -> bool:  # noqa: N802
+            if event.type() == QEvent.Type.Paint:
+                self.paints += 1
+            return False
+
+    counter = PaintCounter()
+    view.viewport().installEventFilter(counter)
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+    applied = [0]
+    start = time.perf_counter()
+
+    def probe() -> None:
+        now = time.perf_counter()
+        gaps.append((now - last[0]) * 1000)
+        last[0] = now
+
+    def feed() -> None:
+        t0 = time.perf_counter()
+        due = min(total, int((time.perf_counter() - start) * rate))
+        i = applied[0]
+        apply = store.apply
+        while i < due:
+            apply(decode_event(frames[i]))
+            i += 1
+        applied[0] = i
+        feed_ms.append((time.perf_counter() - t0) * 1000)
+        if i >= total:
+            feeder.stop()
+            QTimer.singleShot(100, app.quit)  # let the last drain and paint happen
+
+    probe_timer = QTimer()
+    probe_timer.setTimerType(Qt.TimerType.PreciseTimer)
+    probe_timer.setInterval(1)
+    probe_timer.timeout.connect(probe)
+    feeder = QTimer()
+    feeder.setTimerType(Qt.TimerType.PreciseTimer)
+    feeder.setInterval(TICK_MS)
+    feeder.timeout.connect(feed)
+    QTimer.singleShot(int(seconds * 1000 * 3 + 5000), app.quit)  # bound: never runs away
+    last[0] = start = time.perf_counter()
+    probe_timer.start()
+    feeder.start()
+    app.exec()
+    elapsed = time.perf_counter() - start - 0.1
+    probe_timer.stop()
+    feeder.stop()
+    dispatcher.detach()
+    result = {
+        "max_gap_ms": max(gaps) if gaps else float("nan"),
+        "p99_gap_ms": percentile(gaps, 99),
+        "achieved_per_s": applied[0] / elapsed if elapsed > 0 else float("nan"),
+        "drains": float(dispatcher.drains),
+        "paints": float(counter.paints),
+        "rows": float(model.rowCount()),
+        "apply_median_ms": percentile(apply_ms, 50),
+        "apply_max_ms": max(apply_ms) if apply_ms else float("nan"),
+        "feed_median_ms": percentile(feed_ms, 50),
+    }
+    view.viewport().removeEventFilter(counter)
+    close_view(view)
+    return result
+
+
+def run(sizes: list[int], rate: int = 10_000, seconds: float = 5.0, runs: int = 3) -> list[Figure]:
+    """Measure each size ``runs`` times."""
+    from desktop.core.ordering import Column
+
+    figures: list[Figure] = []
+    for n in sizes:
+        target = "< 16 ms" if n <= 10_000 else "< 50 ms"
+        results = [measure(n, rate, seconds, Column.PAGE) for _ in range(runs)]
+        mx = Figure(
+            f"max event-loop stall, {rate:,} updates/s, {n:,} rows sorted", "ms", [r["max_gap_ms"] for r in results]
+        )
+        mx.target = target
+        p99 = Figure(f"  p99 probe gap (1 ms timer), {n:,} rows", "ms", [r["p99_gap_ms"] for r in results])
+        got = Figure(f"  updates applied per second, {n:,} rows", "/s", [r["achieved_per_s"] for r in results])
+        got.target = f">= {rate:,}"
+        drains = Figure(f"  dispatcher drains per second, {n:,} rows", "/s", [r["drains"] / seconds for r in results])
+        paints = Figure(f"  viewport paints per second, {n:,} rows", "/s", [r["paints"] / seconds for r in results])
+        apply_med = Figure(
+            f"  model.apply_changes per drain (median), {n:,}", "ms", [r["apply_median_ms"] for r in results]
+        )
+        apply_max = Figure(f"  model.apply_changes per drain (max), {n:,}", "ms", [r["apply_max_ms"] for r in results])
+        feed = Figure(
+            f"  decode+store.apply per {TICK_MS} ms tick (median), {n:,}", "ms", [r["feed_median_ms"] for r in results]
+        )
+        figures += [mx, p99, got, drains, paints, apply_med, apply_max, feed]
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, action="append", help="rows (repeatable; default 10k and 100k)")
+    parser.add_argument("--rate", type=int, default=10_000)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    report(
+        "updates: sustained deltas through store, dispatcher, model and view",
+        run(args.size or [10_000, 100_000], args.rate, args.seconds, args.runs),
+    )
+
+
+if __name__ == "__main__":
+    main()
