@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-from protocol.messages import Ban, OpenConversation, SendMessage, Visitor
+from protocol.messages import Ban, GetHistory, History, OpenConversation, SendMessage, Visitor
 from protocol.rules import Plan
+from server.embedded import EmbeddedServer
 from tests.fixtures.server import LiveServer, Tenant
 from tests.integration.widget.agent_socket import AgentSocket, time_factor
 from tests.programs import need_program
@@ -222,3 +224,58 @@ async def test_banned_visitor_loses_the_chat_and_stops_reconnecting(live_server:
         assert [p for p in problems if "page error" in p] == []
     finally:
         await agent.close()
+
+
+async def test_offline_messages_are_queued_and_sent_once_after_a_restart(tmp_path: Path, browser: Browser) -> None:
+    factor = time_factor()
+    database = f"sqlite+aiosqlite:///{tmp_path / 'frontdesk.sqlite3'}"
+    first = EmbeddedServer(database, port=0)
+    first.start()
+    port = first.port
+    live = LiveServer(first)
+    tenant = demo_tenant(live, Plan.PRO)
+    second: EmbeddedServer | None = None
+    try:
+        page, problems = await open_shop(browser)
+        await page.goto(f"{live.http_url}/demo/contact.html")
+        await page.wait_for_function("window.__events.some(e => e[0] === 'ready')", timeout=5000 * factor)
+
+        # No agent is online: the panel offers the contact form at once.
+        await shadow(page, "button.launcher").click()
+        await shadow(page, "form.contact").wait_for(state="visible", timeout=5000 * factor)
+        # The shop's own form identifies the visitor through frontdesk('identify', ...).
+        await page.fill("#contact-form input[name=name]", "Grace Hopper")
+        await page.fill("#contact-form input[name=email]", "grace@example.com")
+        await page.fill("#contact-form input[name=phone]", "+1 555 0100")
+        await page.click("#contact-form button[type=submit]")
+        await shadow(page, "p.thanks").wait_for(state="visible", timeout=5000 * factor)
+
+        # The server goes away; a message written meanwhile waits in the queue.
+        first.stop()
+        await shadow(page, ".status:has-text('Reconnecting')").wait_for(timeout=5000 * factor)
+        await shadow(page, "textarea").fill("Are you there?")
+        await shadow(page, "textarea").press("Enter")
+        await shadow(page, ".msg.visitor.pending").wait_for(state="attached", timeout=5000 * factor)
+
+        # The same server comes back on the same port and database; the widget reconnects and resends.
+        second = EmbeddedServer(database, port=port)
+        second.start()
+        live = LiveServer(second)
+        agent = await connect_agent(live, tenant)
+        try:
+            # Acknowledged: the pending mark goes (the widget may have resent before the agent connected).
+            await shadow(page, ".msg.visitor.pending").wait_for(state="detached", timeout=15000 * factor)
+            visitor = await agent.wait_visitor(lambda v: v.online, 5 * factor, "the reconnected visitor")
+            assert (visitor.name, visitor.email, visitor.phone) == ("Grace Hopper", "grace@example.com", "+1 555 0100")
+            assert visitor.customer
+            assert visitor.custom == {"source": "contact page"}
+            history = await agent.request(GetHistory(ref=agent.next_ref(), visitor_id=visitor.id))
+            assert isinstance(history, History)
+            assert [m.text for m in history.messages if m.author == "visitor"] == ["Are you there?"]
+        finally:
+            await agent.close()
+        assert [p for p in problems if "page error" in p] == []
+    finally:
+        if second is not None:
+            second.stop()
+        first.stop()
