@@ -56,7 +56,7 @@ class Figure:
         target = f"  [target {self.target}]" if self.target else ""
         note = f"  ({self.note})" if self.note else ""
         return (
-            f"{self.name:<58} median {self.median:10.2f} {self.unit:<6} "
+            f"{self.name:<66} median {self.median:10.2f} {self.unit:<6} "
             f"min {self.min:10.2f}  max {self.max:10.2f}  n={len(self.samples)}{target}{note}"
         )
 
