@@ -1,0 +1,67 @@
+<?xml version='1.0' encoding='utf-8'?>
+<TS version="2.1" language="en_US" sourcelanguage="en_US">
+<context>
+    <name>DetailPane</name>
+    <message numerus="yes">
+        <source>%n visit(s)</source>
+        <translation>
+            <numerusform>%n visit</numerusform>
+            <numerusform>%n visits</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>FilterBar</name>
+    <message numerus="yes">
+        <source>%n visitor(s)</source>
+        <translation>
+            <numerusform>%n visitor</numerusform>
+            <numerusform>%n visitors</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message numerus="yes">
+        <source>%n visitor(s) online</source>
+        <translation>
+            <numerusform>%n visitor online</numerusform>
+            <numerusform>%n visitors online</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n unread chat(s)</source>
+        <translation>
+            <numerusform>%n unread chat</numerusform>
+            <numerusform>%n unread chats</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>Notifier</name>
+    <message numerus="yes">
+        <source>%n new visitor(s)</source>
+        <translation>
+            <numerusform>%n new visitor</numerusform>
+            <numerusform>%n new visitors</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>Tray</name>
+    <message numerus="yes">
+        <source>%n visitor(s) online</source>
+        <translation>
+            <numerusform>%n visitor online</numerusform>
+            <numerusform>%n visitors online</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n unread chat(s)</source>
+        <translation>
+            <numerusform>%n unread chat</numerusform>
+            <numerusform>%n unread chats</numerusform>
+        </translation>
+    </message>
+</context>
+</TS>
