@@ -14,6 +14,7 @@ from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QWidget
 
 from desktop.integration.appid import APP_ID
+from desktop.integration.windows import allow_foreground_handoff
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,8 @@ class SingleInstance(QObject):
             else:
                 log.warning("Frontdesk is already running but does not answer on %s", self.key)
                 return False
+            # Windows gives the foreground only to a process the foreground one allows; we are it right now.
+            allow_foreground_handoff()
             message = json.dumps({"command": ACTIVATE, "args": args}).encode("utf-8") + b"\n"
             socket.write(message)
             socket.flush()

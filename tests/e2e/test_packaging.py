@@ -75,7 +75,7 @@ def app_env(home: Path, **extra: str) -> dict[str, str]:
         for key, value in os.environ.items()
         if not key.startswith(("QT_", "XDG_", "DBUS_", "LC_", "LANG", "PYTHON", "VIRTUAL_ENV"))
     }
-    for name in ("config", "data", "cache", "runtime"):
+    for name in ("config", "data", "cache", "runtime", "tmp"):
         (home / name).mkdir(parents=True, exist_ok=True)
     (home / "runtime").chmod(0o700)
     env.update(
@@ -84,6 +84,8 @@ def app_env(home: Path, **extra: str) -> dict[str, str]:
         XDG_DATA_HOME=str(home / "data"),
         XDG_CACHE_HOME=str(home / "cache"),
         XDG_RUNTIME_DIR=str(home / "runtime"),
+        # Its own temp dir: the single-instance lock and socket live there, apart from any other Frontdesk.
+        TMPDIR=str(home / "tmp"),
         LANG="C.UTF-8",
         LANGUAGE="en",
     )
@@ -164,6 +166,24 @@ def test_frozen_app_opens_the_login_window(
     process.terminate()
     process.wait(timeout=30)
     assert "Traceback" not in errors.read_text(), errors.read_text()
+
+
+def test_frozen_app_speaks_german_on_a_german_system(
+    bundle: Bundle, tmp_path: Path, xdotool: str, running: list[subprocess.Popen[str]]
+) -> None:
+    errors = tmp_path / "stderr.txt"
+    env = app_env(tmp_path, QT_QPA_PLATFORM="xcb", DISPLAY=os.environ["DISPLAY"], LANGUAGE="de", LANG="de_DE.UTF-8")
+    with errors.open("w") as stderr:
+        process = subprocess.Popen(
+            [str(bundle.executable)], env=env, stdout=subprocess.DEVNULL, stderr=stderr, text=True
+        )
+    running.append(process)
+    # The bundle carries our .qm files: the login window's title is German.
+    wait_for_window(xdotool, "^Bei Frontdesk anmelden$", process, errors)
+    process.terminate()
+    process.wait(timeout=30)
+    # ...and Qt's own German catalogue (install_translators logs each one it cannot find).
+    assert "not found" not in errors.read_text(), errors.read_text()
 
 
 def test_frozen_demo_serves_the_website_and_logs_in(
