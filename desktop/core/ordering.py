@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from desktop.core.state import device_text, has_new_chat, is_chatting, short_label
 from protocol.messages import Visitor
@@ -80,3 +80,26 @@ def sort_key(column: Column, visitor: Visitor, now: float) -> SortKey:
 def default_order(visitors: Iterable[Visitor], now: float) -> list[Visitor]:
     """Visitors in the default order: new chat, chatting, active, inactive, then longest time on site."""
     return sorted(visitors, key=lambda v: sort_key(Column.STATE, v, now))
+
+
+def sort_values(column: Column, visitors: Sequence[Visitor], now: float) -> list[SortValue]:
+    """:func:`sort_value` of many visitors at once; inlined per column, as re-sorting 100,000 rows is hot."""
+    values: list[SortValue]
+    match column:
+        case Column.STATE:
+            values = [urgency_rank(v, now) * _RANK_SCALE + v.visit_started_at for v in visitors]
+        case Column.NAME:
+            values = [(v.name or v.label or v.id[:8]).casefold() for v in visitors]
+        case Column.PAGE:
+            values = [(v.current_title or v.current_url or "").casefold() for v in visitors]
+        case Column.TIME_ON_SITE:
+            values = [-v.visit_started_at for v in visitors]
+        case Column.VISITS:
+            values = [float(v.visit_count) for v in visitors]
+        case Column.REFERRER:
+            values = [(v.referrer or "").casefold() for v in visitors]
+        case Column.AGENT:
+            values = [(v.chat_agent_name or "").casefold() for v in visitors]
+        case _:
+            values = [sort_value(column, v, now) for v in visitors]
+    return values

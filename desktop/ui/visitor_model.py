@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Collection, Iterable
-from operator import itemgetter
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping
+from itertools import compress, repeat
+from operator import and_, contains, itemgetter
 from typing import Any, Final
 
 from PySide6.QtCore import (
@@ -21,7 +23,7 @@ from PySide6.QtWidgets import QTableView
 from desktop.core.activity import ActivityClock
 from desktop.core.clock import Clock
 from desktop.core.filters import FILTER_BITS, Search, VisitorFilter, add_mask, filter_mask, search_text
-from desktop.core.ordering import Column, SortKey, sort_value
+from desktop.core.ordering import Column, SortValue, sort_value, sort_values
 from desktop.core.state import (
     STATE_NAMES,
     VisitorState,
@@ -61,18 +63,18 @@ _COLUMNS: Final = len(Column)
 _LAST_COLUMN: Final = _COLUMNS - 1
 
 
-class _Row:
-    """One visitor as the model keeps it: the record, its sort key and filter bits, cached texts."""
+Key = tuple[SortValue, str, int, str, Visitor]
+"""A row: its sort value, visitor id, filter bits, search text and the visitor record.
 
-    __slots__ = ("cells", "key", "mask", "text", "visitor")
-
-    def __init__(self, visitor: Visitor, key: SortKey, mask: int, text: str) -> None:
-        self.visitor = visitor
-        self.key = key
-        self.mask = mask
-        self.text = text
-        # Display texts, built on first paint: only rows that are ever shown pay for them.
-        self.cells: tuple[Any, ...] | None = None
+Value and id make it unique, so sorted lists of keys can be searched with bisect; carrying the filter bits,
+search text and record lets filtering and re-sorting run in C (``compress``, ``map``, ``zip``, ``sort``)
+instead of a Python loop with dictionary lookups per row. Keys are replaced, never mutated.
+"""
+_VALUE: Final = itemgetter(0)
+_MASK: Final = itemgetter(2)
+_TEXT: Final = itemgetter(3)
+_VISITOR: Final = itemgetter(4)
+_CELL_CACHE: Final = 4096  # display texts of this many rows at most (a screenful or two is what is painted)
 
 
 class VisitorTableModel(QAbstractTableModel):
@@ -81,7 +83,7 @@ class VisitorTableModel(QAbstractTableModel):
     The order is kept in Python: a sorted list of the keys of all visitors and the sorted sublist of the
     shown ones (ascending; a descending view reads it backwards). A changed visitor moves with a bisect
     and one ``beginMoveRows``; filter, search and sort changes are one layout change with persistent
-    indexes mapped by visitor id. Usable without a view (benchmarks drive it directly).
+    indexes mapped by visitor id; only a snapshot resets. Usable without a view (benchmarks drive it).
 
     Visitor-typed text comes back as plain ``str`` for DisplayRole and ToolTipRole; views must render it
     as plain text (Qt guesses rich text in tooltips and labels).
@@ -105,10 +107,12 @@ class VisitorTableModel(QAbstractTableModel):
         self._clock = clock
         self._icon_for = icon_for
         self._icons: dict[VisitorState, QIcon] = {}
-        self._recs: dict[str, _Row] = {}
-        self._ids: list[str] = []  # every visitor id, sorted: the tie order a column sort starts from
-        self._all: list[SortKey] = []  # every visitor's key, sorted
-        self._rows: list[SortKey] = []  # the shown visitors' keys, sorted ascending
+        # Records are the ones of the last applied batch: the store may be ahead until the next drain.
+        self._ids: list[str] = []  # every visitor id, sorted
+        self._by_id: list[Key] = []  # their keys, in the same order (ties of a column sort stay by id)
+        self._all: list[Key] = []  # every key, sorted
+        self._rows: list[Key] = []  # the shown keys, sorted ascending
+        self._cells: dict[str, tuple[Any, ...]] = {}
         self._column = Column.STATE
         self._descending = False
         self._filter = VisitorFilter.ALL
@@ -167,31 +171,29 @@ class VisitorTableModel(QAbstractTableModel):
         """Cell contents; visitor text is returned as plain strings, never markup."""
         rows = self._rows
         row = index.row()
-        if not 0 <= row < len(rows):
+        n = len(rows)
+        if not 0 <= row < n:
             return None
-        rec = self._recs[rows[len(rows) - 1 - row if self._descending else row][1]]
+        key = rows[n - 1 - row if self._descending else row]
         column = index.column()
         if role == _DISPLAY:
             if column == _TIME:
-                return format_duration(time_on_site(rec.visitor, self._clock()))
-            cells = rec.cells or self._cells(rec)
-            return cells[column]
+                return format_duration(time_on_site(key[4], self._clock()))
+            return (self._cells.get(key[1]) or self._make_cells(key[4]))[column]
         if role == _DECORATION:
             if column == _STATE:
-                cells = rec.cells or self._cells(rec)
-                return self._icon(cells[_COLUMNS])
+                return self._icon((self._cells.get(key[1]) or self._make_cells(key[4]))[_COLUMNS])
             return None
         if role == _TOOLTIP:
-            cells = rec.cells or self._cells(rec)
-            if column == _STATE:
-                return cells[_COLUMNS + 1]
             if column == _PAGE:
-                return rec.visitor.current_url or None
+                return key[4].current_url or None
+            if column == _STATE:
+                return (self._cells.get(key[1]) or self._make_cells(key[4]))[_COLUMNS + 1]
             if column in (_NAME, _LOCATION):
-                return cells[column] or None
+                return (self._cells.get(key[1]) or self._make_cells(key[4]))[column] or None
             return None
         if role == VISITOR_ID_ROLE:
-            return rec.visitor.id
+            return key[1]
         if role == _ALIGNMENT and column in (_TIME, _VISITS):
             return _ALIGN_RIGHT
         return None
@@ -199,8 +201,8 @@ class VisitorTableModel(QAbstractTableModel):
     def sort(self, column: int, order: Qt.SortOrder = _ASCENDING) -> None:
         """Sort by a column (every column sorts); the order survives updates.
 
-        Note QHeaderView's default sort indicator is descending: a view enabling sorting should call
-        ``sortByColumn(Column.STATE, Qt.SortOrder.AscendingOrder)`` to keep the default order.
+        QHeaderView's default sort indicator is descending: a view enabling sorting should first set the
+        indicator to ``(Column.STATE, AscendingOrder)`` to keep the default order.
         """
         new_column = Column(column)
         descending = order != _ASCENDING
@@ -248,19 +250,24 @@ class VisitorTableModel(QAbstractTableModel):
         """The activity clock (when the next visitor turns inactive)."""
         return self._activity
 
+    def visitor(self, visitor_id: str) -> Visitor | None:
+        """A visitor as the list currently shows it (None when not in the list)."""
+        key = self._key_of(visitor_id)
+        return None if key is None else key[4]
+
     def visitor_at(self, row: int) -> Visitor | None:
         """The visitor shown at ``row``, or None outside the list."""
         rows = self._rows
         if not 0 <= row < len(rows):
             return None
-        return self._recs[rows[len(rows) - 1 - row if self._descending else row][1]].visitor
+        return rows[len(rows) - 1 - row if self._descending else row][4]
 
     def row_of(self, visitor_id: str) -> int:
         """The row showing a visitor, or -1 when it is not shown."""
-        rec = self._recs.get(visitor_id)
-        if rec is None:
+        key = self._key_of(visitor_id)
+        if key is None:
             return -1
-        i = self._find(self._rows, rec.key)
+        i = self._find(self._rows, key)
         if i < 0:
             return -1
         return len(self._rows) - 1 - i if self._descending else i
@@ -298,9 +305,8 @@ class VisitorTableModel(QAbstractTableModel):
         """Apply a batch drained from the store: rows move, appear and disappear incrementally."""
         if changes.reset:
             self._rebuild()
-            return
-        if changes.upserted or changes.removed:
-            self._update(changes.removed, changes.upserted, self._clock())
+        elif changes.upserted or changes.removed:
+            self._update(changes.removed, changes.upserted, self._clock(), self._store.visitors)
 
     def tick(self, visible: tuple[int, int] | None = None) -> None:
         """Once a second: visitors whose Active flag ran out change state; visible times on site tick.
@@ -311,7 +317,7 @@ class VisitorTableModel(QAbstractTableModel):
         now = self._clock()
         flipped = self._activity.due(now)
         if flipped:
-            self._update((), flipped, now)
+            self._update((), flipped, now, None)
         n = len(self._rows)
         if not n:
             return
@@ -320,12 +326,14 @@ class VisitorTableModel(QAbstractTableModel):
         if first <= last:
             self.dataChanged.emit(self.createIndex(first, _TIME), self.createIndex(last, _TIME), [_DISPLAY])
 
-    # ------------------------------------------------------------ internals
+    # ------------------------------------------------------------ display
 
     def _visible_rows(self, n: int) -> tuple[int, int]:
         view = self._view
-        if view is None or not view.isVisible():
-            return (0, n - 1) if view is None else (0, -1)
+        if view is None:
+            return 0, n - 1
+        if not view.isVisible():
+            return 0, -1
         first = view.rowAt(0)
         if first < 0:
             return 0, -1
@@ -338,8 +346,10 @@ class VisitorTableModel(QAbstractTableModel):
             icon = self._icons[state] = self._icon_for(state)
         return icon
 
-    def _cells(self, rec: _Row) -> tuple[Any, ...]:
-        v = rec.visitor
+    def _make_cells(self, v: Visitor) -> tuple[Any, ...]:
+        """Display texts of one row, built when first painted and dropped when the visitor changes."""
+        if len(self._cells) >= _CELL_CACHE:
+            self._cells.clear()
         now = self._clock()
         state = primary_state(v, now, self._store.is_typing(v.id))
         tip = "\n".join(
@@ -358,7 +368,7 @@ class VisitorTableModel(QAbstractTableModel):
             state,
             tip,
         )
-        rec.cells = cells
+        self._cells[v.id] = cells
         return cells
 
     def _state_name(self, state: VisitorState, visitor: Visitor) -> str:
@@ -367,62 +377,66 @@ class VisitorTableModel(QAbstractTableModel):
             return f"{name} ({visitor.visit_count})"
         return name
 
-    def _make(self, visitor: Visitor, now: float) -> _Row:
-        return _Row(
-            visitor,
-            (sort_value(self._column, visitor, now), visitor.id),
+    # ------------------------------------------------------------ order and filter
+
+    def _key(self, visitor: Visitor, now: float) -> Key:
+        return (
+            sort_value(self._column, visitor, now),
+            visitor.id,
             filter_mask(visitor, now),
             search_text(visitor),
+            visitor,
         )
 
-    def _passes(self, rec: _Row) -> bool:
-        return bool(rec.mask & self._bit) and self._search.matches_text(rec.text)
+    def _key_of(self, visitor_id: str) -> Key | None:
+        ids = self._ids
+        p = bisect_left(ids, visitor_id)
+        return self._by_id[p] if p < len(ids) and ids[p] == visitor_id else None
 
-    def _shown(self, keys: Iterable[SortKey]) -> list[SortKey]:
-        recs, bit, search = self._recs, self._bit, self._search
-        if search:
-            match = search.matches_text
-            return [k for k in keys if (rec := recs[k[1]]).mask & bit and match(rec.text)]
-        return [k for k in keys if recs[k[1]].mask & bit]
+    def _passes(self, key: Key) -> bool:
+        return bool(key[2] & self._bit) and self._search.matches_text(key[3])
+
+    def _shown(self, keys: list[Key]) -> list[Key]:
+        """The keys passing filter and search, in order; runs in C, not a Python loop per row."""
+        rows = list(compress(keys, map(and_, map(_MASK, keys), repeat(self._bit))))
+        for word in self._search.words:
+            rows = list(compress(rows, map(contains, map(_TEXT, rows), repeat(word))))
+        return rows
 
     def _resort(self) -> None:
-        """Recompute every key for the sort column and sort (stable sort over id order: ties by id)."""
-        now = self._clock()
-        column = self._column
-        recs = self._recs
-        keys: list[SortKey] = []
-        append = keys.append
-        for visitor_id in self._ids:
-            rec = recs[visitor_id]
-            rec.key = key = (sort_value(column, rec.visitor, now), visitor_id)
-            append(key)
-        keys.sort(key=itemgetter(0))
-        self._all = keys
+        """New keys for the sort column; a stable sort by value over id order leaves ties ordered by id."""
+        by_id = self._by_id
+        visitors = list(map(_VISITOR, by_id))
+        values = sort_values(self._column, visitors, self._clock())
+        self._by_id = keys = list(zip(values, self._ids, map(_MASK, by_id), map(_TEXT, by_id), visitors, strict=True))
+        self._all = sorted(keys, key=_VALUE)
 
     def _rebuild(self) -> None:
         """Everything from the store (a snapshot): the one place the model resets."""
         self.beginResetModel()
         now = self._clock()
+        self._cells.clear()
+        store_visitors = self._store.visitors
+        ids = sorted(store_visitors)
+        visitors = list(map(store_visitors.__getitem__, ids))
+        masks = [filter_mask(v, now) for v in visitors]
+        values = sort_values(self._column, visitors, now)
+        self._by_id = keys = list(zip(values, ids, masks, map(search_text, visitors), visitors, strict=True))
+        self._ids = ids
+        self._all = sorted(keys, key=_VALUE)
+        self._rows = self._shown(self._all)
         activity = self._activity
         activity.clear()
-        make = self._make
-        self._recs = {vid: make(v, now) for vid, v in self._store.visitors.items()}
-        for vid, rec in self._recs.items():
-            activity.track(vid, rec.visitor.last_activity_at, now)
-        self._ids = sorted(self._recs)
-        recs = self._recs
-        keys = [recs[vid].key for vid in self._ids]
-        keys.sort(key=itemgetter(0))  # stable over id order: ties already by id, cheaper than tuple compares
-        self._all = keys
-        self._rows = self._shown(self._all)
+        for v in visitors:
+            activity.track(v.id, v.last_activity_at, now)
         counts = dict.fromkeys(VisitorFilter, 0)
-        for rec in self._recs.values():
-            add_mask(counts, rec.mask, 1)
+        for mask, count in Counter(masks).items():
+            add_mask(counts, mask, count)
         self._counts = counts
         self.endResetModel()
         self.countsChanged.emit(dict(counts))
 
-    def _relayout(self, source: list[SortKey]) -> None:
+    def _relayout(self, source: list[Key]) -> None:
         """Re-filter from ``source`` (all keys, or the shown ones when the search narrows) as one layout change."""
         self.layoutAboutToBeChanged.emit()
         old_rows = self._rows
@@ -430,7 +444,7 @@ class VisitorTableModel(QAbstractTableModel):
         self._remap_persistent(old_rows, self._descending)
         self.layoutChanged.emit()
 
-    def _remap_persistent(self, old_rows: list[SortKey], old_descending: bool) -> None:
+    def _remap_persistent(self, old_rows: list[Key], old_descending: bool) -> None:
         """Point persistent indexes (selection, current row) at the same visitors' new rows."""
         old = self.persistentIndexList()
         if not old:
@@ -438,115 +452,124 @@ class VisitorTableModel(QAbstractTableModel):
         n_old = len(old_rows)
         rows = self._rows
         n = len(rows)
-        recs = self._recs
         new: list[QModelIndex] = []
         for index in old:
             r = index.row()
             target = QModelIndex()
             if 0 <= r < n_old:
-                rec = recs.get(old_rows[n_old - 1 - r if old_descending else r][1])
-                if rec is not None:
-                    i = self._find(rows, rec.key)
+                key = self._key_of(old_rows[n_old - 1 - r if old_descending else r][1])
+                if key is not None:
+                    i = self._find(rows, key)
                     if i >= 0:
                         target = self.createIndex(n - 1 - i if self._descending else i, index.column())
             new.append(target)
         self.changePersistentIndexList(old, new)
 
     @staticmethod
-    def _find(keys: list[SortKey], key: SortKey) -> int:
+    def _find(keys: list[Key], key: Key) -> int:
         i = bisect_left(keys, key)
         return i if i < len(keys) and keys[i] == key else -1
 
-    def _update(self, removed: Collection[str], upserted: Collection[str], now: float) -> None:
-        if len(removed) + len(upserted) > max(self.BULK_MIN, len(self._all) // 64):
-            self._update_bulk(removed, upserted, now)
-        else:
-            self._update_each(removed, upserted, now)
+    # ------------------------------------------------------------ updates
 
-    def _update_each(self, removed: Collection[str], upserted: Collection[str], now: float) -> None:
+    def _update(
+        self, removed: Collection[str], upserted: Collection[str], now: float, source: Mapping[str, Visitor] | None
+    ) -> None:
+        """Apply changed visitors from ``source`` (None: re-evaluate the records the list already has)."""
+        if len(removed) + len(upserted) > max(self.BULK_MIN, len(self._all) // 64):
+            self._update_bulk(removed, upserted, now, source)
+        else:
+            self._update_each(removed, upserted, now, source)
+
+    def _update_each(
+        self, removed: Collection[str], upserted: Collection[str], now: float, source: Mapping[str, Visitor] | None
+    ) -> None:
         """Few changes: one insert, remove or move per visitor, then dataChanged per changed row."""
-        recs, rows, all_keys, counts = self._recs, self._rows, self._all, self._counts
-        visitors = self._store.visitors
+        ids, by_id, rows, all_keys, counts = self._ids, self._by_id, self._rows, self._all, self._counts
         counts_before = dict(counts)
         changed: list[str] = []
         for visitor_id in removed:
-            rec = recs.get(visitor_id)
-            if rec is not None:
-                self._drop(visitor_id, rec)
+            self._drop(visitor_id)
         for visitor_id in upserted:
-            visitor = visitors.get(visitor_id)
-            old = recs.get(visitor_id)
+            p = bisect_left(ids, visitor_id)
+            old = by_id[p] if p < len(ids) and ids[p] == visitor_id else None
+            visitor = (old[4] if old is not None else None) if source is None else source.get(visitor_id)
             if visitor is None:
-                if old is not None:
-                    self._drop(visitor_id, old)
+                self._drop(visitor_id)
                 continue
-            rec = self._make(visitor, now)
+            key = self._key(visitor, now)
             self._activity.track(visitor_id, visitor.last_activity_at, now)
-            add_mask(counts, rec.mask, 1)
+            add_mask(counts, key[2], 1)
+            self._cells.pop(visitor_id, None)
             if old is None:
-                recs[visitor_id] = rec
-                self._insert_sorted(self._ids, visitor_id)
-                self._insert_sorted(all_keys, rec.key)
-                if self._passes(rec):
-                    self._insert_row(rec.key)
+                ids.insert(p, visitor_id)
+                by_id.insert(p, key)
+                self._insert_sorted(all_keys, key)
+                if self._passes(key):
+                    self._insert_row(key)
                 continue
-            add_mask(counts, old.mask, -1)
-            if old.key != rec.key:
-                del all_keys[bisect_left(all_keys, old.key)]
-                self._insert_sorted(all_keys, rec.key)
-            i = self._find(rows, old.key)
-            shown = self._passes(rec)
-            recs[visitor_id] = rec
+            by_id[p] = key
+            add_mask(counts, old[2], -1)
+            j = bisect_left(all_keys, old)
+            if old[0] == key[0]:
+                all_keys[j] = key
+            else:
+                del all_keys[j]
+                self._insert_sorted(all_keys, key)
+            i = self._find(rows, old)
             if i < 0:
-                if shown:
-                    self._insert_row(rec.key)
-            elif not shown:
+                if self._passes(key):
+                    self._insert_row(key)
+            elif not self._passes(key):
                 self._remove_row(i)
-            elif old.key == rec.key:
+            elif old[0] == key[0]:
+                rows[i] = key
                 changed.append(visitor_id)
             else:
-                self._move_row(i, rec.key)
+                self._move_row(i, key)
                 changed.append(visitor_id)
         self._emit_changed_rows(changed)
         if counts != counts_before:
             self.countsChanged.emit(dict(counts))
 
-    def _update_bulk(self, removed: Collection[str], upserted: Collection[str], now: float) -> None:
-        """Many changes: update records, merge the keys (timsort on mostly sorted data), one layout change."""
+    def _update_bulk(
+        self, removed: Collection[str], upserted: Collection[str], now: float, source: Mapping[str, Visitor] | None
+    ) -> None:
+        """Many changes: new keys, one merge (timsort on mostly sorted data), one layout change."""
         self.layoutAboutToBeChanged.emit()
-        recs, counts, activity = self._recs, self._counts, self._activity
-        visitors = self._store.visitors
+        cells, counts, activity = self._cells, self._counts, self._activity
         counts_before = dict(counts)
-        stale: set[SortKey] = set()
-        fresh: list[SortKey] = []
+        current = dict(zip(self._ids, self._by_id, strict=True))
+        stale: set[str] = set()
+        fresh: list[Key] = []
         ids_changed = False
-        for visitor_id in removed:
-            rec = recs.pop(visitor_id, None)
-            if rec is not None:
-                stale.add(rec.key)
-                add_mask(counts, rec.mask, -1)
-                activity.forget(visitor_id)
-                ids_changed = True
-        for visitor_id in upserted:
-            visitor = visitors.get(visitor_id)
-            old = recs.pop(visitor_id, None)
+        for visitor_id in (*removed, *upserted):
+            old = current.pop(visitor_id, None)
+            cells.pop(visitor_id, None)
             if old is not None:
-                stale.add(old.key)
-                add_mask(counts, old.mask, -1)
+                stale.add(visitor_id)
+                add_mask(counts, old[2], -1)
+            if visitor_id not in upserted:
+                visitor = None
+            elif source is None:
+                visitor = old[4] if old is not None else None
+            else:
+                visitor = source.get(visitor_id)
             if visitor is None:
+                ids_changed = ids_changed or old is not None
                 activity.forget(visitor_id)
-                ids_changed = True
                 continue
             ids_changed = ids_changed or old is None
-            rec = recs[visitor_id] = self._make(visitor, now)
+            key = current[visitor_id] = self._key(visitor, now)
             activity.track(visitor_id, visitor.last_activity_at, now)
-            add_mask(counts, rec.mask, 1)
-            fresh.append(rec.key)
+            add_mask(counts, key[2], 1)
+            fresh.append(key)
         if ids_changed:
-            self._ids = sorted(recs)
-        all_keys = [k for k in self._all if k not in stale] if stale else self._all
+            self._ids = sorted(current)
+        self._by_id = list(map(current.__getitem__, self._ids))
+        all_keys = [k for k in self._all if k[1] not in stale] if stale else self._all
         all_keys.extend(fresh)
-        all_keys.sort()
+        all_keys.sort()  # keys are unique by (value, id), so comparisons never reach the records
         self._all = all_keys
         old_rows = self._rows
         self._rows = self._shown(all_keys)
@@ -555,16 +578,21 @@ class VisitorTableModel(QAbstractTableModel):
         if counts != counts_before:
             self.countsChanged.emit(dict(counts))
 
-    def _drop(self, visitor_id: str, rec: _Row) -> None:
+    def _drop(self, visitor_id: str) -> None:
+        ids = self._ids
+        p = bisect_left(ids, visitor_id)
+        if p >= len(ids) or ids[p] != visitor_id:
+            return
+        old = self._by_id[p]
         # The row goes first: views (and the model tester) read it while it is being removed.
-        i = self._find(self._rows, rec.key)
+        i = self._find(self._rows, old)
         if i >= 0:
             self._remove_row(i)
-        del self._recs[visitor_id]
-        ids = self._ids
-        del ids[bisect_left(ids, visitor_id)]
-        del self._all[bisect_left(self._all, rec.key)]
-        add_mask(self._counts, rec.mask, -1)
+        del ids[p]
+        del self._by_id[p]
+        self._cells.pop(visitor_id, None)
+        del self._all[bisect_left(self._all, old)]
+        add_mask(self._counts, old[2], -1)
         self._activity.forget(visitor_id)
 
     @staticmethod
@@ -574,7 +602,7 @@ class VisitorTableModel(QAbstractTableModel):
     def _view_row(self, i: int, n: int) -> int:
         return n - 1 - i if self._descending else i
 
-    def _insert_row(self, key: SortKey) -> None:
+    def _insert_row(self, key: Key) -> None:
         rows = self._rows
         j = bisect_left(rows, key)
         row = self._view_row(j, len(rows) + 1)
@@ -589,7 +617,7 @@ class VisitorTableModel(QAbstractTableModel):
         del rows[i]
         self.endRemoveRows()
 
-    def _move_row(self, i: int, key: SortKey) -> None:
+    def _move_row(self, i: int, key: Key) -> None:
         """Move the row at list position ``i`` to where ``key`` belongs, keeping persistent indexes."""
         rows = self._rows
         n = len(rows)

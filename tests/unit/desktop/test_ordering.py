@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from desktop.core.ordering import Column, default_order, sort_key
+from desktop.core.ordering import Column, default_order, sort_key, sort_value, sort_values
 from protocol.rules import ACTIVE_WINDOW_SECONDS
 from tests.unit.desktop.factory import NOW, make_visitor
 
@@ -40,3 +40,14 @@ def test_every_column_has_a_total_order() -> None:
 def test_time_on_site_ascending_is_shortest_first() -> None:
     short, long = make_visitor(1, visit_started_at=NOW - 5), make_visitor(2, visit_started_at=NOW - 500)
     assert sort_key(Column.TIME_ON_SITE, short, NOW) < sort_key(Column.TIME_ON_SITE, long, NOW)
+
+
+def test_bulk_values_equal_single_values() -> None:
+    visitors = [
+        make_visitor(1, name="Zoë", referrer="https://A", chat_agent_name="Al", visit_count=3, browser="Edge"),
+        make_visitor(2, current_title=None, city="Wien", last_activity_at=NOW - ACTIVE_WINDOW_SECONDS),
+        make_visitor(3, chat_status="unanswered", in_chat=True, label="", country=None),
+        make_visitor(4, online=False, left_at=NOW, banned=True, current_url=None, current_title=None),
+    ]
+    for column in Column:
+        assert sort_values(column, visitors, NOW) == [sort_value(column, v, NOW) for v in visitors], column
