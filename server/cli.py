@@ -1,0 +1,286 @@
+"""``frontdesk-server``: serve, and administer accounts, agents, plans and rules."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import uvicorn
+
+from protocol.rules import Plan
+from server import __version__, admin
+from server.app import create_app
+from server.config import DEFAULT_PORT, Settings
+from server.embedded import uvicorn_config
+from server.rules import RuleConditions, RuleError, RuleSpec
+from server.services import Services, close_services, open_services
+
+log = logging.getLogger("server")
+PASSWORD_ENV = "FRONTDESK_AGENT_PASSWORD"
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed without a traceback."""
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, but a signal ends it with exit status 0 instead of being re-raised."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        signals = [signal.SIGINT, signal.SIGTERM]
+        if hasattr(signal, "SIGBREAK"):  # Windows' Ctrl+Break
+            signals.append(signal.SIGBREAK)
+        originals = {sig: signal.signal(sig, self.handle_exit) for sig in signals}
+        try:
+            yield
+        finally:
+            for sig, handler in originals.items():
+                signal.signal(sig, handler)
+
+
+def _plan(text: str) -> Plan:
+    try:
+        return Plan(text.lower())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"unknown plan {text!r}; use free, standard or pro") from None
+
+
+def _add_database(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        default=os.environ.get("FRONTDESK_DATABASE"),
+        help="sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB (default: SQLite in the user data directory; "
+        "env FRONTDESK_DATABASE)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(prog="frontdesk-server", description="Frontdesk live-chat server.")
+    parser.add_argument("--version", action="version", version=f"frontdesk-server {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the server")
+    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks one)")
+    _add_database(serve)
+    serve.add_argument("--geoip", type=Path, metavar="PATH", help="MaxMind GeoLite2/GeoIP2 City or Country .mmdb")
+    serve.add_argument(
+        "--allowed-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="an origin (https://shop.example) allowed for every account's widget; repeatable",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        help="trust X-Forwarded-For/-Proto from these proxy addresses (comma-separated), e.g. 127.0.0.1",
+    )
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument("--access-log", action="store_true", help="log every HTTP request")
+
+    account = commands.add_parser("account", help="manage accounts").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    create = account.add_parser(
+        "create", help=f"create an account and its first agent (password from stdin or {PASSWORD_ENV})"
+    )
+    create.add_argument("--name", required=True)
+    create.add_argument("--plan", type=_plan, default=Plan.FREE, help="free, standard or pro")
+    create.add_argument("--agent-email", required=True)
+    create.add_argument("--agent-name", default="")
+    create.add_argument("--account-key", help="a fixed public key for the widget (default: random)")
+    create.add_argument("--allowed-origin", action="append", default=[], metavar="ORIGIN")
+    _add_database(create)
+    set_plan = account.add_parser("set-plan", help="change an account's plan")
+    set_plan.add_argument("--account-id", type=int, required=True)
+    set_plan.add_argument("--plan", type=_plan, required=True)
+    _add_database(set_plan)
+    origins = account.add_parser("set-origins", help="replace the origins allowed to embed the widget")
+    origins.add_argument("--account-id", type=int, required=True)
+    origins.add_argument("--origin", action="append", default=[], metavar="ORIGIN")
+    _add_database(origins)
+
+    agent = commands.add_parser("agent", help="manage agents").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    add_agent = agent.add_parser("add", help=f"add an agent (password from stdin or {PASSWORD_ENV})")
+    add_agent.add_argument("--account-id", type=int, required=True)
+    add_agent.add_argument("--email", required=True)
+    add_agent.add_argument("--name", default="")
+    _add_database(add_agent)
+
+    rule = commands.add_parser("rule", help="manage automatic messages").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    add_rule = rule.add_parser("add", help="add an automatic-message rule (all given conditions must hold)")
+    add_rule.add_argument("--account-id", type=int, required=True)
+    add_rule.add_argument("--name", required=True)
+    add_rule.add_argument("--message", required=True, help="the text the visitor receives")
+    add_rule.add_argument("--time-on-page", type=int, metavar="SECONDS")
+    add_rule.add_argument("--time-on-site", type=int, metavar="SECONDS")
+    add_rule.add_argument("--url-contains")
+    add_rule.add_argument("--url-matches", metavar="REGEX")
+    add_rule.add_argument("--title-contains")
+    add_rule.add_argument("--title-matches", metavar="REGEX")
+    add_rule.add_argument("--referrer-contains")
+    add_rule.add_argument("--returning", action="store_true", help="only returning visitors")
+    add_rule.add_argument("--visit-count-at-least", type=int, metavar="N")
+    add_rule.add_argument("--disabled", action="store_true")
+    _add_database(add_rule)
+    list_rules = rule.add_parser("list", help="list an account's rules as JSON")
+    list_rules.add_argument("--account-id", type=int, required=True)
+    _add_database(list_rules)
+    return parser
+
+
+def read_password() -> str:
+    """The agent password from the environment, a terminal prompt or the first line of stdin."""
+    password = os.environ.get(PASSWORD_ENV)
+    if password is None:
+        if sys.stdin.isatty():
+            password = getpass.getpass("Agent password: ")
+        else:
+            password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise CliError(f"no password given; pipe it on stdin or set {PASSWORD_ENV}")
+    return password
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(msgspec.to_builtins(value), indent=2))
+
+
+async def _with_services(database: str | None, work: Callable[[Services], Awaitable[Any]]) -> Any:
+    services = await open_services(Settings(database_url=database), serve=False)
+    try:
+        return await work(services)
+    finally:
+        await close_services(services)
+
+
+def _rule_spec(args: argparse.Namespace) -> RuleSpec:
+    conditions = RuleConditions(
+        time_on_page_at_least=args.time_on_page,
+        time_on_site_at_least=args.time_on_site,
+        url_contains=args.url_contains,
+        url_matches=args.url_matches,
+        title_contains=args.title_contains,
+        title_matches=args.title_matches,
+        referrer_contains=args.referrer_contains,
+        returning_visitor=True if args.returning else None,
+        visit_count_at_least=args.visit_count_at_least,
+    )
+    try:
+        return msgspec.convert(
+            {
+                "name": args.name,
+                "message": args.message,
+                "conditions": msgspec.to_builtins(conditions),
+                "enabled": not args.disabled,
+            },
+            RuleSpec,
+        )
+    except msgspec.ValidationError as exc:
+        raise CliError(f"invalid rule: {exc}") from None
+
+
+def _admin(args: argparse.Namespace) -> int:
+    command = (args.command, args.action)
+
+    async def work(services: Services) -> Any:
+        match command:
+            case ("account", "create"):
+                created = await admin.create_account(
+                    services,
+                    name=args.name,
+                    plan=args.plan,
+                    agent_email=args.agent_email,
+                    agent_password=read_password(),
+                    agent_name=args.agent_name,
+                    account_key=args.account_key,
+                    allowed_origins=args.allowed_origin,
+                )
+                return {
+                    "account_id": created.account_id,
+                    "account_key": created.account_key,
+                    "api_key": created.api_key,
+                    "agent_id": created.agent_id,
+                    "plan": args.plan.value,
+                }
+            case ("account", "set-plan"):
+                await admin.set_plan(services, args.account_id, args.plan)
+                return {"account_id": args.account_id, "plan": args.plan.value}
+            case ("account", "set-origins"):
+                await admin.set_allowed_origins(services, args.account_id, args.origin)
+                return {"account_id": args.account_id, "allowed_origins": args.origin}
+            case ("agent", "add"):
+                agent_id = await admin.add_agent(services, args.account_id, args.email, read_password(), args.name)
+                return {"agent_id": agent_id, "account_id": args.account_id, "email": args.email}
+            case ("rule", "add"):
+                return await admin.add_rule(services, args.account_id, _rule_spec(args))
+            case ("rule", "list"):
+                return await admin.list_rules(services, args.account_id)
+        raise CliError(f"unknown command {' '.join(command)}")  # pragma: no cover
+
+    _print_json(asyncio.run(_with_services(args.database, work)))
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=getattr(logging, args.log_level.upper()),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if args.geoip is not None and not args.geoip.is_file():
+        raise CliError(f"no MaxMind database at {args.geoip}; give the path of a .mmdb file")
+    settings = Settings(
+        database_url=args.database,
+        host=args.host,
+        port=args.port,
+        geoip_path=args.geoip,
+        allowed_origins=tuple(args.allowed_origin),
+        access_log=args.access_log,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+    )
+    server = _Server(uvicorn_config(create_app(settings), settings, log_level=args.log_level))
+    server.run()
+    if not server.started:
+        raise CliError("the server could not start (see the log above: port in use? database unreachable?)")
+    log.info("Frontdesk server stopped cleanly")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``frontdesk-server``."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        return _admin(args)
+    except (CliError, admin.AdminError, RuleError) as exc:
+        print(f"frontdesk-server: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
