@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, ConsoleMessage, Page, Response, async_playwright
 
 from protocol.messages import Ban, GetHistory, History, OpenConversation, SendMessage, Visitor
 from protocol.rules import Plan
@@ -66,12 +66,24 @@ async def browser() -> AsyncIterator[Browser]:
             await launched.close()
 
 
+def is_problem(message: ConsoleMessage) -> bool:
+    """A console error other than a failed load (those are checked by URL in :func:`is_bad`)."""
+    return message.type == "error" and not message.text.startswith("Failed to load resource")
+
+
+def is_bad(response: Response) -> bool:
+    """A failed HTTP answer; the browser's own favicon probe of a page without one does not count."""
+    return response.status >= 400 and not response.url.endswith("/favicon.ico")
+
+
 async def open_shop(browser: Browser) -> tuple[Page, list[str]]:
     """A tab that records the widget's events, the sockets it opens and every error the page reports."""
     page = await browser.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
+    page.on("console", lambda msg: problems.append(f"console: {msg.text}") if is_problem(msg) else None)
+    # Failed loads are named by URL here (the console says only "Failed to load resource").
+    page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if is_bad(r) else None)
     await page.add_init_script(COUNT_SOCKETS + RECORD_EVENTS)
     return page, problems
 
@@ -104,6 +116,9 @@ async def test_visitor_appears_identifies_chats_and_survives_a_reload(
     try:
         page, problems = await open_shop(browser)
         shop_url = f"{live_server.http_url}/demo/pricing.html"
+        # Warm the tab's renderer on the same origin first: the budget is for the widget and the server,
+        # not for Chromium starting a process.
+        await page.goto(f"{live_server.http_url}/api/v1/health")
         await page.goto(shop_url, wait_until="commit")
         visitor = await agent.wait_visitor(
             lambda v: v.current_url == shop_url and v.online, 1.0 * factor, "the browser's visitor to appear"
