@@ -200,7 +200,7 @@ class AgentClient:
             self._fail_pending(everything=True)
 
     async def close(self) -> None:
-        """Stop: close the socket, end :meth:`run`, fail outstanding requests."""
+        """Stop: close the socket, end :meth:`run`, cancel outstanding requests."""
         self._closing = True
         self._wake.set()
         ws = self._ws
@@ -267,6 +267,9 @@ class AgentClient:
             self.detail = f"cannot connect: {type(exc).__name__}: {exc}"
             log.info("connecting to %s failed: %s", self.ws_url, self.detail)
             return _Outcome.FAILED
+        if self._closing:  # close() ran while the handshake was under way
+            await ws.close()
+            return _Outcome.FATAL
         self._ws = ws
         synced = False
         try:
@@ -407,11 +410,19 @@ class AgentClient:
         await self._try_send(message)
 
     def _fail_pending(self, *, everything: bool) -> None:
-        """Fail requests waiting for an answer that will not come; queued messages wait unless ``everything``."""
+        """Settle requests whose answer will not come.
+
+        After a lost connection they fail with ``RequestError(offline=True)``, except queued messages, which
+        wait for the reconnect. When the client stops for good (``everything``) they are cancelled: nobody
+        is left to act on an error then.
+        """
         for ref, future in list(self._pending.items()):
-            if future.done() or (ref in self._outgoing and not everything):
+            if future.done():
                 continue
-            future.set_exception(RequestError(self._offline_error(ref), offline=True))
+            if everything:
+                future.cancel()
+            elif ref not in self._outgoing:
+                future.set_exception(RequestError(self._offline_error(ref), offline=True))
         if everything:
             self._outgoing.clear()
 
