@@ -10,7 +10,7 @@ import logging
 import signal
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -24,7 +24,11 @@ from desktop.core.clock import Clock, system_clock
 from desktop.core.store import Changes, VisitorStore
 from desktop.credentials import CredentialStore, MemoryStore, open_credential_store
 from desktop.integration.appid import APP_ID, APP_NAME, ORGANIZATION, ORGANIZATION_DOMAIN
+from desktop.integration.autostart import Autostart
+from desktop.integration.i18n import install_translators
 from desktop.integration.resources import app_icon, state_icon
+from desktop.integration.single_instance import SingleInstance
+from desktop.integration.windows import set_app_user_model_id
 from desktop.net.auth import AuthError, login, logout
 from desktop.net.client import AgentClient, ConnectionState, RequestError
 from desktop.settings import Settings
@@ -154,12 +158,14 @@ class Frontdesk(QObject):
         start_minimized: bool = False,
         notification_adapter: Callable[[Tray], NotificationAdapter] | None = None,
         use_tray: bool = True,
+        autostart: Autostart | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.credentials = credentials
         self.clock = clock
         self.demo = demo
+        self.autostart = autostart
         self.icons = StateIconProvider(state_icon)
         self.quit_requested = asyncio.Event()
         self.session: Session | None = None
@@ -181,7 +187,7 @@ class Frontdesk(QObject):
 
     # ------------------------------------------------------------ lifecycle
 
-    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -415,6 +421,7 @@ class Frontdesk(QObject):
             return
         session.hello = hello
         session.conversations.agent_id = hello.agent.id
+        session.conversations.agent_name = hello.agent.name
         session.window.set_session(
             hello.agent.name or hello.agent.email, hello.account.name, hello.account.plan, hello.capabilities
         )
@@ -441,7 +448,7 @@ class Frontdesk(QObject):
     def show_settings(self) -> None:
         """File > Settings."""
         parent = self.session.window if self.session is not None else None
-        dialog = SettingsDialog(self.settings, parent)
+        dialog = SettingsDialog(self.settings, self.autostart, parent)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.settings_dialog = dialog
         dialog.open()
@@ -556,9 +563,10 @@ def make_settings() -> Settings:
     return Settings(QSettings(ORGANIZATION, APP_NAME))
 
 
-async def main_async(app: QApplication, args: argparse.Namespace) -> int:
+async def main_async(
+    app: QApplication, args: argparse.Namespace, settings: Settings, instance: SingleInstance | None = None
+) -> int:
     """Everything that runs on the qasync loop: demo server, login, windows, until Quit."""
-    settings = make_settings()
     if args.server:
         url = normalize_server_url(args.server)
         if url is None:
@@ -583,8 +591,12 @@ async def main_async(app: QApplication, args: argparse.Namespace) -> int:
         credentials,
         demo=demo.info if demo is not None else None,
         start_minimized=args.minimized,
+        autostart=None if demo is not None else Autostart(),
     )
     app.aboutToQuit.connect(frontdesk.quit)
+    if instance is not None:
+        # A second launch asks this one to come forward instead of starting another app.
+        instance.activated.connect(lambda _args: frontdesk.show_window())
     loop = asyncio.get_running_loop()
     # Ctrl+C in the terminal (or SIGTERM) quits cleanly, removing the demo's temporary database too.
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -603,6 +615,7 @@ async def main_async(app: QApplication, args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``frontdesk``."""
     args = parse_args(argv)
+    set_app_user_model_id(APP_ID)  # Windows: before the first window, so toasts and the taskbar say Frontdesk
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
@@ -616,8 +629,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setWindowIcon(app_icon())
     # A tray app: the last window closing must not end the loop; Quit sets an asyncio.Event instead.
     app.setQuitOnLastWindowClosed(False)
-    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-        return runner.run(main_async(app, args))
+    settings = make_settings()
+    try:
+        install_translators(app, str(settings.language))
+    except ValueError as exc:
+        log.warning("%s; using the system language", exc)
+        install_translators(app, None)
+    instance: SingleInstance | None = None
+    if not args.demo:  # a demo is self-contained (own server, temporary database) and may run beside the app
+        instance = SingleInstance(parent=app)
+        if not instance.claim(sys.argv[1:]):
+            print("Frontdesk is already running; brought its window forward.", flush=True)
+            return 0
+    try:
+        with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+            return runner.run(main_async(app, args, settings, instance))
+    finally:
+        if instance is not None:
+            instance.release()
 
 
 if __name__ == "__main__":

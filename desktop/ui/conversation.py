@@ -69,7 +69,7 @@ class ConversationDialog(QDialog):
         self._store = store
         self._actions = actions
         self._clock = clock
-        self._tasks = TaskRunner(self._show_error)
+        self._tasks = TaskRunner(self._show_error, self)
         self._pending: dict[str, ChatMessage] = {}
         self._items: dict[str, QListWidgetItem] = {}
         self._agent_typing = False
@@ -338,6 +338,7 @@ class ConversationManager(QObject):
         self._parent_widget = parent_widget
         self.dialogs: dict[str, ConversationDialog] = {}
         self.agent_id: int | None = None
+        self.agent_name: str | None = None
 
     def set_parent_widget(self, widget: QWidget | None) -> None:
         """The window new dialogs belong to (so they close with it)."""
@@ -378,6 +379,8 @@ class ConversationManager(QObject):
 
     def on_typing(self, typing: Typing) -> None:
         """Route a typing indicator to its dialog."""
+        if typing.who == "agent" and typing.agent_name == self.agent_name:
+            return  # the server echoes our own typing to every agent of the account, us included
         dialog = self.dialogs.get(typing.visitor_id)
         if dialog is not None:
             dialog.on_typing(typing)

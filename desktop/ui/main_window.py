@@ -135,7 +135,7 @@ class VisitorsTab(QWidget):
         self._clock = clock
         self._capabilities: Capabilities | None = None
         self._current_id: str | None = None
-        self._tasks = TaskRunner(self._show_error)
+        self._tasks = TaskRunner(self._show_error, self)
 
         self.search = QLineEdit()
         self.search.setMaxLength(MAX_SEARCH_CHARS)
@@ -355,7 +355,11 @@ class VisitorsTab(QWidget):
             return
         vid = visitor.id
         self.statusMessage.emit(self.tr("Opening the conversation with %1…").replace("%1", display_name(visitor)))
-        self._tasks.run(self._actions.open_conversation(vid), on_done=lambda: self._conversations.open(vid))
+
+        def opened() -> None:
+            self._conversations.open(vid)
+
+        self._tasks.run(self._actions.open_conversation(vid), on_done=opened)
 
     def confirm_ban(self) -> None:
         """Ask before banning or unbanning the selected visitor."""

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.integration.autostart import Autostart, AutostartError
 from desktop.settings import Language, NotifyRule, Settings
 from desktop.ui.login import normalize_server_url
 
@@ -24,9 +25,10 @@ class SettingsDialog(QDialog):
 
     applied = Signal()
 
-    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: Settings, autostart: Autostart | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._settings = settings
+        self._autostart = autostart
         self.setWindowTitle(self.tr("Frontdesk settings"))
 
         self.server_edit = QLineEdit(settings.server_url)
@@ -48,6 +50,11 @@ class SettingsDialog(QDialog):
         self.sound_check.setChecked(settings.sound)
         self.minimized_check = QCheckBox(self.tr("Start minimized to the tray"))
         self.minimized_check.setChecked(settings.start_minimized)
+        self.autostart_check = QCheckBox(self.tr("Start Frontdesk when I log in"))
+        self.autostart_check.setVisible(autostart is not None)
+        if autostart is not None:
+            self.autostart_check.setChecked(autostart.is_enabled())
+            self.autostart_check.setToolTip(autostart.location)
         self.language_combo = QComboBox()
         self.language_combo.setAccessibleName(self.tr("Language"))
         for lang, text in (
@@ -70,6 +77,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.messages_check)
         form.addRow("", self.sound_check)
         form.addRow("", self.minimized_check)
+        form.addRow("", self.autostart_check)
         form.addRow(self.tr("&Language:"), self.language_combo)
         form.addRow("", self.language_note)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -87,6 +95,13 @@ class SettingsDialog(QDialog):
             self.error_label.setText(self.tr("Enter the server address, starting with http:// or https://."))
             self.error_label.show()
             return
+        if self._autostart is not None and self.autostart_check.isChecked() != self._autostart.is_enabled():
+            try:
+                self._autostart.set_enabled(self.autostart_check.isChecked())
+            except AutostartError as exc:
+                self.error_label.setText(str(exc))
+                self.error_label.show()
+                return
         s = self._settings
         s.server_url = url
         s.notify_rule = NotifyRule(self.notify_combo.currentData())

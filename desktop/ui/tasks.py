@@ -7,6 +7,9 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import shiboken6
+from PySide6.QtCore import QObject
+
 from desktop.ui.actions import ActionError
 
 log = logging.getLogger(__name__)
@@ -15,8 +18,10 @@ log = logging.getLogger(__name__)
 class TaskRunner:
     """Starts coroutines from Qt slots, keeps them referenced, and reports ActionErrors to a callback."""
 
-    def __init__(self, on_error: Callable[[ActionError], None]) -> None:
+    def __init__(self, on_error: Callable[[ActionError], None], owner: QObject | None = None) -> None:
         self._on_error = on_error
+        # Answers can arrive after the owning window was closed and deleted: then nobody is told.
+        self._owner = owner
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def run(self, coro: Coroutine[Any, Any, Any], on_done: Callable[[], None] | None = None) -> asyncio.Task[Any]:
@@ -28,7 +33,9 @@ class TaskRunner:
             self._tasks.discard(t)
             if t.cancelled():
                 return
-            exc = t.exception()
+            exc = t.exception()  # retrieved even when nobody is told, so asyncio does not complain
+            if self._owner is not None and not shiboken6.isValid(self._owner):
+                return
             if isinstance(exc, ActionError):
                 self._on_error(exc)
             elif exc is not None:

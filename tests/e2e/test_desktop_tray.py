@@ -16,6 +16,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,29 +36,48 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class App:
-    """The frontdesk process and what it printed."""
+    """The frontdesk process and everything it printed (read by a thread, so the pipe never fills)."""
 
     def __init__(self, proc: subprocess.Popen[str]) -> None:
         self.proc = proc
-        self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
-    def read_until(self, pattern: str, timeout: float) -> re.Match[str]:
-        """Read stdout lines until one matches ``pattern``."""
+    def _read(self) -> None:
         assert self.proc.stdout is not None
-        deadline = time.monotonic() + timeout
-        regex = re.compile(pattern)
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                if self.proc.poll() is not None:
-                    break
-                continue
+        for line in self.proc.stdout:
             self.output.append(line)
-            match = regex.search(line)
-            if match:
-                return match
-        raise AssertionError(f"frontdesk never printed {pattern!r}; output so far: {''.join(self.output)}")
+
+    def text(self) -> str:
+        """All output so far."""
+        return "".join(self.output)
+
+    def wait_for_line(self, pattern: str, timeout: float) -> re.Match[str]:
+        """The first output line matching ``pattern``."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(self.output):
+                match = regex.search(line)
+                if match:
+                    return match
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise AssertionError(f"frontdesk never printed {pattern!r}; output: {self.text()}")
+
+    def stop(self) -> int:
+        """SIGTERM (the app quits cleanly on it) and the exit code."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+        self._reader.join(5)
+        return rc
 
 
 def xdotool_windows(display: str, name: str) -> list[str]:
@@ -130,7 +150,7 @@ def test_chat_notification_goes_out_on_dbus_and_its_click_opens_the_conversation
         PYTHONUNBUFFERED="1",
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "desktop.app", "--demo", "--minimized", "--seed", "3"],
+        [sys.executable, "-m", "desktop.app", "--demo", "--minimized", "--seed", "3", "--verbose"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -139,7 +159,7 @@ def test_chat_notification_goes_out_on_dbus_and_its_click_opens_the_conversation
     )
     app = App(proc)
     try:
-        server = app.read_until(r"Demo server:\s+(http://\S+)", 60).group(1)
+        server = app.wait_for_line(r"Demo server:\s+(http://\S+)", 60).group(1)
         # The icon is registered with the watcher: Qt found a tray on D-Bus.
         wait_for(lambda: fake_desktop.items, 20, "the tray icon to register")
         assert not xdotool_windows(display, "^Frontdesk - ")  # --minimized: only the tray
@@ -164,18 +184,15 @@ def test_chat_notification_goes_out_on_dbus_and_its_click_opens_the_conversation
                     "the conversation window",
                 )
 
-        asyncio.run(chat())
-        # The click also brought the main window forward.
-        assert xdotool_windows(display, "^Frontdesk - ")
-    finally:
-        proc.send_signal(signal.SIGTERM)
         try:
-            rc = proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            raise
-    assert rc == 0, "".join(app.output) + (proc.stdout.read() if proc.stdout else "")
+            asyncio.run(chat())
+            # The click also brought the main window forward.
+            assert xdotool_windows(display, "^Frontdesk - ")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n--- frontdesk output:\n{app.text()}") from None
+    finally:
+        rc = app.stop()
+    assert rc == 0, app.text()
 
 
 def read_tooltip(bus_address: str, item: str) -> str:

@@ -22,10 +22,10 @@ T = TypeVar("T")
 class MemoryKeyring(KeyringBackend):
     """A keyring backend that keeps secrets in a dict: stands in for the desktop's Secret Service."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.secrets: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from keyring.backend import KeyringBackend
 from keyring.backends import fail, null
 from keyring.errors import KeyringLocked
 
@@ -25,7 +26,8 @@ def test_keyring_store_keeps_token_under_app_id_and_server_plus_email(memory_key
 
 
 def test_no_keyring_backend_means_memory_only_and_says_so() -> None:
-    for backend in (fail.Keyring(), null.Keyring()):
+    backends: list[KeyringBackend] = [fail.Keyring(), null.Keyring()]  # type: ignore[no-untyped-call]
+    for backend in backends:
         assert not backend_is_usable(backend)
         store = open_credential_store(APP_ID, backend)
         assert isinstance(store, MemoryStore)

@@ -12,8 +12,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from keyring.backend import KeyringBackend
 from keyring.backends import fail
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -24,6 +26,7 @@ from desktop.credentials import open_credential_store
 from desktop.integration.appid import APP_ID
 from desktop.settings import Settings
 from desktop.ui.actions import ActionError
+from desktop.ui.login import LoginDialog
 from desktop.ui.main_window import VisitorsTab
 from protocol.messages import (
     AgentTypingToVisitor,
@@ -77,6 +80,11 @@ def logged_in(
     return app
 
 
+def login_dialog_of(app: Frontdesk) -> LoginDialog | None:
+    """The app's login dialog (a function, so type narrowing does not outlive an await)."""
+    return app.login_dialog
+
+
 def tab_of(app: Frontdesk) -> VisitorsTab:
     assert app.session is not None
     return app.session.window.visitors
@@ -115,7 +123,7 @@ def test_login_keeps_only_the_token_and_the_next_start_is_silent(
     assert dialog.isVisible()
     dialog.email_edit.setText(tenant.agent_email)
     dialog.password_edit.setText(tenant.agent_password)
-    qtbot.mouseClick(dialog.login_button, Qt.MouseButton.LeftButton)
+    dialog.login_button.click()
     qloop.wait_until(lambda: app.session is not None and app.session.hello is not None, what="hello")
     assert app.session is not None
     assert app.session.window.isVisible()
@@ -144,8 +152,9 @@ def test_login_keeps_only_the_token_and_the_next_start_is_silent(
     # Logout revokes the token on the server and forgets it here.
     qloop.run(again.logout())
     assert memory_keyring.secrets == {}
-    assert again.login_dialog is not None
-    assert again.login_dialog.isVisible()
+    shown = login_dialog_of(again)
+    assert shown is not None
+    assert shown.isVisible()
     revoked = make_app()
     revoked.settings.last_email = tenant.agent_email
     revoked.credentials.set_token(live_server.http_url, tenant.agent_email, token)
@@ -166,21 +175,21 @@ def test_login_errors_are_clear_and_change_nothing(
     assert dialog is not None
     dialog.email_edit.setText(tenant.agent_email)
     dialog.password_edit.setText("not the password")
-    qtbot.mouseClick(dialog.login_button, Qt.MouseButton.LeftButton)
+    dialog.login_button.click()
     qloop.wait_until(lambda: dialog.error_label.isVisible() and dialog.login_button.isEnabled(), what="error")
     wrong_password = dialog.error_label.text()
     assert "password" in wrong_password.lower()
 
     dialog.url_edit.setText("http://127.0.0.1:9")  # discard port: nothing listens
     dialog.password_edit.setText(tenant.agent_password)
-    qtbot.mouseClick(dialog.login_button, Qt.MouseButton.LeftButton)
+    dialog.login_button.click()
     qloop.wait_until(
         lambda: dialog.error_label.text() != wrong_password and dialog.login_button.isEnabled(), what="error"
     )
     assert dialog.error_label.isVisible()
 
     dialog.url_edit.setText("not a url")
-    qtbot.mouseClick(dialog.login_button, Qt.MouseButton.LeftButton)
+    dialog.login_button.click()
     assert "http://" in dialog.error_label.text()
     assert app.session is None
     assert memory_keyring.secrets == {}
@@ -188,7 +197,8 @@ def test_login_errors_are_clear_and_change_nothing(
 
 def test_no_keyring_says_so_on_the_login_dialog(qloop: QLoop, settings: Settings, live_server: LiveServer) -> None:
     settings.server_url = live_server.http_url
-    app = Frontdesk(settings, open_credential_store(APP_ID, fail.Keyring()), use_tray=False)
+    no_keyring: KeyringBackend = fail.Keyring()  # type: ignore[no-untyped-call]
+    app = Frontdesk(settings, open_credential_store(APP_ID, no_keyring), use_tray=False)
     try:
         app.start()
         assert app.login_dialog is not None
@@ -224,19 +234,19 @@ def test_snapshot_filters_counts_and_search_through_the_ui(
     assert buttons[VisitorFilter.IN_CHAT].text().endswith("(0)")
     assert buttons[VisitorFilter.BLOCKED].text().endswith("(0)")
 
-    qtbot.mouseClick(buttons[VisitorFilter.CUSTOMERS], Qt.MouseButton.LeftButton)
+    buttons[VisitorFilter.CUSTOMERS].click()
     assert model.rowCount() == 2
     assert {model.visitor_at(r).id for r in range(2)} == {ada.visitor_id, html.visitor_id}  # type: ignore[union-attr]
-    qtbot.mouseClick(buttons[VisitorFilter.BLOCKED], Qt.MouseButton.LeftButton)
+    buttons[VisitorFilter.BLOCKED].click()
     assert model.rowCount() == 0
-    qtbot.mouseClick(buttons[VisitorFilter.ALL], Qt.MouseButton.LeftButton)
+    buttons[VisitorFilter.ALL].click()
     assert model.rowCount() == 3
 
-    qtbot.keyClicks(tab.search, "lovelace")
+    QTest.keyClicks(tab.search, "lovelace")
     qloop.wait_until(lambda: model.rowCount() == 1, what="search")
     assert model.visitor_at(0).id == ada.visitor_id  # type: ignore[union-attr]
     tab.search.clear()
-    qtbot.keyClicks(tab.search, "green tea")
+    QTest.keyClicks(tab.search, "green tea")
     qloop.wait_until(lambda: model.rowCount() == 1, what="search by page title")
     assert model.visitor_at(0).id == plain.visitor_id  # type: ignore[union-attr]
     tab.search.clear()
@@ -344,18 +354,18 @@ def test_pro_conversation_reaches_the_visitor_both_ways_as_plain_text(
     assert tab.detail.identity_label.textFormat() == Qt.TextFormat.PlainText
 
     assert tab.open_button.isEnabled()
-    qtbot.mouseClick(tab.open_button, Qt.MouseButton.LeftButton)
+    tab.open_button.click()
     conversations = app.session.conversations
     qloop.wait_until(lambda: socket.visitor_id in conversations.dialogs, what="conversation opened")
     dialog = conversations.dialogs[socket.visitor_id]
     assert not dialog.isModal()
 
-    qloop.do(qtbot.keyClicks, dialog.input, "Hello from Frontdesk")
+    qloop.do(QTest.keyClicks, dialog.input, "Hello from Frontdesk")
     typing = qloop.run(socket.wait_for(AgentTypingToVisitor))
     assert typing.typing
-    qloop.do(qtbot.keyClick, dialog.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
-    qloop.do(qtbot.keyClicks, dialog.input, "second line")
-    qloop.do(qtbot.keyClick, dialog.input, Qt.Key.Key_Return)
+    qloop.do(QTest.keyClick, dialog.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qloop.do(QTest.keyClicks, dialog.input, "second line")
+    qloop.do(QTest.keyClick, dialog.input, Qt.Key.Key_Return)
     received = qloop.run(socket.wait_for(VisitorMessage))
     assert received.message.text == "Hello from Frontdesk\nsecond line"
     assert dialog.input.toPlainText() == ""
@@ -365,7 +375,7 @@ def test_pro_conversation_reaches_the_visitor_both_ways_as_plain_text(
     )
 
     qloop.run(socket.send(VisitorTyping(typing=True)))
-    qloop.wait_until(lambda: "typing" in dialog.typing_label.text(), what="visitor typing shown")
+    qloop.wait_until(lambda: dialog.typing_label.text() == f"{HTML_NAME} is typing…", what="visitor typing shown")
     qloop.run(socket.send(VisitorChat(id=new_id("m"), text=HTML_TEXT)))
     qloop.wait_until(lambda: any(HTML_TEXT in t for t in dialog.message_texts()), what="visitor message shown")
     assert dialog.typing_label.text() == ""
@@ -383,26 +393,25 @@ def test_ban_asks_first_then_bans(qloop: QLoop, qtbot: QtBot, make_app: AppFacto
     qloop.wait_until(lambda: listed(app, socket.visitor_id), what="visitor listed")
     assert tab.select_visitor(socket.visitor_id)
 
-    qtbot.mouseClick(tab.ban_button, Qt.MouseButton.LeftButton)
+    tab.ban_button.click()
     box = tab.ban_box
     assert box.isVisible()
     box.button(QMessageBox.StandardButton.Cancel).click()
     qloop.spin(0.3)  # nothing to await: cancelling must send nothing
     assert not app.session.store.visitors[socket.visitor_id].banned
 
-    qtbot.mouseClick(tab.ban_button, Qt.MouseButton.LeftButton)
+    tab.ban_button.click()
     tab.ban_box.button(QMessageBox.StandardButton.Yes).click()
     banned = qloop.run(socket.wait_for(Banned))
     assert banned.message
     qloop.wait_until(lambda: app.session.store.visitors[socket.visitor_id].banned, what="banned in the list")  # type: ignore[union-attr]
     qloop.wait_until(lambda: tab.model.counts[VisitorFilter.BLOCKED] == 1, what="blocked count")
     # A banned visitor whose pages closed is listed under Blocked, where the agent can lift the ban.
-    qtbot.mouseClick(tab.filters.buttons[VisitorFilter.BLOCKED], Qt.MouseButton.LeftButton)
+    tab.filters.buttons[VisitorFilter.BLOCKED].click()
     assert tab.select_visitor(socket.visitor_id)
     assert tab.ban_button.text().startswith("Unban")
-    qtbot.mouseClick(tab.ban_button, Qt.MouseButton.LeftButton)
+    tab.ban_button.click()
     tab.ban_box.button(QMessageBox.StandardButton.Yes).click()
-    qloop.wait_until(
-        lambda: not getattr(app.session.store.visitors.get(socket.visitor_id), "banned", False), what="unbanned"
-    )  # type: ignore[union-attr]
+    store = app.session.store
+    qloop.wait_until(lambda: not getattr(store.visitors.get(socket.visitor_id), "banned", False), what="unbanned")
     qloop.wait_until(lambda: tab.model.counts[VisitorFilter.BLOCKED] == 0, what="blocked count back to 0")
