@@ -192,7 +192,11 @@
       socket = null;
       welcomed = false;
       ui.refresh();
-      if (event.code === 4403 || event.code === 4426) stopped = true; // banned, refused or too old
+      if (event.code === 4403) {
+        if (!stopped) ban(); // banned or refused for good: the chat goes away
+        return;
+      }
+      if (event.code === 4426) stopped = true; // this widget is too old for the server
       if (!stopped) scheduleReconnect(event.code);
     };
   };

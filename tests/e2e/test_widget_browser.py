@@ -294,3 +294,17 @@ async def test_offline_messages_are_queued_and_sent_once_after_a_restart(tmp_pat
         if second is not None:
             second.stop()
         first.stop()
+
+
+async def test_unknown_account_key_shows_nothing_and_does_not_retry(live_server: LiveServer, browser: Browser) -> None:
+    factor = time_factor()
+    page, _ = await open_shop(browser)
+    warnings: list[str] = []
+    page.on("console", lambda msg: warnings.append(msg.text) if msg.type == "warning" else None)
+    await page.goto(f"{live_server.http_url}/demo/index.html")  # no account has the key "demo" here
+    await page.wait_for_function("window.__sockets >= 1", timeout=5000 * factor)
+    await page.locator("#frontdesk-widget").wait_for(state="detached", timeout=5000 * factor)
+    assert any(w.startswith("Frontdesk: unknown account key") for w in warnings)
+    # Nothing to poll for: the claim is that no second socket is opened. Wait longer than the first backoff.
+    await asyncio.sleep(2 * factor)
+    assert await page.evaluate("window.__sockets") == 1
