@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
 import msgspec
 
@@ -21,6 +22,47 @@ from protocol.messages import (
     VisitorChanged,
     VisitorLeft,
 )
+
+_SHARED_FIELDS: Final = (
+    "country_code",
+    "country",
+    "city",
+    "timezone",
+    "language",
+    "browser",
+    "os",
+    "device",
+    "referrer",
+    "current_url",
+    "current_title",
+    "chat_agent_name",
+)
+"""Visitor fields whose values repeat across visitors and updates (see :class:`_Interner`)."""
+
+
+class _Interner:
+    """Shares equal strings between records: 100,000 decoded visitors otherwise hold 100,000 "Germany"s.
+
+    Bounded: the table starts over when it grows past ``limit`` (URLs and titles can be many).
+    """
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self._table: dict[str, str] = {}
+        self._limit = limit
+
+    def visitor(self, visitor: Visitor) -> Visitor:
+        """The same record with its repeated strings shared (in place: the record was just decoded)."""
+        table = self._table
+        if len(table) > self._limit:
+            table.clear()
+        for name in _SHARED_FIELDS:
+            value = getattr(visitor, name)
+            if value is not None:
+                setattr(visitor, name, table.setdefault(value, value))
+        for page in visitor.pages:
+            page.url = table.setdefault(page.url, page.url)
+            page.title = table.setdefault(page.title, page.title)
+        return visitor
 
 
 class SeqGap(Exception):  # noqa: N818 (the name is part of the agreed interface)
@@ -69,6 +111,7 @@ class VisitorStore:
         self.on_dirty: Callable[[], None] | None = None
         """Called once when changes start piling up after a :meth:`take_changes` (schedule a drain)."""
         self._visitors: dict[str, Visitor] = {}
+        self._interner = _Interner()
         self._messages: dict[str, dict[str, ChatMessage]] = {}
         self._typing: set[str] = set()
         self._changes = Changes()
@@ -137,7 +180,8 @@ class VisitorStore:
 
     def _apply_snapshot(self, snapshot: Snapshot) -> None:
         self.seq = snapshot.seq
-        self._visitors = {v.id: v for v in snapshot.visitors}
+        share = self._interner.visitor
+        self._visitors = {v.id: share(v) for v in snapshot.visitors}
         # Conversations of visitors still listed are kept: a later History merges by message id.
         self._messages = {vid: msgs for vid, msgs in self._messages.items() if vid in self._visitors}
         self._typing.clear()
@@ -153,7 +197,7 @@ class VisitorStore:
         match delta:
             case VisitorChanged(visitor=visitor):
                 is_new = visitor.id not in self._visitors
-                self._visitors[visitor.id] = visitor
+                self._visitors[visitor.id] = self._interner.visitor(visitor)
                 changes = self._mark()
                 changes.removed.discard(visitor.id)
                 changes.upserted.add(visitor.id)

@@ -152,3 +152,16 @@ def test_stateless_events_change_nothing() -> None:
     store = loaded(1)
     store.apply(Result(ref="x"))
     assert not store.take_changes()
+
+
+def test_repeated_strings_are_shared_between_records() -> None:
+    store = VisitorStore()
+    first = make_visitor(1, country="".join(["Ger", "many"]), browser="".join(["Fire", "fox"]))
+    second = make_visitor(2, country="".join(["Ger", "many"]), browser="".join(["Fire", "fox"]))
+    assert first.country is not second.country
+    store.apply(snapshot([first]))
+    store.apply(changed(11, second))
+    a, b = store.visitors[visitor_id(1)], store.visitors[visitor_id(2)]
+    assert a.country is b.country
+    assert a.browser is b.browser
+    assert a == make_visitor(1, country="Germany", browser="Firefox")
