@@ -28,7 +28,7 @@ from server.rules import RuleConditions, RuleError, RuleSpec
 from server.services import Services, close_services, open_services
 
 log = logging.getLogger("server")
-PASSWORD_ENV = "FRONTDESK_AGENT_PASSWORD"
+PASSWORD_ENV = "FRONTDESK_AGENT_PASSWORD"  # noqa: S105 - the variable's name, not a password
 
 
 class CliError(Exception):
@@ -156,10 +156,8 @@ def read_password() -> str:
     """The agent password from the environment, a terminal prompt or the first line of stdin."""
     password = os.environ.get(PASSWORD_ENV)
     if password is None:
-        if sys.stdin.isatty():
-            password = getpass.getpass("Agent password: ")
-        else:
-            password = sys.stdin.readline().rstrip("\r\n")
+        interactive = sys.stdin.isatty()
+        password = getpass.getpass("Agent password: ") if interactive else sys.stdin.readline().rstrip("\r\n")
     if not password:
         raise CliError(f"no password given; pipe it on stdin or set {PASSWORD_ENV}")
     return password

@@ -8,7 +8,7 @@ import pytest
 
 from protocol.messages import MessageAdded, PageView, VisitorChanged, VisitorMessage
 from protocol.rules import Plan
-from server.rules import RuleConditions, RuleSpec
+from server.rules import RuleConditions, RuleError, RuleSpec
 from tests.fixtures.clients import AgentSocket, VisitorSocket
 from tests.fixtures.server import LiveServer
 
@@ -103,8 +103,6 @@ async def test_no_auto_message_on_free_or_without_agents(live_server: LiveServer
 
 
 def test_invalid_regex_is_refused_when_added(live_server: LiveServer) -> None:
-    from server.rules import RuleError
-
     tenant = live_server.create_account()
     with pytest.raises(RuleError, match="title_matches is not a valid regular expression"):
         live_server.add_rule(

@@ -26,7 +26,8 @@ from protocol.messages import (
     VisitorChat,
 )
 from protocol.rules import MAX_FRAME_BYTES, PROTOCOL_VERSION, Plan
-from tests.fixtures.clients import AgentSocket, VisitorSocket, new_id, ref
+from server.config import RateLimit
+from tests.fixtures.clients import AgentSocket, VisitorSocket, new_id, ref, until_closed
 from tests.fixtures.server import LiveServer
 
 
@@ -44,8 +45,8 @@ async def test_bad_agent_frames_get_an_error_naming_the_field_and_keep_the_socke
         assert "JSON" in not_json.message
 
         await agent.ws.send(
-            '{"type": "send_message", "ref": "r-bad", "id": "m1234567", "visitor_id": "%s", "text": ""}'
-            % visitor.visitor_id
+            f'{{"type": "send_message", "ref": "r-bad", "id": "m1234567", "visitor_id": "{visitor.visitor_id}", '
+            '"text": ""}'
         )
         empty_text = await agent.wait_for(Error)
         assert empty_text.code is ErrorCode.BAD_FRAME
@@ -112,8 +113,6 @@ async def test_unknown_account_key_is_refused(live_server: LiveServer) -> None:
 
 
 async def test_rate_limit_answers_then_closes_on_abuse(live_server_factory) -> None:  # type: ignore[no-untyped-def]
-    from server.config import RateLimit
-
     server: LiveServer = live_server_factory(visitor_rate=RateLimit(burst=5, per_second=0.01, close_after=10))
     tenant = server.create_account()
     async with await VisitorSocket.connect(server.visitor_url(tenant.account_key)) as visitor:
@@ -128,8 +127,7 @@ async def test_rate_limit_answers_then_closes_on_abuse(live_server_factory) -> N
             except ConnectionClosed:
                 break
         with pytest.raises(ConnectionClosed):
-            while True:
-                await visitor.recv(3.0)
+            await until_closed(visitor.ws)
         assert visitor.ws.close_code == CloseCode.RATE_LIMITED
 
 

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import httpx
@@ -18,7 +18,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from protocol.messages import Ack, GetHistory, History, VisitorChat
-from tests.fixtures.clients import AgentSocket, VisitorSocket, new_id, ref
+from tests.fixtures.clients import AgentSocket, VisitorSocket, new_id, ref, until_closed
 
 COMMAND = [sys.executable, "-m", "server.cli"]
 
@@ -142,8 +142,12 @@ class Served:
         self.log: list[str] = []
         assert self.process.stderr is not None
         stream = self.process.stderr
-        threading.Thread(target=lambda: [self.lines.put(line) for line in stream], daemon=True).start()
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
         self.url = self.wait_for(r"Uvicorn running on (http://\S+)").group(1)
+
+    def _read(self, stream: Iterable[str]) -> None:
+        for line in stream:
+            self.lines.put(line)
 
     def close(self) -> None:
         """Kill the process if it still runs and release its pipe."""
@@ -166,8 +170,8 @@ class Served:
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[str]:
-    yield f"sqlite:///{tmp_path / 'served.sqlite3'}"
+def database(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'served.sqlite3'}"
 
 
 async def test_sigterm_shuts_down_cleanly_and_nothing_is_lost(database: str) -> None:
@@ -192,8 +196,7 @@ async def test_sigterm_shuts_down_cleanly_and_nothing_is_lost(database: str) -> 
         served.wait_for("stopped cleanly")
         for ws in (agent.ws, visitor.ws):
             with pytest.raises(ConnectionClosed):
-                while True:
-                    await ws.recv()
+                await until_closed(ws)
             assert ws.close_code in (1001, 1012)
     finally:
         served.close()

@@ -77,9 +77,10 @@ async def test_logout_revokes_the_token_and_closes_its_sockets(live_server: Live
         refused = await again.recv()
         assert isinstance(refused, Error)
         assert refused.code is ErrorCode.UNAUTHORIZED
-    again_logout = httpx.post(
-        f"{live_server.http_url}/api/v1/auth/logout", headers={"Authorization": f"Bearer {token}"}
-    )
+    async with httpx.AsyncClient() as client:
+        again_logout = await client.post(
+            f"{live_server.http_url}/api/v1/auth/logout", headers={"Authorization": f"Bearer {token}"}
+        )
     assert again_logout.status_code == 401
 
 
@@ -124,14 +125,15 @@ async def test_history_over_rest_is_limited_to_the_agents_account(live_server: L
         await agent.wait_for(VisitorChanged, lambda e: e.visitor.unread == 1)
         await agent.request(SendMessage(ref=ref(), id=new_id(), visitor_id=visitor.visitor_id, text="answer"))
         url = f"{live_server.http_url}/api/v1/visitors/{visitor.visitor_id}/messages"
-        mine = httpx.get(url, headers={"Authorization": f"Bearer {token}"})
-        assert mine.status_code == 200
-        assert [(m["author"], m["text"]) for m in mine.json()] == [("visitor", "question"), ("agent", "answer")]
-        theirs = httpx.get(url, headers={"Authorization": f"Bearer {other_token}"})
-        assert theirs.status_code == 404
-        assert theirs.json()["code"] == "not_found"
-        anonymous = httpx.get(url)
-        assert anonymous.status_code == 401
+        async with httpx.AsyncClient() as client:
+            mine = await client.get(url, headers={"Authorization": f"Bearer {token}"})
+            assert mine.status_code == 200
+            assert [(m["author"], m["text"]) for m in mine.json()] == [("visitor", "question"), ("agent", "answer")]
+            theirs = await client.get(url, headers={"Authorization": f"Bearer {other_token}"})
+            assert theirs.status_code == 404
+            assert theirs.json()["code"] == "not_found"
+            anonymous = await client.get(url)
+            assert anonymous.status_code == 401
 
 
 def test_rules_crud_and_regex_validation(live_server: LiveServer) -> None:
