@@ -58,8 +58,13 @@ def role_server(settings: dict[str, Any]) -> None:
 
     from protocol.rules import Plan
     from server import admin
+    from server.config import RateLimit
     from server.embedded import EmbeddedServer
 
+    preload = int(settings.pop("preload", 0))
+    if "visitor_rate" in settings:  # [burst, per_second]
+        burst, per_second = settings.pop("visitor_rate")
+        settings["visitor_rate"] = RateLimit(burst=burst, per_second=per_second)
     with tempfile.TemporaryDirectory(prefix="fd-bench-") as tmp:
         server = EmbeddedServer(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.sqlite3'}", port=0, **settings)
         server.start()
@@ -72,6 +77,8 @@ def role_server(settings: dict[str, Any]) -> None:
                 agent_email="agent@bench.example",
                 agent_password=PASSWORD,
             )
+            if preload:
+                server.call(_preload, server, created.account_id, preload)
             token = httpx.post(
                 f"{server.http_url}/api/v1/auth/login",
                 json={"email": "agent@bench.example", "password": PASSWORD},
@@ -93,6 +100,16 @@ def role_server(settings: dict[str, Any]) -> None:
                     break
         finally:
             server.stop()
+
+
+async def _preload(server: Any, account_id: int, n: int) -> None:
+    """Put ``n`` synthetic visitors into the live presence (as if connected), so snapshots carry them."""
+    from bench.common import make_visitors
+    from server.hub import LiveVisitor
+
+    hub = server.services.hub
+    for visitor in make_visitors(n, now=time.time()):
+        hub.presence.put(account_id, visitor.id, LiveVisitor(record=visitor))
 
 
 # ------------------------------------------------------------------ role: visitors
@@ -486,6 +503,7 @@ def main() -> None:
     parser.add_argument("--role", choices=["server", "visitors", "agents"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--token", help=argparse.SUPPRESS)
+    parser.add_argument("--settings", default="{}", help=argparse.SUPPRESS)
     parser.add_argument("--mode", default="idle", help=argparse.SUPPRESS)
     parser.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, default=0, help=argparse.SUPPRESS)
@@ -499,7 +517,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
     if args.role == "server":
-        role_server({})
+        role_server(json.loads(args.settings))
         return
     if args.role == "visitors":
         role_visitors(args)
