@@ -63,17 +63,18 @@ _COLUMNS: Final = len(Column)
 _LAST_COLUMN: Final = _COLUMNS - 1
 
 
-Key = tuple[SortValue, str, int, str, Visitor]
-"""A row: its sort value, visitor id, filter bits, search text and the visitor record.
+Key = tuple[SortValue, str, int, str]
+"""A row: its sort value, visitor id, filter bits and search text.
 
-Value and id make it unique, so sorted lists of keys can be searched with bisect; carrying the filter bits,
-search text and record lets filtering and re-sorting run in C (``compress``, ``map``, ``zip``, ``sort``)
-instead of a Python loop with dictionary lookups per row. Keys are replaced, never mutated.
+Value and id make it unique, so sorted lists of keys can be searched with bisect; carrying the filter bits
+and search text lets filtering run in C (``compress`` over ``map``) instead of a Python loop per row.
+Holding only strings and numbers, keys are not tracked by the cyclic garbage collector, whose full passes
+over 100,000 visitors would otherwise stall the list. Keys are replaced, never mutated.
 """
 _VALUE: Final = itemgetter(0)
 _MASK: Final = itemgetter(2)
 _TEXT: Final = itemgetter(3)
-_VISITOR: Final = itemgetter(4)
+_RECORD: Final = 11  # the visitor record's place in a row's cached cells
 _CELL_CACHE: Final = 4096  # display texts of this many rows at most (a screenful or two is what is painted)
 
 
@@ -110,6 +111,7 @@ class VisitorTableModel(QAbstractTableModel):
         # Records are the ones of the last applied batch: the store may be ahead until the next drain.
         self._ids: list[str] = []  # every visitor id, sorted
         self._by_id: list[Key] = []  # their keys, in the same order (ties of a column sort stay by id)
+        self._records: list[Visitor] = []  # their records, in the same order
         self._all: list[Key] = []  # every key, sorted
         self._rows: list[Key] = []  # the shown keys, sorted ascending
         self._cells: dict[str, tuple[Any, ...]] = {}
@@ -174,26 +176,28 @@ class VisitorTableModel(QAbstractTableModel):
         n = len(rows)
         if not 0 <= row < n:
             return None
-        key = rows[n - 1 - row if self._descending else row]
+        visitor_id = rows[n - 1 - row if self._descending else row][1]
         column = index.column()
         if role == _DISPLAY:
+            cells = self._cells.get(visitor_id) or self._make_cells(visitor_id)
             if column == _TIME:
-                return format_duration(time_on_site(key[4], self._clock()))
-            return (self._cells.get(key[1]) or self._make_cells(key[4]))[column]
+                return format_duration(time_on_site(cells[_RECORD], self._clock()))
+            return cells[column]
         if role == _DECORATION:
             if column == _STATE:
-                return self._icon((self._cells.get(key[1]) or self._make_cells(key[4]))[_COLUMNS])
+                return self._icon((self._cells.get(visitor_id) or self._make_cells(visitor_id))[_COLUMNS])
             return None
         if role == _TOOLTIP:
+            cells = self._cells.get(visitor_id) or self._make_cells(visitor_id)
             if column == _PAGE:
-                return key[4].current_url or None
+                return cells[_RECORD].current_url or None
             if column == _STATE:
-                return (self._cells.get(key[1]) or self._make_cells(key[4]))[_COLUMNS + 1]
+                return cells[_COLUMNS + 1]
             if column in (_NAME, _LOCATION):
-                return (self._cells.get(key[1]) or self._make_cells(key[4]))[column] or None
+                return cells[column] or None
             return None
         if role == VISITOR_ID_ROLE:
-            return key[1]
+            return visitor_id
         if role == _ALIGNMENT and column in (_TIME, _VISITS):
             return _ALIGN_RIGHT
         return None
@@ -252,15 +256,15 @@ class VisitorTableModel(QAbstractTableModel):
 
     def visitor(self, visitor_id: str) -> Visitor | None:
         """A visitor as the list currently shows it (None when not in the list)."""
-        key = self._key_of(visitor_id)
-        return None if key is None else key[4]
+        p = self._position(visitor_id)
+        return self._records[p] if p >= 0 else None
 
     def visitor_at(self, row: int) -> Visitor | None:
         """The visitor shown at ``row``, or None outside the list."""
         rows = self._rows
         if not 0 <= row < len(rows):
             return None
-        return rows[len(rows) - 1 - row if self._descending else row][4]
+        return self.visitor(rows[len(rows) - 1 - row if self._descending else row][1])
 
     def row_of(self, visitor_id: str) -> int:
         """The row showing a visitor, or -1 when it is not shown."""
@@ -346,10 +350,11 @@ class VisitorTableModel(QAbstractTableModel):
             icon = self._icons[state] = self._icon_for(state)
         return icon
 
-    def _make_cells(self, v: Visitor) -> tuple[Any, ...]:
+    def _make_cells(self, visitor_id: str) -> tuple[Any, ...]:
         """Display texts of one row, built when first painted and dropped when the visitor changes."""
         if len(self._cells) >= _CELL_CACHE:
             self._cells.clear()
+        v = self._records[self._position(visitor_id)]
         now = self._clock()
         state = primary_state(v, now, self._store.is_typing(v.id))
         tip = "\n".join(
@@ -367,6 +372,7 @@ class VisitorTableModel(QAbstractTableModel):
             v.chat_agent_name or "",
             state,
             tip,
+            v,
         )
         self._cells[v.id] = cells
         return cells
@@ -380,18 +386,16 @@ class VisitorTableModel(QAbstractTableModel):
     # ------------------------------------------------------------ order and filter
 
     def _key(self, visitor: Visitor, now: float) -> Key:
-        return (
-            sort_value(self._column, visitor, now),
-            visitor.id,
-            filter_mask(visitor, now),
-            search_text(visitor),
-            visitor,
-        )
+        return (sort_value(self._column, visitor, now), visitor.id, filter_mask(visitor, now), search_text(visitor))
 
-    def _key_of(self, visitor_id: str) -> Key | None:
+    def _position(self, visitor_id: str) -> int:
         ids = self._ids
         p = bisect_left(ids, visitor_id)
-        return self._by_id[p] if p < len(ids) and ids[p] == visitor_id else None
+        return p if p < len(ids) and ids[p] == visitor_id else -1
+
+    def _key_of(self, visitor_id: str) -> Key | None:
+        p = self._position(visitor_id)
+        return self._by_id[p] if p >= 0 else None
 
     def _passes(self, key: Key) -> bool:
         return bool(key[2] & self._bit) and self._search.matches_text(key[3])
@@ -406,9 +410,8 @@ class VisitorTableModel(QAbstractTableModel):
     def _resort(self) -> None:
         """New keys for the sort column; a stable sort by value over id order leaves ties ordered by id."""
         by_id = self._by_id
-        visitors = list(map(_VISITOR, by_id))
-        values = sort_values(self._column, visitors, self._clock())
-        self._by_id = keys = list(zip(values, self._ids, map(_MASK, by_id), map(_TEXT, by_id), visitors, strict=True))
+        values = sort_values(self._column, self._records, self._clock())
+        self._by_id = keys = list(zip(values, self._ids, map(_MASK, by_id), map(_TEXT, by_id), strict=True))
         self._all = sorted(keys, key=_VALUE)
 
     def _rebuild(self) -> None:
@@ -421,8 +424,8 @@ class VisitorTableModel(QAbstractTableModel):
         visitors = list(map(store_visitors.__getitem__, ids))
         masks = [filter_mask(v, now) for v in visitors]
         values = sort_values(self._column, visitors, now)
-        self._by_id = keys = list(zip(values, ids, masks, map(search_text, visitors), visitors, strict=True))
-        self._ids = ids
+        self._by_id = keys = list(zip(values, ids, masks, map(search_text, visitors), strict=True))
+        self._ids, self._records = ids, visitors
         self._all = sorted(keys, key=_VALUE)
         self._rows = self._shown(self._all)
         activity = self._activity
@@ -485,7 +488,8 @@ class VisitorTableModel(QAbstractTableModel):
         self, removed: Collection[str], upserted: Collection[str], now: float, source: Mapping[str, Visitor] | None
     ) -> None:
         """Few changes: one insert, remove or move per visitor, then dataChanged per changed row."""
-        ids, by_id, rows, all_keys, counts = self._ids, self._by_id, self._rows, self._all, self._counts
+        ids, by_id, records, rows, all_keys = self._ids, self._by_id, self._records, self._rows, self._all
+        counts = self._counts
         counts_before = dict(counts)
         changed: list[str] = []
         for visitor_id in removed:
@@ -493,7 +497,7 @@ class VisitorTableModel(QAbstractTableModel):
         for visitor_id in upserted:
             p = bisect_left(ids, visitor_id)
             old = by_id[p] if p < len(ids) and ids[p] == visitor_id else None
-            visitor = (old[4] if old is not None else None) if source is None else source.get(visitor_id)
+            visitor = (records[p] if old is not None else None) if source is None else source.get(visitor_id)
             if visitor is None:
                 self._drop(visitor_id)
                 continue
@@ -504,11 +508,13 @@ class VisitorTableModel(QAbstractTableModel):
             if old is None:
                 ids.insert(p, visitor_id)
                 by_id.insert(p, key)
+                records.insert(p, visitor)
                 self._insert_sorted(all_keys, key)
                 if self._passes(key):
                     self._insert_row(key)
                 continue
             by_id[p] = key
+            records[p] = visitor
             add_mask(counts, old[2], -1)
             j = bisect_left(all_keys, old)
             if old[0] == key[0]:
@@ -540,6 +546,7 @@ class VisitorTableModel(QAbstractTableModel):
         cells, counts, activity = self._cells, self._counts, self._activity
         counts_before = dict(counts)
         current = dict(zip(self._ids, self._by_id, strict=True))
+        records = dict(zip(self._ids, self._records, strict=True))
         stale: set[str] = set()
         fresh: list[Key] = []
         ids_changed = False
@@ -552,21 +559,24 @@ class VisitorTableModel(QAbstractTableModel):
             if visitor_id not in upserted:
                 visitor = None
             elif source is None:
-                visitor = old[4] if old is not None else None
+                visitor = records.get(visitor_id)
             else:
                 visitor = source.get(visitor_id)
             if visitor is None:
                 ids_changed = ids_changed or old is not None
+                records.pop(visitor_id, None)
                 activity.forget(visitor_id)
                 continue
             ids_changed = ids_changed or old is None
             key = current[visitor_id] = self._key(visitor, now)
+            records[visitor_id] = visitor
             activity.track(visitor_id, visitor.last_activity_at, now)
             add_mask(counts, key[2], 1)
             fresh.append(key)
         if ids_changed:
             self._ids = sorted(current)
         self._by_id = list(map(current.__getitem__, self._ids))
+        self._records = list(map(records.__getitem__, self._ids))
         all_keys = [k for k in self._all if k[1] not in stale] if stale else self._all
         all_keys.extend(fresh)
         all_keys.sort()  # keys are unique by (value, id), so comparisons never reach the records
@@ -580,8 +590,8 @@ class VisitorTableModel(QAbstractTableModel):
 
     def _drop(self, visitor_id: str) -> None:
         ids = self._ids
-        p = bisect_left(ids, visitor_id)
-        if p >= len(ids) or ids[p] != visitor_id:
+        p = self._position(visitor_id)
+        if p < 0:
             return
         old = self._by_id[p]
         # The row goes first: views (and the model tester) read it while it is being removed.
@@ -590,6 +600,7 @@ class VisitorTableModel(QAbstractTableModel):
             self._remove_row(i)
         del ids[p]
         del self._by_id[p]
+        del self._records[p]
         self._cells.pop(visitor_id, None)
         del self._all[bisect_left(self._all, old)]
         add_mask(self._counts, old[2], -1)
