@@ -177,6 +177,8 @@ class SessionBus:
         except subprocess.TimeoutExpired:
             self._proc.kill()
             self._proc.wait()
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
 
 
 def dbus_daemon_path() -> str | None:
