@@ -39,6 +39,35 @@ def test_state_icon_draws_at_16_px(qtbot: QtBot, state: str) -> None:
     assert _opaque_pixels(icon, 16) > 40
 
 
+def _luminance(color: QColor) -> float:
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(color.red()) + 0.7152 * channel(color.green()) + 0.0722 * channel(color.blue())
+
+
+def _contrast(a: QColor, b: QColor) -> float:
+    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.mark.gui
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("background", ["#FFFFFF", "#1E1E1E"], ids=["light", "dark"])
+def test_state_icon_stands_out_on_light_and_dark_themes(qtbot: QtBot, state: str, background: str) -> None:
+    image = state_icon(state).pixmap(16, 16).toImage()
+    base = QColor(background)
+    # WCAG's 3:1 for graphical objects: enough of the glyph must reach it against the window colour.
+    visible = 0
+    for y in range(image.height()):
+        for x in range(image.width()):
+            pixel = QColor.fromRgba(image.pixel(x, y))
+            if pixel.alpha() > 200 and _contrast(pixel, base) >= 3.0:
+                visible += 1
+    assert visible >= 20, f"{state} has only {visible} pixels legible on {background}"
+
+
 @pytest.mark.gui
 def test_app_icon_draws_at_every_size(qtbot: QtBot) -> None:
     icon = app_icon()
