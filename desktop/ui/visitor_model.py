@@ -78,6 +78,17 @@ _RECORD: Final = 11  # the visitor record's place in a row's cached cells
 _CELL_CACHE: Final = 4096  # display texts of this many rows at most (a screenful or two is what is painted)
 
 
+def inert_tooltip(text: str) -> str:
+    """Visitor text for a tooltip that Qt will not take for rich text (QToolTip guesses, like QLabel).
+
+    A zero-width space after each "<" (and in "&lt;") means no tag or entity is recognized, so the tooltip
+    shows exactly the visitor's characters and never loads ``<img src="file:...">``.
+    """
+    if "<" in text or "&" in text:
+        return text.replace("<", "<\u200b").replace("&lt;", "&\u200blt;")
+    return text
+
+
 class VisitorTableModel(QAbstractTableModel):
     """Every visitor of the store, filtered, searched and sorted, as a flat table.
 
@@ -86,8 +97,9 @@ class VisitorTableModel(QAbstractTableModel):
     and one ``beginMoveRows``; filter, search and sort changes are one layout change with persistent
     indexes mapped by visitor id; only a snapshot resets. Usable without a view (benchmarks drive it).
 
-    Visitor-typed text comes back as plain ``str`` for DisplayRole and ToolTipRole; views must render it
-    as plain text (Qt guesses rich text in tooltips and labels).
+    Visitor-typed text comes back as plain ``str``: DisplayRole exactly as typed (item views paint it as
+    plain text; anything else showing it must use ``Qt.TextFormat.PlainText``), ToolTipRole made inert
+    with :func:`inert_tooltip` because QToolTip would guess rich text.
     """
 
     countsChanged = Signal(object)
@@ -190,11 +202,12 @@ class VisitorTableModel(QAbstractTableModel):
         if role == _TOOLTIP:
             cells = self._cells.get(visitor_id) or self._make_cells(visitor_id)
             if column == _PAGE:
-                return cells[_RECORD].current_url or None
+                url = cells[_RECORD].current_url
+                return inert_tooltip(url) if url else None
             if column == _STATE:
                 return cells[_COLUMNS + 1]
             if column in (_NAME, _LOCATION):
-                return cells[column] or None
+                return inert_tooltip(cells[column]) if cells[column] else None
             return None
         if role == VISITOR_ID_ROLE:
             return visitor_id
