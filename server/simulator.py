@@ -194,7 +194,8 @@ class TrafficConfig:
     identify_probability: float = 0.15
     chat_probability: float = 0.12
     return_probability: float = 0.25
-    return_after: tuple[float, float] = (30.0, 240.0)
+    return_after: tuple[float, float] = (45.0, 300.0)
+    """Longer than the server's 30 s leave grace, so a return is a new visit (the visit count grows)."""
     idle_probability: float = 0.15
     idle_time: tuple[float, float] = (660.0, 1200.0)
     """Longer than the 10-minute active window, so idle visitors turn inactive in the dashboard."""

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, Response, async_playwright
 
-from protocol.messages import Ban, GetHistory, History, OpenConversation, SendMessage, Visitor
+from protocol.codec import encode
+from protocol.messages import AgentTyping, Ban, GetHistory, History, OpenConversation, SendMessage, Typing, Visitor
 from protocol.rules import Plan
 from server.embedded import EmbeddedServer
 from server.useragent import parse_user_agent
@@ -163,6 +164,11 @@ async def test_visitor_appears_identifies_chats_and_survives_a_reload(
 
         # The visitor writes (Enter sends); the agent receives it.
         await shadow(page, "textarea").fill("Do you ship to Vienna?")
+        await agent.wait_for(
+            lambda: any(isinstance(e, Typing) and e.who == "visitor" and e.typing for e in agent.events) or None,
+            5 * factor,
+            "the visitor's typing",
+        )
         await shadow(page, "textarea").press("Enter")
         await agent.wait_for(
             lambda: any(m.message.text == "Do you ship to Vienna?" for m in agent.messages()),
@@ -193,6 +199,11 @@ async def test_visitor_appears_identifies_chats_and_survives_a_reload(
             5 * factor,
             "the agent's message to be marked read",
         )
+
+        # The agent's typing shows in the open panel.
+        await agent.ws.send(encode(AgentTyping(visitor_id=visitor.id, typing=True)).decode())
+        await shadow(page, ".typing").wait_for(state="visible", timeout=5000 * factor)
+        assert "is typing" in (await shadow(page, ".typing").text_content() or "")
 
         # A reload is the same visitor and shows the conversation again.
         await page.reload()
