@@ -361,12 +361,14 @@ class AgentClient:
         return None
 
     def _error(self, error: Error) -> _Outcome | None:
-        if error.ref is not None and error.ref in self._pending:
+        if error.ref is not None:
+            # Refused for good: a queued message is not resent (even if nobody waits for the answer).
             self._outgoing.pop(error.ref, None)
-            future = self._pending[error.ref]
-            if not future.done():
-                future.set_exception(RequestError(error))
-            return None
+            future = self._pending.get(error.ref)
+            if future is not None:
+                if not future.done():
+                    future.set_exception(RequestError(error))
+                return None
         if error.code == ErrorCode.UNAUTHORIZED:
             self.detail = error.message
             self._set_state(ConnectionState.UNAUTHORIZED)

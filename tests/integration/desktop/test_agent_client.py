@@ -196,6 +196,11 @@ async def test_requests_are_answered_by_ref(live_server: LiveServer) -> None:
             await agent.client.request(OpenConversation(ref="open-1", visitor_id=visitor.visitor_id))
         assert info.value.error.code == "plan_required"
         assert info.value.error.ref == "open-1"
+        refused = SendMessage(ref="send-1", id=new_id("a"), visitor_id=visitor.visitor_id, text="hi")
+        with pytest.raises(RequestError) as info:
+            await agent.client.request(refused)
+        assert info.value.error.code == "plan_required"
+        assert agent.client.queued == []  # refused for good: never resent
         await visitor.send(VisitorChat(id=new_id("m"), text="hello <script>"))
         await eventually(lambda: agent.store.messages_for(visitor.visitor_id), "the visitor's message")
         answer = await agent.client.request(GetHistory(ref="h-1", visitor_id=visitor.visitor_id))
