@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import msgspec
 
@@ -19,13 +21,12 @@ from protocol.codec import agent_events, encode
 from protocol.messages import Snapshot, VisitorActivity, VisitorChanged
 
 
-def _per_frame_us(fn: object, frames: list[bytes] | list[object], runs: int) -> list[float]:
+def _per_frame_us(call: Callable[[Any], object], frames: Sequence[Any], runs: int) -> list[float]:
     out: list[float] = []
-    call = fn  # type: ignore[assignment]
     for _ in range(runs):
         t0 = time.perf_counter()
         for frame in frames:
-            call(frame)  # type: ignore[operator]
+            call(frame)
         out.append((time.perf_counter() - t0) * 1e6 / len(frames))
     return out
 
@@ -48,8 +49,8 @@ def run(frames: int = 20_000, runs: int = 5, snapshot: int = 10_000) -> list[Fig
         f.note = f"json/msgspec = {b.median / f.median:.1f}x"
         figures += [f, b]
         if label == "visitor delta":
-            enc = _per_frame_us(encode, msgs, runs)  # type: ignore[arg-type]
-            jenc = _per_frame_us(json.dumps, changed_dicts, runs)  # type: ignore[arg-type]
+            enc = _per_frame_us(encode, msgs, runs)
+            jenc = _per_frame_us(json.dumps, changed_dicts, runs)
             e = Figure(f"encode {label}, msgspec struct -> bytes", "us", enc)
             je = Figure(f"  baseline json.dumps(dict), {label}", "us", jenc)
             e.extra["ratio"] = je.median / e.median

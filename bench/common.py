@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import os
 import platform
 import random
@@ -66,7 +67,7 @@ def percentile(values: Sequence[float], p: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    k = max(0, min(len(ordered) - 1, math.ceil(p / 100 * len(ordered)) - 1))
     return ordered[k]
 
 
@@ -335,7 +336,7 @@ def paint(view: QTableView) -> None:
 def close_view(view: QTableView) -> None:
     """Hide and delete a view (so several setups can run in one process)."""
     view.hide()
-    view.setModel(None)  # type: ignore[arg-type]
+    view.setModel(None)
     view.deleteLater()
     from PySide6.QtCore import QCoreApplication
 

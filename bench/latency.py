@@ -110,7 +110,10 @@ async def _measure(http_url: str, token: str, gen: Child, seconds: float, visito
     elapsed = time.monotonic() - t0
     sent = await asyncio.get_running_loop().run_in_executor(None, gen.read, 60.0)
     await client.close()
-    task.cancel()
+    await asyncio.wait({task}, timeout=10)
+    if not task.done():
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
     dispatcher.detach()
     view.hide()
     return {
@@ -142,9 +145,10 @@ def measure(rate: float, seconds: float, visitors: int) -> dict[str, Any]:
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
         try:
-            return loop.run_until_complete(
+            result: dict[str, Any] = loop.run_until_complete(
                 asyncio.wait_for(_measure(info["http"], info["token"], gen, seconds, visitors), seconds + 150)
             )
+            return result
         finally:
             loop.close()
             asyncio.set_event_loop(None)

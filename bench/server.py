@@ -219,7 +219,7 @@ async def _visitors_active(url: str, first: int, n: int, rate: float, seconds: f
             sent += 1
         await asyncio.sleep(0.002)
     _emit({"sent": sent, "chats": chats, "seconds": time.monotonic() - start})
-    await asyncio.sleep(1.0)
+    await asyncio.sleep(0.5)
     for ws in sockets:
         ws.transport.abort()
 
@@ -285,7 +285,7 @@ async def _agents(url: str, token: str, n: int, seconds: float) -> None:
     await asyncio.sleep(0)
     sys.stdin.readline()  # "go"
     received[0] = 0
-    stop = time.monotonic() + seconds + 3
+    stop = time.monotonic() + seconds + 1.5
     t0 = time.monotonic()
     await asyncio.gather(*(listen(ws, stop) for ws in sockets))
     _emit(
@@ -331,10 +331,10 @@ class Child:
             deadline = time.monotonic() + timeout
             while True:
                 if not sel.select(max(0.0, deadline - time.monotonic())):
-                    raise TimeoutError(f"child {self.proc.args} said nothing in {timeout} s")
+                    raise TimeoutError(f"child {self.proc.args!r} said nothing in {timeout} s")
                 line = out.readline()
                 if not line:
-                    raise RuntimeError(f"child {self.proc.args} exited with {self.proc.wait()}")
+                    raise RuntimeError(f"child {self.proc.args!r} exited with {self.proc.wait()}")
                 if line.startswith("{"):
                     return json.loads(line)  # type: ignore[no-any-return]
 
@@ -351,6 +351,10 @@ class Child:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                with contextlib.suppress(Exception):
+                    pipe.close()
 
 
 def _split(n: int, parts: int) -> list[tuple[int, int]]:
@@ -363,7 +367,7 @@ def _split(n: int, parts: int) -> list[tuple[int, int]]:
     return out
 
 
-def run_idle(visitors: int = 15_000, reconnect: int = 10_000, procs: int = 2) -> list[Figure]:
+def run_idle(visitors: int = 15_000, reconnect: int = 10_000, procs: int = 2, warm: int = 50) -> list[Figure]:
     """Idle visitor connections (RSS per connection) and a reconnect storm of ``reconnect`` of them."""
     raise_nofile()
     server = Child("--role", "server")
@@ -372,10 +376,13 @@ def run_idle(visitors: int = 15_000, reconnect: int = 10_000, procs: int = 2) ->
         info = server.read(120)
         url = f"{info['ws']}/ws/visitor?account={info['account_key']}"
         # Warm up code paths and the database before the baseline RSS.
-        warm = Child("--role", "visitors", "--url", url, "--mode", "idle", "--first", "900000000", "--n", "50")
-        warm.read()
-        warm.close()
-        time.sleep(1.0)
+        if warm:
+            warmer = Child(
+                "--role", "visitors", "--url", url, "--mode", "idle", "--first", "900000000", "--n", str(warm)
+            )
+            warmer.read()
+            warmer.close()
+            time.sleep(1.0)
         server.send("rss")
         rss0 = server.read()["rss"]
         reconnect = min(reconnect, visitors)
@@ -397,7 +404,7 @@ def run_idle(visitors: int = 15_000, reconnect: int = 10_000, procs: int = 2) ->
             for (first, count), (_, part_r) in zip(_split(visitors, procs), _split(reconnect, procs), strict=True)
         ]
         ramps = [g.read() for g in gens]
-        time.sleep(1.0)
+        time.sleep(1.0 if warm else 0.1)
         server.send("rss")
         rss1 = server.read()["rss"]
         for g in gens:
@@ -426,7 +433,12 @@ def run_idle(visitors: int = 15_000, reconnect: int = 10_000, procs: int = 2) ->
 
 
 def run_fanout(
-    agents: int = 50, rate: float = 400.0, seconds: float = 10.0, chat_rate: float = 10.0, visitors: int = 200
+    agents: int = 50,
+    rate: float = 400.0,
+    seconds: float = 10.0,
+    chat_rate: float = 10.0,
+    visitors: int = 200,
+    settle: float = 4.0,
 ) -> list[Figure]:
     """Agents receiving every delta of visitors sending page views at ``rate``/s; delivery and chat latency."""
     raise_nofile()
@@ -460,7 +472,7 @@ def run_fanout(
         )  # fmt: skip
         kids.append(vis)
         vis.read(300)
-        time.sleep(4.0)  # let the hello deltas settle
+        time.sleep(settle)  # let the hello deltas settle
         for a in agent_procs:
             a.send("go")
         vis.send("go")

@@ -55,12 +55,13 @@ def _frames(visitors: list[msgspec.Struct], count: int, first_seq: int) -> list[
 
 def measure(n: int, rate: int, seconds: float, sort_column: int) -> dict[str, float]:
     """One run: apply ``rate`` deltas/s for ``seconds`` to a model of ``n`` rows; stall and throughput figures."""
-    from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+    from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer
 
     from desktop.net.client import decode_event
     from desktop.ui.dispatcher import StoreDispatcher
 
-    app = qt_app()
+    qt_app()
+    loop = QEventLoop()
     visitors = make_visitors(n)
     setup = real_model(visitors)
     store, model, view = setup.store, setup.model, setup.view
@@ -110,7 +111,7 @@ def measure(n: int, rate: int, seconds: float, sort_column: int) -> dict[str, fl
         feed_ms.append((time.perf_counter() - t0) * 1000)
         if i >= total:
             feeder.stop()
-            QTimer.singleShot(100, app.quit)  # let the last drain and paint happen
+            QTimer.singleShot(100, loop.quit)  # let the last drain and paint happen
 
     probe_timer = QTimer()
     probe_timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -120,11 +121,16 @@ def measure(n: int, rate: int, seconds: float, sort_column: int) -> dict[str, fl
     feeder.setTimerType(Qt.TimerType.PreciseTimer)
     feeder.setInterval(TICK_MS)
     feeder.timeout.connect(feed)
-    QTimer.singleShot(int(seconds * 1000 * 3 + 5000), app.quit)  # bound: never runs away
+    bound = QTimer()  # never runs away, even when the machine cannot keep up
+    bound.setSingleShot(True)
+    bound.setInterval(int(seconds * 1000 * 3 + 5000))
+    bound.timeout.connect(loop.quit)
+    bound.start()
     last[0] = start = time.perf_counter()
     probe_timer.start()
     feeder.start()
-    app.exec()
+    loop.exec()
+    bound.stop()
     elapsed = time.perf_counter() - start - 0.1
     probe_timer.stop()
     feeder.stop()

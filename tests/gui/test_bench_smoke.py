@@ -1,0 +1,55 @@
+"""Tiny runs of the Qt benchmarks (view, updates, memory, latency, start-up) so the scripts never rot."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from bench import latency, memory, startup, updates, view
+from bench.common import Figure
+
+
+def sane(figures: list[Figure]) -> None:
+    """Every figure has samples, and every sample is a finite, non-negative number."""
+    assert figures
+    for f in figures:
+        assert f.samples, f.name
+        for x in f.samples:
+            assert math.isfinite(x), f"{f.name}: {x}"
+            assert x >= 0, f"{f.name}: {x}"
+
+
+def test_view_benchmark_with_proxy_baseline(qtbot: QtBot) -> None:
+    figures = view.run([300], runs=1)
+    sane(figures)
+    keystroke = figures[0]
+    assert "ratio" in keystroke.extra  # the QSortFilterProxyModel baseline ran in the same run
+
+
+def test_updates_benchmark(qtbot: QtBot) -> None:
+    figures = updates.run([300], rate=400, seconds=0.4, runs=1)
+    sane(figures)
+    applied = next(f for f in figures if "applied per second" in f.name)
+    assert applied.samples[0] > 0
+
+
+@pytest.mark.slow
+def test_memory_benchmark() -> None:
+    figures = memory.run(n=300, runs=1)
+    sane([f for f in figures if not f.name.startswith("RSS")])  # RSS deltas of tiny sizes may be 0 or negative
+    assert all(math.isfinite(x) for f in figures for x in f.samples)
+
+
+@pytest.mark.slow
+def test_latency_benchmark(qtbot: QtBot) -> None:
+    figures = latency.run(rate=40, seconds=1.0, visitors=3, runs=1)
+    sane(figures)
+
+
+@pytest.mark.slow
+def test_startup_benchmark() -> None:
+    figures = startup.run(n=30, runs=1)
+    sane(figures)
+    assert figures[0].samples[0] >= figures[1].samples[0]  # painted after the imports finished

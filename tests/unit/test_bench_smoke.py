@@ -1,0 +1,49 @@
+"""Tiny runs of the benchmarks that need no Qt, so the scripts never rot (figures checked for sanity, not speed)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bench import codec, server
+from bench.common import Figure, percentile
+
+
+def sane(figures: list[Figure]) -> None:
+    """Every figure has samples, and every sample is a finite, non-negative number."""
+    assert figures
+    for f in figures:
+        assert f.samples, f.name
+        for x in f.samples:
+            assert math.isfinite(x), f"{f.name}: {x}"
+            assert x >= 0, f"{f.name}: {x}"
+        assert f.line()
+
+
+def test_percentile_is_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 50.0
+    assert percentile(values, 99) == 99.0
+    assert percentile(values, 100) == 100.0
+    assert math.isnan(percentile([], 50))
+
+
+def test_codec_benchmark_produces_ratios() -> None:
+    figures = codec.run(frames=50, runs=1, snapshot=20)
+    sane(figures)
+    assert any("ratio" in f.extra for f in figures)
+
+
+@pytest.mark.slow
+def test_server_idle_and_storm_benchmark() -> None:
+    figures = server.run_idle(visitors=12, reconnect=6, procs=1, warm=0)
+    sane(figures)
+    assert figures[0].samples == [12.0]  # every visitor was admitted
+
+
+@pytest.mark.slow
+def test_server_fanout_benchmark() -> None:
+    figures = server.run_fanout(agents=2, rate=20, seconds=1.0, chat_rate=4, visitors=4, settle=0.5)
+    sane(figures)
+    assert figures[0].samples[0] > 0  # deliveries arrived
