@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QScrollArea,
+    QSplitter,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -33,13 +34,14 @@ def _plain_label() -> QLabel:
     return label
 
 
-class DetailPane(QScrollArea):
+class DetailPane(QSplitter):
     """Identity and custom variables, page trail with time per page, visits, referrer, device, location, chat."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWidgetResizable(True)
+        super().__init__(Qt.Orientation.Vertical, parent)
         self.setAccessibleName(self.tr("Visitor details"))
+        self.facts = QScrollArea()
+        self.facts.setWidgetResizable(True)
         body = QWidget()
         layout = QVBoxLayout(body)
 
@@ -71,20 +73,25 @@ class DetailPane(QScrollArea):
         self.trail.setHeaderLabels([self.tr("Page"), self.tr("Time on page"), self.tr("At")])
         self.trail.setRootIsDecorated(False)
         self.trail.setAccessibleName(self.tr("Page trail"))
-        self.trail.setMinimumHeight(120)
+        self.trail.setMinimumHeight(90)
+        self.trail.setMaximumHeight(170)
         trail_layout.addWidget(self.trail)
         layout.addWidget(trail_box)
 
+        layout.addStretch(1)
+        self.facts.setWidget(body)
+        # The chat history stays in view below the facts, whatever their length.
         chat_box = QGroupBox(self.tr("Chat history"))
         chat_layout = QVBoxLayout(chat_box)
         self.chat = QPlainTextEdit()  # plain text by construction
         self.chat.setReadOnly(True)
         self.chat.setAccessibleName(self.tr("Chat history"))
-        self.chat.setMinimumHeight(100)
         chat_layout.addWidget(self.chat)
-        layout.addWidget(chat_box)
-        layout.addStretch(1)
-        self.setWidget(body)
+        self.addWidget(self.facts)
+        self.addWidget(chat_box)
+        self.setStretchFactor(0, 3)
+        self.setStretchFactor(1, 1)
+        self.setChildrenCollapsible(False)
         self.show_visitor(None, 0.0, ())
 
     def show_visitor(self, visitor: Visitor | None, now: float, messages: Sequence[ChatMessage]) -> None:

@@ -43,6 +43,18 @@ from protocol.rules import Capabilities, Plan
 MAX_SEARCH_CHARS = 200
 """Longer searches are pointless and would only cost time on every keystroke."""
 
+COLUMN_WIDTHS = {
+    Column.STATE: 48,
+    Column.NAME: 160,
+    Column.LOCATION: 140,
+    Column.PAGE: 220,
+    Column.TIME_ON_SITE: 90,
+    Column.VISITS: 56,
+    Column.REFERRER: 170,
+    Column.DEVICE: 200,
+}
+"""Starting widths in pixels (the last column, the agent, takes the rest)."""
+
 FILTER_ORDER = (
     VisitorFilter.ALL,
     VisitorFilter.ACTIVE,
@@ -168,6 +180,8 @@ class VisitorsTab(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setSortIndicatorShown(True)
+        for column, width in COLUMN_WIDTHS.items():
+            self.table.horizontalHeader().resizeSection(column, width)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.doubleClicked.connect(lambda _index: self.open_conversation())
@@ -221,6 +235,8 @@ class VisitorsTab(QWidget):
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
+        self.detail.setMinimumWidth(300)
+        self.splitter.setSizes([900, 380])
         layout = QVBoxLayout(self)
         layout.addWidget(self.splitter)
         self._update_actions()
