@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +100,14 @@ async def connect_agent(live_server: LiveServer, tenant: Tenant) -> AgentSocket:
     return await AgentSocket.connect(
         live_server.agent_ws_url, live_server.login(tenant.agent_email, tenant.agent_password)
     )
+
+
+async def until(condition: Callable[[], bool], within: float, what: str) -> None:
+    """Poll ``condition`` (bounded) for what has no event to wait on."""
+    async with asyncio.timeout(within):
+        while not condition():  # noqa: ASYNC110 - the condition is a list filled by Playwright callbacks
+            await asyncio.sleep(0.02)
+    assert condition(), what
 
 
 def shadow(page: Page, selector: str) -> Any:
@@ -322,3 +330,49 @@ async def test_unknown_account_key_shows_nothing_and_does_not_retry(live_server:
     # Nothing to poll for: the claim is that no second socket is opened. Wait longer than the first backoff.
     await asyncio.sleep(2 * factor)
     assert await page.evaluate("window.__sockets") == 1
+
+
+async def test_activity_is_throttled_and_leaving_is_reported(live_server: LiveServer, browser: Browser) -> None:
+    factor = time_factor()
+    tenant = demo_tenant(live_server, Plan.FREE)
+    agent = await connect_agent(live_server, tenant)
+    try:
+        page, problems = await open_shop(browser)
+        sent: list[dict[str, Any]] = []
+        page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(json.loads(payload))))
+        await page.goto(f"{live_server.http_url}/demo/product.html")
+        await page.wait_for_function("window.__events.some(e => e[0] === 'ready')", timeout=5000 * factor)
+        visitor = await agent.wait_visitor(lambda v: v.online, 5 * factor, "the visitor")
+
+        # A burst of pointer moves, scrolls and key presses within a second or so is one activity frame.
+        for i in range(20):
+            await page.mouse.move(100 + i * 10, 100 + i * 5)
+            await page.mouse.wheel(0, 40)
+        await page.keyboard.press("Tab")
+        await page.wait_for_function("true")  # let the page's event handlers run
+        activities = [f for f in sent if f["type"] == "activity"]
+        assert len(activities) == 1
+        assert activities[0]["kind"] in ("pointer", "scroll", "input", "focus")
+
+        # The product page switches teas with history.pushState: a page view with the new title.
+        await page.click("button[data-tea=sencha]")
+        await agent.wait_visitor(
+            lambda v: (
+                v.current_title == "Spring Sencha – Bramble & Brew" and (v.current_url or "").endswith("?tea=sencha")
+            ),
+            5 * factor,
+            "the single-page-app page view",
+        )
+        # Playwright reports frames through its own pipe, possibly after the agent heard of them.
+        await until(lambda: any(f["type"] == "page_view" for f in sent), 5 * factor, "the page_view frame")
+        views = [f for f in sent if f["type"] == "page_view"]
+        assert views[-1]["referrer"].endswith("/demo/product.html")
+
+        # Leaving: the tab says so on pagehide (dispatched here, as Playwright stops reporting frames of a
+        # page being unloaded), and the agent sees the visitor go offline.
+        await page.evaluate("window.dispatchEvent(new PageTransitionEvent('pagehide', {persisted: false}))")
+        await agent.wait_visitor(lambda v: v.id == visitor.id and not v.online, 5 * factor, "the visitor to leave")
+        await until(lambda: {"type": "leave"} in sent, 5 * factor, "the leave frame")
+        assert [p for p in problems if "page error" in p] == []
+    finally:
+        await agent.close()
