@@ -60,7 +60,7 @@ class Settings:
     """At most one activity delta per visitor in this interval (presence stays exact in memory)."""
     agent_rate: RateLimit = RateLimit(burst=200, per_second=50)
     visitor_rate: RateLimit = RateLimit(burst=60, per_second=10)
-    outbox_limit: int = 100_000
+    outbox_limit: int = 5_000
     """Frames queued for one slow socket before it is dropped (an agent then resumes)."""
     access_log: bool = False
     forwarded_allow_ips: str | None = None

@@ -646,6 +646,7 @@ class Hub:
         visitor_id = hello.visitor_id
         live = self.presence.get(account_id, visitor_id) if visitor_id else None
         new_visit = live is None
+        first_visit = False
         if live is None:
             row = await self.store.visitor(account_id, visitor_id) if visitor_id else None
             live = self.presence.get(account_id, visitor_id) if visitor_id else None
@@ -653,6 +654,7 @@ class Hub:
                 if row is not None and row.banned:
                     return None
                 if row is None:
+                    first_visit = True
                     row = VisitorRow(
                         account_id=account_id, id=visitor_id or new_visitor_id(), first_seen_at=now, last_seen_at=now
                     )
@@ -678,7 +680,8 @@ class Hub:
         record.last_activity_at = now
         if not new_visit:
             self._visit_page(record, hello.url, hello.title, now)
-        messages = await self.store.messages(account_id, record.id, limit=WELCOME_MESSAGES)
+        # A first visit has no conversation yet: skip the query (hellos dominate when many arrive at once).
+        messages = [] if first_visit else await self.store.messages(account_id, record.id, limit=WELCOME_MESSAGES)
         undelivered = [m.id for m in messages if m.author in ("agent", "auto") and m.delivered_at is None]
         for m in messages:
             if m.id in undelivered:

@@ -18,6 +18,7 @@ def text_event(frame: str) -> WebSocketSendEvent:
     return {"type": "websocket.send", "text": frame, "bytes": None}
 
 
+YIELD_EVERY = 16
 TOO_SLOW = 1013  # "try again later": the peer reads too slowly; an agent resumes where it was
 
 
@@ -63,9 +64,15 @@ class Outbox:
     async def _drain(self) -> None:
         socket, queue = self._socket, self._queue
         try:
-            while queue:
+            sent = 0
+            while queue and not self.closed:
                 await socket.send(text_event(queue.popleft()))
-            if self._closing is not None:
+                sent += 1
+                if sent % YIELD_EVERY == 0:
+                    # A send that does not block never yields: let other sockets and a lost
+                    # connection's callback run, or a long queue starves the loop.
+                    await asyncio.sleep(0)
+            if self._closing is not None and not self.closed:
                 self.closed = True
                 code, reason = self._closing
                 await socket.close(code, reason)
@@ -76,6 +83,18 @@ class Outbox:
             self._task = None
             if queue and not self.closed:
                 self._wake()
+
+    def abandon(self) -> None:
+        """The peer is gone: drop what is queued and write nothing more."""
+        self.closed = True
+        self._queue.clear()
+
+    async def finish(self) -> None:
+        """At the end of a handler: deliver a close we asked for, or drop everything if the peer left."""
+        if self._closing is not None and not self.closed:
+            await self.flush()
+        else:
+            self.abandon()
 
     async def flush(self, within: float = 2.0) -> None:
         """Wait (bounded) until everything queued is written."""

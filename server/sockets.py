@@ -133,7 +133,7 @@ async def agent_socket(socket: Socket) -> None:
         await _agent_loop(socket, hub, conn, bucket)
     finally:
         hub.agent_disconnected(conn)
-        await conn.outbox.flush()  # a close requested by us must reach the peer before the handler ends
+        await conn.outbox.finish()  # a close we asked for reaches the peer before the handler ends
 
 
 async def _agent_loop(socket: Socket, hub: Hub, conn: AgentConn, bucket: TokenBucket) -> None:
@@ -214,7 +214,7 @@ async def visitor_socket(socket: Socket) -> None:
         await _visitor_loop(socket, hub, account, conn, TokenBucket(settings.visitor_rate))
     finally:
         hub.visitor_disconnected(account, conn)
-        await conn.outbox.flush()  # a close requested by us must reach the peer before the handler ends
+        await conn.outbox.finish()  # a close we asked for reaches the peer before the handler ends
 
 
 async def _visitor_loop(
