@@ -6,6 +6,7 @@ import getpass
 import hashlib
 import json
 import logging
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +25,18 @@ MAX_MESSAGE_BYTES = 64 * 1024
 CONNECT_TIMEOUT_MS = 3000
 CONNECT_RETRY_MS = 100
 REPLY_TIMEOUT_MS = 5000
+MAX_SOCKET_PATH_BYTES = 100
+
+
+def socket_address(key: str) -> str:
+    """Where the instance listens: a named pipe name on Windows, else a socket path in the temp dir."""
+    if sys.platform == "win32":
+        return key
+    path = Path(QDir.tempPath()) / key
+    # Unix socket paths are limited to 104 (macOS) or 108 (Linux) bytes; a deep TMPDIR would not fit.
+    if len(str(path).encode()) > MAX_SOCKET_PATH_BYTES:
+        path = Path("/tmp") / key  # noqa: S108 (a per-user name with user-only access, never a fixed file)
+    return str(path)
 
 
 def default_key(app_id: str = APP_ID, user: str | None = None) -> str:
@@ -47,9 +60,12 @@ class SingleInstance(QObject):
     def __init__(self, key: str | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.key = key or default_key()
+        self.address = socket_address(self.key)
         # The lock decides who runs; it survives a crash as a stale file that QLockFile recognises by its dead
         # pid, so the socket name can then be cleaned up safely (only the lock holder ever removes it).
-        self._lock = QLockFile(str(Path(QDir.tempPath()) / f"{self.key}.lock"))
+        lock_dir = Path(self.address).parent if sys.platform != "win32" else Path(QDir.tempPath())
+        self.lock_path = lock_dir / f"{self.key}.lock"
+        self._lock = QLockFile(str(self.lock_path))
         self._lock.setStaleLockTime(0)
         self._server: QLocalServer | None = None
         self._buffers: dict[QLocalSocket, bytes] = {}
@@ -89,10 +105,12 @@ class SingleInstance(QObject):
         server = QLocalServer(self)
         server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         # We hold the lock, so a socket left under this name is from a crashed instance.
-        QLocalServer.removeServer(self.key)
-        if not server.listen(self.key):
+        QLocalServer.removeServer(self.address)
+        if not server.listen(self.address):
             log.warning(
-                "single instance socket %s unusable (%s); later launches start apart", self.key, server.errorString()
+                "single instance socket %s unusable (%s); later launches start apart",
+                self.address,
+                server.errorString(),
             )
             return
         server.newConnection.connect(self._on_new_connection)
@@ -103,13 +121,13 @@ class SingleInstance(QObject):
         try:
             # The lock holder may have just started and not be listening yet: retry for a moment.
             for _ in range(CONNECT_TIMEOUT_MS // CONNECT_RETRY_MS):
-                socket.connectToServer(self.key)
+                socket.connectToServer(self.address)
                 if socket.waitForConnected(CONNECT_RETRY_MS):
                     break
                 socket.abort()
                 QThread.msleep(CONNECT_RETRY_MS)
             else:
-                log.warning("Frontdesk is already running but does not answer on %s", self.key)
+                log.warning("Frontdesk is already running but does not answer on %s", self.address)
                 return False
             # Windows gives the foreground only to a process the foreground one allows; we are it right now.
             allow_foreground_handoff()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 import tomllib
 import urllib.request
@@ -68,14 +70,22 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Bundle:
     return Bundle(dist / "frontdesk", dist / "frontdesk" / "frontdesk", archives[0], time.monotonic() - started)
 
 
-def app_env(home: Path, **extra: str) -> dict[str, str]:
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """A temp dir with a short path: the app's instance socket lives there, and socket paths are short."""
+    path = Path(tempfile.mkdtemp(prefix="fd-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def app_env(home: Path, tmpdir: Path, **extra: str) -> dict[str, str]:
     """A clean user for the frozen app: empty home and config, English, no session bus (no real keyring)."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("QT_", "XDG_", "DBUS_", "LC_", "LANG", "PYTHON", "VIRTUAL_ENV"))
     }
-    for name in ("config", "data", "cache", "runtime", "tmp"):
+    for name in ("config", "data", "cache", "runtime"):
         (home / name).mkdir(parents=True, exist_ok=True)
     (home / "runtime").chmod(0o700)
     env.update(
@@ -85,7 +95,7 @@ def app_env(home: Path, **extra: str) -> dict[str, str]:
         XDG_CACHE_HOME=str(home / "cache"),
         XDG_RUNTIME_DIR=str(home / "runtime"),
         # Its own temp dir: the single-instance lock and socket live there, apart from any other Frontdesk.
-        TMPDIR=str(home / "tmp"),
+        TMPDIR=str(tmpdir),
         LANG="C.UTF-8",
         LANGUAGE="en",
     )
@@ -137,10 +147,10 @@ def running() -> Iterator[list[subprocess.Popen[str]]]:
             process.stdout.close()
 
 
-def test_frozen_app_reports_its_version(bundle: Bundle, tmp_path: Path) -> None:
+def test_frozen_app_reports_its_version(bundle: Bundle, tmp_path: Path, short_tmp: Path) -> None:
     result = subprocess.run(
         [str(bundle.executable), "--version"],
-        env=app_env(tmp_path, QT_QPA_PLATFORM="offscreen"),
+        env=app_env(tmp_path, short_tmp, QT_QPA_PLATFORM="offscreen"),
         capture_output=True,
         text=True,
         timeout=60,
@@ -149,30 +159,44 @@ def test_frozen_app_reports_its_version(bundle: Bundle, tmp_path: Path) -> None:
     assert (result.returncode, result.stdout) == (0, f"frontdesk {project_version()}\n"), result.stderr
 
 
-def test_frozen_app_opens_the_login_window(
-    bundle: Bundle, tmp_path: Path, xdotool: str, running: list[subprocess.Popen[str]]
+def test_frozen_app_opens_the_login_window_once_per_user(
+    bundle: Bundle, tmp_path: Path, short_tmp: Path, xdotool: str, running: list[subprocess.Popen[str]]
 ) -> None:
     errors = tmp_path / "stderr.txt"
     with errors.open("w") as stderr:
         process = subprocess.Popen(
             [str(bundle.executable)],
-            env=app_env(tmp_path, QT_QPA_PLATFORM="xcb", DISPLAY=os.environ["DISPLAY"]),
+            env=app_env(tmp_path, short_tmp, QT_QPA_PLATFORM="xcb", DISPLAY=os.environ["DISPLAY"]),
             stdout=subprocess.DEVNULL,
             stderr=stderr,
             text=True,
         )
     running.append(process)
     wait_for_window(xdotool, "^Log in to Frontdesk$", process, errors)
+    # One Frontdesk per user: a second launch hands over to the running one and ends.
+    second = subprocess.run(
+        [str(bundle.executable)],
+        env=app_env(tmp_path, short_tmp, QT_QPA_PLATFORM="xcb", DISPLAY=os.environ["DISPLAY"]),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert second.returncode == 0, second.stderr
+    assert "already running" in second.stdout
+    assert process.poll() is None, "the first instance must keep running"
     process.terminate()
     process.wait(timeout=30)
     assert "Traceback" not in errors.read_text(), errors.read_text()
 
 
 def test_frozen_app_speaks_german_on_a_german_system(
-    bundle: Bundle, tmp_path: Path, xdotool: str, running: list[subprocess.Popen[str]]
+    bundle: Bundle, tmp_path: Path, short_tmp: Path, xdotool: str, running: list[subprocess.Popen[str]]
 ) -> None:
     errors = tmp_path / "stderr.txt"
-    env = app_env(tmp_path, QT_QPA_PLATFORM="xcb", DISPLAY=os.environ["DISPLAY"], LANGUAGE="de", LANG="de_DE.UTF-8")
+    env = app_env(
+        tmp_path, short_tmp, QT_QPA_PLATFORM="xcb", DISPLAY=os.environ["DISPLAY"], LANGUAGE="de", LANG="de_DE.UTF-8"
+    )
     with errors.open("w") as stderr:
         process = subprocess.Popen(
             [str(bundle.executable)], env=env, stdout=subprocess.DEVNULL, stderr=stderr, text=True
@@ -187,13 +211,13 @@ def test_frozen_app_speaks_german_on_a_german_system(
 
 
 def test_frozen_demo_serves_the_website_and_logs_in(
-    bundle: Bundle, tmp_path: Path, xdotool: str, running: list[subprocess.Popen[str]]
+    bundle: Bundle, tmp_path: Path, short_tmp: Path, xdotool: str, running: list[subprocess.Popen[str]]
 ) -> None:
     errors = tmp_path / "stderr.txt"
     with errors.open("w") as stderr:
         process = subprocess.Popen(
             [str(bundle.executable), "--demo", "--plan", "pro"],
-            env=app_env(tmp_path, QT_QPA_PLATFORM="xcb", DISPLAY=os.environ["DISPLAY"]),
+            env=app_env(tmp_path, short_tmp, QT_QPA_PLATFORM="xcb", DISPLAY=os.environ["DISPLAY"]),
             stdout=subprocess.PIPE,
             stderr=stderr,
             text=True,
@@ -217,7 +241,7 @@ def test_frozen_demo_serves_the_website_and_logs_in(
     wait_for_window(xdotool, r"^Frontdesk - .*PRO\)$", process, errors)
 
 
-def test_archive_installs_for_a_user(bundle: Bundle, tmp_path: Path) -> None:
+def test_archive_installs_for_a_user(bundle: Bundle, tmp_path: Path, short_tmp: Path) -> None:
     with tarfile.open(bundle.archive) as tar:
         tar.extractall(tmp_path / "unpacked", filter="tar")
     (top,) = (tmp_path / "unpacked").iterdir()
@@ -225,7 +249,7 @@ def test_archive_installs_for_a_user(bundle: Bundle, tmp_path: Path) -> None:
     subprocess.run(["sh", str(top / "install.sh"), str(prefix)], check=True, capture_output=True, timeout=120)
     result = subprocess.run(
         [str(prefix / "bin" / "frontdesk"), "--version"],
-        env=app_env(tmp_path / "home", QT_QPA_PLATFORM="offscreen"),
+        env=app_env(tmp_path / "home", short_tmp, QT_QPA_PLATFORM="offscreen"),
         capture_output=True,
         text=True,
         timeout=60,

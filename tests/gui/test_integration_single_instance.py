@@ -12,11 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QDir
 from PySide6.QtNetwork import QLocalSocket
 from pytestqt.qtbot import QtBot
 
-from desktop.integration.single_instance import SingleInstance, default_key
+from desktop.integration.single_instance import SingleInstance, default_key, socket_address
 
 pytestmark = pytest.mark.gui
 
@@ -44,11 +43,13 @@ instance.release()
 def key() -> Iterator[str]:
     name = f"frontdesk-test-{uuid.uuid4().hex[:12]}"
     yield name
-    Path(QDir.tempPath(), f"{name}.lock").unlink(missing_ok=True)
+    Path(socket_address(name) + ".lock").unlink(missing_ok=True)
 
 
-def launch(key: str, *args: str) -> subprocess.Popen[str]:
+def launch(key: str, *args: str, tmpdir: Path | None = None) -> subprocess.Popen[str]:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    if tmpdir is not None:
+        env["TMPDIR"] = str(tmpdir)
     return subprocess.Popen(
         [sys.executable, "-c", CHILD, key, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
     )
@@ -90,8 +91,8 @@ def test_a_crashed_instance_leaves_nothing_that_blocks_the_next_start(qtbot: QtB
         assert crashed.stdout.readline() == "primary\n"
         crashed.send_signal(signal.SIGKILL)
         crashed.wait(timeout=15)
-    assert Path(QDir.tempPath(), f"{key}.lock").exists(), "the crash should leave the stale lock behind"
-    assert Path(QDir.tempPath(), key).exists(), "the crash should leave the stale socket behind"
+    assert Path(socket_address(key) + ".lock").exists(), "the crash should leave the stale lock behind"
+    assert Path(socket_address(key)).exists(), "the crash should leave the stale socket behind"
 
     restarted = SingleInstance(key)
     try:
@@ -127,3 +128,19 @@ def test_the_default_key_is_per_user() -> None:
     assert default_key(user="alice") != default_key(user="bob")
     assert default_key(user="alice") == default_key(user="alice")
     assert default_key(user="alice").startswith("io.github.frontdesk.Frontdesk-")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="named pipes have no path length limit")
+def test_a_temp_dir_too_deep_for_a_unix_socket_still_works(key: str, tmp_path: Path) -> None:
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    with launch(key, tmpdir=deep) as first:
+        try:
+            assert first.stdout is not None
+            assert first.stdout.readline() == "primary\n"
+            second = launch(key, "deep", tmpdir=deep)
+            assert second.communicate(timeout=15)[0] == "secondary\n"
+            assert json.loads(first.stdout.readline()) == ["deep"]
+            assert first.wait(timeout=15) == 0
+        finally:
+            first.kill()
