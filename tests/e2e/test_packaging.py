@@ -263,6 +263,8 @@ def test_archive_installs_for_a_user(bundle: Bundle, tmp_path: Path, short_tmp: 
     validator = need_program("desktop-file-validate", "checks the installed desktop file")
     checked = subprocess.run([validator, str(desktop_file)], capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stdout
+    # The menu entry runs this installation even where PREFIX/bin is not on the PATH.
+    assert f'Exec="{prefix}/bin/frontdesk"\n' in desktop_file.read_text(encoding="utf-8")
     subprocess.run(["sh", str(top / "install.sh"), "--uninstall", str(prefix)], check=True, capture_output=True)
     assert not (prefix / "bin" / "frontdesk").exists()
     assert not desktop_file.exists()
