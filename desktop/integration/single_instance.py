@@ -12,7 +12,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QDir, QLockFile, QObject, QThread, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
-from PySide6.QtWidgets import QWidget
 
 from desktop.integration.appid import APP_ID
 from desktop.integration.windows import allow_foreground_handoff
@@ -192,12 +191,3 @@ def _parse_activate(data: bytes) -> list[str] | None:
     if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
         return None
     return args
-
-
-def raise_window(window: QWidget) -> None:
-    """Bring a window forward: restore it from the tray or the taskbar and give it focus."""
-    if window.isMinimized():
-        window.showNormal()
-    window.show()
-    window.raise_()
-    window.activateWindow()
