@@ -11,6 +11,7 @@ import pytest
 
 from desktop.integration.appid import APP_ID
 from desktop.integration.autostart import Autostart, AutostartError, desktop_exec_line, launch_command
+from desktop.integration.macos import set_dock_icon_visible
 from desktop.integration.windows import set_app_user_model_id
 from tests.programs import need_program
 
@@ -131,3 +132,8 @@ def test_windows_run_key_round_trip() -> None:
     finally:
         if was_enabled:
             Autostart(platform="win32").enable()
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="on macOS it really switches the Dock icon")
+def test_dock_icon_switch_is_a_no_op_elsewhere() -> None:
+    assert set_dock_icon_visible(False) is False
