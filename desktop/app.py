@@ -156,7 +156,7 @@ class Frontdesk(QObject):
         clock: Clock = system_clock,
         demo: DemoInfo | None = None,
         start_minimized: bool = False,
-        notification_adapter: Callable[[Tray], NotificationAdapter] | None = None,
+        notifications: NotificationAdapter | None = None,
         use_tray: bool = True,
         autostart: Autostart | None = None,
     ) -> None:
@@ -174,13 +174,14 @@ class Frontdesk(QObject):
         self._start_minimized = start_minimized or settings.start_minimized
         self._tasks: set[asyncio.Task[Any]] = set()
         self.tray: Tray | None = None
-        self.adapter: NotificationAdapter | None = None
+        # Tests pass their own adapter; the app shows notifications from the tray icon.
+        self.adapter: NotificationAdapter | None = notifications
         if use_tray and Tray.available():
             self.tray = Tray(app_icon(), self)
             self.tray.showRequested.connect(self.show_window)
             self.tray.quitRequested.connect(self.quit)
-            make_adapter = notification_adapter or (lambda tray: SystrayNotificationAdapter(tray.icon, self))
-            self.adapter = make_adapter(self.tray)
+            if self.adapter is None:
+                self.adapter = SystrayNotificationAdapter(self.tray.icon, self)
             self.tray.show()
         elif use_tray:
             log.info("no system tray available: closing the window quits")

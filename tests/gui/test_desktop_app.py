@@ -32,6 +32,7 @@ from protocol.messages import (
     AgentTypingToVisitor,
     Banned,
     Identify,
+    Read,
     VisitorChat,
     VisitorMessage,
     VisitorTyping,
@@ -370,8 +371,13 @@ def test_pro_conversation_reaches_the_visitor_both_ways_as_plain_text(
     assert received.message.text == "Hello from Frontdesk\nsecond line"
     assert dialog.input.toPlainText() == ""
     qloop.wait_until(
-        lambda: any("Hello from Frontdesk" in t and "sending" not in t for t in dialog.message_texts()),
-        what="own message stored",
+        lambda: any("Hello from Frontdesk" in t and "delivered" in t for t in dialog.message_texts()),
+        what="own message delivered",
+    )
+    qloop.run(socket.send(Read()))
+    qloop.wait_until(
+        lambda: any("Hello from Frontdesk" in t and " · read\n" in t for t in dialog.message_texts()),
+        what="own message read",
     )
 
     qloop.run(socket.send(VisitorTyping(typing=True)))
