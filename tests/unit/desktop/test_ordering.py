@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from desktop.core.ordering import Column, default_order, sort_key, sort_value, sort_values
 from protocol.rules import ACTIVE_WINDOW_SECONDS
 from tests.unit.desktop.factory import NOW, make_visitor
@@ -48,6 +50,25 @@ def test_bulk_values_equal_single_values() -> None:
         make_visitor(2, current_title=None, city="Wien", last_activity_at=NOW - ACTIVE_WINDOW_SECONDS),
         make_visitor(3, chat_status="unanswered", in_chat=True, label="", country=None),
         make_visitor(4, online=False, left_at=NOW, banned=True, current_url=None, current_title=None),
+    ]
+    for column in Column:
+        assert sort_values(column, visitors, NOW) == [sort_value(column, v, NOW) for v in visitors], column
+
+
+def test_bulk_values_equal_single_values_for_random_visitors() -> None:
+    rng = random.Random(5)
+    visitors = [
+        make_visitor(
+            i,
+            banned=rng.random() < 0.2,
+            online=rng.random() < 0.7,
+            chat_status=rng.choice(["none", "unanswered", "active", "closed"]),
+            in_chat=rng.random() < 0.3,
+            unread=rng.choice([0, 0, 1]),
+            last_activity_at=NOW - rng.choice([0, ACTIVE_WINDOW_SECONDS - 0.001, ACTIVE_WINDOW_SECONDS, 9999.5]),
+            name=rng.choice([None, "Ann", "ÅSA"]),
+        )
+        for i in range(400)
     ]
     for column in Column:
         assert sort_values(column, visitors, NOW) == [sort_value(column, v, NOW) for v in visitors], column
