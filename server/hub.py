@@ -65,6 +65,7 @@ from protocol.messages import (
 )
 from protocol.rules import PROTOCOL_VERSION, capabilities_for
 from server import __version__
+from server.batching import VisitorLoader, VisitorWriter
 from server.config import Settings
 from server.geo import Geolocator
 from server.outbox import Outbox
@@ -136,6 +137,8 @@ class LiveVisitor:
     leave_timer: asyncio.TimerHandle | None = None
     fired: set[int] = field(default_factory=set)
     activity_sent_at: float = 0.0
+    has_messages: bool | None = None
+    """Whether the conversation has any message; None until known (saves a query per reconnect)."""
 
     def send_all(self, message: msgspec.Struct) -> None:
         """Queue a message to every tab."""
@@ -201,10 +204,11 @@ class Hub:
         self.history: DeltaHistory = history if history is not None else MemoryHistory(settings.history_size)
         self.bus = bus if bus is not None else MemoryBus()
         self.clock = clock
+        self.loader = VisitorLoader(store)
+        self.writer = VisitorWriter(store)
         self._accounts: dict[int, AccountState] = {}
         self._keys: dict[str, int] = {}
         self._loading: dict[int, asyncio.Future[AccountState | None]] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
         self._ticker: asyncio.Task[None] | None = None
         self._closing = False
 
@@ -233,19 +237,7 @@ class Hub:
                     tab.outbox.close(1001, "server shutting down")
                     outboxes.append(tab.outbox)
         await asyncio.gather(*(o.flush(1.0) for o in outboxes))
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=10)
-
-    def _background(self, coro: Any) -> None:
-        """Run a write in the background but keep it so stop() waits for it."""
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background write failed", exc_info=task.exception())
+        await self.writer.drain()
 
     # ------------------------------------------------------------------ accounts
 
@@ -510,10 +502,8 @@ class Hub:
             record.chat_agent_id = None
             record.chat_agent_name = None
         if changed:
-            self._background(
-                self.store.update_visitor(
-                    account_id, record.id, chat_status=record.chat_status, chat_agent_id=record.chat_agent_id
-                )
+            self.writer.update(
+                account_id, record.id, chat_status=record.chat_status, chat_agent_id=record.chat_agent_id
             )
         return changed
 
@@ -546,6 +536,7 @@ class Hub:
         if not new:
             return  # a resend: already stored and delivered once
         live = self.presence.get(account_id, request.visitor_id) or live
+        live.has_messages = True
         live.send_all(VisitorMessage(message=stored))
         self._publish(account_id, lambda seq: MessageAdded(seq=seq, message=stored))
         if self._set_chat(account_id, live, "active", conn.agent):
@@ -577,7 +568,7 @@ class Hub:
         if record.banned:
             return
         record.banned = True
-        await self.store.update_visitor(account_id, visitor_id, banned=True, ban_reason=reason)
+        await self.writer.update(account_id, visitor_id, banned=True, ban_reason=reason)
         tabs, live.tabs = live.tabs, []
         frame = encode(Banned(message=BANNED_TEXT)).decode()
         for tab in tabs:
@@ -599,7 +590,7 @@ class Hub:
         if not live.record.banned:
             return
         live.record.banned = False
-        await self.store.update_visitor(account_id, visitor_id, banned=False, ban_reason="")
+        await self.writer.update(account_id, visitor_id, banned=False, ban_reason="")
         self._changed(account_id, live)
         if not live.tabs:
             self._schedule_leave(account_id, live)
@@ -646,25 +637,24 @@ class Hub:
         visitor_id = hello.visitor_id
         live = self.presence.get(account_id, visitor_id) if visitor_id else None
         new_visit = live is None
-        first_visit = False
         if live is None:
-            row = await self.store.visitor(account_id, visitor_id) if visitor_id else None
+            row = await self.loader.get(account_id, visitor_id) if visitor_id else None
             live = self.presence.get(account_id, visitor_id) if visitor_id else None
             if live is None:
                 if row is not None and row.banned:
                     return None
+                known = row is not None
                 if row is None:
-                    first_visit = True
                     row = VisitorRow(
                         account_id=account_id, id=visitor_id or new_visitor_id(), first_seen_at=now, last_seen_at=now
                     )
                 else:
                     row.visit_count += 1
                     row.last_seen_at = now
-                await self.store.save_visitor(row)
+                self.writer.visit(row)  # written behind, in order with later changes to this visitor
                 live = self.presence.get(account_id, row.id)
                 if live is None:
-                    live = LiveVisitor(record=self._record_from_row(row, now))
+                    live = LiveVisitor(record=self._record_from_row(row, now), has_messages=None if known else False)
                     self._start_visit(live.record, hello, ip=ip, user_agent=user_agent, now=now)
                     self.presence.put(account_id, row.id, live)
         record = live.record
@@ -680,8 +670,13 @@ class Hub:
         record.last_activity_at = now
         if not new_visit:
             self._visit_page(record, hello.url, hello.title, now)
-        # A first visit has no conversation yet: skip the query (hellos dominate when many arrive at once).
-        messages = [] if first_visit else await self.store.messages(account_id, record.id, limit=WELCOME_MESSAGES)
+        # Skip the query when there is surely no conversation (hellos dominate when many arrive at once).
+        messages = (
+            []
+            if live.has_messages is False
+            else await self.store.messages(account_id, record.id, limit=WELCOME_MESSAGES)
+        )
+        live.has_messages = bool(messages)
         undelivered = [m.id for m in messages if m.author in ("agent", "auto") and m.delivered_at is None]
         for m in messages:
             if m.id in undelivered:
@@ -784,6 +779,7 @@ class Hub:
         conn.send(Ack(id=stored.id))
         if not new:
             return
+        live.has_messages = True
         for tab in live.tabs:
             if tab is not conn:
                 tab.send(VisitorMessage(message=stored))
@@ -822,7 +818,7 @@ class Hub:
         self.presence.remove(account_id, live.record.id)
         visitor_id = live.record.id
         self._publish(account_id, lambda seq: VisitorLeft(seq=seq, visitor_id=visitor_id))
-        self._background(self.store.update_visitor(account_id, visitor_id, last_seen_at=self.clock()))
+        self.writer.update(account_id, visitor_id, last_seen_at=self.clock())
 
     async def identify(self, account: AccountState, visitor_id: str, fields: Any) -> bool:
         """Store a visitor's name, e-mail, phone and custom fields and make them a customer."""
@@ -849,7 +845,7 @@ class Hub:
         else:
             assert row is not None
             values["custom"] = {**row.custom, **fields.custom}
-        await self.store.update_visitor(account_id, visitor_id, **values)
+        await self.writer.update(account_id, visitor_id, **values)
         return True
 
     # ------------------------------------------------------------------ automatic messages
@@ -884,11 +880,12 @@ class Hub:
             delivered_at=now if live.tabs else None,
         )
         stored, _new = await self.store.add_message(account_id, message)
+        live.has_messages = True
         live.send_all(VisitorMessage(message=stored))
         self._publish(account_id, lambda seq: MessageAdded(seq=seq, message=stored))
         if not record.auto_messaged:
             record.auto_messaged = True
-            self._background(self.store.update_visitor(account_id, record.id, auto_messaged=True))
+            self.writer.update(account_id, record.id, auto_messaged=True)
         self._changed(account_id, live)
 
     async def _tick_forever(self) -> None:

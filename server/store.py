@@ -212,6 +212,46 @@ class Store:
             row = (await conn.execute(query)).first()
         return None if row is None else self._visitor(row)
 
+    async def visitors_many(self, keys: list[tuple[int, str]]) -> dict[tuple[int, str], VisitorRow]:
+        """Remembered visitors for many (account id, visitor id) pairs in one query."""
+        if not keys:
+            return {}
+        query = sa.select(db.visitors).where(sa.tuple_(db.visitors.c.account_id, db.visitors.c.id).in_(keys))
+        async with self.engine.connect() as conn:
+            rows = [self._visitor(row) for row in await conn.execute(query)]
+        return {(row.account_id, row.id): row for row in rows}
+
+    async def write_visitors(
+        self, ops: list[tuple[str, VisitorRow | None, tuple[int, str] | None, dict[str, Any] | None]]
+    ) -> None:
+        """Apply visit upserts and field updates in order, in one transaction."""
+        async with self.engine.begin() as conn:
+            visits: list[dict[str, Any]] = []
+            for kind, row, key, values in ops:
+                if kind == "visit":
+                    assert row is not None
+                    visits.append({name: getattr(row, name) for name in _VISITOR_COLUMNS})
+                    continue
+                if visits:
+                    await conn.execute(self._visit_upsert(), visits)
+                    visits = []
+                assert key is not None
+                assert values is not None
+                await conn.execute(
+                    db.visitors.update()
+                    .where(db.visitors.c.account_id == key[0], db.visitors.c.id == key[1])
+                    .values(**values)
+                )
+            if visits:
+                await conn.execute(self._visit_upsert(), visits)
+
+    def _visit_upsert(self) -> Any:
+        statement = self._insert(db.visitors)
+        return statement.on_conflict_do_update(
+            index_elements=[db.visitors.c.account_id, db.visitors.c.id],
+            set_={"last_seen_at": statement.excluded.last_seen_at, "visit_count": statement.excluded.visit_count},
+        )
+
     async def banned_visitors(self, account_id: int) -> list[VisitorRow]:
         """Every banned visitor of an account (they stay listed so they can be unbanned)."""
         query = sa.select(db.visitors).where(db.visitors.c.account_id == account_id, db.visitors.c.banned.is_(True))
