@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -195,6 +195,8 @@ class VisitorsTab(QWidget):
         self.open_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.open_action.triggered.connect(self.open_conversation)
         self.table.addAction(self.open_action)
+        # Also as a key filter: the action's shortcut only fires in an active window, a key press always.
+        self.table.installEventFilter(self)
         self.ban_action = QAction(self.tr("Ban…"), self)
         self.ban_action.setShortcut(QKeySequence(Qt.Key.Key_Delete))
         self.ban_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
@@ -240,6 +242,19 @@ class VisitorsTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.splitter)
         self._update_actions()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Enter or Return in the visitor list opens the conversation."""
+        if (
+            watched is self.table
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        ):
+            self.open_conversation()
+            return True
+        return super().eventFilter(watched, event)
 
     # ------------------------------------------------------------ state
 

@@ -355,7 +355,9 @@ def test_pro_conversation_reaches_the_visitor_both_ways_as_plain_text(
     assert tab.detail.identity_label.textFormat() == Qt.TextFormat.PlainText
 
     assert tab.open_button.isEnabled()
-    tab.open_button.click()
+    # Enter in the list opens the conversation (the button and the context menu share the action).
+    tab.table.setFocus()
+    qloop.do(QTest.keyClick, tab.table, Qt.Key.Key_Return)
     conversations = app.session.conversations
     qloop.wait_until(lambda: socket.visitor_id in conversations.dialogs, what="conversation opened")
     dialog = conversations.dialogs[socket.visitor_id]
@@ -387,6 +389,9 @@ def test_pro_conversation_reaches_the_visitor_both_ways_as_plain_text(
     assert dialog.typing_label.text() == ""
     # The visitor's words appear as the exact characters typed, never as markup.
     assert any(t.endswith("\n" + HTML_TEXT) for t in dialog.message_texts())
+    # Esc closes the conversation window; the conversation itself goes on.
+    qloop.do(QTest.keyClick, dialog.input, Qt.Key.Key_Escape)
+    qloop.wait_until(lambda: socket.visitor_id not in conversations.dialogs, what="conversation closed")
     qloop.run(socket.ws.close())
 
 
