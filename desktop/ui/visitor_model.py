@@ -415,7 +415,10 @@ class VisitorTableModel(QAbstractTableModel):
 
     def _shown(self, keys: list[Key]) -> list[Key]:
         """The keys passing filter and search, in order; runs in C, not a Python loop per row."""
-        rows = list(compress(keys, map(and_, map(_MASK, keys), repeat(self._bit))))
+        if keys is self._all and self._counts[self._filter] == len(keys):
+            rows = list(keys)  # everyone passes the filter (the usual "All"): a copy, no pass over rows
+        else:
+            rows = list(compress(keys, map(and_, map(_MASK, keys), repeat(self._bit))))
         for word in self._search.words:
             rows = list(compress(rows, map(contains, map(_TEXT, rows), repeat(word))))
         return rows
@@ -440,15 +443,15 @@ class VisitorTableModel(QAbstractTableModel):
         self._by_id = keys = list(zip(values, ids, masks, map(search_text, visitors), strict=True))
         self._ids, self._records = ids, visitors
         self._all = sorted(keys, key=_VALUE)
+        counts = dict.fromkeys(VisitorFilter, 0)
+        for mask, count in Counter(masks).items():
+            add_mask(counts, mask, count)
+        self._counts = counts
         self._rows = self._shown(self._all)
         activity = self._activity
         activity.clear()
         for v in visitors:
             activity.track(v.id, v.last_activity_at, now)
-        counts = dict.fromkeys(VisitorFilter, 0)
-        for mask, count in Counter(masks).items():
-            add_mask(counts, mask, count)
-        self._counts = counts
         self.endResetModel()
         self.countsChanged.emit(dict(counts))
 
