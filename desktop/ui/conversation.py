@@ -106,12 +106,18 @@ class ConversationDialog(QDialog):
         self.input.textChanged.connect(self._on_edit)
         self.send_button = QPushButton(self.tr("&Send"))
         self.send_button.clicked.connect(self.send)
+        self.end_button = QPushButton(self.tr("&End conversation"))
+        self.end_button.setToolTip(self.tr("Close the chat for the visitor too; the history stays"))
+        self.end_button.clicked.connect(self.end_conversation)
 
         row = QHBoxLayout()
         row.addWidget(self.input, 1)
         row.addWidget(self.send_button)
+        top = QHBoxLayout()
+        top.addWidget(self.header, 1)
+        top.addWidget(self.end_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.header)
+        layout.addLayout(top)
         layout.addWidget(self.history, 1)
         layout.addWidget(self.typing_label)
         layout.addWidget(self.error_label)
@@ -260,6 +266,15 @@ class ConversationDialog(QDialog):
         self.render_messages()
         self.history.scrollToBottom()
         self._tasks.run(self._actions.send_message(self.visitor_id, message_id, text), on_done=self.render_messages)
+
+    def end_conversation(self) -> None:
+        """End the chat on the server, then close the window."""
+
+        def ended() -> None:
+            # Closing from a task's callback: let Qt close the window on its own turn (STYLE.md).
+            QTimer.singleShot(0, self.close)
+
+        self._tasks.run(self._actions.close_conversation(self.visitor_id), on_done=ended)
 
     def _on_edit(self) -> None:
         if self.input.toPlainText():

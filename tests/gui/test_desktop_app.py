@@ -31,6 +31,7 @@ from desktop.ui.main_window import VisitorsTab
 from protocol.messages import (
     AgentTypingToVisitor,
     Banned,
+    ChatClosed,
     Identify,
     Read,
     VisitorChat,
@@ -426,3 +427,26 @@ def test_ban_asks_first_then_bans(qloop: QLoop, qtbot: QtBot, make_app: AppFacto
     store = app.session.store
     qloop.wait_until(lambda: not getattr(store.visitors.get(socket.visitor_id), "banned", False), what="unbanned")
     qloop.wait_until(lambda: tab.model.counts[VisitorFilter.BLOCKED] == 0, what="blocked count back to 0")
+
+
+def test_end_conversation_closes_it_for_the_visitor(
+    qloop: QLoop, make_app: AppFactory, live_server: LiveServer
+) -> None:
+    tenant = live_server.create_account(Plan.STANDARD)
+    socket = visitor(qloop, live_server, tenant)
+    app = logged_in(qloop, make_app, live_server, tenant)
+    assert app.session is not None
+    tab = tab_of(app)
+    qloop.wait_until(lambda: listed(app, socket.visitor_id), what="visitor listed")
+    assert tab.select_visitor(socket.visitor_id)
+    assert tab.open_button.isEnabled()  # STANDARD allows proactive chat too
+    tab.open_button.click()
+    conversations = app.session.conversations
+    qloop.wait_until(lambda: socket.visitor_id in conversations.dialogs, what="conversation opened")
+    store = app.session.store
+    qloop.wait_until(lambda: store.visitors[socket.visitor_id].in_chat, what="in chat")
+    conversations.dialogs[socket.visitor_id].end_button.click()
+    qloop.run(socket.wait_for(ChatClosed))
+    qloop.wait_until(lambda: socket.visitor_id not in conversations.dialogs, what="window closed")
+    qloop.wait_until(lambda: not store.visitors[socket.visitor_id].in_chat, what="chat ended in the list")
+    qloop.run(socket.ws.close())
