@@ -115,8 +115,7 @@ async def _measure(http_url: str, token: str, gen: Child, seconds: float, visito
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     dispatcher.detach()
-    view.hide()
-    return {
+    result = {
         "latencies": latencies,
         "store_lat": store_lat,
         "sent": sent["sent"],
@@ -125,6 +124,13 @@ async def _measure(http_url: str, token: str, gen: Child, seconds: float, visito
         "rows": model.rowCount(),
         "all_visible": visible_rows < 0 or visible_rows >= model.rowCount() - 1,
     }
+    # Delete the Qt objects while the application lives (deleting them at interpreter exit can crash).
+    view.hide()
+    view.setModel(None)
+    for obj in (view, model, dispatcher):
+        obj.deleteLater()
+    await asyncio.sleep(0.05)
+    return result
 
 
 def measure(rate: float, seconds: float, visitors: int) -> dict[str, Any]:
