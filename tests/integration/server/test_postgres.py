@@ -1,0 +1,102 @@
+"""The same server code on PostgreSQL (asyncpg): migrations, chat, bans, identify, rules, resume, restart."""
+
+from __future__ import annotations
+
+import httpx
+
+from protocol.messages import (
+    Ack,
+    Ban,
+    Banned,
+    GetHistory,
+    History,
+    MessageAdded,
+    PageView,
+    Result,
+    SendMessage,
+    Snapshot,
+    Unban,
+    VisitorChanged,
+    VisitorChat,
+    VisitorMessage,
+)
+from protocol.rules import Plan
+from server.embedded import EmbeddedServer
+from server.rules import RuleConditions, RuleSpec
+from tests.fixtures.clients import AgentSocket, VisitorSocket, new_id, ref
+from tests.fixtures.postgres import postgres_cluster, postgres_url
+from tests.fixtures.server import LiveServer
+
+__all__ = ["postgres_cluster", "postgres_url"]
+
+
+async def test_everything_on_postgresql(postgres_url: str) -> None:
+    server = EmbeddedServer(postgres_url)
+    server.start()
+    try:
+        live = LiveServer(server)
+        tenant = live.create_account(Plan.PRO)
+        live.add_rule(
+            tenant.account_id,
+            RuleSpec(name="cart", message="Need help with your cart?", conditions=RuleConditions(url_contains="/cart")),
+        )
+        async with httpx.AsyncClient() as client:
+            login = await client.post(
+                f"{live.http_url}/api/v1/auth/login",
+                json={"email": tenant.agent_email, "password": tenant.agent_password},
+            )
+        token = login.json()["token"]
+        async with await AgentSocket.connect(live.agent_ws_url, token) as agent:
+            hello = await agent.hello()
+            visitor = await VisitorSocket.connect(live.visitor_url(tenant.account_key))
+            await agent.wait_for(VisitorChanged)
+            await visitor.send(PageView(url="https://shop.example/cart", title="Cart"))
+            auto = await visitor.wait_for(VisitorMessage)
+            assert auto.message.author == "auto"
+            await visitor.send(VisitorChat(id=new_id(), text="Hi from PostgreSQL"))
+            await visitor.wait_for(Ack)
+            await agent.wait_for(MessageAdded, lambda e: e.message.author == "visitor")
+            sent = await agent.request(SendMessage(ref=ref(), id=new_id(), visitor_id=visitor.visitor_id, text="Hi!"))
+            assert isinstance(sent, Result)
+            await visitor.wait_for(VisitorMessage)
+
+            async with httpx.AsyncClient() as client:
+                identified = await client.post(
+                    f"{live.http_url}/api/v1/visitors/{visitor.visitor_id}/identify",
+                    json={"name": "Grace", "email": "grace@example.com"},
+                    headers={"X-Api-Key": tenant.api_key},
+                )
+            assert identified.status_code == 204
+            await agent.wait_for(VisitorChanged, lambda e: e.visitor.customer)
+
+            assert isinstance(await agent.request(Ban(ref=ref(), visitor_id=visitor.visitor_id)), Result)
+            assert isinstance(await visitor.wait_for(Banned), Banned)
+            assert isinstance(await agent.request(Unban(ref=ref(), visitor_id=visitor.visitor_id)), Result)
+
+        async with await AgentSocket.connect(live.agent_ws_url, token, resume_from=hello.seq) as resumed:
+            await resumed.hello()
+            replayed = await resumed.wait_for(MessageAdded, lambda e: e.message.author == "visitor")
+            assert replayed.message.text == "Hi from PostgreSQL"
+    finally:
+        server.stop()
+
+    # Restarted on the same database: migrations are a no-op and everything stored is still there.
+    again = EmbeddedServer(postgres_url)
+    again.start()
+    try:
+        live = LiveServer(again)
+        token = live.login(tenant.agent_email, tenant.agent_password)
+        async with (
+            await VisitorSocket.connect(live.visitor_url(tenant.account_key), visitor_id=visitor.visitor_id) as back,
+            await AgentSocket.connect(live.agent_ws_url, token) as agent,
+        ):
+            assert back.welcome.name == "Grace"
+            snapshot = await agent.wait_for(Snapshot)
+            [record] = [v for v in snapshot.visitors if v.id == visitor.visitor_id]
+            assert record.visit_count == 2
+            assert record.customer
+            history = await agent.request(GetHistory(ref=ref(), visitor_id=visitor.visitor_id))
+            assert isinstance(history, History)
+            assert [m.author for m in history.messages] == ["auto", "visitor", "agent"]
+    finally:
+        again.stop()
