@@ -559,7 +559,8 @@ input,textarea{font-size:14px;padding:7px 9px;border:1px solid #c4ccd6;border-ra
 `;
 
   const ui = (() => {
-    const host = h("div", { id: "frontdesk-widget", "data-frontdesk": "" });
+    // A custom element name: the site's generic rules (div { ... }) never match the host.
+    const host = h("frontdesk-widget", { id: "frontdesk-widget" });
     host.style.display = "none"; // until the server welcomes us: a refused or banned visitor sees nothing
     const root = host.attachShadow({ mode: "open" });
     const style = h("style");

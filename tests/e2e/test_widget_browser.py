@@ -368,6 +368,10 @@ async def test_activity_is_throttled_and_leaving_is_reported(live_server: LiveSe
         views = [f for f in sent if f["type"] == "page_view"]
         assert views[-1]["referrer"].endswith("/demo/product.html")
 
+        # The site's own CSS cannot hide or restyle the chat (Shadow DOM and a custom element host).
+        await page.add_style_tag(content="div, button, span { display: none !important; color: red !important }")
+        await shadow(page, "button.launcher").wait_for(state="visible", timeout=5000 * factor)
+
         # Leaving: the tab says so on pagehide (dispatched here, as Playwright stops reporting frames of a
         # page being unloaded), and the agent sees the visitor go offline.
         await page.evaluate("window.dispatchEvent(new PageTransitionEvent('pagehide', {persisted: false}))")
