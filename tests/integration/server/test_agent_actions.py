@@ -33,7 +33,7 @@ from protocol.messages import (
     VisitorTyping,
 )
 from protocol.rules import Plan
-from tests.fixtures.clients import AgentSocket, VisitorSocket, new_id, ref
+from tests.fixtures.clients import AgentSocket, VisitorSocket, new_id, ref, until_closed
 from tests.fixtures.server import LiveServer, Tenant
 
 
@@ -238,3 +238,23 @@ async def test_agents_cannot_see_or_touch_another_accounts_visitors(live_server:
         assert isinstance(nonexistent, Error)
         assert nonexistent.code is ErrorCode.NOT_FOUND
         await _nothing_arrives(stranger)
+
+
+async def test_plan_change_reconnects_agents_with_new_capabilities(live_server: LiveServer) -> None:
+    tenant = live_server.create_account(Plan.FREE)
+    token = live_server.login(tenant.agent_email, tenant.agent_password)
+    async with (
+        await AgentSocket.connect(live_server.agent_ws_url, token) as agent,
+        await VisitorSocket.connect(live_server.visitor_url(tenant.account_key)) as visitor,
+    ):
+        hello = await agent.hello()
+        assert not hello.capabilities.proactive_chat
+        live_server.set_plan(tenant.account_id, Plan.PRO)
+        with pytest.raises(ConnectionClosed):
+            await until_closed(agent.ws)
+        assert agent.ws.close_code == 1012
+        async with await AgentSocket.connect(live_server.agent_ws_url, token, resume_from=hello.seq) as again:
+            upgraded = await again.hello()
+            assert upgraded.capabilities.proactive_chat
+            opened = await again.request(OpenConversation(ref=ref(), visitor_id=visitor.visitor_id))
+            assert isinstance(opened, Result)
