@@ -8,6 +8,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from protocol.messages import AgentTyping as AgentTypingRequest
+from protocol.codec import encode
 from protocol.messages import (
     AgentTypingToVisitor,
     Ban,
@@ -121,11 +122,7 @@ async def test_typing_goes_both_ways_and_is_not_a_delta(live_server: LiveServer)
         await visitor.send(VisitorTyping(typing=True))
         typing = await agent.wait_for(Typing)
         assert (typing.visitor_id, typing.who, typing.typing) == (visitor.visitor_id, "visitor", True)
-        await agent.ws.send(
-            __import__("protocol.codec")
-            .codec.encode(AgentTypingRequest(visitor_id=visitor.visitor_id, typing=True))
-            .decode()
-        )
+        await agent.ws.send(encode(AgentTypingRequest(visitor_id=visitor.visitor_id, typing=True)).decode())
         to_visitor = await visitor.wait_for(AgentTypingToVisitor)
         assert to_visitor.typing
 
