@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from protocol.messages import AgentTyping as AgentTypingRequest
 from protocol.codec import encode
+from protocol.messages import AgentTyping as AgentTypingRequest
 from protocol.messages import (
     AgentTypingToVisitor,
     Ban,
