@@ -685,3 +685,51 @@ async def run_visitors(
     finally:
         if not task.done():
             await traffic.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m server.simulator``: simulated visitors against a running server until done or Ctrl+C."""
+    import argparse  # noqa: PLC0415 - only the command line needs it
+
+    parser = argparse.ArgumentParser(
+        prog="python -m server.simulator", description="Send simulated website visitors to a Frontdesk server."
+    )
+    parser.add_argument("--server", default="http://127.0.0.1:8765", help="the server's http(s) address")
+    parser.add_argument("--account", default="demo", help="the account key (data-account of the widget)")
+    parser.add_argument("--visits", type=int, default=200, help="how many visits in all (returns included)")
+    parser.add_argument("--per-minute", type=float, default=12.0, help="arrivals per minute")
+    parser.add_argument("--initial", type=int, default=5, help="visitors who arrive at once at the start")
+    parser.add_argument("--time-scale", type=float, default=1.0, help="multiplies dwell and idle times")
+    parser.add_argument("--seed", type=int, default=None, help="makes the visitors' choices repeatable")
+    args = parser.parse_args(argv)
+    server = args.server.rstrip("/")
+    ws_url = "ws" + server.removeprefix("http") + "/ws/visitor"
+    config = TrafficConfig(
+        arrivals_per_minute=args.per_minute,
+        max_visits=args.visits,
+        initial_visitors=args.initial,
+        time_scale=args.time_scale,
+    )
+
+    async def run() -> TrafficStats:
+        traffic = Traffic(ws_url, args.account, site_url=f"{server}/demo/", config=config, seed=args.seed)
+        task = traffic.start()
+        try:
+            return await asyncio.shield(task)
+        finally:
+            if not task.done():
+                await traffic.stop()
+
+    try:
+        stats = asyncio.run(run())
+    except KeyboardInterrupt:
+        return 130
+    print(
+        f"{stats.arrivals} visits ({stats.returns} returns), {stats.page_views} page views, "
+        f"{stats.identified} identified, {stats.chats_started} chats, {stats.errors} errors, {stats.refused} refused"
+    )
+    return 0 if stats.welcomed else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

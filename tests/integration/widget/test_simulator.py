@@ -9,6 +9,7 @@ from typing import Any
 from protocol.messages import Ban, MessageAdded, OpenConversation, SendMessage, VisitorChanged
 from protocol.rules import Plan
 from server.simulator import NAMES, PAGES, Traffic, TrafficConfig, run_visitors
+from server.simulator import main as simulator_main
 from tests.fixtures.server import LiveServer, Tenant
 from tests.integration.widget.agent_socket import AgentSocket, time_factor
 
@@ -189,3 +190,11 @@ async def test_banned_simulated_visitor_stays_away(live_server: LiveServer) -> N
     finally:
         await traffic.stop()
         await agent.close()
+
+
+async def test_command_line_sends_visitors_to_a_server(live_server: LiveServer, capsys: Any) -> None:
+    live_server.create_account(Plan.FREE, account_key="cli-shop")
+    argv = ["--server", live_server.http_url, "--account", "cli-shop", "--visits", "3", "--per-minute", "600"]
+    argv += ["--initial", "0", "--time-scale", "0.01", "--seed", "1"]
+    assert await asyncio.to_thread(simulator_main, argv) == 0
+    assert capsys.readouterr().out.startswith("3 visits (0 returns), ")
