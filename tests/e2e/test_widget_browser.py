@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Page, Response, async_playwright
+from playwright.async_api import Browser, ConsoleMessage, Locator, Page, Response, async_playwright
 
 from protocol.codec import encode
 from protocol.messages import AgentTyping, Ban, GetHistory, History, OpenConversation, SendMessage, Typing, Visitor
@@ -34,7 +34,7 @@ CHROMIUM_ARGS = [
 
 HOSTILE = '<img src=x onerror="window.__pwned = 1">'
 
-# Counts the sockets the page opens, so the test can tell that a banned widget stops reconnecting.
+# Counts the sockets the page opens, so a test can tell that a refused widget stops reconnecting.
 COUNT_SOCKETS = """
 (() => {
   const Real = window.WebSocket;
@@ -110,7 +110,7 @@ async def until(condition: Callable[[], bool], within: float, what: str) -> None
     assert condition(), what
 
 
-def shadow(page: Page, selector: str) -> Any:
+def shadow(page: Page, selector: str) -> Locator:
     """A locator inside the widget's (open) shadow root."""
     return page.locator(f"#frontdesk-widget {selector}")
 
@@ -120,9 +120,7 @@ async def test_visitor_appears_identifies_chats_and_survives_a_reload(
 ) -> None:
     factor = time_factor()
     tenant = demo_tenant(live_server, Plan.PRO)
-    agent = await AgentSocket.connect(
-        live_server.agent_ws_url, live_server.login(tenant.agent_email, tenant.agent_password)
-    )
+    agent = await connect_agent(live_server, tenant)
     try:
         page, problems = await open_shop(browser)
         shop_url = f"{live_server.http_url}/demo/pricing.html"
@@ -207,6 +205,7 @@ async def test_visitor_appears_identifies_chats_and_survives_a_reload(
             5 * factor,
             "the agent's message to be marked read",
         )
+        assert ["open"] in await page.evaluate("window.__events")
 
         # The agent's typing shows in the open panel.
         await agent.ws.send(encode(AgentTyping(visitor_id=visitor.id, typing=True)).decode())
@@ -233,9 +232,7 @@ async def test_visitor_appears_identifies_chats_and_survives_a_reload(
 async def test_banned_visitor_loses_the_chat_and_stops_reconnecting(live_server: LiveServer, browser: Browser) -> None:
     factor = time_factor()
     tenant = demo_tenant(live_server, Plan.FREE)  # banning works on every plan
-    agent = await AgentSocket.connect(
-        live_server.agent_ws_url, live_server.login(tenant.agent_email, tenant.agent_password)
-    )
+    agent = await connect_agent(live_server, tenant)
     try:
         page, problems = await open_shop(browser)
         await page.goto(f"{live_server.http_url}/demo/index.html")
@@ -254,8 +251,8 @@ async def test_banned_visitor_loses_the_chat_and_stops_reconnecting(live_server:
         # A reload of a banned visitor never shows the chat (the server refuses before any welcome).
         await page.reload()
         await page.wait_for_function("window.__sockets >= 1", timeout=5000 * factor)
-        await asyncio.sleep(1 * factor)
-        assert await page.locator("#frontdesk-widget").is_hidden()
+        await page.locator("#frontdesk-widget").wait_for(state="detached", timeout=5000 * factor)
+        assert await page.evaluate("window.__sockets") == 1
         stored = json.dumps(await page.evaluate("Object.keys(localStorage)"))
         assert "frontdesk_vid_" in stored
         assert [p for p in problems if "page error" in p] == []
