@@ -157,6 +157,7 @@
   };
 
   const hello = () => {
+    lastUrl = location.href; // page views are relative to what the hello said
     const frame = {
       type: "hello",
       tab_id: tabId,
@@ -181,7 +182,6 @@
       return;
     }
     socket = ws;
-    lastUrl = location.href;
     ws.onopen = () => ws.send(JSON.stringify(hello()));
     ws.onmessage = (event) => {
       if (ws === socket) onFrame(event.data);
@@ -375,21 +375,21 @@
     }
     const frame = { type: "identify" };
     const custom = {};
-    let customCount = 0;
+    let kept = 0;
+    let dropped = 0;
     Object.keys(data).forEach((key) => {
       const value = data[key];
       if (value == null || value === "") return;
       if (key === "name" || key === "email" || key === "phone") frame[key] = clip(value, FIELD_CHARS);
-      else if (customCount < MAX_CUSTOM) {
+      else if (kept < MAX_CUSTOM) {
         custom[clip(key, 64)] = clip(value, FIELD_CHARS);
-        customCount += 1;
-      }
+        kept += 1;
+      } else dropped += 1;
     });
-    if (customCount) frame.custom = custom;
-    if (customCount >= MAX_CUSTOM && Object.keys(data).length > MAX_CUSTOM + 3) {
-      console.warn(PREFIX + "identify keeps at most " + MAX_CUSTOM + " custom fields; the rest were dropped");
-    }
-    identity = { name: frame.name || (identity && identity.name) || "", email: frame.email || (identity && identity.email) || "" };
+    if (kept) frame.custom = custom;
+    if (dropped) console.warn(PREFIX + "identify keeps " + MAX_CUSTOM + " custom fields; " + dropped + " were dropped");
+    const before = identity || { name: "", email: "" };
+    identity = { name: frame.name || before.name, email: frame.email || before.email };
     pendingIdentify = send(frame) ? null : frame;
     ui.refresh();
     emit("identify", { name: identity.name, email: identity.email });
@@ -682,11 +682,12 @@ input,textarea{font-size:14px;padding:7px 9px;border:1px solid #c4ccd6;border-ra
         badge.hidden = unread === 0 || isOpen;
         badge.textContent = String(unread);
         if (unread && !isOpen) launcher.setAttribute("aria-label", "Open chat, " + unread + " unread");
-        status.textContent = !welcomed
+        const line = !welcomed
           ? "Reconnecting\u2026"
           : agentsOnline
             ? "We are online and happy to help."
             : "We are away. Leave a message or your details.";
+        if (status.textContent !== line) status.textContent = line; // a live region: announce changes only
         contact.hidden = !(contactWanted || (!identity && !agentsOnline));
         contactHint.textContent = agentsOnline
           ? "Leave your name and e-mail so we can reach you."
