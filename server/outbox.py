@@ -30,7 +30,8 @@ class Outbox:
     def __init__(self, socket: WebSocket[Any, Any, Any], limit: int) -> None:
         self._socket = socket
         self._limit = limit
-        self._queue: deque[str] = deque()
+        # Created on demand and dropped when drained: an idle socket keeps no deque (~600 bytes).
+        self._queue: deque[str] | None = None
         self._task: asyncio.Task[None] | None = None
         self._closing: tuple[int, str] | None = None
         self.closed = False
@@ -44,11 +45,14 @@ class Outbox:
         """Queue one text frame."""
         if self._closing is not None or self.closed:
             return
-        if len(self._queue) >= self._limit:
-            self._queue.clear()
+        queue = self._queue
+        if queue is None:
+            queue = self._queue = deque()
+        elif len(queue) >= self._limit:
+            queue.clear()
             self.close(TOO_SLOW, "too many frames waiting; reconnect")
             return
-        self._queue.append(frame)
+        queue.append(frame)
         self._wake()
 
     def close(self, code: int, reason: str = "") -> None:
@@ -62,7 +66,8 @@ class Outbox:
             self._task = asyncio.get_running_loop().create_task(self._drain())
 
     async def _drain(self) -> None:
-        socket, queue = self._socket, self._queue
+        socket = self._socket
+        queue = self._queue if self._queue is not None else deque()
         try:
             sent = 0
             while queue and not self.closed:
@@ -83,11 +88,13 @@ class Outbox:
             self._task = None
             if queue and not self.closed:
                 self._wake()
+            elif self._queue is queue and not queue:
+                self._queue = None
 
     def abandon(self) -> None:
         """The peer is gone: drop what is queued and write nothing more."""
         self.closed = True
-        self._queue.clear()
+        self._queue = None
 
     async def finish(self) -> None:
         """At the end of a handler: deliver a close we asked for, or drop everything if the peer left."""
