@@ -69,7 +69,13 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 def is_problem(message: ConsoleMessage) -> bool:
-    """A console error other than a failed load (those are checked by URL in :func:`is_bad`)."""
+    """A console error other than a failed load (checked by URL in :func:`is_bad`), or the widget's warning.
+
+    The widget logs the server's error frames as warnings, so a frame the server's schema refuses (a wire
+    format mismatch) or a rate limit shows up here.
+    """
+    if message.type == "warning":
+        return message.text.startswith("Frontdesk:")
     return message.type == "error" and not message.text.startswith("Failed to load resource")
 
 
