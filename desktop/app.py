@@ -26,7 +26,7 @@ from desktop.credentials import CredentialStore, MemoryStore, open_credential_st
 from desktop.integration.appid import APP_ID, APP_NAME, ORGANIZATION, ORGANIZATION_DOMAIN
 from desktop.integration.autostart import Autostart
 from desktop.integration.i18n import install_translators
-from desktop.integration.resources import app_icon, state_icon
+from desktop.integration.resources import app_icon, resource_path, state_icon
 from desktop.integration.single_instance import SingleInstance
 from desktop.integration.windows import set_app_user_model_id
 from desktop.net.auth import AuthError, login, logout
@@ -60,6 +60,7 @@ from protocol.messages import Error as ErrorFrame
 from protocol.rules import Plan
 
 if TYPE_CHECKING:
+    from desktop.ui.dbus_notify import DBusNotificationAdapter
     from server.demo import DemoInfo
     from server.embedded import EmbeddedServer
 
@@ -176,12 +177,11 @@ class Frontdesk(QObject):
         self.tray: Tray | None = None
         # Tests pass their own adapter; the app shows notifications from the tray icon.
         self.adapter: NotificationAdapter | None = notifications
+        self._dbus_adapter: DBusNotificationAdapter | None = None  # Linux only
         if use_tray and Tray.available():
             self.tray = Tray(app_icon(), self)
             self.tray.showRequested.connect(self.show_window)
             self.tray.quitRequested.connect(self.quit)
-            if self.adapter is None:
-                self.adapter = SystrayNotificationAdapter(self.tray.icon, self)
             self.tray.show()
         elif use_tray:
             log.info("no system tray available: closing the window quits")
@@ -207,8 +207,27 @@ class Frontdesk(QObject):
         else:
             self.show_login()
 
+    async def setup_notifications(self) -> None:
+        """Pick how notifications are shown: D-Bus on Linux when a server is there, else the tray icon."""
+        if self.adapter is not None or self.tray is None:
+            return
+        if sys.platform.startswith("linux"):
+            # Imported here: jeepney (D-Bus) is a dependency on Linux only.
+            from desktop.ui.dbus_notify import DBusNotificationAdapter  # noqa: PLC0415
+
+            self._dbus_adapter = await DBusNotificationAdapter.open(
+                app_name=APP_NAME,
+                icon=str(resource_path("icons", "frontdesk.svg")),
+                desktop_entry=APP_ID,
+                parent=self,
+            )
+            self.adapter = self._dbus_adapter
+        if self.adapter is None:
+            self.adapter = SystrayNotificationAdapter(self.tray.icon, self)
+
     async def run(self) -> int:
         """Start, wait for Quit, then close sockets and windows."""
+        await self.setup_notifications()
         self.start()
         await self.quit_requested.wait()
         await self.shutdown()
@@ -227,6 +246,8 @@ class Frontdesk(QObject):
             self.login_dialog = None
         if self.tray is not None:
             self.tray.hide()
+        if self._dbus_adapter is not None:
+            await self._dbus_adapter.close()
         for task in list(self._tasks):
             task.cancel()
 
@@ -309,6 +330,11 @@ class Frontdesk(QObject):
         actions = ClientActions(client)
         conversations = ConversationManager(store, actions, self.clock)
         window = MainWindow(store, model, actions, conversations=conversations, clock=self.clock, icons=self.icons)
+        # Everything Qt of a session hangs off its window, so deleting the window deletes it all on this thread.
+        # (Python's cycle collector may otherwise free them on a server or executor thread: "Timers cannot be
+        # stopped from another thread", or worse.)
+        for child in (model, dispatcher, conversations):
+            child.setParent(window)
         window.setWindowIcon(app_icon())
         window.logoutRequested.connect(lambda: self._spawn(self.logout()))
         window.quitRequested.connect(self.quit)
@@ -323,7 +349,7 @@ class Frontdesk(QObject):
             )
         notifier = None
         if self.adapter is not None:
-            notifier = Notifier(self.adapter, self.settings, window, conversations_focused(conversations), self)
+            notifier = Notifier(self.adapter, self.settings, window, conversations_focused(conversations), window)
             notifier.openConversation.connect(self.open_conversation_from_notification)
             notifier.selectVisitor.connect(self.select_visitor_from_notification)
         session = Session(url, email, token, store, client, dispatcher, model, conversations, window, notifier)
@@ -351,6 +377,15 @@ class Frontdesk(QObject):
         self.session = None
         session.ended = True
         session.dispatcher.detach()
+        # The lambdas connected below hold the session: disconnecting breaks those reference cycles.
+        for signal_ in (
+            session.dispatcher.visitorsChanged,
+            session.dispatcher.visitorsArrived,
+            session.dispatcher.messageAdded,
+            session.dispatcher.messageUpdated,
+            session.dispatcher.typingChanged,
+        ):
+            signal_.disconnect()
         await session.client.close()
         if session.task is not None:
             session.task.cancel()

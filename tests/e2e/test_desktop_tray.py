@@ -179,11 +179,21 @@ def test_chat_notification_goes_out_on_dbus_and_its_click_opens_the_conversation
         visitor_url = server.replace("http://", "ws://") + "/ws/visitor?account=demo"
 
         async def chat() -> None:
-            async with await VisitorSocket.connect(visitor_url) as visitor:
-                await visitor.send(Identify(name="Tray Tester"))
-                await visitor.send(VisitorChat(id=new_id("m"), text=text))
+            async with (
+                await VisitorSocket.connect(visitor_url) as first,
+                await VisitorSocket.connect(visitor_url) as second,
+            ):
+                await first.send(Identify(name="Tray Tester"))
+                await second.send(Identify(name="Second Tester"))
+                await first.send(VisitorChat(id=new_id("m"), text=text))
                 note = await asyncio.to_thread(next_notification, fake_desktop, text, 30)
-                assert "Tray Tester" in note.summary
+                await second.send(VisitorChat(id=new_id("m"), text=text + " too"))
+                later = await asyncio.to_thread(next_notification, fake_desktop, text + " too", 30)
+                assert note.summary == "Message from Tray Tester"
+                assert later.summary == "Message from Second Tester"
+                assert note.app_name == "Frontdesk"
+                assert "default" in note.actions  # sent by Frontdesk itself, with an action to click
+                # Clicking the older notification opens its own conversation, not the latest one's.
                 fake_desktop.click(note)
                 await asyncio.to_thread(
                     wait_for,
@@ -191,6 +201,7 @@ def test_chat_notification_goes_out_on_dbus_and_its_click_opens_the_conversation
                     30,
                     "the conversation window",
                 )
+                assert not xdotool_windows(display, "^Conversation with Second Tester")
 
         try:
             asyncio.run(chat())

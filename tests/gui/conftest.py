@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
@@ -109,6 +110,8 @@ def qloop(qapp: QApplication) -> Iterator[QLoop]:
         finally:
             loop.close()
             asyncio.set_event_loop(None)
+            # Collect the test's Qt objects here, on the GUI thread, not later on some server thread.
+            gc.collect()
     for context in errors:
         exc = context.get("exception")
         if exc is not None:
