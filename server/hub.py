@@ -344,8 +344,8 @@ class Hub:
                 ),
             )
 
-    def _ephemeral(self, account_id: int, message: msgspec.Struct) -> None:
-        self.bus.publish(account_id, encode(message).decode())
+    def _ephemeral(self, account_id: int, message: msgspec.Struct, *, exclude: AgentConn | None = None) -> None:
+        self.bus.publish(account_id, encode(message).decode(), exclude=exclude.outbox.push if exclude else None)
 
     # ------------------------------------------------------------------ agents
 
@@ -455,6 +455,7 @@ class Hub:
                     Typing(
                         visitor_id=message.visitor_id, who="agent", typing=message.typing, agent_name=conn.agent.name
                     ),
+                    exclude=conn,  # the typing agent knows
                 )
                 return None
             case OpenConversation():

@@ -156,8 +156,8 @@ class Bus(Protocol):
         """Stop delivering to ``sink``."""
         ...
 
-    def publish(self, account_id: int, frame: str) -> None:
-        """Deliver one frame to every sink of the account, in publish order."""
+    def publish(self, account_id: int, frame: str, *, exclude: Sink | None = None) -> None:
+        """Deliver one frame to every sink of the account but ``exclude``, in publish order."""
         ...
 
 
@@ -177,12 +177,13 @@ class MemoryBus:
         if sinks is not None:
             sinks.pop(sink, None)
 
-    def publish(self, account_id: int, frame: str) -> None:
-        """Deliver one frame to every sink of the account."""
+    def publish(self, account_id: int, frame: str, *, exclude: Sink | None = None) -> None:
+        """Deliver one frame to every sink of the account but ``exclude``."""
         sinks = self._sinks.get(account_id)
         if sinks:
             for sink in list(sinks):
-                sink(frame)
+                if sink != exclude:
+                    sink(frame)
 
     def sinks(self, account_id: int) -> Iterator[Sink]:
         """The current sinks of an account."""

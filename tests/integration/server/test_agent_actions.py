@@ -255,3 +255,17 @@ async def test_plan_change_reconnects_agents_with_new_capabilities(live_server: 
             assert upgraded.capabilities.proactive_chat
             opened = await again.request(OpenConversation(ref=ref(), visitor_id=visitor.visitor_id))
             assert isinstance(opened, Result)
+
+
+async def test_agent_typing_reaches_the_other_agents_not_the_typist(live_server: LiveServer) -> None:
+    tenant = live_server.create_account(Plan.PRO)
+    typist = await _agent(live_server, tenant)
+    colleague = await _agent(live_server, tenant)
+    async with typist, colleague, await VisitorSocket.connect(live_server.visitor_url(tenant.account_key)) as visitor:
+        await colleague.wait_for(VisitorChanged)
+        await typist.ws.send(encode(AgentTypingRequest(visitor_id=visitor.visitor_id, typing=True)).decode())
+        seen = await colleague.wait_for(Typing)
+        assert (seen.who, seen.typing, seen.agent_name) == ("agent", True, tenant.agent_email.split("@")[0])
+        history = await typist.request(GetHistory(ref=ref(), visitor_id=visitor.visitor_id))
+        assert isinstance(history, History)
+        assert not [e for e in typist.events if isinstance(e, Typing)]
