@@ -229,7 +229,8 @@ def role_visitors(args: argparse.Namespace) -> None:
     if args.mode == "idle":
         asyncio.run(_visitors_idle(args.url, args.first, args.n, args.reconnect))
     else:
-        asyncio.run(_visitors_active(args.url, args.first, args.n, args.rate, args.seconds, args.chat_rate))
+        rate = (args.rate or [400.0])[0]
+        asyncio.run(_visitors_active(args.url, args.first, args.n, rate, args.seconds, args.chat_rate))
 
 
 # ------------------------------------------------------------------ role: agents
@@ -494,7 +495,7 @@ def run_fanout(
     expected = sent["sent"] * agents
     return [
         Figure(
-            f"fan-out deliveries per second to {agents} agents",
+            f"fan-out deliveries per second to {agents} agents, {rate:g} deltas/s offered",
             "/s",
             [deliveries / max(1e-9, max(r["last"] for r in results) - sent["start"])],
             ">= 20,000",
@@ -529,7 +530,9 @@ def main() -> None:
     parser.add_argument("--reconnect", type=int, default=10_000)
     parser.add_argument("--procs", type=int, default=2, help="visitor generator processes")
     parser.add_argument("--agents", type=int, default=50)
-    parser.add_argument("--rate", type=float, default=400.0, help="page views per second (each fans out)")
+    parser.add_argument(
+        "--rate", type=float, action="append", help="page views per second, each fanned out (repeatable; default 400)"
+    )
     parser.add_argument("--active-visitors", type=int, default=200)
     parser.add_argument("--chat-rate", type=float, default=10.0)
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -547,7 +550,8 @@ def main() -> None:
     if args.bench in ("idle", "all"):
         figures += run_idle(args.visitors, args.reconnect, args.procs)
     if args.bench in ("fanout", "all"):
-        figures += run_fanout(args.agents, args.rate, args.seconds, args.chat_rate, args.active_visitors)
+        for rate in args.rate or [400.0]:
+            figures += run_fanout(args.agents, rate, args.seconds, args.chat_rate, args.active_visitors)
     report("server: connections, reconnect storm, fan-out, chat latency (loopback)", figures)
 
 

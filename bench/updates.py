@@ -151,6 +151,54 @@ def measure(n: int, rate: int, seconds: float, sort_column: int) -> dict[str, fl
     return result
 
 
+def costs(n: int, rate: int, sort_column: int, batches: int = 10) -> dict[str, float]:
+    """Steady-state cost per update of each stage, measured outside the event loop (no feedback between them).
+
+    One batch is what one 16 ms frame brings at ``rate`` updates per second.
+    """
+    from PySide6.QtCore import Qt
+
+    from bench.common import paint
+    from desktop.net.client import decode_event
+
+    visitors = make_visitors(n)
+    setup = real_model(visitors)
+    store, model, view = setup.store, setup.model, setup.view
+    view.sortByColumn(sort_column, Qt.SortOrder.AscendingOrder)
+    per_frame = max(1, rate * 16 // 1000)
+    frames = _frames(list(visitors), per_frame * batches, store.seq + 1)
+    t_decode = t_store = t_model = t_paint = 0.0
+    for b in range(batches):
+        t0 = time.perf_counter()
+        events = [decode_event(f) for f in frames[b * per_frame : (b + 1) * per_frame]]
+        t1 = time.perf_counter()
+        for event in events:
+            store.apply(event)
+        changes = store.take_changes()
+        t2 = time.perf_counter()
+        model.apply_changes(changes)
+        t3 = time.perf_counter()
+        paint(view)
+        t4 = time.perf_counter()
+        t_decode, t_store, t_model, t_paint = (
+            t_decode + t1 - t0,
+            t_store + t2 - t1,
+            t_model + t3 - t2,
+            t_paint + t4 - t3,
+        )
+    count = per_frame * batches
+    close_view(view)
+    out = {
+        "decode_us": t_decode / count * 1e6,
+        "store_us": t_store / count * 1e6,
+        "model_us": t_model / count * 1e6,
+        "paint_ms": t_paint / batches * 1000,
+    }
+    # CPU seconds one second of this traffic needs: every update, plus one paint per 16 ms frame.
+    out["cpu_per_s"] = rate * (out["decode_us"] + out["store_us"] + out["model_us"]) / 1e6 + 60 * out["paint_ms"] / 1000
+    return out
+
+
 def run(sizes: list[int], rate: int = 10_000, seconds: float = 5.0, runs: int = 3) -> list[Figure]:
     """Measure each size ``runs`` times."""
     from desktop.core.ordering import Column
@@ -176,6 +224,24 @@ def run(sizes: list[int], rate: int = 10_000, seconds: float = 5.0, runs: int = 
             f"  decode+store.apply per {TICK_MS} ms tick (median), {n:,}", "ms", [r["feed_median_ms"] for r in results]
         )
         figures += [mx, p99, got, drains, paints, apply_med, apply_max, feed]
+        cost = [costs(n, rate, Column.PAGE) for _ in range(runs)]
+        per_frame = max(1, rate * 16 // 1000)
+        figures += [
+            Figure(f"  cost per update: decode (client's decoder), {n:,}", "us", [c["decode_us"] for c in cost]),
+            Figure(f"  cost per update: store.apply, {n:,}", "us", [c["store_us"] for c in cost]),
+            Figure(
+                f"  cost per update: model.apply_changes ({per_frame}/batch), {n:,}",
+                "us",
+                [c["model_us"] for c in cost],
+            ),
+            Figure(f"  repaint after a batch, {n:,}", "ms", [c["paint_ms"] for c in cost]),
+            Figure(
+                f"  CPU needed per second of {rate:,} updates/s, {n:,}",
+                "s",
+                [c["cpu_per_s"] for c in cost],
+                "< 1 (one core)",
+            ),
+        ]
     return figures
 
 
