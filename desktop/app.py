@@ -340,6 +340,8 @@ class Frontdesk(QObject):
         window.quitRequested.connect(self.quit)
         window.settingsRequested.connect(self.show_settings)
         window.closedToTray.connect(self._window_closed)
+        if self.tray is not None:
+            window.countsRefreshed.connect(self.tray.set_counts)
         if self.demo is not None:
             window.set_demo_url(self.demo.demo_site_url)
             window.statusBar().showMessage(
@@ -403,8 +405,6 @@ class Frontdesk(QObject):
         session.model.apply_changes(changes)
         session.window.on_changes(changes)
         session.conversations.on_changes(changes)
-        if self.tray is not None:
-            self.tray.set_counts(*session.window.counts())
 
     def _on_arrived(self, session: Session, visitors: Sequence[Visitor]) -> None:
         if session.notifier is not None:
@@ -413,8 +413,6 @@ class Frontdesk(QObject):
     def _on_message(self, session: Session, message: ChatMessage) -> None:
         session.conversations.on_message(message)
         session.window.visitors.on_message(message.visitor_id)
-        if self.tray is not None:
-            self.tray.set_counts(*session.window.counts())
         if session.notifier is not None:
             session.notifier.on_message(message, session.store.visitors.get(message.visitor_id))
 

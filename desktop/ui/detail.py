@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
@@ -34,12 +35,19 @@ def _plain_label() -> QLabel:
     return label
 
 
+def _inert_tooltip(text: str) -> str:
+    """A visitor-controlled URL as a tooltip: QToolTip guesses rich text, so escape it."""
+    return "<p>" + html.escape(text) + "</p>"
+
+
 class DetailPane(QSplitter):
     """Identity and custom variables, page trail with time per page, visits, referrer, device, location, chat."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Vertical, parent)
         self.setAccessibleName(self.tr("Visitor details"))
+        self._trail_rows: list[tuple[str, str, str, str]] | None = None
+        self._trail_visitor: str | None = None
         self.facts = QScrollArea()
         self.facts.setWidgetResizable(True)
         body = QWidget()
@@ -101,6 +109,7 @@ class DetailPane(QSplitter):
             for label in (self.identity_label, self.visit_label, self.device_label, self.location_label):
                 label.clear()
             self.trail.clear()
+            self._trail_rows = None
             self.chat.clear()
             return
         self.title_label.setText(display_name(visitor))
@@ -158,17 +167,33 @@ class DetailPane(QSplitter):
         self.location_label.setText("\n".join(lines))
 
     def _fill_trail(self, v: Visitor, now: float) -> None:
-        self.trail.clear()
         pages = v.pages
         end = v.left_at if (not v.online and v.left_at) else now
-        items = []
+        rows = []
         for index, page in enumerate(pages):
             until = pages[index + 1].at if index + 1 < len(pages) else end
-            # QTreeWidgetItem text is drawn as plain text by the default delegate.
-            item = QTreeWidgetItem([page.title or page.url, format_duration(until - page.at), format_clock(page.at)])
-            item.setToolTip(0, page.url)
-            items.append(item)
-        self.trail.addTopLevelItems(items)
+            rows.append((page.title or page.url, format_duration(until - page.at), format_clock(page.at), page.url))
+        if self._trail_rows is not None and self._trail_visitor == v.id and len(self._trail_rows) == len(rows):
+            # Same visitor, same pages: only times tick; update in place so scrolling and selection stay.
+            for index, (row, old) in enumerate(zip(rows, self._trail_rows, strict=True)):
+                if row != old:
+                    item = self.trail.topLevelItem(index)
+                    if item is None:
+                        continue
+                    for column in range(3):
+                        item.setText(column, row[column])
+                    item.setToolTip(0, _inert_tooltip(row[3]))
+        else:
+            self.trail.clear()
+            items = []
+            for title, spent, at, url in rows:
+                # QTreeWidgetItem text is drawn as plain text by the default delegate.
+                item = QTreeWidgetItem([title, spent, at])
+                item.setToolTip(0, _inert_tooltip(url))
+                items.append(item)
+            self.trail.addTopLevelItems(items)
+        self._trail_rows = rows
+        self._trail_visitor = v.id
 
     def _fill_chat(self, v: Visitor, messages: Sequence[ChatMessage]) -> None:
         lines = []

@@ -460,6 +460,8 @@ class MainWindow(QMainWindow):
     settingsRequested = Signal()
     quitRequested = Signal()
     closedToTray = Signal()
+    countsRefreshed = Signal(int, int)
+    """Visitors online and unread chats, after each count."""
 
     def __init__(
         self,
@@ -566,15 +568,17 @@ class MainWindow(QMainWindow):
         return online, unread
 
     def refresh_counts(self) -> None:
-        """Update the status bar's visitor and unread counts."""
+        """Update the status bar's visitor and unread counts (and tell the tray)."""
         online, unread = self.counts()
         self.online_label.setText(self.tr("%n visitor(s) online", "", online))
         self.unread_label.setText(self.tr("%n unread chat(s)", "", unread))
+        self.countsRefreshed.emit(online, unread)
 
     def on_changes(self, changes: Changes) -> None:
         """A batch of store changes arrived (the model has applied them already)."""
         self.visitors.on_changes(changes)
-        if changes.reset or changes.arrived or changes.removed or changes.messages or changes.message_updates:
+        # Counting walks every visitor: once a second in tick(), and at once only for a new snapshot.
+        if changes.reset:
             self.refresh_counts()
 
     def tick(self) -> None:

@@ -46,6 +46,8 @@ from tests.gui.conftest import MemoryKeyring, QLoop
 pytestmark = pytest.mark.gui
 
 HTML_NAME = "<b>bold</b><img src='file:///etc/passwd'>"
+HTML_TITLE = "<i>Sale</i><img src='file:///etc/hostname'>"
+HTML_URL = "https://shop.example/?q=<img src=x onerror=alert(1)>"
 HTML_TEXT = "<a href='https://evil.example'>click</a> <script>alert(1)</script>"
 
 AppFactory = Callable[..., Frontdesk]
@@ -335,7 +337,7 @@ def test_pro_conversation_reaches_the_visitor_both_ways_as_plain_text(
     qloop: QLoop, qtbot: QtBot, make_app: AppFactory, live_server: LiveServer
 ) -> None:
     tenant = live_server.create_account(Plan.PRO)
-    socket = visitor(qloop, live_server, tenant)
+    socket = visitor(qloop, live_server, tenant, title=HTML_TITLE, page=HTML_URL)
     identify(qloop, socket, HTML_NAME)
     app = logged_in(qloop, make_app, live_server, tenant)
     assert app.session is not None
@@ -354,6 +356,11 @@ def test_pro_conversation_reaches_the_visitor_both_ways_as_plain_text(
     assert tab.detail.title_label.textFormat() == Qt.TextFormat.PlainText
     assert HTML_NAME in tab.detail.identity_label.text()
     assert tab.detail.identity_label.textFormat() == Qt.TextFormat.PlainText
+    page = tab.detail.trail.topLevelItem(0)
+    assert page is not None
+    assert page.text(0) == HTML_TITLE  # item views draw plain text
+    assert "<img" not in page.toolTip(0)  # tooltips guess rich text, so the URL is escaped there
+    assert "&lt;img" in page.toolTip(0)
 
     assert tab.open_button.isEnabled()
     # Enter in the list opens the conversation (the button and the context menu share the action).
