@@ -1,8 +1,8 @@
-"""AgentClient against a scripted websocket peer, for what the real server never does on purpose.
+"""AgentClient and sign-in against scripted peers, for what the real server never does on purpose.
 
 The real server cannot be made to send a malformed frame, skip a seq or speak another protocol version,
-so these tests use a small websockets server that plays the server's part frame by frame. Everything
-else (sign-in, snapshot, deltas, reconnect, revocation) is tested against the real server.
+so these tests use a small websockets (or HTTP) server that plays the server's part frame by frame.
+Everything else (sign-in, snapshot, deltas, reconnect, revocation) is tested against the real server.
 """
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 
+import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
 from desktop.core.store import VisitorStore
+from desktop.net.auth import AuthError, check_server, login
 from desktop.net.client import AgentClient, ConnectionState
 from protocol.codec import agent_requests, encode
 from protocol.messages import (
@@ -133,3 +135,43 @@ async def test_the_servers_incompatible_close_code_stops_too() -> None:
     client, auths = await run_against(script, lambda c: c.state is ConnectionState.INCOMPATIBLE)
     assert len(auths) == 1
     assert "update the app" in client.detail
+
+
+async def serve_http(body: bytes, status: str = "200 OK") -> tuple[asyncio.Server, str]:
+    """A one-answer HTTP server playing a server the app cannot work with."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            "Connection: close\r\n\r\n".encode()
+            + body
+        )
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, f"http://127.0.0.1:{port}"
+
+
+async def test_sign_in_refuses_a_server_of_another_protocol() -> None:
+    server, url = await serve_http(b'{"status": "ok", "version": "9.0", "protocol": 99}')
+    async with server:
+        with pytest.raises(AuthError) as info:
+            await login(url, "a@example.com", "pw")
+    assert info.value.kind == "incompatible"
+    assert "protocol 99" in info.value.message
+
+
+async def test_sign_in_refuses_something_that_is_not_frontdesk() -> None:
+    server, url = await serve_http(b"<html>hello</html>")
+    async with server:
+        with pytest.raises(AuthError) as info:
+            await check_server(url)
+    assert info.value.kind == "incompatible"
+    server, url = await serve_http(b"{}", status="404 Not Found")
+    async with server:
+        with pytest.raises(AuthError) as info:
+            await check_server(url)
+    assert info.value.kind == "incompatible"
