@@ -14,6 +14,7 @@ from protocol.rules import MAX_FRAME_BYTES
 from server.app import create_app
 from server.config import Settings
 from server.services import Services
+from server.wsprotocol import LeanWebSocketProtocol
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -27,6 +28,7 @@ def uvicorn_config(app: Any, settings: Settings, **extra: Any) -> uvicorn.Config
         "ws_max_size": MAX_FRAME_BYTES,
         # Compression costs ~30 KiB per idle socket; frames are small JSON anyway.
         "ws_per_message_deflate": False,
+        "ws": LeanWebSocketProtocol,
         "lifespan": "on",
         "log_config": None,
         "access_log": settings.access_log,

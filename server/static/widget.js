@@ -77,14 +77,23 @@
   const OUTBOX_KEY = "frontdesk_outbox_" + keySuffix;
   const OPEN_KEY = "frontdesk_open_" + keySuffix;
 
+  // document.cookie throws in sandboxed frames; the widget then simply does not remember the visitor.
   const readCookie = (name) => {
-    const hit = d.cookie.split("; ").find((part) => part.indexOf(name + "=") === 0);
-    return hit ? decodeURIComponent(hit.slice(name.length + 1)) : null;
+    try {
+      const hit = d.cookie.split("; ").find((part) => part.indexOf(name + "=") === 0);
+      return hit ? decodeURIComponent(hit.slice(name.length + 1)) : null;
+    } catch (e) {
+      return null;
+    }
   };
   const writeCookie = (name, value) => {
-    d.cookie =
-      name + "=" + encodeURIComponent(value) + "; Path=/; Max-Age=31536000; SameSite=Lax" +
-      (location.protocol === "https:" ? "; Secure" : "");
+    try {
+      d.cookie =
+        name + "=" + encodeURIComponent(value) + "; Path=/; Max-Age=31536000; SameSite=Lax" +
+        (location.protocol === "https:" ? "; Secure" : "");
+    } catch (e) {
+      /* see readCookie */
+    }
   };
   const loadVisitorId = () => {
     const id = local.get(VID_KEY) || readCookie(VID_KEY);
