@@ -243,7 +243,23 @@ def _admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def raise_open_files_limit() -> None:
+    """Every visitor tab holds a socket: lift the soft open-files limit to the hard one (Unix)."""
+    try:
+        import resource  # noqa: PLC0415 - Unix only
+    except ImportError:  # Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 1_048_576)
+    if soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        except (ValueError, OSError):
+            log.warning("could not raise the open-files limit above %d; raise it with ulimit -n", soft)
+
+
 def _serve(args: argparse.Namespace) -> int:
+    raise_open_files_limit()
     logging.basicConfig(
         level=getattr(logging, args.log_level.upper()),
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
