@@ -221,7 +221,8 @@ class VisitorTableModel(QAbstractTableModel):
         QHeaderView's default sort indicator is descending: a view enabling sorting should first set the
         indicator to ``(Column.STATE, AscendingOrder)`` to keep the default order.
         """
-        new_column = Column(column)
+        # -1 (Qt's "unsorted") and unknown columns mean the default order.
+        new_column = Column(column) if 0 <= column < _COLUMNS else Column.STATE
         descending = order != _ASCENDING
         if new_column == self._column and descending == self._descending:
             return

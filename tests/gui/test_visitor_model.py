@@ -347,3 +347,11 @@ def test_dispatcher_batches_a_frame_of_events_into_one_drain(qtbot: Any) -> None
     assert model.row_of(visitor_id(0)) == -1
     dispatcher.detach()
     assert store.on_dirty is None
+
+
+def test_unsorted_means_the_default_order(qapp: QApplication) -> None:
+    store, _clock, model = build()
+    model.sort(Column.NAME, Qt.SortOrder.DescendingOrder)
+    model.sort(-1, Qt.SortOrder.AscendingOrder)
+    assert model.sort_column == Column.STATE
+    assert shown_ids(model) == expected_ids(store, NOW)
