@@ -69,11 +69,16 @@ def count_filters(visitors: Iterable[Visitor], now: float) -> dict[VisitorFilter
     return counts
 
 
+_FILTERS_OF: Final[tuple[tuple[VisitorFilter, ...], ...]] = tuple(
+    tuple(f for f, bit in FILTER_BITS.items() if mask & bit) for mask in range(1 << len(VisitorFilter))
+)
+"""The filters of every possible mask, so counting a visitor is a lookup, not a loop over bits."""
+
+
 def add_mask(counts: dict[VisitorFilter, int], mask: int, delta: int) -> None:
     """Add ``delta`` to the count of every filter in ``mask`` (incremental counting)."""
-    for f, bit in FILTER_BITS.items():
-        if mask & bit:
-            counts[f] += delta
+    for f in _FILTERS_OF[mask]:
+        counts[f] += delta
 
 
 MAX_SEARCH_CHARS: Final = 200

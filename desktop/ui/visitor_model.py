@@ -520,8 +520,11 @@ class VisitorTableModel(QAbstractTableModel):
                 continue
             key = self._key(visitor, now)
             self._activity.track(visitor_id, visitor.last_activity_at, now)
-            add_mask(counts, key[2], 1)
             self._cells.pop(visitor_id, None)
+            if old is None or old[2] != key[2]:
+                add_mask(counts, key[2], 1)
+                if old is not None:
+                    add_mask(counts, old[2], -1)
             if old is None:
                 ids.insert(p, visitor_id)
                 by_id.insert(p, key)
@@ -532,7 +535,6 @@ class VisitorTableModel(QAbstractTableModel):
                 continue
             by_id[p] = key
             records[p] = visitor
-            add_mask(counts, old[2], -1)
             j = bisect_left(all_keys, old)
             if old[0] == key[0]:
                 all_keys[j] = key
