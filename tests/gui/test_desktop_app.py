@@ -260,9 +260,15 @@ def test_snapshot_filters_counts_and_search_through_the_ui(
     late = visitor(qloop, live_server, tenant)
     qloop.wait_until(lambda: model.rowCount() == 4, what="live arrival")
     assert buttons[VisitorFilter.ALL].text().endswith("(4)")
+    assert app.session is not None
+    window = app.session.window
+    qloop.wait_until(lambda: window.online_label.text().startswith("4 "), what="4 online in the status bar")
     qloop.run(late.ws.close())
     for s in (plain, ada, html):
         qloop.run(s.ws.close())
+    # Closed pages stay listed for a grace period but no longer count as online.
+    qloop.wait_until(lambda: window.online_label.text().startswith("0 "), what="0 online in the status bar")
+    assert model.rowCount() == 4
 
 
 def test_keyboard_and_accessibility(qloop: QLoop, make_app: AppFactory, live_server: LiveServer) -> None:
