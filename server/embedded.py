@@ -101,8 +101,16 @@ class EmbeddedServer:
             self._error = exc
         finally:
             self._ready.set()
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
+            try:
+                # Like asyncio.run: tasks others started on this loop (demo traffic) end cancelled, not destroyed.
+                pending = asyncio.all_tasks(loop)
+                for task in pending:
+                    task.cancel()
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.run_until_complete(loop.shutdown_default_executor())
+            finally:
+                loop.close()
 
     async def _serve(self) -> None:
         server = uvicorn.Server(uvicorn_config(self._app, self.settings))
