@@ -48,6 +48,7 @@ def _create_account(database: str, email: str = "lead@example.com") -> dict[str,
     return created
 
 
+@pytest.mark.slow
 def test_account_create_prints_keys_and_the_agent_can_sign_in_later(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     created = _create_account(database)
@@ -174,6 +175,7 @@ def database(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'served.sqlite3'}"
 
 
+@pytest.mark.slow
 async def test_sigterm_shuts_down_cleanly_and_nothing_is_lost(database: str) -> None:
     created = _create_account(database)
     served = Served(database)

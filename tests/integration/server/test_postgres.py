@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from protocol.messages import (
     Ack,
@@ -30,6 +31,7 @@ from tests.fixtures.server import LiveServer
 __all__ = ["postgres_cluster", "postgres_url"]
 
 
+@pytest.mark.slow
 async def test_everything_on_postgresql(postgres_url: str) -> None:
     server = EmbeddedServer(postgres_url)
     server.start()
