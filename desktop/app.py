@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import qasync
-from PySide6.QtCore import QObject, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QObject, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from desktop.core.clock import Clock, system_clock
@@ -336,6 +336,10 @@ class Frontdesk(QObject):
         for child in (model, dispatcher, conversations):
             child.setParent(window)
         window.setWindowIcon(app_icon())
+        if self.settings.window_geometry:
+            window.restoreGeometry(QByteArray(self.settings.window_geometry))
+        if self.settings.splitter_state:
+            window.visitors.splitter.restoreState(QByteArray(self.settings.splitter_state))
         window.logoutRequested.connect(lambda: self._spawn(self.logout()))
         window.quitRequested.connect(self.quit)
         window.settingsRequested.connect(self.show_settings)
@@ -394,6 +398,7 @@ class Frontdesk(QObject):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await session.task
         session.conversations.close_all()
+        self.save_window(session.window)
         session.window.ticker.stop()
         session.window.hide()
         # Closing from inside a coroutine re-enters the loop (STYLE.md): let Qt delete it on its own turn.
@@ -475,7 +480,15 @@ class Frontdesk(QObject):
         elif self.login_dialog is not None:
             self.show_login()
 
+    def save_window(self, window: MainWindow) -> None:
+        """Remember where the window was and how the list and detail pane were split."""
+        self.settings.window_geometry = bytes(window.saveGeometry().data())
+        self.settings.splitter_state = bytes(window.visitors.splitter.saveState().data())
+        self.settings.sync()
+
     def _window_closed(self) -> None:
+        if self.session is not None:
+            self.save_window(self.session.window)
         if self.tray is None:
             self.quit()  # without a tray the app would be unreachable
 

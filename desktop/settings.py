@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QByteArray, QSettings
 
 DEFAULT_SERVER_URL = "http://127.0.0.1:8000"
 
@@ -112,6 +112,26 @@ class Settings:
     @language.setter
     def language(self, value: Language) -> None:
         self._q.setValue("ui/language", str(value))
+
+    @property
+    def window_geometry(self) -> bytes:
+        """The main window's last geometry (Qt's saveGeometry), empty at first."""
+        value = self._q.value("window/geometry", b"")
+        return bytes(value.data()) if isinstance(value, QByteArray) else b""
+
+    @window_geometry.setter
+    def window_geometry(self, value: bytes) -> None:
+        self._q.setValue("window/geometry", QByteArray(value))
+
+    @property
+    def splitter_state(self) -> bytes:
+        """The Visitors tab's list/detail split, empty at first."""
+        value = self._q.value("window/splitter", b"")
+        return bytes(value.data()) if isinstance(value, QByteArray) else b""
+
+    @splitter_state.setter
+    def splitter_state(self, value: bytes) -> None:
+        self._q.setValue("window/splitter", QByteArray(value))
 
     def sync(self) -> None:
         """Write pending changes to disk."""

@@ -143,7 +143,9 @@ def test_login_keeps_only_the_token_and_the_next_start_is_silent(
     stored = "".join(p.read_text(errors="replace") for p in tmp_path.rglob("*.ini"))
     assert tenant.agent_password not in stored
     assert token not in stored
+    app.session.window.resize(900, 600)
     qloop.run(app.shutdown())
+    assert app.settings.window_geometry  # the window comes back where it was
 
     again = make_app()
     again.start()
@@ -152,6 +154,7 @@ def test_login_keeps_only_the_token_and_the_next_start_is_silent(
     assert again.session is not None
     assert again.session.hello is not None
     assert again.session.hello.agent.email == tenant.agent_email
+    assert again.session.window.size().width() < 1000  # not the default 1200 (X11 may adjust a little)
 
     # Logout revokes the token on the server and forgets it here.
     qloop.run(again.logout())
