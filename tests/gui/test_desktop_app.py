@@ -466,3 +466,13 @@ def test_end_conversation_closes_it_for_the_visitor(
     qloop.wait_until(lambda: socket.visitor_id not in conversations.dialogs, what="window closed")
     qloop.wait_until(lambda: not store.visitors[socket.visitor_id].in_chat, what="chat ended in the list")
     qloop.run(socket.ws.close())
+
+
+def test_status_bar_follows_the_connection(qloop: QLoop, make_app: AppFactory, live_server: LiveServer) -> None:
+    tenant = live_server.create_account(Plan.PRO)
+    app = logged_in(qloop, make_app, live_server, tenant)
+    assert app.session is not None
+    label = app.session.window.connection_label
+    qloop.wait_until(lambda: label.text() == "Online", what="online")
+    live_server.server.stop()  # the server goes away under the app
+    qloop.wait_until(lambda: "reconnecting" in label.text(), what="reconnecting shown")
