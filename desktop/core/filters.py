@@ -99,7 +99,7 @@ def search_text(visitor: Visitor) -> str:
         visitor.label,
     )
     # A newline cannot be typed into the search bar, so no word matches across two fields.
-    return "\n".join(part for part in parts if part).casefold()
+    return "\n".join(filter(None, parts)).casefold()
 
 
 class Search:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QTableView
 from desktop.core.activity import ActivityClock
 from desktop.core.clock import Clock
 from desktop.core.filters import FILTER_BITS, Search, VisitorFilter, add_mask, filter_mask, search_text
-from desktop.core.ordering import Column, SortValue, sort_value, sort_values
+from desktop.core.ordering import Column, SortValue, sort_values, value_function
 from desktop.core.state import (
     STATE_NAMES,
     VisitorState,
@@ -92,10 +92,11 @@ def inert_tooltip(text: str) -> str:
 class VisitorTableModel(QAbstractTableModel):
     """Every visitor of the store, filtered, searched and sorted, as a flat table.
 
-    The order is kept in Python: a sorted list of the keys of all visitors and the sorted sublist of the
-    shown ones (ascending; a descending view reads it backwards). A changed visitor moves with a bisect
-    and one ``beginMoveRows``; filter, search and sort changes are one layout change with persistent
-    indexes mapped by visitor id; only a snapshot resets. Usable without a view (benchmarks drive it).
+    The order is kept in Python: the sorted list of the shown rows' keys (ascending; a descending view
+    reads it backwards), plus every visitor's key in id order from which a filter or sort change derives
+    a new list with one C-level sort. A changed visitor moves with a bisect and one ``beginMoveRows``;
+    filter, search and sort changes are one layout change with persistent indexes mapped by visitor id;
+    only a snapshot resets. Usable without a view (benchmarks drive it directly).
 
     Visitor-typed text comes back as plain ``str``: DisplayRole exactly as typed (item views paint it as
     plain text; anything else showing it must use ``Qt.TextFormat.PlainText``), ToolTipRole made inert
@@ -124,10 +125,13 @@ class VisitorTableModel(QAbstractTableModel):
         self._ids: list[str] = []  # every visitor id, sorted
         self._by_id: list[Key] = []  # their keys, in the same order (ties of a column sort stay by id)
         self._records: list[Visitor] = []  # their records, in the same order
-        self._all: list[Key] = []  # every key, sorted
+        # Every key, sorted: needed only when the filter or search widens, so rebuilt then (one C sort)
+        # rather than kept in order on every update (a second O(n) list move per moved row).
+        self._all: list[Key] | None = []
         self._rows: list[Key] = []  # the shown keys, sorted ascending
         self._cells: dict[str, tuple[Any, ...]] = {}
         self._column = Column.STATE
+        self._value_of = value_function(Column.STATE)
         self._descending = False
         self._filter = VisitorFilter.ALL
         self._bit = FILTER_BITS[VisitorFilter.ALL]
@@ -230,8 +234,9 @@ class VisitorTableModel(QAbstractTableModel):
         old_rows, old_descending = self._rows, self._descending
         if new_column != self._column:
             self._column = new_column
+            self._value_of = value_function(new_column)
             self._resort()
-            self._rows = self._shown(self._all)
+            self._rows = self._shown(self._sorted_all())
         self._descending = descending
         self._remap_persistent(old_rows, old_descending)
         self.layoutChanged.emit()
@@ -302,7 +307,7 @@ class VisitorTableModel(QAbstractTableModel):
             return
         self._filter = f
         self._bit = FILTER_BITS[f]
-        self._relayout(self._all)
+        self._relayout(self._sorted_all())
 
     def set_search(self, text: str) -> None:
         """Show only visitors matching a search query (capped; case-insensitive; every word must match)."""
@@ -313,7 +318,7 @@ class VisitorTableModel(QAbstractTableModel):
         narrows = search.narrows(self._search)
         self._search = search
         # Typing on only removes rows: re-check the shown ones instead of everyone.
-        self._relayout(self._rows if narrows else self._all)
+        self._relayout(self._rows if narrows else self._sorted_all())
 
     def attach_view(self, view: QTableView | None) -> None:
         """Tell :meth:`tick` which view's visible rows to refresh (None: refresh the whole column)."""
@@ -399,8 +404,14 @@ class VisitorTableModel(QAbstractTableModel):
 
     # ------------------------------------------------------------ order and filter
 
+    def _sorted_all(self) -> list[Key]:
+        """Every key in order (ties by id: a stable sort over id order)."""
+        if self._all is None:
+            self._all = sorted(self._by_id, key=_VALUE)
+        return self._all
+
     def _key(self, visitor: Visitor, now: float) -> Key:
-        return (sort_value(self._column, visitor, now), visitor.id, filter_mask(visitor, now), search_text(visitor))
+        return (self._value_of(visitor, now), visitor.id, filter_mask(visitor, now), search_text(visitor))
 
     def _position(self, visitor_id: str) -> int:
         ids = self._ids
@@ -448,7 +459,7 @@ class VisitorTableModel(QAbstractTableModel):
         for mask, count in Counter(masks).items():
             add_mask(counts, mask, count)
         self._counts = counts
-        self._rows = self._shown(self._all)
+        self._rows = self._shown(self._sorted_all())
         activity = self._activity
         activity.clear()
         for v in visitors:
@@ -496,7 +507,7 @@ class VisitorTableModel(QAbstractTableModel):
         self, removed: Collection[str], upserted: Collection[str], now: float, source: Mapping[str, Visitor] | None
     ) -> None:
         """Apply changed visitors from ``source`` (None: re-evaluate the records the list already has)."""
-        if len(removed) + len(upserted) > max(self.BULK_MIN, len(self._all) // 64):
+        if len(removed) + len(upserted) > max(self.BULK_MIN, len(self._ids) // 64):
             self._update_bulk(removed, upserted, now, source)
         else:
             self._update_each(removed, upserted, now, source)
@@ -505,10 +516,9 @@ class VisitorTableModel(QAbstractTableModel):
         self, removed: Collection[str], upserted: Collection[str], now: float, source: Mapping[str, Visitor] | None
     ) -> None:
         """Few changes: one insert, remove or move per visitor, then dataChanged per changed row."""
-        ids, by_id, records, rows, all_keys = self._ids, self._by_id, self._records, self._rows, self._all
-        counts = self._counts
+        ids, by_id, records, rows, counts = self._ids, self._by_id, self._records, self._rows, self._counts
         counts_before = dict(counts)
-        changed: list[str] = []
+        changed: list[Key] = []
         for visitor_id in removed:
             self._drop(visitor_id)
         for visitor_id in upserted:
@@ -529,18 +539,13 @@ class VisitorTableModel(QAbstractTableModel):
                 ids.insert(p, visitor_id)
                 by_id.insert(p, key)
                 records.insert(p, visitor)
-                self._insert_sorted(all_keys, key)
+                self._all = None
                 if self._passes(key):
                     self._insert_row(key)
                 continue
             by_id[p] = key
             records[p] = visitor
-            j = bisect_left(all_keys, old)
-            if old[0] == key[0]:
-                all_keys[j] = key
-            else:
-                del all_keys[j]
-                self._insert_sorted(all_keys, key)
+            self._all = None
             i = self._find(rows, old)
             if i < 0:
                 if self._passes(key):
@@ -549,10 +554,10 @@ class VisitorTableModel(QAbstractTableModel):
                 self._remove_row(i)
             elif old[0] == key[0]:
                 rows[i] = key
-                changed.append(visitor_id)
+                changed.append(key)
             else:
                 self._move_row(i, key)
-                changed.append(visitor_id)
+                changed.append(key)
         self._emit_changed_rows(changed)
         if counts != counts_before:
             self.countsChanged.emit(dict(counts))
@@ -560,20 +565,17 @@ class VisitorTableModel(QAbstractTableModel):
     def _update_bulk(
         self, removed: Collection[str], upserted: Collection[str], now: float, source: Mapping[str, Visitor] | None
     ) -> None:
-        """Many changes: new keys, one merge (timsort on mostly sorted data), one layout change."""
+        """Many changes: new keys, one sort, one layout change."""
         self.layoutAboutToBeChanged.emit()
         cells, counts, activity = self._cells, self._counts, self._activity
         counts_before = dict(counts)
         current = dict(zip(self._ids, self._by_id, strict=True))
         records = dict(zip(self._ids, self._records, strict=True))
-        stale: set[str] = set()
-        fresh: list[Key] = []
         ids_changed = False
         for visitor_id in (*removed, *upserted):
             old = current.pop(visitor_id, None)
             cells.pop(visitor_id, None)
             if old is not None:
-                stale.add(visitor_id)
                 add_mask(counts, old[2], -1)
             if visitor_id not in upserted:
                 visitor = None
@@ -591,17 +593,13 @@ class VisitorTableModel(QAbstractTableModel):
             records[visitor_id] = visitor
             activity.track(visitor_id, visitor.last_activity_at, now)
             add_mask(counts, key[2], 1)
-            fresh.append(key)
         if ids_changed:
             self._ids = sorted(current)
         self._by_id = list(map(current.__getitem__, self._ids))
         self._records = list(map(records.__getitem__, self._ids))
-        all_keys = [k for k in self._all if k[1] not in stale] if stale else self._all
-        all_keys.extend(fresh)
-        all_keys.sort()  # keys are unique by (value, id), so comparisons never reach the records
-        self._all = all_keys
+        self._all = None
         old_rows = self._rows
-        self._rows = self._shown(all_keys)
+        self._rows = self._shown(self._sorted_all())
         self._remap_persistent(old_rows, self._descending)
         self.layoutChanged.emit()
         if counts != counts_before:
@@ -621,13 +619,9 @@ class VisitorTableModel(QAbstractTableModel):
         del self._by_id[p]
         del self._records[p]
         self._cells.pop(visitor_id, None)
-        del self._all[bisect_left(self._all, old)]
+        self._all = None
         add_mask(self._counts, old[2], -1)
         self._activity.forget(visitor_id)
-
-    @staticmethod
-    def _insert_sorted(items: list[Any], item: Any) -> None:
-        items.insert(bisect_left(items, item), item)
 
     def _view_row(self, i: int, n: int) -> int:
         return n - 1 - i if self._descending else i
@@ -663,11 +657,13 @@ class VisitorTableModel(QAbstractTableModel):
         rows.insert(j, key)
         self.endMoveRows()
 
-    def _emit_changed_rows(self, visitor_ids: list[str]) -> None:
+    def _emit_changed_rows(self, keys: list[Key]) -> None:
         """dataChanged per run of adjacent changed rows; never one range over unrelated rows."""
-        if not visitor_ids:
+        if not keys:
             return
-        found = sorted(r for r in map(self.row_of, visitor_ids) if r >= 0)
+        rows = self._rows
+        n = len(rows)
+        found = sorted(n - 1 - i if self._descending else i for i in (self._find(rows, key) for key in keys) if i >= 0)
         start = prev = -2
         for r in found:
             if r != prev + 1:
