@@ -461,11 +461,23 @@ def test_end_conversation_closes_it_for_the_visitor(
     qloop.wait_until(lambda: socket.visitor_id in conversations.dialogs, what="conversation opened")
     store = app.session.store
     qloop.wait_until(lambda: store.visitors[socket.visitor_id].in_chat, what="in chat")
+
+    # A second conversation opens beside the first: several at once, none modal.
+    other = visitor(qloop, live_server, tenant)
+    qloop.wait_until(lambda: listed(app, other.visitor_id), what="second visitor listed")
+    assert tab.select_visitor(other.visitor_id)
+    tab.open_button.click()
+    qloop.wait_until(lambda: other.visitor_id in conversations.dialogs, what="second conversation opened")
+    assert conversations.dialogs[socket.visitor_id].isVisible()
+    assert conversations.dialogs[other.visitor_id].isVisible()
+
     conversations.dialogs[socket.visitor_id].end_button.click()
     qloop.run(socket.wait_for(ChatClosed))
     qloop.wait_until(lambda: socket.visitor_id not in conversations.dialogs, what="window closed")
     qloop.wait_until(lambda: not store.visitors[socket.visitor_id].in_chat, what="chat ended in the list")
+    assert other.visitor_id in conversations.dialogs
     qloop.run(socket.ws.close())
+    qloop.run(other.ws.close())
 
 
 def test_status_bar_follows_the_connection(qloop: QLoop, make_app: AppFactory, live_server: LiveServer) -> None:
