@@ -54,6 +54,14 @@
         <translation>&amp;Senden</translation>
     </message>
     <message>
+        <source>&amp;End conversation</source>
+        <translation>Konversation &amp;beenden</translation>
+    </message>
+    <message>
+        <source>Close the chat for the visitor too; the history stays</source>
+        <translation>Beendet den Chat auch für den Besucher; der Verlauf bleibt erhalten</translation>
+    </message>
+    <message>
         <source>Conversation with %1</source>
         <translation>Konversation mit %1</translation>
     </message>
@@ -88,6 +96,13 @@
     <message>
         <source>The message is %1 characters long; the limit is %2. Shorten it or send it in parts.</source>
         <translation>Die Nachricht ist %1 Zeichen lang; erlaubt sind %2. Kürzen Sie sie oder senden Sie sie in Teilen.</translation>
+    </message>
+</context>
+<context>
+    <name>DBusNotificationAdapter</name>
+    <message>
+        <source>Open</source>
+        <translation>Öffnen</translation>
     </message>
 </context>
 <context>
