@@ -8,6 +8,7 @@ resources/translations/frontdesk_de.ts (Qt Linguist: `pyside6-linguist`), run it
 from __future__ import annotations
 
 import argparse
+import copy
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,14 @@ TRANSLATIONS = ROOT / "resources" / "translations"
 SOURCES = ROOT / "desktop"
 # German gets every text; English is the source language, so its catalogue only holds the plural forms.
 CATALOGUES = {"de": ["-target-language", "de_DE"], "en": ["-target-language", "en_US", "-pluralonly"]}
+
+
+# lupdate files a text under the class it is written in, or under the receiver's name for `obj.tr()`, or
+# under "" for a module-level helper; Qt asks at run time with the real context. Until the code passes
+# literal contexts (`QCoreApplication.translate("Frontdesk", ...)`), these texts are copied to the context
+# the app asks for: desktop/ui/text.py's `tr()` helper uses "Frontdesk"; app.py calls `window.tr()` on
+# the MainWindow. A source that no longer produces the alias context makes this a no-op.
+CONTEXT_ALIASES = {"": "Frontdesk", "window": "MainWindow"}
 
 
 class ToolMissingError(Exception):
@@ -52,6 +61,30 @@ def lupdate(language: str, ts: Path) -> None:
     command = [tool("pyside6-lupdate"), *source_files(), "-no-obsolete", "-locations", "none", "-silent"]
     command += ["-source-language", "en_US", *CATALOGUES[language], "-ts", str(ts)]
     subprocess.run(command, cwd=ROOT, check=True)  # noqa: S603 (our own fixed command line)
+
+
+def apply_context_aliases(ts: Path) -> None:
+    """Copy the messages of each alias context (with their translations) into the context Qt asks for."""
+    tree = ET.parse(ts)  # noqa: S314 (our own file)
+    root = tree.getroot()
+    contexts = {context.findtext("name") or "": context for context in root.iter("context")}
+    changed = False
+    for alias, target in CONTEXT_ALIASES.items():
+        if alias not in contexts:
+            continue
+        if target not in contexts:
+            contexts[target] = ET.SubElement(root, "context")
+            ET.SubElement(contexts[target], "name").text = target
+        existing = {m.findtext("source"): m for m in contexts[target].iter("message")}
+        for message in contexts[alias].iter("message"):
+            if message.findtext("source") in existing:
+                contexts[target].remove(existing[message.findtext("source")])
+            contexts[target].append(copy.deepcopy(message))
+            changed = True
+    if changed:
+        ET.indent(tree, space="    ")
+        body = ET.tostring(root, encoding="unicode")
+        ts.write_text(f'<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE TS>\n{body}\n', encoding="utf-8")
 
 
 def messages(ts: Path) -> set[tuple[str, str]]:
@@ -118,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             TRANSLATIONS.mkdir(parents=True, exist_ok=True)
             for language in CATALOGUES:
                 lupdate(language, ts_path(language))
+                apply_context_aliases(ts_path(language))
         for language in CATALOGUES:
             lrelease(ts_path(language), ts_path(language).with_suffix(".qm"))
     except ToolMissingError as error:

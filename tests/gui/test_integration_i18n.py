@@ -58,6 +58,16 @@ def test_german_translator_gives_the_seed_labels(app: QApplication) -> None:
     assert translate("VisitorsTab", "Open conversation") == "Konversation öffnen"
 
 
+def test_texts_outside_a_qobject_class_are_translated_in_the_context_qt_asks_for(app: QApplication) -> None:
+    install_translators(app, "de")
+    # desktop/ui/text.py's helpers translate in "Frontdesk"; app.py calls window.tr() on the MainWindow.
+    assert translate("Frontdesk", "delivered") == "zugestellt"
+    assert translate("Frontdesk", "Automatic message") == "Automatische Nachricht"
+    assert translate("MainWindow", "Demo website: %1 - open it in a browser and chat with yourself.").startswith(
+        "Demo-Website: %1"
+    )
+
+
 def test_plural_forms_in_german_and_english(app: QApplication) -> None:
     install_translators(app, "de")
     assert translate("MainWindow", "%n unread chat(s)", "", 1) == "1 ungelesener Chat"
