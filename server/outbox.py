@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar.connection import WebSocket
 from litestar.types import WebSocketSendEvent
+
+from server.wsprotocol import SEND_TEXTS
 
 log = logging.getLogger(__name__)
 
@@ -19,17 +22,22 @@ def text_event(frame: str) -> WebSocketSendEvent:
 
 
 YIELD_EVERY = 16
+BATCH = 256
+"""Frames written to one socket at once when the server offers batch writes."""
 TOO_SLOW = 1013  # "try again later": the peer reads too slowly; an agent resumes where it was
 
 
 class Outbox:
     """Frames waiting for one websocket, written in order by a task that exists only while needed."""
 
-    __slots__ = ("_closing", "_limit", "_queue", "_socket", "_task", "closed")
+    __slots__ = ("_closing", "_limit", "_queue", "_send_texts", "_socket", "_task", "closed")
 
     def __init__(self, socket: WebSocket[Any, Any, Any], limit: int) -> None:
         self._socket = socket
         self._limit = limit
+        # The server's batch writer when it offers one (server.wsprotocol); plain ASGI sends otherwise.
+        extensions: Any = socket.scope.get("extensions") or {}
+        self._send_texts: Callable[[list[str]], Awaitable[None]] | None = extensions.get(SEND_TEXTS)
         # Created on demand and dropped when drained: an idle socket keeps no deque (~600 bytes).
         self._queue: deque[str] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -69,10 +77,16 @@ class Outbox:
         socket = self._socket
         queue = self._queue if self._queue is not None else deque()
         try:
+            send_texts = self._send_texts
             sent = 0
             while queue and not self.closed:
-                await socket.send(text_event(queue.popleft()))
-                sent += 1
+                if send_texts is not None:
+                    batch = [queue.popleft() for _ in range(min(len(queue), BATCH))]
+                    await send_texts(batch)
+                    sent += YIELD_EVERY
+                else:
+                    await socket.send(text_event(queue.popleft()))
+                    sent += 1
                 if sent % YIELD_EVERY == 0:
                     # A send that does not block never yields: let other sockets and a lost
                     # connection's callback run, or a long queue starves the loop.
