@@ -197,7 +197,8 @@ class VisitorTableModel(QAbstractTableModel):
         if role == _DISPLAY:
             cells = self._cells.get(visitor_id) or self._make_cells(visitor_id)
             if column == _TIME:
-                return format_duration(time_on_site(cells[_RECORD], self._clock()))
+                record = cells[_RECORD]
+                return format_duration(time_on_site(record, self._clock())) if record is not None else ""
             return cells[column]
         if role == _DECORATION:
             if column == _STATE:
@@ -206,7 +207,7 @@ class VisitorTableModel(QAbstractTableModel):
         if role == _TOOLTIP:
             cells = self._cells.get(visitor_id) or self._make_cells(visitor_id)
             if column == _PAGE:
-                url = cells[_RECORD].current_url
+                url = cells[_RECORD].current_url if cells[_RECORD] is not None else None
                 return inert_tooltip(url) if url else None
             if column == _STATE:
                 return cells[_COLUMNS + 1]
@@ -373,7 +374,10 @@ class VisitorTableModel(QAbstractTableModel):
         """Display texts of one row, built when first painted and dropped when the visitor changes."""
         if len(self._cells) >= _CELL_CACHE:
             self._cells.clear()
-        v = self._records[self._position(visitor_id)]
+        p = self._position(visitor_id)
+        if p < 0:  # a row read mid-update: nothing to show rather than another visitor's data
+            return ("",) * _COLUMNS + (VisitorState.LEFT, "", None)
+        v = self._records[p]
         now = self._clock()
         state = primary_state(v, now, self._store.is_typing(v.id))
         tip = "\n".join(
