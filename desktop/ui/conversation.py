@@ -88,6 +88,7 @@ class ConversationDialog(QDialog):
         self.history.setWordWrap(True)
         self.history.setUniformItemSizes(False)
         self.history.setAlternatingRowColors(True)
+        self.history.setSpacing(3)
         self.history.setAccessibleName(self.tr("Conversation history"))
         self.history.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.typing_label = QLabel()
