@@ -689,6 +689,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("Frontdesk is already running; brought its window forward.", flush=True)
             return 0
     try:
+        # qasync's README: asyncio.run(main(), loop_factory=QEventLoop). Python 3.11's asyncio.run has no
+        # loop_factory yet; asyncio.Runner (3.11+) has, and unlike qasync.run it sets no global loop policy.
         with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
             return runner.run(main_async(app, args, settings, instance))
     finally:
