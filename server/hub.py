@@ -77,7 +77,7 @@ from server.useragent import parse_user_agent
 
 log = logging.getLogger(__name__)
 
-MAX_PAGES = 50
+MAX_PAGES = 20
 """Pages kept in a visitor's trail (the newest)."""
 WELCOME_MESSAGES = 200
 BANNED_TEXT = "You can no longer chat on this site."
