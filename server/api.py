@@ -110,14 +110,21 @@ class AuthController(Controller):
     tags = ["auth"]  # noqa: RUF012
 
     @post("/login", status_code=200, summary="Sign in an agent")
-    async def login(self, state: State, data: JSONBody[LoginRequest]) -> LoginResponse:
+    async def login(self, state: State, request: Request[Any, Any, Any], data: JSONBody[LoginRequest]) -> LoginResponse:
         """Exchange e-mail and password for a revocable bearer token."""
         services = services_of(state)
+        client = request.client.host if request.client else "?"
+        if services.logins.blocked(client):
+            raise ApiRefusedError(
+                429, ErrorCode.RATE_LIMITED, "too many failed sign-ins from your address; wait a minute and try again"
+            )
         agent = await services.store.agent_by_email(data.email)
         ok = await asyncio.to_thread(verify_password, agent.password_hash if agent else None, data.password)
         account = await services.store.account(agent.account_id) if agent is not None and ok else None
         if agent is None or account is None:
+            services.logins.failed(client)
             raise ApiRefusedError(401, ErrorCode.UNAUTHORIZED, "wrong e-mail or password; check both and try again")
+        services.logins.succeeded(client)
         token = new_token()
         await services.store.create_token(digest(token), agent.id)
         return LoginResponse(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -10,6 +10,7 @@ from server.config import Settings, normalize_database_url
 from server.db import create_engine, migrate
 from server.geo import Geolocator
 from server.hub import Hub
+from server.ratelimit import FailureLimiter
 from server.store import Store
 
 
@@ -22,6 +23,8 @@ class Services:
     store: Store
     geo: Geolocator
     hub: Hub | None = None
+    logins: FailureLimiter = field(default_factory=lambda: FailureLimiter(max_failures=10, window_seconds=60))
+    """Failed sign-ins per client address: guessing passwords gets slow."""
 
 
 async def open_services(settings: Settings, *, serve: bool) -> Services:

@@ -203,3 +203,16 @@ def test_unknown_route_answers_api_error(live_server: LiveServer) -> None:
     response = httpx.get(f"{live_server.http_url}/api/v1/nothing-here")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def test_repeated_wrong_passwords_are_slowed_down(live_server: LiveServer) -> None:
+    tenant = live_server.create_account()
+    url = f"{live_server.http_url}/api/v1/auth/login"
+    with httpx.Client() as client:
+        for _ in range(10):
+            wrong = client.post(url, json={"email": tenant.agent_email, "password": "guess guess"})
+            assert wrong.status_code == 401
+        blocked = client.post(url, json={"email": tenant.agent_email, "password": tenant.agent_password})
+    assert blocked.status_code == 429
+    assert blocked.json()["code"] == "rate_limited"
+    assert "wait a minute" in blocked.json()["message"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.config import RateLimit
-from server.ratelimit import TokenBucket
+from server.ratelimit import FailureLimiter, TokenBucket
 from server.seams import MemoryBus, MemoryHistory, MemoryPresence, MemorySequencer
 from server.sockets import origin_allowed
 
@@ -112,3 +112,18 @@ def test_origin_allowlist() -> None:
     assert not origin_allowed("http://shop.example", "x", ["https://shop.example"], ()), "scheme matters"
     assert not origin_allowed("null", "x", ["https://shop.example"], ())
     assert origin_allowed("https://any.example", "x", ["*"], ())
+
+
+def test_failure_limiter_blocks_then_forgets() -> None:
+    clock = FakeClock(0.0)
+    limiter = FailureLimiter(max_failures=3, window_seconds=60, clock=clock)
+    for _ in range(3):
+        assert not limiter.blocked("10.0.0.1")
+        limiter.failed("10.0.0.1")
+    assert limiter.blocked("10.0.0.1")
+    assert not limiter.blocked("10.0.0.2")
+    clock.now = 61.0
+    assert not limiter.blocked("10.0.0.1"), "failures expire"
+    limiter.failed("10.0.0.1")
+    limiter.succeeded("10.0.0.1")
+    assert not limiter.blocked("10.0.0.1")
