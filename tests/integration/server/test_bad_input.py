@@ -26,6 +26,7 @@ from protocol.messages import (
     VisitorChat,
 )
 from protocol.rules import MAX_FRAME_BYTES, PROTOCOL_VERSION, Plan
+from server import admin
 from server.config import RateLimit
 from tests.fixtures.clients import AgentSocket, VisitorSocket, new_id, ref, until_closed
 from tests.fixtures.server import LiveServer
@@ -195,3 +196,28 @@ async def test_no_tokens_passwords_or_message_texts_in_logs(
     assert "uvicorn.error" in {r.name for r in caplog.records}, "the server's logs were captured"
     for secret in (token, tenant.agent_password, "oops-pw", secret_text, "agent secret", tenant.api_key):
         assert secret not in logged
+
+
+async def test_allowed_origins_change_takes_effect_at_once(live_server: LiveServer) -> None:
+    tenant = live_server.create_account()
+    url = live_server.visitor_url(tenant.account_key)
+    with pytest.raises(ConnectionRefusedError):
+        await VisitorSocket.connect(url, origin="https://shop.example")
+    live_server.call(
+        admin.set_allowed_origins, live_server.server.services, tenant.account_id, ["https://shop.example"]
+    )
+    async with await VisitorSocket.connect(url, origin="https://shop.example") as visitor:
+        assert visitor.visitor_id
+
+
+async def test_widget_must_say_hello_in_time(live_server_factory) -> None:  # type: ignore[no-untyped-def]
+    server: LiveServer = live_server_factory(auth_timeout_seconds=0.3)
+    tenant = server.create_account()
+    async with connect(server.visitor_url(tenant.account_key)) as ws:
+        error = visitor_events.decode(await asyncio.wait_for(ws.recv(), 5))
+        assert isinstance(error, Error)
+        assert error.code is ErrorCode.BAD_FRAME
+        assert "hello" in error.message
+        with pytest.raises(ConnectionClosed):
+            await until_closed(ws)
+        assert ws.close_code == 1008
