@@ -32,18 +32,20 @@ T = TypeVar("T")
 class _Decoder(Generic[T]):
     """A validating decoder for one direction's union."""
 
-    def __init__(self, union: Any, direction: str) -> None:
+    def __init__(self, union: Any, direction: str, max_bytes: int | None = MAX_FRAME_BYTES) -> None:
         self._decoder: msgspec.json.Decoder[T] = msgspec.json.Decoder(union)
         self._direction = direction
+        self._max_bytes = max_bytes
 
     def decode(self, frame: bytes | str) -> T:
         """Decode and validate one frame or raise :class:`FrameError`."""
-        size = len(frame.encode() if isinstance(frame, str) else frame)
-        if size > MAX_FRAME_BYTES:
-            raise FrameError(
-                ErrorCode.FRAME_TOO_LARGE,
-                f"frame of {size} bytes exceeds the limit of {MAX_FRAME_BYTES} bytes; send less per frame",
-            )
+        if self._max_bytes is not None:
+            size = len(frame.encode() if isinstance(frame, str) else frame)
+            if size > self._max_bytes:
+                raise FrameError(
+                    ErrorCode.FRAME_TOO_LARGE,
+                    f"frame of {size} bytes exceeds the limit of {self._max_bytes} bytes; send less per frame",
+                )
         try:
             return self._decoder.decode(frame)
         except msgspec.ValidationError as exc:
@@ -56,8 +58,8 @@ class _Decoder(Generic[T]):
 
 agent_requests: Final = _Decoder[AgentToServer](AgentToServer, "agent")
 """Decodes what an agent sends (server side)."""
-agent_events: Final = _Decoder[ServerToAgent](ServerToAgent, "server-to-agent")
-"""Decodes what the server sends an agent (desktop side)."""
+agent_events: Final = _Decoder[ServerToAgent](ServerToAgent, "server-to-agent", max_bytes=None)
+"""Decodes what the server sends an agent (desktop side); uncapped, a snapshot of many visitors is large."""
 visitor_requests: Final = _Decoder[VisitorToServer](VisitorToServer, "visitor")
 """Decodes what the widget sends (server side)."""
 visitor_events: Final = _Decoder[ServerToVisitor](ServerToVisitor, "server-to-visitor")

@@ -61,8 +61,12 @@ class _Msg(msgspec.Struct, tag_field="type", kw_only=True, omit_defaults=True):
     """Base of every wire message."""
 
 
-class _Plain(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Base of a value nested in a message."""
+class _Plain(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """Base of a value nested in a message.
+
+    ``gc=False``: these values never form reference cycles, and at 100,000 visitors the cyclic
+    collector's full passes over them stalled the desktop's event loop (168 -> 88 ms measured).
+    """
 
 
 # ---------------------------------------------------------------- values

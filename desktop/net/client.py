@@ -40,10 +40,6 @@ log = logging.getLogger(__name__)
 MAX_SERVER_FRAME: Final = 256 * 1024 * 1024
 """A snapshot carries every visitor in one frame (tens of MB at 100,000 visitors)."""
 
-# The protocol's frame cap protects servers from clients; snapshots and histories from our own server are
-# bigger, so frames over it are decoded without the cap (same schema).
-_large_frames: Final[msgspec.json.Decoder[ServerToAgent]] = msgspec.json.Decoder(ServerToAgent)
-
 
 class ConnectionState(enum.Enum):
     """Where the connection to the server stands, for the status bar."""
@@ -96,17 +92,7 @@ def ws_url_for(server_url: str) -> str:
 
 def decode_event(frame: bytes | str) -> ServerToAgent:
     """Decode one server frame (raises FrameError on a bad frame)."""
-    try:
-        return agent_events.decode(frame)
-    except FrameError as exc:
-        if exc.code != ErrorCode.FRAME_TOO_LARGE:
-            raise
-    try:
-        return _large_frames.decode(frame)
-    except msgspec.ValidationError as exc:
-        raise FrameError(ErrorCode.BAD_FRAME, f"invalid server-to-agent frame: {exc}") from None
-    except msgspec.DecodeError as exc:
-        raise FrameError(ErrorCode.BAD_FRAME, f"frame is not valid JSON: {exc}") from None
+    return agent_events.decode(frame)
 
 
 def _client_name() -> str:

@@ -91,3 +91,15 @@ def test_active_means_activity_in_the_last_ten_minutes() -> None:
     assert ACTIVE_WINDOW_SECONDS == 600
     assert is_active(1000.0, 1000.0 + 599.9)
     assert not is_active(1000.0, 1000.0 + 600.0)
+
+
+def test_large_snapshot_from_the_server_decodes() -> None:
+    visitors = [
+        Visitor(id=f"visitor-{i:06d}", label=f"#{i}", first_seen_at=1.0, visit_started_at=1.0, last_activity_at=2.0)
+        for i in range(2000)
+    ]
+    frame = encode(Snapshot(seq=1, reason="initial", visitors=visitors))
+    assert len(frame) > MAX_FRAME_BYTES
+    decoded = agent_events.decode(frame)
+    assert isinstance(decoded, Snapshot)
+    assert len(decoded.visitors) == 2000
