@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -27,6 +28,7 @@ from server.config import Settings
 from server.logs import protect_logs
 from server.services import Services, close_services, open_services
 from server.sockets import agent_socket, visitor_socket
+from server.useragent import warm_up
 
 STATIC = Path(__file__).with_name("static")
 NO_CACHE = CacheControlHeader(no_cache=True)
@@ -62,9 +64,11 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
         opened = await open_services(settings, serve=True) if own else services
         assert opened is not None
         app.state["services"] = opened
+        warming = asyncio.get_running_loop().run_in_executor(None, warm_up)
         try:
             yield
         finally:
+            await warming
             if own:
                 await close_services(opened)
 
