@@ -117,6 +117,7 @@ def test_metainfo_names_the_app_id_desktop_file_and_screenshot() -> None:
     assert root.findtext("launchable") == DESKTOP_FILE.name
     image = root.findtext("screenshots/screenshot/image") or ""
     assert image.endswith("/docs/screenshot.png")
+    assert (resource_root().parent / "docs" / "screenshot.png").is_file(), "the screenshot the metainfo shows"
     assert root.find("content_rating") is not None
     assert root.find("releases/release") is not None
 
