@@ -325,12 +325,45 @@ def real_model(visitors: list[Visitor], *, show: bool = True, seq: int = 1) -> M
     return ModelSetup(store, model, view, clock)
 
 
+_paint_counters: dict[int, Any] = {}
+
+
+def _paint_counter(view: QTableView) -> Any:
+    """An event filter on the view's viewport counting paint events (installed once per viewport)."""
+    from PySide6.QtCore import QEvent, QObject
+
+    viewport = view.viewport()
+    counter = _paint_counters.get(id(viewport))
+    if counter is None:
+
+        class PaintCounter(QObject):
+            paints = 0
+
+            def eventFilter(self, _obj: QObject, event: QEvent) -> bool:  # noqa: N802
+                if event.type() == QEvent.Type.Paint:
+                    self.paints += 1
+                return False
+
+        counter = PaintCounter(viewport)  # owned by the viewport: deleted with it
+        viewport.installEventFilter(counter)
+        _paint_counters[id(viewport)] = counter
+        viewport.destroyed.connect(lambda *_: _paint_counters.pop(id(viewport), None))
+    return counter
+
+
 def paint(view: QTableView) -> None:
-    """Process pending events (layout) and repaint the viewport synchronously."""
+    """Let Qt do what a change scheduled (layout, then the paint it requested), painting exactly once.
+
+    Processing events paints the viewport when the change asked for an update; only when it did not
+    (nothing visible changed) is the viewport repainted explicitly, so one interaction is one paint.
+    """
     from PySide6.QtCore import QCoreApplication
 
+    counter = _paint_counter(view)
+    before = counter.paints
     QCoreApplication.processEvents()
-    view.viewport().repaint()
+    if counter.paints == before:
+        view.viewport().repaint()
 
 
 def close_view(view: QTableView) -> None:

@@ -99,6 +99,8 @@ async def _measure(http_url: str, token: str, gen: Child, seconds: float, visito
         if time.monotonic() > deadline:
             raise TimeoutError(f"the agent saw {model.rowCount()} of {visitors} visitors")
         await asyncio.sleep(0.05)
+    gen.send("warm")  # one page view per visitor through the whole path before measuring
+    await asyncio.get_running_loop().run_in_executor(None, gen.read, 60.0)
     await asyncio.sleep(1.0)
     latencies.clear()
     store_lat.clear()

@@ -197,7 +197,11 @@ async def _visitors_active(url: str, first: int, n: int, rate: float, seconds: f
     ids = [f"act{first + i:010d}" for i in range(n)]
     sockets = await asyncio.gather(*(_connect_retrying(url, v, stats, time.monotonic() + 120) for v in ids))
     _emit({"ready": n})
-    sys.stdin.readline()  # "go"
+    # "warm": one unstamped page view each, so first-use costs on the server and agents are not measured.
+    while sys.stdin.readline().strip() == "warm":  # anything else ("go") starts the run
+        for k, ws in enumerate(sockets):
+            await ws.send(encode(PageView(url=f"https://shop.example/warm-up/{k}", title="Warm-up")).decode())
+        _emit({"warmed": n})
     sent = chats = 0
     start = time.monotonic()
     end = start + seconds
@@ -478,7 +482,9 @@ def run_fanout(
         )  # fmt: skip
         kids.append(vis)
         vis.read(300)
-        time.sleep(settle)  # let the hello deltas settle
+        vis.send("warm")  # one page view per visitor through server and agents before measuring
+        vis.read(120)
+        time.sleep(settle)  # let the hello and warm-up deltas settle
         for a in agent_procs:
             a.send("go")
         vis.send("go")
