@@ -1,19 +1,29 @@
-"""Moves store changes onto the Qt side at most once per frame."""
+"""Moves store changes onto the Qt side at most once per frame, in bounded chunks."""
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Final
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from desktop.core.store import VisitorStore
+from desktop.core.store import Changes, VisitorStore
 
 FRAME_MS: Final = 16
 """One frame at 60 Hz: events arriving within it are applied to the views together."""
 
+CHUNK: Final = 256
+"""Visitor changes emitted per drain: a backlog is applied over several frames, not in one long stall."""
+
 
 class StoreDispatcher(QObject):
-    """Drains the store's coalesced changes one frame after they start, and emits them as Qt signals."""
+    """Drains the store's coalesced changes one frame after they start, and emits them as Qt signals.
+
+    At most ``chunk`` visitor changes go out per drain; the rest wait (still coalescing with newer
+    changes) for the next frame, so the event loop and the repaints between drains are never blocked for
+    longer than one chunk takes, however far behind the traffic has put the list. A snapshot goes out
+    whole (it is one rebuild). Messages, message updates, typing and arrivals go out with the next drain.
+    """
 
     visitorsChanged = Signal(object)
     """Changes: connect the visitor model's ``apply_changes``."""
@@ -26,25 +36,43 @@ class StoreDispatcher(QObject):
     typingChanged = Signal(object)
     """Typing."""
 
-    def __init__(self, store: VisitorStore, parent: QObject | None = None, frame_ms: int = FRAME_MS) -> None:
+    def __init__(
+        self, store: VisitorStore, parent: QObject | None = None, frame_ms: int = FRAME_MS, chunk: int = CHUNK
+    ) -> None:
         super().__init__(parent)
         self._store = store
+        self._chunk = max(1, chunk)
+        self._pending = Changes()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(frame_ms)
-        self._timer.timeout.connect(self.flush)
+        self._timer.timeout.connect(self._drain_chunk)
         store.on_dirty = self._schedule
         self.drains = 0
         """How many batches were emitted (for tests and benchmarks)."""
+
+    @property
+    def backlog(self) -> int:
+        """Visitor changes taken from the store but not emitted yet."""
+        return len(self._pending.upserted) + len(self._pending.removed)
 
     def _schedule(self) -> None:
         if not self._timer.isActive():
             self._timer.start()
 
     def flush(self) -> None:
-        """Emit everything pending now (the timer calls this; tests and shutdown may too)."""
+        """Emit everything pending now, in one batch (tests and shutdown may call this)."""
+        self._drain(None)
+
+    def _drain_chunk(self) -> None:
+        self._drain(self._chunk)
+
+    def _drain(self, limit: int | None) -> None:
         self._timer.stop()
-        changes = self._store.take_changes()
+        self._merge(self._store.take_changes())
+        changes = self._take(limit)
+        if self.backlog:
+            self._timer.start()
         if not changes:
             return
         self.drains += 1
@@ -61,6 +89,49 @@ class StoreDispatcher(QObject):
             self.messageUpdated.emit(update)
         for typing in changes.typing:
             self.typingChanged.emit(typing)
+
+    def _merge(self, new: Changes) -> None:
+        """Fold changes just taken from the store into those still pending (newer wins, as in the store)."""
+        pending = self._pending
+        if not pending:
+            self._pending = new
+            return
+        if new.reset:
+            # A snapshot supersedes every pending visitor change; messages and typing still go out, in order.
+            new.messages[:0] = pending.messages
+            new.message_updates[:0] = pending.message_updates
+            new.typing[:0] = pending.typing
+            self._pending = new
+            return
+        pending.upserted -= new.removed
+        pending.removed |= new.removed
+        pending.removed -= new.upserted
+        pending.upserted |= new.upserted
+        pending.arrived += new.arrived
+        pending.messages += new.messages
+        pending.message_updates += new.message_updates
+        pending.typing += new.typing
+
+    def _take(self, limit: int | None) -> Changes:
+        """Everything pending, or at most ``limit`` visitor changes of it (removals first)."""
+        pending = self._pending
+        if limit is None or pending.reset or len(pending.upserted) + len(pending.removed) <= limit:
+            self._pending = Changes()
+            return pending
+        removed = set(islice(pending.removed, limit))
+        upserted = set(islice(pending.upserted, limit - len(removed)))
+        pending.removed -= removed
+        pending.upserted -= upserted
+        batch = Changes(
+            upserted=upserted,
+            removed=removed,
+            arrived=pending.arrived,
+            messages=pending.messages,
+            message_updates=pending.message_updates,
+            typing=pending.typing,
+        )
+        pending.arrived, pending.messages, pending.message_updates, pending.typing = [], [], [], []
+        return batch
 
     def detach(self) -> None:
         """Stop listening to the store (logout, shutdown)."""

@@ -349,6 +349,31 @@ def test_dispatcher_batches_a_frame_of_events_into_one_drain(qtbot: Any) -> None
     assert store.on_dirty is None
 
 
+def test_dispatcher_applies_a_backlog_in_bounded_chunks(qtbot: Any) -> None:
+    store, clock, model = build()
+    dispatcher = StoreDispatcher(store, frame_ms=1, chunk=7)
+    sizes: list[int] = []
+    dispatcher.visitorsChanged.connect(lambda changes: sizes.append(len(changes.upserted) + len(changes.removed)))
+    dispatcher.visitorsChanged.connect(model.apply_changes)
+    arrived: list[str] = []
+    dispatcher.visitorsArrived.connect(lambda visitors: arrived.extend(v.id for v in visitors))
+    for seq in range(11, 41):
+        store.apply(changed(seq, make_visitor(100 + seq)))
+    store.apply(left(41, 0))
+    store.apply(left(42, 111))  # arrived and left while waiting: never announced
+    qtbot.waitUntil(lambda: dispatcher.drains >= 1)
+    store.apply(changed(43, make_visitor(0, name="back again")))  # re-added while its removal still waits
+    store.apply(activity(44, 1, NOW + 1))
+    qtbot.waitUntil(lambda: dispatcher.backlog == 0 and shown_ids(model) == expected_ids(store, clock()))
+    assert max(sizes) <= 7
+    assert len(sizes) >= 5
+    # Visitor 0 left and came back: announced again, once.
+    assert arrived == [visitor_id(100 + seq) for seq in range(11, 41) if 100 + seq != 111] + [visitor_id(0)]
+    assert shown_ids(model) == expected_ids(store, clock())
+    assert model.visitor(visitor_id(0)) == store.visitors[visitor_id(0)]
+    dispatcher.detach()
+
+
 def test_unsorted_means_the_default_order(qapp: QApplication) -> None:
     store, _clock, model = build()
     model.sort(Column.NAME, Qt.SortOrder.DescendingOrder)
