@@ -34,7 +34,9 @@ def _stamp(url: str | None) -> float | None:
         return None
 
 
-async def _measure(http_url: str, token: str, gen: Child, seconds: float, visitors: int) -> dict[str, Any]:
+async def _measure(
+    http_url: str, token: str, gen: Child, seconds: float, visitors: int, settle: float = 1.0
+) -> dict[str, Any]:
     from PySide6.QtGui import QPaintEvent
     from PySide6.QtWidgets import QTableView
 
@@ -101,14 +103,14 @@ async def _measure(http_url: str, token: str, gen: Child, seconds: float, visito
         await asyncio.sleep(0.05)
     gen.send("warm")  # one page view per visitor through the whole path before measuring
     await asyncio.get_running_loop().run_in_executor(None, gen.read, 60.0)
-    await asyncio.sleep(1.0)
+    await asyncio.sleep(settle)
     latencies.clear()
     store_lat.clear()
     visible_rows = view.rowAt(view.viewport().height() - 1)
     paints0 = view.paints
     gen.send("go")
     t0 = time.monotonic()
-    await asyncio.sleep(seconds + 1.5)
+    await asyncio.sleep(seconds + 1.5 * settle)  # the last events reach the window
     elapsed = time.monotonic() - t0
     sent = await asyncio.get_running_loop().run_in_executor(None, gen.read, 60.0)
     await client.close()
@@ -135,7 +137,7 @@ async def _measure(http_url: str, token: str, gen: Child, seconds: float, visito
     return result
 
 
-def measure(rate: float, seconds: float, visitors: int) -> dict[str, Any]:
+def measure(rate: float, seconds: float, visitors: int, settle: float = 1.0) -> dict[str, Any]:
     """One run with fresh server and generator processes."""
     import qasync
 
@@ -154,7 +156,7 @@ def measure(rate: float, seconds: float, visitors: int) -> dict[str, Any]:
         asyncio.set_event_loop(loop)
         try:
             result: dict[str, Any] = loop.run_until_complete(
-                asyncio.wait_for(_measure(info["http"], info["token"], gen, seconds, visitors), seconds + 150)
+                asyncio.wait_for(_measure(info["http"], info["token"], gen, seconds, visitors, settle), seconds + 150)
             )
             return result
         finally:
@@ -166,9 +168,11 @@ def measure(rate: float, seconds: float, visitors: int) -> dict[str, Any]:
         server.close()
 
 
-def run(rate: float = 1000.0, seconds: float = 10.0, visitors: int = 25, runs: int = 3) -> list[Figure]:
+def run(
+    rate: float = 1000.0, seconds: float = 10.0, visitors: int = 25, runs: int = 3, settle: float = 1.0
+) -> list[Figure]:
     """Several runs; p50/p99 per run."""
-    results = [measure(rate, seconds, visitors) for _ in range(runs)]
+    results = [measure(rate, seconds, visitors, settle) for _ in range(runs)]
     p50 = Figure(
         f"server event -> painted row, p50, {rate:,.0f} events/s", "ms",
         [percentile(r["latencies"], 50) for r in results], "< 50 ms",

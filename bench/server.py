@@ -32,6 +32,8 @@ from typing import IO, Any
 from bench.common import Figure, percentile, report, rss_of
 
 PASSWORD = "bench password 123"
+TOKEN_ENV = "FRONTDESK_BENCH_TOKEN"
+"""The environment variable carrying an agent token to a child process."""
 
 
 def raise_nofile() -> int:
@@ -313,7 +315,7 @@ async def _agents(url: str, token: str, n: int, seconds: float) -> None:
 
 def role_agents(args: argparse.Namespace) -> None:
     raise_nofile()
-    asyncio.run(_agents(args.url, args.token, args.n, args.seconds))
+    asyncio.run(_agents(args.url, os.environ[TOKEN_ENV], args.n, args.seconds))
 
 
 # ------------------------------------------------------------------ orchestration
@@ -322,12 +324,15 @@ def role_agents(args: argparse.Namespace) -> None:
 class Child:
     """A child process speaking JSON lines on stdout and commands on stdin."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, token: str | None = None) -> None:
+        # A token goes through the environment, never the command line (visible in ps and profilers).
+        env = {**os.environ, TOKEN_ENV: token} if token is not None else None
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bench.server", *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            env=env,
         )
 
     def read(self, timeout: float = 900.0) -> dict[str, Any]:
@@ -463,12 +468,11 @@ def run_fanout(
                 "agents",
                 "--url",
                 info["ws"],
-                "--token",
-                info["token"],
                 "--n",
                 str(count),
                 "--seconds",
                 str(seconds),
+                token=info["token"],
             )
             for _, count in _split(agents, 2 if agents > 1 else 1)
             if count
@@ -527,7 +531,6 @@ def main() -> None:
     parser.add_argument("bench", nargs="?", choices=["idle", "fanout", "all"], default="all")
     parser.add_argument("--role", choices=["server", "visitors", "agents"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
-    parser.add_argument("--token", help=argparse.SUPPRESS)
     parser.add_argument("--settings", default="{}", help=argparse.SUPPRESS)
     parser.add_argument("--mode", default="idle", help=argparse.SUPPRESS)
     parser.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)

@@ -22,7 +22,7 @@ def sane(figures: list[Figure]) -> None:
 
 
 def test_view_benchmark_with_proxy_baseline(qtbot: QtBot) -> None:
-    figures = view.run([300], runs=1)
+    figures = view.run([150], runs=1)
     sane(figures)
     keystroke = figures[0]
     assert "ratio" in keystroke.extra  # the QSortFilterProxyModel baseline ran in the same run
@@ -44,7 +44,7 @@ def test_memory_benchmark() -> None:
 
 @pytest.mark.slow
 def test_latency_benchmark(qtbot: QtBot) -> None:
-    figures = latency.run(rate=40, seconds=1.0, visitors=3, runs=1)
+    figures = latency.run(rate=40, seconds=0.5, visitors=3, runs=1, settle=0.2)
     sane(figures)
 
 
