@@ -35,6 +35,7 @@ from desktop.settings import Settings
 from desktop.ui.actions import ActionError
 from desktop.ui.conversation import ConversationManager
 from desktop.ui.dispatcher import StoreDispatcher
+from desktop.ui.gc_guard import GuiThreadCollector
 from desktop.ui.legend import StateIconProvider
 from desktop.ui.login import LoginDialog, normalize_server_url
 from desktop.ui.main_window import MainWindow
@@ -652,11 +653,13 @@ async def main_async(
     wake = QTimer()
     wake.timeout.connect(lambda: None)
     wake.start(300)
+    collector = GuiThreadCollector()
     try:
         return await frontdesk.run()
     finally:
         if demo is not None:
             await asyncio.to_thread(demo.stop)
+        collector.stop()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

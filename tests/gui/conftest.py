@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import sys
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
@@ -16,6 +15,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from desktop.settings import Settings
+from desktop.ui.gc_guard import GuiThreadCollector
 
 T = TypeVar("T")
 
@@ -93,6 +93,8 @@ def qloop(qapp: QApplication) -> Iterator[QLoop]:
     """A qasync QEventLoop for the test; exceptions reported to the loop fail the test at teardown."""
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
+    # As in the app: the live server's thread shares this process, so collect cycles on this thread only.
+    collector = GuiThreadCollector()
     errors: list[dict[str, Any]] = []
     loop.set_exception_handler(lambda _loop, context: errors.append(context))
     original_hook = sys.excepthook
@@ -111,7 +113,7 @@ def qloop(qapp: QApplication) -> Iterator[QLoop]:
             loop.close()
             asyncio.set_event_loop(None)
             # Collect the test's Qt objects here, on the GUI thread, not later on some server thread.
-            gc.collect()
+            collector.stop()
     for context in errors:
         exc = context.get("exception")
         if exc is not None:
