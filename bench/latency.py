@@ -54,6 +54,7 @@ async def _measure(
     applied: list[float] = []  # stamps in the model, not yet painted
     latencies: list[float] = []
     store_lat: list[float] = []
+    seen: set[float] = set()  # a later delta repeats the last page's URL (the visitor going offline): count once
 
     class BenchStore(VisitorStore):
         """The real store; records when a stamped page view is applied."""
@@ -62,7 +63,8 @@ async def _measure(
             super().apply(event)
             if isinstance(event, VisitorChanged):
                 t = _stamp(event.visitor.current_url)
-                if t is not None:
+                if t is not None and t not in seen:
+                    seen.add(t)
                     store_lat.append((time.monotonic() - t) * 1000)
                     received.append(t)
 

@@ -290,10 +290,19 @@ async def _agents(url: str, token: str, n: int, seconds: float) -> None:
                         page_lat.append((now - t) * 1000)
                         last[0] = now
 
+    async def discard(ws: Any) -> None:
+        while True:
+            await ws.recv()
+
     sockets = await asyncio.gather(*(agent() for _ in range(n)))
+    # Keep reading until "go" (dropping what arrives): an agent that stops reading leaves its hello and
+    # warm-up frames (~400 per socket) queued, and the first 0.5-1 s of the run would wait behind them.
+    drains = [asyncio.create_task(discard(ws)) for ws in sockets]
     _emit({"ready": n})
-    await asyncio.sleep(0)
-    sys.stdin.readline()  # "go"
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)  # "go"; the loop keeps running
+    for task in drains:
+        task.cancel()  # cancelling recv() loses no frame (websockets)
+    await asyncio.gather(*drains, return_exceptions=True)
     received[0] = 0
     stop = time.monotonic() + seconds + 1.5
     t0 = time.monotonic()
