@@ -47,7 +47,7 @@ def _frames(visitors: list[msgspec.Struct], count: int, first_seq: int) -> list[
                 current_url=url,
                 current_title=title,
                 last_activity_at=at,
-                pages=[*v.pages[-2:], PageVisit(url=url, title=title, at=at)],
+                pages=(*v.pages[-2:], PageVisit(url=url, title=title, at=at)),
             )
             frames.append(encode(VisitorChanged(seq=seq, visitor=changed)))
     return frames

@@ -715,7 +715,7 @@ class Hub:
         record.referrer = hello.referrer or None
         record.current_url = hello.url
         record.current_title = hello.title
-        record.pages = [PageVisit(url=hello.url, title=hello.title, at=now)]
+        record.pages = (PageVisit(url=hello.url, title=hello.title, at=now),)
 
     @staticmethod
     def _visit_page(record: Visitor, url: str, title: str, now: float) -> None:
@@ -723,9 +723,7 @@ class Hub:
             return  # a reload or another tab on the same page
         record.current_url = url
         record.current_title = title
-        record.pages.append(PageVisit(url=url, title=title, at=now))
-        if len(record.pages) > MAX_PAGES:
-            del record.pages[: len(record.pages) - MAX_PAGES]
+        record.pages = (*record.pages[-(MAX_PAGES - 1) :], PageVisit(url=url, title=title, at=now))
 
     async def visitor_event(self, account: AccountState, conn: VisitorConn, message: VisitorToServer) -> None:
         """Apply one frame of a widget that has said hello."""

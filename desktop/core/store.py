@@ -66,10 +66,6 @@ class _Interner:
         for page in v.pages:
             page.url = share(page.url, page.url)
             page.title = share(page.title, page.title)
-        # A tuple, not the decoded list: a list is always tracked by the cyclic garbage collector, and with
-        # 100,000 records those lists alone made each full collection a ~70 ms stall of the visitor list
-        # (records and pages are gc=False structs; a tuple of them is untracked at its first collection).
-        v.pages = tuple(v.pages)  # type: ignore[assignment]  # read-only sequence: records are never mutated
         return v
 
 
