@@ -94,6 +94,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="IPS",
         help="trust X-Forwarded-For/-Proto from these proxy addresses (comma-separated), e.g. 127.0.0.1",
     )
+    serve.add_argument(
+        "--redis",
+        metavar="URL",
+        default=os.environ.get("FRONTDESK_REDIS"),
+        help="redis://HOST:PORT/DB: run as one of several processes sharing live state (needs the 'redis' extra "
+        "and PostgreSQL; env FRONTDESK_REDIS)",
+    )
+    serve.add_argument(
+        "--lease",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="with --redis: a process silent this long is taken for dead and its visitors leave (default 10)",
+    )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.add_argument("--access-log", action="store_true", help="log every HTTP request")
 
@@ -258,6 +272,22 @@ def raise_open_files_limit() -> None:
             log.warning("could not raise the open-files limit above %d; raise it with ulimit -n", soft)
 
 
+def _check_cluster_options(redis_url: str, database: str | None, lease: float) -> None:
+    """Refuse, with the fix, what cannot work with several processes."""
+    if not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise CliError(f"--redis {redis_url!r} is not a Redis URL; use redis://HOST:PORT/0")
+    try:
+        import redis  # noqa: F401, PLC0415 - optional: only several processes need it
+    except ImportError:
+        raise CliError("--redis needs the Redis client; install it with: pip install 'frontdesk[redis]'") from None
+    if not database or not database.startswith(("postgresql://", "postgres://", "postgresql+asyncpg://")):
+        raise CliError(
+            "--redis needs a database every process shares; give --database postgresql://USER:PASSWORD@HOST/DB"
+        )
+    if lease <= 0:
+        raise CliError("--lease must be a positive number of seconds")
+
+
 def _serve(args: argparse.Namespace) -> int:
     raise_open_files_limit()
     logging.basicConfig(
@@ -267,6 +297,8 @@ def _serve(args: argparse.Namespace) -> int:
     )
     if args.geoip is not None and not args.geoip.is_file():
         raise CliError(f"no MaxMind database at {args.geoip}; give the path of a .mmdb file")
+    if args.redis:
+        _check_cluster_options(args.redis, args.database, args.lease)
     settings = Settings(
         database_url=args.database,
         host=args.host,
@@ -275,11 +307,13 @@ def _serve(args: argparse.Namespace) -> int:
         allowed_origins=tuple(args.allowed_origin),
         access_log=args.access_log,
         forwarded_allow_ips=args.forwarded_allow_ips,
+        redis_url=args.redis or None,
+        lease_seconds=args.lease,
     )
     server = _Server(uvicorn_config(create_app(settings), settings, log_level=args.log_level))
     server.run()
     if not server.started:
-        raise CliError("the server could not start (see the log above: port in use? database unreachable?)")
+        raise CliError("the server could not start (see the log above: port in use? database or Redis unreachable?)")
     log.info("Frontdesk server stopped cleanly")
     return 0
 

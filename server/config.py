@@ -65,3 +65,7 @@ class Settings:
     access_log: bool = False
     forwarded_allow_ips: str | None = None
     """Proxies whose X-Forwarded-For is trusted (uvicorn's option), e.g. ``127.0.0.1``."""
+    redis_url: str | None = None
+    """``redis://HOST:PORT/DB``: share live state with the other processes (None: this process alone)."""
+    lease_seconds: float = 10.0
+    """A process that has not renewed its lease for this long is dead: its visitors' tabs are dropped."""

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.config import Settings, normalize_database_url
 from server.db import create_engine, migrate
 from server.geo import Geolocator
 from server.hub import Hub
+from server.live.redis import close_seams, open_seams
+from server.live.seams import Seams
 from server.ratelimit import FailureLimiter
 from server.store import Store
+
+if TYPE_CHECKING:
+    from server.live.redis.connection import RedisLink
 
 
 @dataclass(slots=True)
@@ -23,6 +30,10 @@ class Services:
     store: Store
     geo: Geolocator
     hub: Hub | None = None
+    seams: Seams | None = None
+    """Delta log, presence and control channel (in memory, or shared on Redis); only when serving."""
+    redis: RedisLink | None = None
+    """The shared Redis connections when running with ``--redis``."""
     logins: FailureLimiter = field(default_factory=lambda: FailureLimiter(max_failures=10, window_seconds=60))
     """Failed sign-ins per client address: guessing passwords gets slow."""
 
@@ -39,6 +50,12 @@ async def open_services(settings: Settings, *, serve: bool) -> Services:
         raise
     services = Services(settings=settings, engine=engine, store=store, geo=geo)
     if serve:
+        try:
+            services.seams, services.redis = await open_seams(settings)
+        except BaseException:
+            geo.close()
+            await engine.dispose()
+            raise
         services.hub = Hub(store, settings, geo)
         services.hub.start()
     return services
@@ -48,5 +65,20 @@ async def close_services(services: Services) -> None:
     """Stop the hub (pending writes finish) and close the database."""
     if services.hub is not None:
         await services.hub.stop()
+    if services.seams is not None:
+        await close_seams(services.seams, services.redis)
     services.geo.close()
     await services.engine.dispose()
+
+
+async def services_ready(services: Services) -> list[str]:
+    """What does not answer right now ("database", "redis"); empty when the process can take traffic."""
+    problems = []
+    try:
+        async with services.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception:  # any failure means "not ready"; the log of the request that needs it says why
+        problems.append("database")
+    if services.redis is not None and not await services.redis.ping():
+        problems.append("redis")
+    return problems
