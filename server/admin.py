@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 
 from protocol.rules import Plan
+from server.live.seams import AccountChanged
 from server.rules import AutoRule, RuleSpec, validate
 from server.security import digest, hash_password, new_account_key, new_api_key
 from server.services import Services
@@ -105,16 +106,14 @@ async def set_plan(services: Services, account_id: int, plan: Plan) -> None:
     """Change an account's plan (connected agents reconnect to learn it)."""
     if not await services.store.update_account(account_id, plan=plan):
         raise AdminError(f"there is no account {account_id}")
-    if services.hub is not None:
-        await services.hub.refresh_account(account_id)
+    await _account_changed(services, account_id)
 
 
 async def set_allowed_origins(services: Services, account_id: int, origins: list[str]) -> None:
     """Replace the origins (``https://shop.example``) whose pages may use the account's widget."""
     if not await services.store.update_account(account_id, allowed_origins=origins):
         raise AdminError(f"there is no account {account_id}")
-    if services.hub is not None:
-        await services.hub.refresh_account(account_id)
+    await _account_changed(services, account_id)
 
 
 async def add_rule(services: Services, account_id: int, rule: RuleSpec) -> AutoRule:
@@ -125,7 +124,17 @@ async def add_rule(services: Services, account_id: int, rule: RuleSpec) -> AutoR
     stored = await services.store.add_rule(account_id, rule)
     if services.hub is not None:
         services.hub.rules_changed(account_id, await services.store.rules(account_id))
+    elif services.control is not None:
+        await services.control.publish(AccountChanged(account_id=account_id))
     return stored
+
+
+async def _account_changed(services: Services, account_id: int) -> None:
+    """Tell the live side: this process's hub, or (an admin command with --redis) every running process."""
+    if services.hub is not None:
+        await services.hub.refresh_account(account_id)
+    elif services.control is not None:
+        await services.control.publish(AccountChanged(account_id=account_id))
 
 
 async def list_rules(services: Services, account_id: int) -> list[AutoRule]:

@@ -19,7 +19,7 @@ from typing import Any
 import msgspec
 import uvicorn
 
-from protocol.rules import Plan
+from protocol.rules import LEAVE_GRACE_SECONDS, Plan
 from server import __version__, admin
 from server.app import create_app
 from server.config import DEFAULT_PORT, Settings
@@ -61,7 +61,7 @@ def _plan(text: str) -> Plan:
         raise argparse.ArgumentTypeError(f"unknown plan {text!r}; use free, standard or pro") from None
 
 
-def _add_database(parser: argparse.ArgumentParser) -> None:
+def _add_database(parser: argparse.ArgumentParser, *, redis: bool = True) -> None:
     parser.add_argument(
         "--database",
         metavar="URL",
@@ -69,6 +69,13 @@ def _add_database(parser: argparse.ArgumentParser) -> None:
         help="sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB (default: SQLite in the user data directory; "
         "env FRONTDESK_DATABASE)",
     )
+    if redis:
+        parser.add_argument(
+            "--redis",
+            metavar="URL",
+            default=os.environ.get("FRONTDESK_REDIS"),
+            help="the Redis of running server processes, told about the change at once (env FRONTDESK_REDIS)",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the server")
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks one)")
-    _add_database(serve)
+    _add_database(serve, redis=False)
     serve.add_argument("--geoip", type=Path, metavar="PATH", help="MaxMind GeoLite2/GeoIP2 City or Country .mmdb")
     serve.add_argument(
         "--allowed-origin",
@@ -107,6 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=10.0,
         metavar="SECONDS",
         help="with --redis: a process silent this long is taken for dead and its visitors leave (default 10)",
+    )
+    serve.add_argument(
+        "--leave-grace",
+        type=float,
+        default=LEAVE_GRACE_SECONDS,
+        metavar="SECONDS",
+        help=f"how long a visitor whose last tab closed stays listed (default {LEAVE_GRACE_SECONDS:g})",
     )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.add_argument("--access-log", action="store_true", help="log every HTTP request")
@@ -181,8 +195,10 @@ def _print_json(value: Any) -> None:
     print(json.dumps(msgspec.to_builtins(value), indent=2))
 
 
-async def _with_services(database: str | None, work: Callable[[Services], Awaitable[Any]]) -> Any:
-    services = await open_services(Settings(database_url=database), serve=False)
+async def _with_services(
+    database: str | None, work: Callable[[Services], Awaitable[Any]], redis_url: str | None = None
+) -> Any:
+    services = await open_services(Settings(database_url=database, redis_url=redis_url or None), serve=False)
     try:
         return await work(services)
     finally:
@@ -253,7 +269,7 @@ def _admin(args: argparse.Namespace) -> int:
                 return await admin.list_rules(services, args.account_id)
         raise CliError(f"unknown command {' '.join(command)}")  # pragma: no cover
 
-    _print_json(asyncio.run(_with_services(args.database, work)))
+    _print_json(asyncio.run(_with_services(args.database, work, args.redis)))
     return 0
 
 
@@ -299,6 +315,8 @@ def _serve(args: argparse.Namespace) -> int:
         raise CliError(f"no MaxMind database at {args.geoip}; give the path of a .mmdb file")
     if args.redis:
         _check_cluster_options(args.redis, args.database, args.lease)
+    if args.leave_grace < 0:
+        raise CliError("--leave-grace must be zero or more seconds")
     settings = Settings(
         database_url=args.database,
         host=args.host,
@@ -309,6 +327,7 @@ def _serve(args: argparse.Namespace) -> int:
         forwarded_allow_ips=args.forwarded_allow_ips,
         redis_url=args.redis or None,
         lease_seconds=args.lease,
+        leave_grace_seconds=args.leave_grace,
     )
     server = _Server(uvicorn_config(create_app(settings), settings, log_level=args.log_level))
     server.run()

@@ -12,8 +12,8 @@ from server.config import Settings, normalize_database_url
 from server.db import create_engine, migrate
 from server.geo import Geolocator
 from server.hub import Hub
-from server.live.redis import close_seams, open_seams
-from server.live.seams import Seams
+from server.live.redis import close_seams, open_control, open_seams
+from server.live.seams import ControlChannel, Seams
 from server.ratelimit import FailureLimiter
 from server.store import Store
 
@@ -34,6 +34,8 @@ class Services:
     """Delta log, presence and control channel (in memory, or shared on Redis); only when serving."""
     redis: RedisLink | None = None
     """The shared Redis connections when running with ``--redis``."""
+    control: ControlChannel | None = None
+    """Where an admin change is announced to every process (the seams' channel, or Redis' for a command)."""
     logins: FailureLimiter = field(default_factory=lambda: FailureLimiter(max_failures=10, window_seconds=60))
     """Failed sign-ins per client address: guessing passwords gets slow."""
 
@@ -52,12 +54,17 @@ async def open_services(settings: Settings, *, serve: bool) -> Services:
     if serve:
         try:
             services.seams, services.redis = await open_seams(settings)
+            services.control = services.seams.control
         except BaseException:
             geo.close()
             await engine.dispose()
             raise
         services.hub = Hub(store, settings, geo)
         services.hub.start()
+    else:
+        opened = await open_control(settings)
+        if opened is not None:
+            services.control, services.redis = opened
     return services
 
 
@@ -67,6 +74,8 @@ async def close_services(services: Services) -> None:
         await services.hub.stop()
     if services.seams is not None:
         await close_seams(services.seams, services.redis)
+    elif services.redis is not None:
+        await services.redis.aclose()
     services.geo.close()
     await services.engine.dispose()
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from server.config import Settings
 from server.live.memory import memory_seams
-from server.live.seams import Seams
+from server.live.seams import ControlChannel, Seams
 
 if TYPE_CHECKING:
     from server.live.redis.connection import RedisLink
@@ -26,6 +26,17 @@ async def open_seams(settings: Settings) -> tuple[Seams, RedisLink | None]:
     return await open_redis_seams(
         settings.redis_url, history_size=settings.history_size, lease_seconds=settings.lease_seconds
     )
+
+
+async def open_control(settings: Settings) -> tuple[ControlChannel, RedisLink] | None:
+    """Only the control channel (an admin command telling running processes), when a Redis URL is set."""
+    if not settings.redis_url:
+        return None
+    from server.live.redis.connection import RedisLink  # noqa: PLC0415 - the optional extra
+    from server.live.redis.control import RedisControl  # noqa: PLC0415
+
+    link = RedisLink(settings.redis_url)
+    return RedisControl(link), link
 
 
 async def close_seams(seams: Seams, link: RedisLink | None) -> None:
