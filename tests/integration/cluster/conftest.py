@@ -1,4 +1,4 @@
-"""Fixtures of the cluster tests: a redis-server per module, a PostgreSQL cluster per session, three servers per test."""
+"""Cluster fixtures: a redis-server per module, a PostgreSQL cluster per session, three servers per test."""
 
 from tests.fixtures.cluster import cluster
 from tests.fixtures.postgres import postgres_cluster
