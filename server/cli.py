@@ -31,6 +31,9 @@ log = logging.getLogger("server")
 PASSWORD_ENV = "FRONTDESK_AGENT_PASSWORD"  # noqa: S105 - the variable's name, not a password
 
 
+MIN_LEASE_SECONDS = 3.0
+
+
 class CliError(Exception):
     """A problem the user can fix; printed without a traceback."""
 
@@ -300,8 +303,9 @@ def _check_cluster_options(redis_url: str, database: str | None, lease: float) -
         raise CliError(
             "--redis needs a database every process shares; give --database postgresql://USER:PASSWORD@HOST/DB"
         )
-    if lease <= 0:
-        raise CliError("--lease must be a positive number of seconds")
+    if lease < MIN_LEASE_SECONDS:
+        # Leases are renewed about once a second: a shorter one would let processes take each other for dead.
+        raise CliError(f"--lease must be at least {MIN_LEASE_SECONDS:g} seconds")
 
 
 def _serve(args: argparse.Namespace) -> int:

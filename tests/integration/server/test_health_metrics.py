@@ -57,7 +57,7 @@ def test_ready_says_when_redis_is_gone(tmp_path: Path, redis_url: str, redis_ser
         (["--redis", "redis://127.0.0.1:1/0"], "--redis needs a database every process shares"),
         (
             ["--redis", "redis://127.0.0.1:1/0", "--database", "postgresql://x@127.0.0.1:1/x", "--lease", "0"],
-            "--lease must be a positive number of seconds",
+            "--lease must be at least 3 seconds",
         ),
     ],
 )
