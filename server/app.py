@@ -88,7 +88,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
         app.state["services"] = opened
         if opened.hub is not None:
             hub = opened.hub
-            metrics.watch_sockets(lambda: hub.counts()["agents"], lambda: hub.counts()["visitors"])
+            metrics.watch_sockets(lambda: hub.sockets()[0], lambda: hub.sockets()[1])
         warming = asyncio.get_running_loop().run_in_executor(None, warm_up)
         try:
             yield

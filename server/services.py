@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from server.config import Settings, normalize_database_url
 from server.db import create_engine, migrate
 from server.geo import Geolocator
-from server.hub import Hub
+from server.live.hub import Hub
 from server.live.redis import close_seams, open_control, open_seams
 from server.live.seams import ControlChannel, Seams
 from server.ratelimit import FailureLimiter
@@ -55,12 +55,14 @@ async def open_services(settings: Settings, *, serve: bool) -> Services:
         try:
             services.seams, services.redis = await open_seams(settings)
             services.control = services.seams.control
+            services.hub = Hub(store, settings, geo, services.seams)
+            await services.hub.start()
         except BaseException:
+            if services.seams is not None:
+                await close_seams(services.seams, services.redis)
             geo.close()
             await engine.dispose()
             raise
-        services.hub = Hub(store, settings, geo)
-        services.hub.start()
     else:
         opened = await open_control(settings)
         if opened is not None:
