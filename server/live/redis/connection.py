@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import socket
@@ -10,11 +11,16 @@ from importlib.resources import files
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 from redis.commands.core import AsyncScript
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server import metrics
 from server.live.seams import Seams
 
+log = logging.getLogger(__name__)
 PREFIX = "fd:"
 SCRIPTS = (
     "log_open",
@@ -48,7 +54,14 @@ class RedisLink:
 
     def __init__(self, url: str, *, process_id: str | None = None) -> None:
         self.url = url
-        self.client: aioredis.Redis = aioredis.Redis.from_url(url, health_check_interval=10)
+        # Two quick retries: a pooled connection left stale by a Redis restart reconnects on the first one,
+        # while a Redis that is down fails within a fraction of a second (from_url's default never retries).
+        self.client: aioredis.Redis = aioredis.Redis.from_url(
+            url,
+            health_check_interval=10,
+            retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        )
         self.process_id = process_id or new_process_id()
         lua = files("server.live.redis").joinpath("lua")
         self._scripts: dict[str, AsyncScript] = {
@@ -77,7 +90,8 @@ class RedisLink:
         """Whether Redis answers."""
         try:
             return bool(await self.call("PING"))
-        except (aioredis.RedisError, OSError):
+        except (aioredis.RedisError, OSError) as exc:
+            log.debug("Redis does not answer: %s", exc)
             return False
 
     async def aclose(self) -> None:

@@ -45,7 +45,8 @@ def test_ready_says_when_redis_is_gone(tmp_path: Path, redis_url: str, redis_ser
         assert refused.text == "not ready: redis\n"
         assert httpx.get(f"{server.http_url}/health").status_code == 200  # alive all the same
         redis_server.start()
-        assert httpx.get(f"{server.http_url}/ready").status_code == 200
+        again = httpx.get(f"{server.http_url}/ready")
+        assert again.status_code == 200, again.text
     finally:
         server.stop()
 
