@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import secrets
@@ -11,13 +12,15 @@ from importlib.resources import files
 from typing import Any
 
 import redis.asyncio as aioredis
+from prometheus_client import Counter
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
-from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server import metrics
+from server.live.redis.pipeline import AutoPipeline
 from server.live.seams import Seams
 
 log = logging.getLogger(__name__)
@@ -63,28 +66,40 @@ class RedisLink:
             retry_on_error=[RedisConnectionError, RedisTimeoutError],
         )
         self.process_id = process_id or new_process_id()
+        self._pipeline = AutoPipeline(self.client)
+        self._trips: dict[str, Counter] = {}
         lua = files("server.live.redis").joinpath("lua")
-        self._scripts: dict[str, AsyncScript] = {
-            name: self.client.register_script(lua.joinpath(f"{name}.lua").read_text("utf-8")) for name in SCRIPTS
+        self._sources = {name: lua.joinpath(f"{name}.lua").read_text("utf-8") for name in SCRIPTS}
+        self._shas = {
+            name: hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest() for name, text in self._sources.items()
         }
 
     async def script(self, name: str, keys: list[str], args: list[Any]) -> Any:
-        """Run a loaded script (EVALSHA, loading it again after a Redis restart) and count the round trip."""
+        """Run a script by its SHA1 (loading it first when Redis does not know it, as after a restart)."""
         started = time.perf_counter()
         try:
-            return await self._scripts[name](keys=keys, args=args)
+            try:
+                return await self._pipeline.execute("EVALSHA", self._shas[name], len(keys), *keys, *args)
+            except NoScriptError:
+                await self._pipeline.execute("SCRIPT", "LOAD", self._sources[name])
+                return await self._pipeline.execute("EVALSHA", self._shas[name], len(keys), *keys, *args)
         finally:
-            metrics.REDIS_ROUND_TRIPS.labels(name).inc()
-            metrics.REDIS_LATENCY.observe(time.perf_counter() - started)
+            self._count(name, started)
 
     async def call(self, name: str, *args: Any) -> Any:
-        """Run one command and count the round trip."""
+        """Run one command (raw reply: bytes, int or list) and count the round trip."""
         started = time.perf_counter()
         try:
-            return await self.client.execute_command(name, *args)  # type: ignore[no-untyped-call]
+            return await self._pipeline.execute(name, *args)
         finally:
-            metrics.REDIS_ROUND_TRIPS.labels(name.lower()).inc()
-            metrics.REDIS_LATENCY.observe(time.perf_counter() - started)
+            self._count(name, started)
+
+    def _count(self, op: str, started: float) -> None:
+        counter = self._trips.get(op)
+        if counter is None:
+            counter = self._trips[op] = metrics.REDIS_ROUND_TRIPS.labels(op.lower())
+        counter.inc()
+        metrics.REDIS_LATENCY.observe(time.perf_counter() - started)
 
     async def ping(self) -> bool:
         """Whether Redis answers."""
@@ -95,7 +110,8 @@ class RedisLink:
             return False
 
     async def aclose(self) -> None:
-        """Close the pool."""
+        """Close the pipeline's connection and the pool (pub/sub)."""
+        await self._pipeline.aclose()
         await self.client.aclose()
 
 

@@ -10,6 +10,7 @@ machines' clocks do not need to agree.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -88,7 +89,11 @@ class RedisPresence:
         """The visitor's fields (all, or the named ones that exist), or None when not present."""
         if fields is None:
             found = await self._link.call("HGETALL", _record(account_id, visitor_id))
-            return {k.decode(): v for k, v in found.items()} if found else None
+            if not found:
+                return None
+            if isinstance(found, dict):  # RESP3 (redis-py 8's default) answers a map
+                return {k.decode(): v for k, v in found.items()}
+            return {found[i].decode(): found[i + 1] for i in range(0, len(found), 2)}
         if not fields:
             exists = await self._link.call("EXISTS", _record(account_id, visitor_id))
             return {} if exists else None
@@ -141,10 +146,9 @@ class RedisPresence:
             n: int = await self._link.call("SCARD", account_key(account_id, "visitors"))
             return n
         accounts = await self._link.call("SMEMBERS", ACCOUNTS)
-        pipe = self._link.client.pipeline(transaction=False)
-        for member in accounts:
-            pipe.scard(account_key(int(member), "visitors"))
-        counts = await pipe.execute()
+        counts = await asyncio.gather(
+            *(self._link.call("SCARD", account_key(int(member), "visitors")) for member in accounts)
+        )
         return sum(counts)
 
     # ------------------------------------------------------------------ agents

@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 
 from server.live.redis.connection import RedisLink, account_key
 from server.live.redis.control import RedisControl
@@ -250,3 +252,20 @@ async def test_control_messages_reach_every_process_including_the_publisher(redi
         await b.aclose()
         await one.aclose()
         await two.aclose()
+
+
+async def test_commands_issued_together_share_a_write_and_an_error_fails_only_its_own(
+    link: RedisLink, redis_server: RedisServer
+) -> None:
+    await link.call("SET", "text", "not a number")
+    results = await asyncio.gather(
+        *(link.call("INCR", f"n{i % 3}") for i in range(300)), link.call("INCR", "text"), return_exceptions=True
+    )
+    assert isinstance(results[-1], ResponseError)
+    assert sorted(r for r in results[:-1] if isinstance(r, int))[-3:] == [100, 100, 100]
+    redis_server.restart()  # the pipeline's connection is stale now; the next command reconnects
+    assert await link.call("INCR", "n0") == 1
+    redis_server.stop()
+    with pytest.raises(RedisConnectionError):
+        await link.call("PING")
+    assert not await link.ping()
