@@ -159,6 +159,17 @@ def _redis_info(url: str, section: str) -> dict[str, str]:
     return dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
 
 
+def _round_trips(server: Server) -> dict[str, float]:
+    """Redis round trips of one process so far, by command or script (from its /metrics)."""
+    text = httpx.get(f"{server.http}/metrics", timeout=10).text
+    trips: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("frontdesk_redis_round_trips_total{"):
+            op = line.split('op="', 1)[1].split('"', 1)[0]
+            trips[op] = float(line.rsplit(" ", 1)[1])
+    return trips
+
+
 def _redis_cpu(url: str) -> float:
     info = _redis_info(url, "cpu")
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
@@ -230,9 +241,9 @@ def run_latency(rate: float, seconds: float, visitors: int) -> list[Figure]:
                 token = _token(a)
                 lat, sent, result = _run_load(a, a, key, token, rate, seconds, visitors)
                 figures += _latency_figures("process A with Redis (visitors and agent on A)", lat, sent, result)
-                cpu0 = _redis_cpu(redis_url)
+                cpu0, trips0 = _redis_cpu(redis_url), _round_trips(a)
                 lat, sent, result = _run_load(b, a, key, token, rate, seconds, visitors)
-                cpu = _redis_cpu(redis_url) - cpu0
+                cpu, trips = _redis_cpu(redis_url) - cpu0, _round_trips(a)
                 figures += _latency_figures("visitor -> A -> Redis -> B -> agent", lat, sent, result)
                 figures.append(
                     Figure(
@@ -241,6 +252,15 @@ def run_latency(rate: float, seconds: float, visitors: int) -> list[Figure]:
                         [cpu / max(1, sent["sent"]) * 1e6],
                         note=f"{cpu:.2f} s of Redis CPU for {sent['sent']:,} deltas, "
                         f"RSS {rss_of(redis_pid) / 2**20:.0f} MiB",
+                    )
+                )
+                per_view = {op: (n - trips0.get(op, 0)) / max(1, sent["sent"]) for op, n in trips.items()}
+                figures.append(
+                    Figure(
+                        "  Redis round trips of process A per page view",
+                        "",
+                        [sum(per_view.values())],
+                        note=", ".join(f"{op} {n:.2f}" for op, n in sorted(per_view.items()) if n >= 0.01),
                     )
                 )
             finally:
