@@ -384,7 +384,7 @@ def identify(state: VisitorState | None, fields: Any, *, custom_before: Mapping[
         record = state.record
         for name, value in values.items():
             setattr(record, name, value)
-        record.custom.update(fields.custom)
+        record.custom = {**record.custom, **fields.custom}  # replaced, not changed: states are shallow copies
         values["custom"] = dict(record.custom)
         record.label = label_for(record)
         effects.changed(state, "identity")

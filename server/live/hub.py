@@ -65,7 +65,7 @@ from server.geo import Geolocator
 from server.live import core
 from server.live.core import Effects, RefusedError, TabFrame
 from server.live.memory import memory_seams
-from server.live.record import VisitorState, decode_state, encode_all, encode_groups
+from server.live.record import StateCache, VisitorState, decode_state, encode_all, encode_groups
 from server.live.seams import (
     AccountChanged,
     AccountVisitorsFrame,
@@ -185,6 +185,7 @@ class Hub:
         self.seams = seams if seams is not None else memory_seams(settings.history_size, clock)
         self.clock = clock
         self.loader = VisitorLoader(store)
+        self._cache = StateCache()
         self.writer = VisitorWriter(store)
         self._accounts: dict[int, AccountState] = {}
         self._keys: dict[str, int] = {}
@@ -314,7 +315,12 @@ class Hub:
 
     async def _state(self, account_id: int, visitor_id: str) -> VisitorState | None:
         fields = await self.seams.presence.load(account_id, visitor_id)
-        return decode_state(fields) if fields is not None else None
+        key = (account_id, visitor_id)
+        if fields is None:
+            self._cache.forget(key)
+            return None
+        account = self._accounts.get(account_id)
+        return self._cache.state(key, fields, keep=account is not None and visitor_id in account.tabs)
 
     async def _present(self, account_id: int, visitor_id: str) -> VisitorState:
         state = await self._state(account_id, visitor_id)
@@ -325,7 +331,9 @@ class Hub:
     async def _apply(self, account_id: int, state: VisitorState | None, visitor_id: str, effects: Effects) -> None:
         """Carry out effects in order: presence and SQL, the log, then frames to sockets."""
         if effects.store and state is not None:
-            await self.seams.presence.store(account_id, visitor_id, encode_groups(state, effects.store))
+            encoded = encode_groups(state, effects.store)
+            await self.seams.presence.store(account_id, visitor_id, encoded)
+            self._cache.stored((account_id, visitor_id), state, encoded)
         if effects.writes:
             written = self.writer.update(account_id, visitor_id, **effects.writes)
             if effects.durable:
@@ -447,9 +455,11 @@ class Hub:
         while True:
             page = await self.seams.presence.scan(account_id, cursor, SNAPSHOT_PAGE)
             visitors: list[Visitor] = []
-            for _visitor_id, fields in page.visitors:
-                state = decode_state(fields, trail=False)
-                if state is not None:
+            for visitor_id, fields in page.visitors:
+                record = self._cache.record((account_id, visitor_id), fields)
+                if record is not None:
+                    visitors.append(core.listed(record))
+                elif (state := decode_state(fields, trail=False)) is not None:
                     visitors.append(state.record)
             more = bool(page.cursor)
             conn.send(Snapshot(seq=seq, reason=reason, visitors=visitors, part=part, more=more))
@@ -659,17 +669,6 @@ class Hub:
         account_id = account.row.id
         now = self.clock()
         match message:
-            case VisitorChat():
-                await self._visitor_chat(account, conn, visitor_id, message)
-                return
-            case VisitorTyping():
-                await self._apply(account_id, None, visitor_id, core.visitor_typing(visitor_id, message.typing))
-                return
-            case Read():
-                ids = await self.store.unread_ids(account_id, visitor_id, authors=("agent", "auto"))
-                await self.store.mark_messages(account_id, visitor_id, ids, read_at=now)
-                await self._apply(account_id, None, visitor_id, core.read_by_visitor(visitor_id, ids, now=now))
-                return
             case Leave():
                 conn.outbox.close(1000, "bye")
                 await self.visitor_disconnected(account, conn)
@@ -677,12 +676,9 @@ class Hub:
             case VisitorHello():
                 conn.send(Error(code=ErrorCode.BAD_FRAME, message="hello was already sent on this socket"))
                 return
-            case Identify():
-                await self.identify(account, visitor_id, message)
-                return
         state = await self._state(account_id, visitor_id)
         if state is None or state.record.banned:
-            return  # banned (the socket is closing): nothing is stored
+            return  # banned (its sockets are closing on every process): nothing is stored
         match message:
             case Activity():
                 effects = core.activity(
@@ -694,6 +690,16 @@ class Hub:
                     account_id, state, visitor_id, core.page_view(state, message.url, message.title, now=now)
                 )
                 await self.evaluate_rules(account, visitor_id, state)
+            case VisitorChat():
+                await self._visitor_chat(account, conn, visitor_id, message)
+            case VisitorTyping():
+                await self._apply(account_id, None, visitor_id, core.visitor_typing(visitor_id, message.typing))
+            case Read():
+                ids = await self.store.unread_ids(account_id, visitor_id, authors=("agent", "auto"))
+                await self.store.mark_messages(account_id, visitor_id, ids, read_at=now)
+                await self._apply(account_id, None, visitor_id, core.read_by_visitor(visitor_id, ids, now=now))
+            case Identify():
+                await self.identify(account, visitor_id, message)
 
     async def _visitor_chat(
         self, account: AccountState, conn: VisitorConn, visitor_id: str, request: VisitorChat
@@ -726,6 +732,7 @@ class Hub:
         tabs.remove(conn)
         if not tabs:
             del account.tabs[visitor_id]
+            self._cache.forget((account_id, visitor_id))
         if self._closing:
             return
         if await self.seams.presence.detach(account_id, visitor_id, conn.tab_id):
@@ -762,6 +769,7 @@ class Hub:
         grace = self.settings.leave_grace_seconds
         if not await presence.expire(account_id, visitor_id, grace - min(0.05, grace / 2)):
             return
+        self._cache.forget((account_id, visitor_id))
         await self._apply(account_id, None, visitor_id, core.visitor_left(visitor_id, now=self.clock()))
 
     async def identify(self, account: AccountState, visitor_id: str, fields: Any) -> bool:

@@ -32,7 +32,7 @@ from protocol.messages import (
 from protocol.rules import Plan
 from server.live import core
 from server.live.core import AgentFrame, CloseTabs, RefusedError, TabFrame
-from server.live.record import VisitorState, decode_state, encode_all, encode_groups
+from server.live.record import StateCache, VisitorState, decode_state, encode_all, encode_groups
 from server.live.sync import AgentSync
 from server.rules import AutoRule, RuleConditions, compile_rule
 
@@ -339,3 +339,32 @@ def test_agent_sync_buffers_then_passes_each_delta_once() -> None:
     resumed.entry(22, "f22")
     assert resumed.synced(20, [(21, "f21")]) == ["f21", "f22"], "replay then the buffered rest"
     assert resumed.last == 22
+
+
+def test_the_state_cache_decodes_again_only_when_another_writer_changed_a_field() -> None:
+    stored = encode_all(arrived())
+    cache = StateCache()
+    key = (1, "visitor-0001")
+    first = cache.state(key, stored, keep=True)
+    assert first is not None
+    effects = core.page_view(first, "https://shop.example/a", "A", now=NOW + 1)
+    encoded = encode_groups(first, effects.store)
+    stored.update(encoded)
+    cache.stored(key, first, encoded)
+    again = cache.state(key, dict(stored), keep=True)
+    assert again is not None
+    assert again is not first, "a copy: the core changes what it is given"
+    assert again.record == first.record
+    again.record.unread = 99  # changed but never stored: the cache must not see it
+    assert cache.record(key, stored) == first.record
+    elsewhere = decode_state(stored)
+    assert elsewhere is not None
+    stored.update(encode_groups(elsewhere, core.open_chat(elsewhere, AGENT, Plan.PRO).store))  # another process
+    fresh = cache.state(key, stored, keep=True)
+    assert fresh is not None
+    assert fresh.record.chat_status == "active"
+    assert cache.record(key, {**stored, "chat": b"{}"}) is None
+    cache.forget(key)
+    assert len(cache) == 0
+    assert cache.state(key, stored, keep=False) is not None
+    assert len(cache) == 0, "kept only for visitors with a tab on this process"
