@@ -332,8 +332,13 @@ class Hub:
         """Carry out effects in order: presence and SQL, the log, then frames to sockets."""
         if effects.store and state is not None:
             encoded = encode_groups(state, effects.store)
-            await self.seams.presence.store(account_id, visitor_id, encoded)
-            self._cache.stored((account_id, visitor_id), state, encoded)
+            key = (account_id, visitor_id)
+            try:
+                await self.seams.presence.store(account_id, visitor_id, encoded)
+            except BaseException:
+                self._cache.forget(key)
+                raise
+            self._cache.stored(key, state, encoded)
         if effects.writes:
             written = self.writer.update(account_id, visitor_id, **effects.writes)
             if effects.durable:

@@ -172,10 +172,14 @@ class StateCache:
         return entry[1].record if entry is not None and entry[0] == fields else None
 
     def stored(self, key: Key, state: VisitorState, encoded: dict[str, bytes]) -> None:
-        """This process stored ``encoded`` groups of ``state``: the cached copy follows."""
+        """This process stored ``encoded`` groups of ``state``: the cache now holds ``state`` itself.
+
+        Not a copy (this runs on every event): the caller changes it further only to store it
+        again, and drops the key (:meth:`forget`) when a store fails.
+        """
         entry = self._entries.get(key)
         if entry is not None:
-            self._entries[key] = ({**entry[0], **encoded}, copy_state(state))
+            self._entries[key] = ({**entry[0], **encoded}, state)
 
     def forget(self, key: Key) -> None:
         """Drop a visitor (it left, or has no tab on this process any more)."""

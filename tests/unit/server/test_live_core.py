@@ -357,6 +357,7 @@ def test_the_state_cache_decodes_again_only_when_another_writer_changed_a_field(
     assert again.record == first.record
     again.record.unread = 99  # changed but never stored: the cache must not see it
     assert cache.record(key, stored) == first.record
+    assert cache.record(key, stored) is first.record, "what was stored is kept, not copied"
     elsewhere = decode_state(stored)
     assert elsewhere is not None
     stored.update(encode_groups(elsewhere, core.open_chat(elsewhere, AGENT, Plan.PRO).store))  # another process
