@@ -35,6 +35,7 @@ from protocol.messages import (
     Error,
     ErrorCode,
     GetHistory,
+    GetTrail,
     Hello,
     History,
     Identify,
@@ -47,6 +48,8 @@ from protocol.messages import (
     Resumed,
     SendMessage,
     Snapshot,
+    SnapshotReason,
+    Trail,
     Unban,
     Visitor,
     VisitorChat,
@@ -62,7 +65,7 @@ from server.geo import Geolocator
 from server.live import core
 from server.live.core import Effects, RefusedError, TabFrame
 from server.live.memory import memory_seams
-from server.live.record import VisitorState, decode_state, encode_all, encode_groups
+from server.live.record import StateCache, VisitorState, decode_state, encode_all, encode_groups
 from server.live.seams import (
     AccountChanged,
     AccountVisitorsFrame,
@@ -182,6 +185,7 @@ class Hub:
         self.seams = seams if seams is not None else memory_seams(settings.history_size, clock)
         self.clock = clock
         self.loader = VisitorLoader(store)
+        self._cache = StateCache()
         self.writer = VisitorWriter(store)
         self._accounts: dict[int, AccountState] = {}
         self._keys: dict[str, int] = {}
@@ -311,7 +315,12 @@ class Hub:
 
     async def _state(self, account_id: int, visitor_id: str) -> VisitorState | None:
         fields = await self.seams.presence.load(account_id, visitor_id)
-        return decode_state(fields) if fields is not None else None
+        key = (account_id, visitor_id)
+        if fields is None:
+            self._cache.forget(key)
+            return None
+        account = self._accounts.get(account_id)
+        return self._cache.state(key, fields, keep=account is not None and visitor_id in account.tabs)
 
     async def _present(self, account_id: int, visitor_id: str) -> VisitorState:
         state = await self._state(account_id, visitor_id)
@@ -322,7 +331,14 @@ class Hub:
     async def _apply(self, account_id: int, state: VisitorState | None, visitor_id: str, effects: Effects) -> None:
         """Carry out effects in order: presence and SQL, the log, then frames to sockets."""
         if effects.store and state is not None:
-            await self.seams.presence.store(account_id, visitor_id, encode_groups(state, effects.store))
+            encoded = encode_groups(state, effects.store)
+            key = (account_id, visitor_id)
+            try:
+                await self.seams.presence.store(account_id, visitor_id, encoded)
+            except BaseException:
+                self._cache.forget(key)
+                raise
+            self._cache.stored(key, state, encoded)
         if effects.writes:
             written = self.writer.update(account_id, visitor_id, **effects.writes)
             if effects.durable:
@@ -416,18 +432,17 @@ class Hub:
                 account=account.info,
                 capabilities=capabilities_for(account.row.plan),
                 seq=position.seq,
+                epoch=position.epoch,
             )
         )
         resume_from = auth.resume_from
         replay = None
-        if resume_from is not None and resume_from > 0:
-            replay = await log_.since(account_id, resume_from, position.epoch)
+        if resume_from is not None and resume_from > 0 and auth.epoch is not None:
+            replay = await log_.since(account_id, resume_from, auth.epoch)
         if replay is None:
-            visitors = await self._all_visitors(account_id)
             fresh = resume_from is None or resume_from <= 0
-            conn.send(
-                Snapshot(seq=position.seq, reason="initial" if fresh else "resume_unavailable", visitors=visitors)
-            )
+            reason: SnapshotReason = "initial" if fresh else "resume_unavailable"
+            await self._send_snapshot(conn, account_id, position.seq, reason)
             frames = conn.sync.synced(position.seq, [])
         else:
             assert resume_from is not None
@@ -438,18 +453,25 @@ class Hub:
         if await self.seams.presence.agent_attach(account_id, conn.conn_id) == 1 and not self._closing:
             await self._agents_online_changed(account_id, True)
 
-    async def _all_visitors(self, account_id: int) -> list[Visitor]:
-        visitors: list[Visitor] = []
+    async def _send_snapshot(self, conn: AgentConn, account_id: int, seq: int, reason: SnapshotReason) -> None:
+        """The account's visitors in pages as presence yields them, so the agent paints the first at once."""
         cursor = ""
+        part = 0
         while True:
             page = await self.seams.presence.scan(account_id, cursor, SNAPSHOT_PAGE)
-            for _visitor_id, fields in page.visitors:
-                state = decode_state(fields)
-                if state is not None:
+            visitors: list[Visitor] = []
+            for visitor_id, fields in page.visitors:
+                record = self._cache.record((account_id, visitor_id), fields)
+                if record is not None:
+                    visitors.append(core.listed(record))
+                elif (state := decode_state(fields, trail=False)) is not None:
                     visitors.append(state.record)
-            if not page.cursor:
-                return visitors
+            more = bool(page.cursor)
+            conn.send(Snapshot(seq=seq, reason=reason, visitors=visitors, part=part, more=more))
+            if not more:
+                return
             cursor = page.cursor
+            part += 1
 
     async def agent_disconnected(self, conn: AgentConn) -> None:
         """Forget a closed agent socket."""
@@ -538,6 +560,9 @@ class Hub:
             case GetHistory():
                 messages = await self.history_of(account_id, message.visitor_id)
                 return History(ref=message.ref, visitor_id=message.visitor_id, messages=messages)
+            case GetTrail():
+                state = await self._present(account_id, message.visitor_id)
+                return Trail(ref=message.ref, visitor_id=message.visitor_id, pages=list(state.record.pages))
             case Auth():
                 raise RefusedError(ErrorCode.BAD_FRAME, "this socket is already authenticated; send auth only once")
         raise RefusedError(ErrorCode.BAD_FRAME, "unknown request")  # pragma: no cover
@@ -649,17 +674,6 @@ class Hub:
         account_id = account.row.id
         now = self.clock()
         match message:
-            case VisitorChat():
-                await self._visitor_chat(account, conn, visitor_id, message)
-                return
-            case VisitorTyping():
-                await self._apply(account_id, None, visitor_id, core.visitor_typing(visitor_id, message.typing))
-                return
-            case Read():
-                ids = await self.store.unread_ids(account_id, visitor_id, authors=("agent", "auto"))
-                await self.store.mark_messages(account_id, visitor_id, ids, read_at=now)
-                await self._apply(account_id, None, visitor_id, core.read_by_visitor(visitor_id, ids, now=now))
-                return
             case Leave():
                 conn.outbox.close(1000, "bye")
                 await self.visitor_disconnected(account, conn)
@@ -667,12 +681,9 @@ class Hub:
             case VisitorHello():
                 conn.send(Error(code=ErrorCode.BAD_FRAME, message="hello was already sent on this socket"))
                 return
-            case Identify():
-                await self.identify(account, visitor_id, message)
-                return
         state = await self._state(account_id, visitor_id)
         if state is None or state.record.banned:
-            return  # banned (the socket is closing): nothing is stored
+            return  # banned (its sockets are closing on every process): nothing is stored
         match message:
             case Activity():
                 effects = core.activity(
@@ -684,6 +695,16 @@ class Hub:
                     account_id, state, visitor_id, core.page_view(state, message.url, message.title, now=now)
                 )
                 await self.evaluate_rules(account, visitor_id, state)
+            case VisitorChat():
+                await self._visitor_chat(account, conn, visitor_id, message)
+            case VisitorTyping():
+                await self._apply(account_id, None, visitor_id, core.visitor_typing(visitor_id, message.typing))
+            case Read():
+                ids = await self.store.unread_ids(account_id, visitor_id, authors=("agent", "auto"))
+                await self.store.mark_messages(account_id, visitor_id, ids, read_at=now)
+                await self._apply(account_id, None, visitor_id, core.read_by_visitor(visitor_id, ids, now=now))
+            case Identify():
+                await self.identify(account, visitor_id, message)
 
     async def _visitor_chat(
         self, account: AccountState, conn: VisitorConn, visitor_id: str, request: VisitorChat
@@ -716,6 +737,7 @@ class Hub:
         tabs.remove(conn)
         if not tabs:
             del account.tabs[visitor_id]
+            self._cache.forget((account_id, visitor_id))
         if self._closing:
             return
         if await self.seams.presence.detach(account_id, visitor_id, conn.tab_id):
@@ -752,6 +774,7 @@ class Hub:
         grace = self.settings.leave_grace_seconds
         if not await presence.expire(account_id, visitor_id, grace - min(0.05, grace / 2)):
             return
+        self._cache.forget((account_id, visitor_id))
         await self._apply(account_id, None, visitor_id, core.visitor_left(visitor_id, now=self.clock()))
 
     async def identify(self, account: AccountState, visitor_id: str, fields: Any) -> bool:

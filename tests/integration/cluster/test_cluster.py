@@ -30,6 +30,7 @@ from protocol.messages import (
     Resumed,
     SendMessage,
     Snapshot,
+    Visitor,
     VisitorChat,
     VisitorLeft,
     VisitorMessage,
@@ -93,11 +94,13 @@ def _store_of(agent: LiveAgent) -> VisitorStore:
     return store
 
 
-async def _snapshot(server: ServerProcess, token: str) -> Snapshot:
+async def _snapshot(server: ServerProcess, token: str) -> tuple[int, dict[str, Visitor]]:
+    """A fresh agent's snapshot (every page): its seq and visitors by id."""
     fresh = await LiveAgent.connect(server, token)
     try:
-        await fresh.wait(lambda: any(isinstance(e, Snapshot) for e in fresh.events), "snapshot")
-        return next(e for e in fresh.events if isinstance(e, Snapshot))
+        await fresh.wait(fresh.snapshot_done, "the last snapshot page")
+        first = next(e for e in fresh.events if isinstance(e, Snapshot))
+        return first.seq, {v.id: v for v in fresh.snapshot_visitors()}
     finally:
         await fresh.close()
 
@@ -145,9 +148,9 @@ async def test_every_agent_gets_every_delta_in_order_and_the_store_matches_a_sna
     assert len(log1) > 9 * 3
 
     store = _store_of(a1)
-    snapshot = await _snapshot(s3, token)
-    assert snapshot.seq == last
-    assert dict(store.visitors) == {v.id: v for v in snapshot.visitors}
+    seq, snapshot = await _snapshot(s3, token)
+    assert seq == last
+    assert dict(store.visitors) == snapshot
     assert visitors[3].visitor_id not in store.visitors
     assert store.visitors[visitors[0].visitor_id].online
     for visitor in visitors:
@@ -194,7 +197,7 @@ async def test_a_process_killed_mid_stream_loses_nothing(cluster: Cluster) -> No
     await on_s2.send(PageView(url="https://shop.example/after", title="After"))
 
     # The agent resumes on another process with exactly the deltas it missed.
-    resumed = await LiveAgent.connect(s2, token, resume_from=before_kill)
+    resumed = await LiveAgent.connect(s2, token, resume_from=before_kill, epoch=doomed.hello.epoch)
     await resumed.wait(lambda: any(isinstance(e, Resumed | Snapshot) for e in resumed.events), "resume")
     answer = next(e for e in resumed.events if isinstance(e, Resumed | Snapshot))
     assert isinstance(answer, Resumed), answer
@@ -345,7 +348,7 @@ async def test_a_redis_restart_gives_resume_unavailable_and_a_correct_snapshot(c
     await agent.wait(lambda: agent.ended, "the reset closing the socket", within=15)
     for server in cluster.servers:
         await server.wait_ready()
-    back = await LiveAgent.connect(s2, token, resume_from=held)
+    back = await LiveAgent.connect(s2, token, resume_from=held, epoch=agent.hello.epoch)
     await back.wait(lambda: any(isinstance(e, Resumed | Snapshot) for e in back.events), "resume answer")
     answer = next(e for e in back.events if isinstance(e, Resumed | Snapshot))
     assert isinstance(answer, Snapshot), "a seq of the lost log must never resume"
@@ -358,9 +361,10 @@ async def test_a_redis_restart_gives_resume_unavailable_and_a_correct_snapshot(c
     )
     last = await _quiet_position(cluster, tenant.account_id)
     await back.until_seq(last)
+    assert back.hello.epoch != agent.hello.epoch
     store = _store_of(back)
-    snapshot = await _snapshot(s1, token)
-    assert dict(store.visitors) == {v.id: v for v in snapshot.visitors}
+    _seq, snapshot = await _snapshot(s1, token)
+    assert dict(store.visitors) == snapshot
     assert visitor.visitor_id in store.visitors
     await reconnected.ws.close()
     await back.close()
