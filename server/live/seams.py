@@ -155,8 +155,12 @@ class Presence(Protocol):
         """The account's agent sockets over all processes."""
         ...
 
-    async def heartbeat(self) -> None:
-        """Renew this process's lease (call well within the lease time)."""
+    async def heartbeat(self) -> bool:
+        """Renew this process's lease (call well within the lease time).
+
+        True when the shared presence was lost since the last call (Redis restarted empty or was
+        flushed): this process's tabs and agents are no longer registered and must come back.
+        """
         ...
 
     async def reap(self) -> list[tuple[int, str]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -22,8 +23,14 @@ log = logging.getLogger(__name__)
 
 PROCESSES = f"{PREFIX}procs"
 ACCOUNTS = f"{PREFIX}accounts"
+INSTANCE = f"{PREFIX}instance"
+"""A token set once per life of the Redis data: a changed token means everything shared was lost."""
 CLAIM_MS = 30_000
 """How long a survivor's claim on a dead process's cleanup holds before another may redo it."""
+
+
+def _token() -> str:
+    return secrets.token_hex(8)
 
 
 def _held(process_id: str) -> str:
@@ -55,6 +62,7 @@ class RedisPresence:
         self._me = link.process_id
         self._lease_ms = str(round(lease_seconds * 1000))
         self._accounts_listed: set[int] = set()
+        self._marker: bytes | None = None
 
     def _field(self, item: str) -> str:
         return f"{self._me}|{item}"
@@ -174,9 +182,15 @@ class RedisPresence:
 
     # ------------------------------------------------------------------ leases
 
-    async def heartbeat(self) -> None:
-        """Renew this process's lease."""
-        await self._link.script("lease_renew", [PROCESSES], [self._me, self._lease_ms])
+    async def heartbeat(self) -> bool:
+        """Renew this process's lease; True when Redis lost the shared state since the last renewal."""
+        marker = await self._link.script("lease_renew", [PROCESSES, INSTANCE], [self._me, self._lease_ms, _token()])
+        lost = self._marker is not None and marker != self._marker
+        self._marker = marker
+        if lost:
+            self._accounts_listed.clear()
+            log.warning("Redis lost the shared live state (restarted or flushed); registering this process again")
+        return lost
 
     async def reap(self) -> list[tuple[int, str]]:
         """Drop the tabs and agents of processes whose lease expired; returns visitors left with no tab."""
@@ -217,4 +231,4 @@ class RedisPresence:
 
     async def aclose(self) -> None:
         """Give up the lease now: a surviving process drops this one's remaining tabs and agents."""
-        await self._link.script("lease_renew", [PROCESSES], [self._me, "0"])
+        await self._link.script("lease_renew", [PROCESSES, INSTANCE], [self._me, "0", _token()])

@@ -335,7 +335,7 @@ async def test_logout_and_plan_changes_reach_every_process(cluster: Cluster) -> 
 
 
 async def test_a_redis_restart_gives_resume_unavailable_and_a_correct_snapshot(cluster: Cluster) -> None:
-    s1, s2, _s3 = cluster.servers
+    s1, s2, s3 = cluster.servers
     tenant = await cluster.create_account()
     token = await cluster.login(s1, tenant.agent_email)
     agent = await LiveAgent.connect(s2, token)
@@ -345,27 +345,35 @@ async def test_a_redis_restart_gives_resume_unavailable_and_a_correct_snapshot(c
     held = agent.last_seq()
 
     cluster.redis.restart()  # every key is gone: the logs, presence, leases
-    await agent.wait(lambda: agent.ended, "the reset closing the socket", within=15)
+    # Every process notices (its log feed, its next lease renewal) and closes its sockets, so that agents
+    # resume and widgets register their visitors again.
+    await agent.wait(lambda: agent.ended, "the reset closing the agent's socket", within=15)
+    _frames, code = await _closed_with(visitor, 15)
+    assert code == 1012
     for server in cluster.servers:
         await server.wait_ready()
+    await asyncio.sleep(2)  # every process has renewed its lease since (once a second)
+
+    reconnected = await VisitorSocket.connect(
+        s1.visitor_url(tenant.account_key), visitor_id=visitor.visitor_id, page="https://shop.example/after"
+    )
     back = await LiveAgent.connect(s2, token, resume_from=held, epoch=agent.hello.epoch)
-    await back.wait(lambda: any(isinstance(e, Resumed | Snapshot) for e in back.events), "resume answer")
+    await back.wait(back.snapshot_done, "a snapshot")
     answer = next(e for e in back.events if isinstance(e, Resumed | Snapshot))
     assert isinstance(answer, Snapshot), "a seq of the lost log must never resume"
     assert answer.reason == "resume_unavailable"
     assert answer.seq > held
+    assert back.hello.epoch != agent.hello.epoch
+    assert visitor.visitor_id in {v.id for v in back.snapshot_visitors()}
 
     # The snapshot and the deltas after it agree with a fresh snapshot: no delta of the old log survives.
-    reconnected = await VisitorSocket.connect(
-        s1.visitor_url(tenant.account_key), visitor_id=visitor.visitor_id, page="https://shop.example/after"
-    )
+    await reconnected.send(PageView(url="https://shop.example/later", title="Later"))
     last = await _quiet_position(cluster, tenant.account_id)
     await back.until_seq(last)
-    assert back.hello.epoch != agent.hello.epoch
     store = _store_of(back)
-    _seq, snapshot = await _snapshot(s1, token)
+    _seq, snapshot = await _snapshot(s3, token)
     assert dict(store.visitors) == snapshot
-    assert visitor.visitor_id in store.visitors
+    assert store.visitors[visitor.visitor_id].current_url == "https://shop.example/later"
     await reconnected.ws.close()
     await back.close()
 

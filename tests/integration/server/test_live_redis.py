@@ -269,3 +269,15 @@ async def test_commands_issued_together_share_a_write_and_an_error_fails_only_it
     with pytest.raises(RedisConnectionError):
         await link.call("PING")
     assert not await link.ping()
+
+
+async def test_a_heartbeat_tells_when_redis_lost_the_shared_state(link: RedisLink, redis_server: RedisServer) -> None:
+    presence = RedisPresence(link, lease_seconds=30)
+    other = RedisPresence(link, lease_seconds=30)
+    assert not await presence.heartbeat()  # the first renewal sets the marker
+    assert not await presence.heartbeat()
+    assert not await other.heartbeat()
+    redis_server.restart()
+    assert await presence.heartbeat()  # once...
+    assert not await presence.heartbeat()  # ...then the new state is the one it knows
+    assert await other.heartbeat()  # another process notices too, though the first made the new marker
