@@ -19,7 +19,7 @@ from typing import Any
 
 import msgspec
 
-from protocol.codec import encode, with_seq
+from protocol.codec import encode, snapshot_frame, with_seq
 from protocol.messages import (
     AccountInfo,
     Ack,
@@ -47,11 +47,9 @@ from protocol.messages import (
     Result,
     Resumed,
     SendMessage,
-    Snapshot,
     SnapshotReason,
     Trail,
     Unban,
-    Visitor,
     VisitorChat,
     VisitorHello,
     VisitorToServer,
@@ -65,7 +63,7 @@ from server.geo import Geolocator
 from server.live import core
 from server.live.core import Effects, RefusedError, TabFrame
 from server.live.memory import memory_seams
-from server.live.record import StateCache, VisitorState, decode_state, encode_all, encode_groups
+from server.live.record import StateCache, VisitorState, encode_all, encode_groups, listed_json
 from server.live.seams import (
     AccountChanged,
     AccountVisitorsFrame,
@@ -459,17 +457,12 @@ class Hub:
         part = 0
         while True:
             page = await self.seams.presence.scan(account_id, cursor, SNAPSHOT_PAGE)
-            visitors: list[Visitor] = []
-            for visitor_id, fields in page.visitors:
-                record = self._cache.record((account_id, visitor_id), fields)
-                if record is not None:
-                    visitors.append(core.listed(record))
-                elif (state := decode_state(fields, trail=False)) is not None:
-                    visitors.append(state.record)
+            records = [record for _id, fields in page.visitors if (record := listed_json(fields)) is not None]
             more = bool(page.cursor)
-            conn.send(Snapshot(seq=seq, reason=reason, visitors=visitors, part=part, more=more))
+            conn.outbox.push(snapshot_frame(seq, reason, records, part=part, more=more).decode())
             if not more:
                 return
+            await asyncio.sleep(0)  # let the socket's writer send this page before the next is built
             cursor = page.cursor
             part += 1
 
