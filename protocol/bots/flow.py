@@ -6,7 +6,7 @@ from typing import Annotated, Final, Literal
 
 import msgspec
 
-from protocol.rules import MAX_MESSAGE_CHARS
+from protocol.rules import MAX_MESSAGE_CHARS, Plan
 
 MAX_STEPS: Final = 100
 MAX_OPTIONS: Final = 10
@@ -182,3 +182,16 @@ class BotRun(msgspec.Struct, kw_only=True, omit_defaults=True):
     flow_name: str
     status: BotStatus
     answers: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class FlowRefused(msgspec.Struct, kw_only=True):
+    """Body of a 400 answer to a flow that cannot be saved: ``ApiError``'s fields plus every problem."""
+
+    code: Literal["invalid_flow"] = "invalid_flow"
+    message: str
+    problems: list[Problem]
+
+
+def bots_allowed(plan: Plan) -> bool:
+    """Bots come with STANDARD and PRO, like proactive chat and automatic messages."""
+    return plan in (Plan.STANDARD, Plan.PRO)
