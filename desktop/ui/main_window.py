@@ -461,6 +461,7 @@ class MainWindow(QMainWindow):
 
     logoutRequested = Signal()
     settingsRequested = Signal()
+    botsRequested = Signal()
     quitRequested = Signal()
     closedToTray = Signal()
     countsRefreshed = Signal(int, int)
@@ -515,6 +516,8 @@ class MainWindow(QMainWindow):
         self.settings_action = file_menu.addAction(self.tr("&Settings…"))
         self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
         self.settings_action.triggered.connect(self.settingsRequested)
+        self.bots_action = file_menu.addAction(self.tr("&Bots…"))
+        self.bots_action.triggered.connect(self.botsRequested)
         self.logout_action = file_menu.addAction(self.tr("&Log out"))
         self.logout_action.triggered.connect(self.logoutRequested)
         file_menu.addSeparator()
