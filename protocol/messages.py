@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from protocol.bots.flow import BotRun
 from protocol.rules import MAX_FIELD_CHARS, MAX_MESSAGE_CHARS, Capabilities, Plan
 
 Id = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
@@ -23,7 +24,7 @@ Custom = Annotated[dict[Annotated[str, msgspec.Meta(max_length=64)], Field], msg
 
 ChatStatus = Literal["none", "unanswered", "active", "closed"]
 """none: no chat; unanswered: the visitor wrote, no agent yet; active; closed."""
-Author = Literal["visitor", "agent", "auto", "system"]
+Author = Literal["visitor", "agent", "auto", "system", "bot"]
 ActivityKind = Literal["input", "scroll", "focus", "blur", "pointer", "visible", "hidden"]
 Device = Literal["desktop", "mobile", "tablet", "bot", "other"]
 
@@ -93,6 +94,8 @@ class ChatMessage(_Plain, kw_only=True):
     delivered_at: float | None = None
     """When it reached the visitor (agent messages) or the server (visitor messages)."""
     read_at: float | None = None
+    replies: tuple[str, ...] = ()
+    """A bot question's quick-reply labels (plain text); the visitor answers with one of them."""
 
 
 class Visitor(_Plain, kw_only=True):
@@ -133,6 +136,8 @@ class Visitor(_Plain, kw_only=True):
     chat_agent_name: str | None = None
     unread: int = 0
     """Visitor messages no agent has marked read."""
+    bot: BotRun | None = None
+    """The visitor's bot conversation (running, handed over, closed or stopped) and its answers."""
 
 
 class AgentInfo(_Plain, kw_only=True):
@@ -402,7 +407,13 @@ class Leave(_Msg, tag="leave", kw_only=True):
     """The tab is closing."""
 
 
-VisitorToServer = VisitorHello | PageView | Activity | VisitorChat | VisitorTyping | Identify | Read | Leave
+class ChatOpened(_Msg, tag="chat_opened", kw_only=True):
+    """The visitor opened the chat panel (a bot may greet them when no agent is online)."""
+
+
+VisitorToServer = (
+    VisitorHello | PageView | Activity | VisitorChat | VisitorTyping | Identify | Read | Leave | ChatOpened
+)
 
 # ---------------------------------------------------------------- server -> visitor (widget)
 

@@ -1,4 +1,4 @@
-"""bots: flows, per-visitor runs, once-per-trigger firings
+"""bots: flows, per-visitor runs, once-per-trigger firings, quick replies on messages
 
 Revision ID: 0004
 Revises: 0001
@@ -16,6 +16,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("replies", sa.JSON(), nullable=True))
     op.create_table(
         "bots",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -59,3 +61,5 @@ def downgrade() -> None:
     with op.batch_alter_table("bots", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_bots_account_id"))
     op.drop_table("bots")
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_column("replies")
