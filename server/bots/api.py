@@ -79,6 +79,12 @@ def _checked(spec: FlowSpec) -> FlowSpec:
 REFUSED = {400: ResponseSpec(data_container=FlowRefused, description="The flow has problems; each names its step")}
 
 
+def _changed(services: Services, account_id: int) -> None:
+    # This process reads the flows again at once; other processes within FLOWS_TTL_SECONDS.
+    if services.hub is not None:
+        services.hub.bots.flows_changed(account_id)
+
+
 def _missing(flow_id: int) -> ApiRefusedError:
     return ApiRefusedError(404, ErrorCode.NOT_FOUND, f"no bot {flow_id} in your account; list them first")
 
@@ -112,7 +118,9 @@ class BotController(Controller):
         """Add a bot (validated first: the answer lists every problem)."""
         services = services_of(state)
         caller = await _editor(request, services)
-        return await BotStore(services.engine).add(caller.agent.account_id, _checked(data))
+        flow = await BotStore(services.engine).add(caller.agent.account_id, _checked(data))
+        _changed(services, caller.agent.account_id)
+        return flow
 
     @put("/{flow_id:int}", summary="Replace a bot", responses=REFUSED)
     async def update_flow(
@@ -124,6 +132,7 @@ class BotController(Controller):
         flow = await BotStore(services.engine).update(caller.agent.account_id, flow_id, _checked(data))
         if flow is None:
             raise _missing(flow_id)
+        _changed(services, caller.agent.account_id)
         return flow
 
     @delete("/{flow_id:int}", status_code=204, summary="Delete a bot")
@@ -134,6 +143,7 @@ class BotController(Controller):
         require_admin(caller.agent)
         if not await BotStore(services.engine).delete(caller.agent.account_id, flow_id):
             raise _missing(flow_id)
+        _changed(services, caller.agent.account_id)
 
     @post("/validate", status_code=200, summary="Check a flow without saving it")
     async def validate_flow(self, state: State, request: Request[Any, Any, Any]) -> Validation:
@@ -152,7 +162,9 @@ class BotController(Controller):
         services = services_of(state)
         caller = await _editor(request, services)
         spec = _checked(decode_flow(await request.body()))
-        return await BotStore(services.engine).add(caller.agent.account_id, spec)
+        flow = await BotStore(services.engine).add(caller.agent.account_id, spec)
+        _changed(services, caller.agent.account_id)
+        return flow
 
     @get("/{flow_id:int}/export", summary="Export a bot as a JSON file")
     async def export_flow(

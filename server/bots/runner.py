@@ -31,7 +31,7 @@ from protocol.bots.flow import BotRun, Flow, TriggerKind, bots_allowed
 from protocol.messages import ChatMessage, Visitor
 from protocol.rules import Plan
 from server.bots.store import BotStore, StoredRun
-from server.bots.triggers import CompiledFlow, compile_flow, due
+from server.bots.triggers import CompiledFlow, compile_flow, due, time_based
 
 FLOWS_TTL_SECONDS: Final = 5.0
 """How long a process trusts its copy of an account's flows (another process may have changed them)."""
@@ -106,6 +106,10 @@ class BotRunner:
         """Whether some enabled flow of the account starts on ``kind`` (cheap: the flows are cached)."""
         flows = await self._account_flows(account_id)
         return any(f.flow.spec.trigger.kind == kind for f in flows.compiled)
+
+    async def time_based(self, account_id: int) -> bool:
+        """Whether some rule-triggered flow of the account can start without a new event (time on page)."""
+        return time_based((await self._account_flows(account_id)).compiled)
 
     # ------------------------------------------------------------ events
 
