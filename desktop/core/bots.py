@@ -144,6 +144,7 @@ class Preview:
             elif isinstance(effect, StoreAnswer):
                 self.lines.append(PreviewLine("system", f"Stored {effect.variable} = {effect.value}"))
             elif isinstance(effect, HandOverToAgent):
+                self.lines.append(PreviewLine("system", effect.text))
                 self.lines.append(PreviewLine("system", "Handed over: the chat is now unanswered for agents."))
             elif isinstance(effect, CloseChat):
                 self.lines.append(PreviewLine("system", "The bot closed the conversation."))

@@ -247,8 +247,8 @@ class PreviewPane(QGroupBox):
 
     def _render(self) -> None:
         assert self.preview is not None
-        who = {"bot": self.tr("Bot"), "visitor": self.tr("Visitor"), "system": "—"}
-        self.transcript.setPlainText("\n".join(f"{who[line.author]}: {line.text}" for line in self.preview.lines))
+        who = {"bot": self.tr("Bot") + ": ", "visitor": self.tr("Visitor") + ": ", "system": "· "}
+        self.transcript.setPlainText("\n".join(who[line.author] + line.text for line in self.preview.lines))
         for button in self.reply_buttons:
             self.replies_box.removeWidget(button)
             button.deleteLater()

@@ -120,7 +120,11 @@ class StoreAnswer:
 
 @dataclass(frozen=True, slots=True)
 class HandOverToAgent:
-    """The chat becomes unanswered and agents are alerted."""
+    """The chat becomes unanswered and agents are alerted; ``text`` marks the moment for the visitor."""
+
+    n: int
+    step: str
+    text: str = HAND_OVER_TEXT
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,8 +197,9 @@ class _Run:
         self.effects.append(StoreAnswer(variable=variable, value=value))
 
     def hand_over(self, step: str, text: str | None) -> None:
-        self.say(step, text or HAND_OVER_TEXT)
-        self.effects.append(HandOverToAgent())
+        rendered = render(text, self.answers) if text else HAND_OVER_TEXT
+        self.effects.append(HandOverToAgent(n=self.said, step=step, text=rendered))
+        self.said += 1
         self.status = "handed_over"
         self.waiting_at = None
 

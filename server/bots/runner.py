@@ -224,6 +224,15 @@ class BotRunner:
             elif isinstance(effect, StoreAnswer):
                 await port.bot_answers(account_id, visitor_id, {effect.variable: effect.value})
             elif isinstance(effect, HandOverToAgent):
+                # The hand-over is a moment of the conversation, not a bot line: a system message marks it.
+                notice = ChatMessage(
+                    id=bot_message_id(run.run, effect.n),
+                    visitor_id=visitor_id,
+                    author="system",
+                    text=effect.text,
+                    sent_at=self.clock(),
+                )
+                await port.bot_message(account_id, visitor_id, notice)
                 await port.bot_hand_over(account_id, visitor_id)
             elif isinstance(effect, CloseChat):
                 await port.bot_close(account_id, visitor_id)

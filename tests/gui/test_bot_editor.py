@@ -70,7 +70,7 @@ def test_build_a_flow_with_the_forms_preview_it_and_save_it(
     transcript = pane.transcript.toPlainText()
     assert "Bot: Sales or support?" in transcript
     assert "Visitor: Support" in transcript
-    assert "Bot: Thanks! Connecting you about Support" in transcript
+    assert "· Thanks! Connecting you about Support" in transcript
     assert "Handed over" in transcript
     assert pane.reply_buttons == []
     assert not pane.answer_edit.isEnabled()

@@ -124,7 +124,7 @@ async def test_a_bot_walks_its_flow_and_hands_over(engines: tuple[AsyncEngine, A
         ("answers", {"topic": "Sales"}),
         ("message", (bot_message_id(1, 1), "bot", "Your name?", ())),
         ("answers", {"name": "Ada"}),
-        ("message", (bot_message_id(1, 2), "bot", "Connecting you to our team", ())),
+        ("message", (bot_message_id(1, 2), "system", "Connecting you to our team", ())),
         ("hand_over", "visitor01"),
     ]
     assert port.runs["visitor01"].status == "handed_over"

@@ -68,8 +68,8 @@ async def test_a_visitor_walks_a_flow_and_is_handed_over(live_server: LiveServer
         name = await visitor.wait_for(VisitorMessage, lambda e: e.message.author == "bot")
         assert name.message.text == "Your name?"
         await say(visitor, "Ada Lovelace")
-        handed = await visitor.wait_for(VisitorMessage, lambda e: e.message.author == "bot")
-        assert handed.message.text == "Connecting you to our team"
+        handed = await visitor.wait_for(VisitorMessage, lambda e: e.message.author != "visitor")
+        assert (handed.message.author, handed.message.text) == ("system", "Connecting you to our team")
 
         token = live_server.login(tenant.agent_email, tenant.agent_password)
         async with await AgentSocket.connect(live_server.agent_ws_url, token) as agent:
@@ -90,7 +90,7 @@ async def test_a_visitor_walks_a_flow_and_is_handed_over(live_server: LiveServer
                 ("visitor", "Sales"),
                 ("bot", "Your name?"),
                 ("visitor", "Ada Lovelace"),
-                ("bot", "Connecting you to our team"),
+                ("system", "Connecting you to our team"),
             ]
             assert history.messages[0].replies == ("Sales", "Support")
             taken = await agent.request(OpenConversation(ref=ref(), visitor_id=visitor.visitor_id))

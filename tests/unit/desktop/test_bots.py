@@ -75,7 +75,7 @@ def test_preview_runs_the_engine() -> None:
     preview.begin()
     assert [(line.author, line.text) for line in preview.lines] == [
         ("bot", "Hi! Nobody is online right now."),
-        ("bot", "Connecting you to our team"),
+        ("system", "Connecting you to our team"),
         ("system", "Handed over: the chat is now unanswered for agents."),
     ]
     assert not preview.running

@@ -89,8 +89,7 @@ def test_a_visitor_walks_the_flow_to_a_hand_over() -> None:
     mailed = advance(SALES, named.state, Answered(text="ada@example.com", facts=online))
     assert mailed.effects == (
         StoreAnswer("email", "ada@example.com"),
-        BotSays(n=4, step="team", text=HAND_OVER_TEXT),
-        HandOverToAgent(),
+        HandOverToAgent(n=4, step="team", text=HAND_OVER_TEXT),
     )
     assert mailed.state.status == "handed_over"
     assert mailed.state.answers == {"topic": "Pricing", "name": "Ada Lovelace", "email": "ada@example.com"}
@@ -146,7 +145,10 @@ def test_phone_answers_are_checked(answer: str, ok: bool) -> None:
         ]
     )  # fmt: skip
     outcome = advance(spec, start(spec, 1, FACTS).state, Answered(text=answer, facts=FACTS))
-    assert says(outcome) == ([f"We call {answer}"] if ok else ["Digits please"])
+    if ok:
+        assert outcome.effects[-1] == HandOverToAgent(n=1, step="end", text=f"We call {answer}")
+    else:
+        assert says(outcome) == ["Digits please"]
 
 
 def test_an_agent_taking_over_stops_the_bot_at_once() -> None:
@@ -169,7 +171,7 @@ def test_a_finished_bot_ignores_further_messages() -> None:
 def test_a_state_waiting_at_a_removed_step_hands_over() -> None:
     state = BotState(flow_id=1, waiting_at="gone", said=3)
     outcome = advance(SALES, state, Answered(text="hi", facts=FACTS))
-    assert outcome.effects[-1] == HandOverToAgent()
+    assert outcome.effects[-1] == HandOverToAgent(n=3, step="gone")
     assert outcome.state.status == "handed_over"
 
 
