@@ -513,9 +513,10 @@ class Frontdesk(QObject):
             return
         plan = session.hello.account.plan if session.hello is not None else None
         allowed = plan is not None and bots_allowed(plan)
-        reason = "" if allowed else session.window.tr("Bots need the STANDARD or PRO plan; you can look, not change.")
+        window = session.window
+        reason = "" if allowed else window.tr("Bots need the STANDARD or PRO plan; you can look, not change.")
         backend = BotClient(session.server_url, session.token)
-        editor = BotEditor(backend, can_edit=allowed, reason=reason, parent=session.window)
+        editor = BotEditor(backend, can_edit=allowed, reason=reason, parent=window)
         editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.bot_editor = editor
         editor.refresh()

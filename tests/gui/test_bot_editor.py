@@ -9,10 +9,15 @@ import httpx
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from desktop.net.bots import BotClient
 from desktop.ui.bot_editor import BotEditor
+from desktop.ui.detail import DetailPane
+from desktop.ui.text import author_text
+from protocol.bots.flow import BotRun
+from protocol.messages import ChatMessage, Visitor
 from protocol.rules import Plan
 from tests.fixtures.server import LiveServer
 from tests.gui.conftest import QLoop
@@ -151,3 +156,19 @@ def test_a_free_account_sees_why_it_cannot_save(qloop: QLoop, qtbot: QtBot, live
     qloop.wait_until(task.done)
     assert editor.status_label.text().startswith("bots need the STANDARD or PRO plan")
     assert stored_bots(live_server, token) == []
+
+
+def test_agents_see_the_bot_and_its_lines_in_the_details(qapp: QApplication) -> None:
+    visitor = Visitor(
+        id="visitor01", label="Ada", first_seen_at=0, visit_started_at=0, last_activity_at=0, name="Ada",
+        custom={"topic": "Sales"}, bot=BotRun(flow_id=1, flow_name="Night desk", status="running"),
+    )  # fmt: skip
+    said = ChatMessage(id="bot-0001-0000", visitor_id="visitor01", author="bot", text="Hi!", sent_at=0,
+                       agent_name="Night desk", replies=("Sales", "Support"))  # fmt: skip
+    pane = DetailPane()
+    pane.show_visitor(visitor, 0.0, [said])
+    identity = pane.identity_label.text()
+    assert "topic: Sales" in identity
+    assert "Bot: Night desk (talking now)" in identity
+    assert "Bot Night desk" in pane.chat.toPlainText()
+    assert author_text(said, visitor) == "Bot Night desk"
