@@ -511,10 +511,18 @@ class Frontdesk(QObject):
         session = self.session
         if session is None:
             return
-        plan = session.hello.account.plan if session.hello is not None else None
-        allowed = plan is not None and bots_allowed(plan)
+        hello = session.hello
+        plan = hello.account.plan if hello is not None else None
+        # Every agent is an admin until the server knows roles; then only admins change bots (it checks too).
+        admin = hello is not None and getattr(hello.agent, "role", "admin") == "admin"
+        allowed = plan is not None and bots_allowed(plan) and admin
         window = session.window
-        reason = "" if allowed else window.tr("Bots need the STANDARD or PRO plan; you can look, not change.")
+        if allowed:
+            reason = ""
+        elif not admin:
+            reason = window.tr("Only an admin of the account changes bots; you can look, not change.")
+        else:
+            reason = window.tr("Bots need the STANDARD or PRO plan; you can look, not change.")
         backend = BotClient(session.server_url, session.token)
         editor = BotEditor(backend, can_edit=allowed, reason=reason, parent=window)
         editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

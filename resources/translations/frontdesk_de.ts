@@ -744,6 +744,10 @@ Sehen Sie alle, die gerade auf Ihrer Website sind, und sprechen Sie mit ihnen.</
             <translation>Demo-Website: %1 – öffnen Sie sie in einem Browser und chatten Sie mit sich selbst.</translation>
         </message>
         <message>
+            <source>Only an admin of the account changes bots; you can look, not change.</source>
+            <translation>Nur eine Administratorin oder ein Administrator des Kontos ändert Bots; Sie können sie ansehen, aber nicht ändern.</translation>
+        </message>
+        <message>
             <source>Bots need the STANDARD or PRO plan; you can look, not change.</source>
             <translation>Bots erfordern den Tarif STANDARD oder PRO; Sie können sie ansehen, aber nicht ändern.</translation>
         </message>
@@ -1167,6 +1171,10 @@ Sehen Sie alle, die gerade auf Ihrer Website sind, und sprechen Sie mit ihnen.</
         <message>
             <source>Demo website: %1 - open it in a browser and chat with yourself.</source>
             <translation>Demo-Website: %1 – öffnen Sie sie in einem Browser und chatten Sie mit sich selbst.</translation>
+        </message>
+        <message>
+            <source>Only an admin of the account changes bots; you can look, not change.</source>
+            <translation>Nur eine Administratorin oder ein Administrator des Kontos ändert Bots; Sie können sie ansehen, aber nicht ändern.</translation>
         </message>
         <message>
             <source>Bots need the STANDARD or PRO plan; you can look, not change.</source>

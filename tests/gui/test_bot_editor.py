@@ -21,6 +21,9 @@ from protocol.messages import ChatMessage, Visitor
 from protocol.rules import Plan
 from tests.fixtures.server import LiveServer
 from tests.gui.conftest import QLoop
+from tests.gui.test_desktop_app import AppFactory, logged_in, make_app
+
+__all__ = ["make_app"]
 
 pytestmark = pytest.mark.gui
 
@@ -172,3 +175,18 @@ def test_agents_see_the_bot_and_its_lines_in_the_details(qapp: QApplication) -> 
     assert "Bot: Night desk (talking now)" in identity
     assert "Bot Night desk" in pane.chat.toPlainText()
     assert author_text(said, visitor) == "Bot Night desk"
+
+
+def test_file_bots_opens_the_editor_and_mirrors_the_plan(
+    qloop: QLoop, make_app: AppFactory, live_server: LiveServer
+) -> None:
+    tenant = live_server.create_account(Plan.FREE)
+    app = logged_in(qloop, make_app, live_server, tenant)
+    assert app.session is not None
+    qloop.do(app.session.window.bots_action.trigger)
+    editor = app.bot_editor
+    assert editor is not None
+    qloop.wait_until(lambda: editor.isVisible() and editor.pending == 0, what="the editor with the account's bots")
+    assert not editor.save_button.isEnabled()
+    assert editor.banner.text() == "Bots need the STANDARD or PRO plan; you can look, not change."
+    editor.close()
