@@ -141,6 +141,11 @@ class BotRunner:
             return False
         if visitor.chat_status == "active":
             return False  # an agent is already talking to the visitor
+        if visitor.bot is not None and visitor.bot.status == "running":
+            return False
+        # Pure checks first: the timer asks for every visitor each tick, and most match no flow at all.
+        if due(flows.compiled, kind, visitor, self.clock(), agents_online=agents_online, fired=frozenset()) is None:
+            return False
         async with self._serial(account_id, visitor.id):
             current = await self.store.run(account_id, visitor.id)
             if current is not None and current.state.status == "running":

@@ -634,6 +634,7 @@ class Hub:
             deltas = core.messages_updated(visitor_id, undelivered, delivered_at=now)
             await self._apply(account_id, None, visitor_id, Effects(deltas=deltas))
         await self.evaluate_rules(account, visitor_id, state)
+        await bots.trigger(self, account, visitor_id, "rule")
         return True
 
     def _place(self, hello: VisitorHello, ip: str | None, user_agent: str) -> core.Place:

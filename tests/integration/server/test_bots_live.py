@@ -13,6 +13,7 @@ from protocol.messages import (
     GetHistory,
     History,
     OpenConversation,
+    PageView,
     Result,
     Snapshot,
     VisitorChanged,
@@ -143,3 +144,34 @@ async def test_a_free_account_never_runs_a_bot(live_server: LiveServer) -> None:
         await visitor.send(ChatOpened())
         await say(visitor, "Hello?")
         await no_message(visitor)
+
+
+async def test_a_rule_trigger_starts_a_bot_on_arrival(live_server: LiveServer) -> None:
+    tenant = live_server.create_account(Plan.PRO)
+    add_flow(live_server, tenant, {**SALES, "trigger": {"kind": "rule", "url_contains": "/pricing"}})
+    async with await VisitorSocket.connect(live_server.visitor_url(tenant.account_key)) as home:
+        await no_message(home)
+        await home.send(PageView(url="https://shop.example/pricing", title="Prices"))
+        first = await home.wait_for(VisitorMessage)
+        assert first.message.text == "Hi! Sales or support?"
+    async with await VisitorSocket.connect(
+        live_server.visitor_url(tenant.account_key), page="https://shop.example/pricing"
+    ) as arriving:
+        first = await arriving.wait_for(VisitorMessage)
+        assert first.message.text == "Hi! Sales or support?"
+
+
+async def test_a_rule_trigger_starts_a_bot_by_page_and_by_the_timer(live_server_factory: Any) -> None:
+    server: LiveServer = live_server_factory(rule_tick_seconds=0.1)
+    tenant = server.create_account(Plan.PRO)
+    add_flow(server, tenant, {**SALES, "trigger": {"kind": "rule", "url_contains": "/pricing"}})
+    add_flow(server, tenant, {**SALES, "name": "Lingering", "trigger": {"kind": "rule", "time_on_page_at_least": 1}})
+    async with await VisitorSocket.connect(server.visitor_url(tenant.account_key)) as lingering:
+        first = await lingering.wait_for(VisitorMessage, within=10)
+        assert (first.message.author, first.message.agent_name) == ("bot", "Lingering")
+    async with await VisitorSocket.connect(
+        server.visitor_url(tenant.account_key), page="https://shop.example/pricing"
+    ) as pricing:
+        first = await pricing.wait_for(VisitorMessage)
+        assert (first.message.author, first.message.agent_name) == ("bot", "Sales")
+        await no_message(pricing, within=1.5)  # one bot at a time: the timer's flow does not start too
