@@ -36,6 +36,7 @@ from protocol.messages import (
     Error,
     ErrorCode,
     GetHistory,
+    GetTrail,
     Hello,
     History,
     Identify,
@@ -48,6 +49,8 @@ from protocol.messages import (
     Resumed,
     SendMessage,
     Snapshot,
+    SnapshotReason,
+    Trail,
     Unban,
     Visitor,
     VisitorChat,
@@ -421,18 +424,17 @@ class Hub:
                 account=account.info,
                 capabilities=capabilities_for(account.row.plan),
                 seq=position.seq,
+                epoch=position.epoch,
             )
         )
         resume_from = auth.resume_from
         replay = None
-        if resume_from is not None and resume_from > 0:
-            replay = await log_.since(account_id, resume_from, position.epoch)
+        if resume_from is not None and resume_from > 0 and auth.epoch is not None:
+            replay = await log_.since(account_id, resume_from, auth.epoch)
         if replay is None:
-            visitors = await self._all_visitors(account_id)
             fresh = resume_from is None or resume_from <= 0
-            conn.send(
-                Snapshot(seq=position.seq, reason="initial" if fresh else "resume_unavailable", visitors=visitors)
-            )
+            reason: SnapshotReason = "initial" if fresh else "resume_unavailable"
+            await self._send_snapshot(conn, account_id, position.seq, reason)
             frames = conn.sync.synced(position.seq, [])
         else:
             assert resume_from is not None
@@ -443,18 +445,23 @@ class Hub:
         if await self.seams.presence.agent_attach(account_id, conn.conn_id) == 1 and not self._closing:
             await self._agents_online_changed(account_id, True)
 
-    async def _all_visitors(self, account_id: int) -> list[Visitor]:
-        visitors: list[Visitor] = []
+    async def _send_snapshot(self, conn: AgentConn, account_id: int, seq: int, reason: SnapshotReason) -> None:
+        """The account's visitors in pages as presence yields them, so the agent paints the first at once."""
         cursor = ""
+        part = 0
         while True:
             page = await self.seams.presence.scan(account_id, cursor, SNAPSHOT_PAGE)
+            visitors: list[Visitor] = []
             for _visitor_id, fields in page.visitors:
-                state = decode_state(fields)
+                state = decode_state(fields, trail=False)
                 if state is not None:
                     visitors.append(state.record)
-            if not page.cursor:
-                return visitors
+            more = bool(page.cursor)
+            conn.send(Snapshot(seq=seq, reason=reason, visitors=visitors, part=part, more=more))
+            if not more:
+                return
             cursor = page.cursor
+            part += 1
 
     async def agent_disconnected(self, conn: AgentConn) -> None:
         """Forget a closed agent socket."""
@@ -544,6 +551,9 @@ class Hub:
             case GetHistory():
                 messages = await self.history_of(account_id, message.visitor_id)
                 return History(ref=message.ref, visitor_id=message.visitor_id, messages=messages)
+            case GetTrail():
+                state = await self._present(account_id, message.visitor_id)
+                return Trail(ref=message.ref, visitor_id=message.visitor_id, pages=list(state.record.pages))
             case Auth():
                 raise RefusedError(ErrorCode.BAD_FRAME, "this socket is already authenticated; send auth only once")
         raise RefusedError(ErrorCode.BAD_FRAME, "unknown request")  # pragma: no cover

@@ -84,8 +84,8 @@ def encode_all(state: VisitorState) -> dict[str, bytes]:
     return encode_groups(state, {*GROUPS, *SERVER_GROUPS})
 
 
-def decode_state(fields: dict[str, bytes]) -> VisitorState | None:
-    """A visitor from its stored fields; None when the record is incomplete (it is being removed)."""
+def decode_state(fields: dict[str, bytes], *, trail: bool = True) -> VisitorState | None:
+    """A visitor from its stored fields (without its pages unless ``trail``); None when incomplete."""
     if "visit" not in fields:
         return None
     values: dict[str, Any] = {}
@@ -94,6 +94,8 @@ def decode_state(fields: dict[str, bytes]) -> VisitorState | None:
         if raw is not None:
             values.update(_group_decoder.decode(raw))
     values.setdefault("label", "")
+    if not trail:
+        values.pop("pages", None)
     record = msgspec.convert(values, Visitor)
     fired = fields.get("fired")
     has_messages = fields.get("has_messages")

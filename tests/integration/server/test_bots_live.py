@@ -15,8 +15,6 @@ from protocol.messages import (
     OpenConversation,
     PageView,
     Result,
-    Snapshot,
-    VisitorChanged,
     VisitorChat,
     VisitorMessage,
 )
@@ -74,7 +72,7 @@ async def test_a_visitor_walks_a_flow_and_is_handed_over(live_server: LiveServer
 
         token = live_server.login(tenant.agent_email, tenant.agent_password)
         async with await AgentSocket.connect(live_server.agent_ws_url, token) as agent:
-            snapshot = await agent.wait_for(Snapshot)
+            snapshot = await agent.snapshot()
             (seen,) = [v for v in snapshot.visitors if v.id == visitor.visitor_id]
             assert seen.chat_status == "unanswered"
             assert seen.name == "Ada Lovelace"
@@ -96,9 +94,9 @@ async def test_a_visitor_walks_a_flow_and_is_handed_over(live_server: LiveServer
             assert history.messages[0].replies == ("Sales", "Support")
             taken = await agent.request(OpenConversation(ref=ref(), visitor_id=visitor.visitor_id))
             assert isinstance(taken, Result)
-            active = await agent.wait_for(VisitorChanged, lambda e: e.visitor.chat_status == "active")
-            assert active.visitor.bot is not None
-            assert active.visitor.bot.status == "handed_over", "a finished bot stays as it ended"
+            active = await agent.wait_for_visitor(lambda v: v.chat_status == "active")
+            assert active.bot is not None
+            assert active.bot.status == "handed_over", "a finished bot stays as it ended"
 
     # A later visit: the bot ran once for this visitor and trigger.
     async with await VisitorSocket.connect(
@@ -120,20 +118,16 @@ async def test_an_agent_taking_over_stops_a_running_bot(live_server: LiveServer)
         await say(visitor, "Hello, anyone there?")
         question = await visitor.wait_for(VisitorMessage, lambda e: e.message.author == "bot")
         assert question.message.text == "Hi! Sales or support?"
-        running = await agent.wait_for(
-            VisitorChanged, lambda e: e.visitor.bot is not None and e.visitor.bot.status == "running"
-        )
-        assert running.visitor.chat_status == "none", "the bot has the chat: no alert yet"
+        running = await agent.wait_for_visitor(lambda v: v.bot is not None and v.bot.status == "running")
+        assert running.chat_status == "none", "the bot has the chat: no alert yet"
         answer = await agent.request(OpenConversation(ref=ref(), visitor_id=visitor.visitor_id))
         assert isinstance(answer, Result)
-        stopped = await agent.wait_for(
-            VisitorChanged, lambda e: e.visitor.bot is not None and e.visitor.bot.status == "stopped"
-        )
-        assert stopped.visitor.id == visitor.visitor_id
+        stopped = await agent.wait_for_visitor(lambda v: v.bot is not None and v.bot.status == "stopped")
+        assert stopped.id == visitor.visitor_id
         await say(visitor, "Sales")
         await no_message(visitor)
-        changed = await agent.wait_for(VisitorChanged, lambda e: e.visitor.unread > 0)
-        assert changed.visitor.chat_status == "active"
+        changed = await agent.wait_for_visitor(lambda v: v.unread > 0)
+        assert changed.chat_status == "active"
 
 
 async def test_a_free_account_never_runs_a_bot(live_server: LiveServer) -> None:

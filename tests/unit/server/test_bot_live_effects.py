@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from protocol.bots.flow import BotRun
-from protocol.messages import ChatClosed, ChatMessage, MessageAdded, Visitor, VisitorChanged, VisitorMessage
+from protocol.messages import ChatClosed, ChatMessage, MessageAdded, Visitor, VisitorPatch, VisitorMessage
 from server.bots.live import answers_stored, bot_changed, bot_closed, bot_message_sent, handed_over, visitor_answered
 from server.live.core import TabFrame
 from server.live.record import VisitorState
@@ -36,7 +36,7 @@ def test_a_visitors_answer_to_a_bot_raises_no_alert() -> None:
     assert s.record.unread == 0
     assert s.record.last_activity_at == NOW
     assert effects.tabs == [TabFrame(VisitorMessage(message=message("visitor")), except_tab="tab1")]
-    assert isinstance(effects.deltas[-1], VisitorChanged)
+    assert effects.deltas[-1] == VisitorPatch(visitor_id="visitor01", last_activity_at=NOW)
 
 
 def test_answers_land_in_the_fields_and_custom_variables_without_making_a_customer() -> None:
@@ -67,4 +67,5 @@ def test_close_and_the_bot_state_on_the_record() -> None:
     changed = bot_changed(s, run)
     assert s.record.bot == run
     assert changed.store == {"bot"}
+    assert changed.deltas == [VisitorPatch(visitor_id="visitor01", bot=run)]
     assert bot_changed(s, run).deltas == [], "no delta when nothing changed"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import msgspec
 import pytest
 
+from protocol.codec import encode
 from protocol.messages import (
     AgentsOnline,
     AgentTypingToVisitor,
@@ -18,12 +20,14 @@ from protocol.messages import (
     Identify,
     MessageAdded,
     MessageUpdated,
+    PageVisit,
     Typing,
     VisitorActivity,
     VisitorChanged,
     VisitorHello,
     VisitorLeft,
     VisitorMessage,
+    VisitorPatch,
 )
 from protocol.rules import Plan
 from server.live import core
@@ -83,7 +87,7 @@ def test_a_new_visitor_arrives_online_on_its_first_page() -> None:
     assert [p.url for p in record.pages] == ["https://shop.example/"]
     assert record.label == "Visitor r-0001"
     assert state.has_messages is False, "a visitor never seen has no conversation: no query"
-    assert effects.deltas == [VisitorChanged(visitor=record)]
+    assert effects.deltas == [VisitorChanged(visitor=msgspec.structs.replace(record, pages=()))], "no trail"
     assert effects.store == {"online", "activity"}
 
 
@@ -95,6 +99,26 @@ def test_another_tab_on_a_new_page_extends_the_trail_once() -> None:
     assert "page" in effects.store
     same = core.tab_attached(state, other, new_visit=False, now=NOW + 6)
     assert "page" not in same.store, "a reload on the same page adds nothing"
+
+
+def test_a_page_view_carries_the_new_page_not_the_trail() -> None:
+    state = arrived()
+    for n in range(8):
+        core.page_view(state, f"https://shop.example/p{n}", f"P{n}", now=NOW + n)
+    effects = core.page_view(state, "https://shop.example/cart", "Cart", now=NOW + 10)
+    page = PageVisit(url="https://shop.example/cart", title="Cart", at=NOW + 10)
+    assert effects.deltas == [
+        VisitorPatch(
+            visitor_id="visitor-0001",
+            page=page,
+            current_url=page.url,
+            current_title=page.title,
+            last_activity_at=NOW + 10,
+        )
+    ]
+    assert len(encode(effects.deltas[0])) < 250
+    reload = core.page_view(state, "https://shop.example/cart", "Cart", now=NOW + 11)
+    assert reload.deltas == [VisitorPatch(visitor_id="visitor-0001", last_activity_at=NOW + 11)]
 
 
 def test_the_trail_keeps_the_newest_twenty_pages() -> None:
@@ -126,7 +150,16 @@ def test_a_visitor_message_opens_an_unanswered_chat_and_reaches_the_other_tabs()
     effects = core.visitor_message(state, stored, from_tab="tab-00001", now=NOW + 1)
     assert effects.tabs == [TabFrame(VisitorMessage(message=stored), except_tab="tab-00001")]
     assert effects.deltas[0] == MessageAdded(message=stored)
-    assert isinstance(effects.deltas[1], VisitorChanged)
+    assert effects.deltas[1] == VisitorPatch(
+        visitor_id="visitor-0001",
+        chat_status="unanswered",
+        in_chat=True,
+        chat_agent_id=None,
+        chat_agent_name=None,
+        unread=1,
+        auto_messaged=False,
+        last_activity_at=NOW + 1,
+    )
     assert (state.record.chat_status, state.record.in_chat, state.record.unread) == ("unanswered", True, 1)
     assert effects.writes == {"chat_status": "unanswered", "chat_agent_id": None}
     assert state.has_messages
