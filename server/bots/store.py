@@ -205,6 +205,18 @@ class BotStore:
                 return None
         return StoredRun(run=current.run, version=current.version + 1, state=state)
 
+    async def forget_visitor(self, account_id: int, visitor_id: str) -> None:
+        """Erase what bots kept about a visitor (their run with its answers, and which flows ran)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                bot_runs.delete().where(bot_runs.c.account_id == account_id, bot_runs.c.visitor_id == visitor_id)
+            )
+            await conn.execute(
+                bot_firings.delete().where(
+                    bot_firings.c.account_id == account_id, bot_firings.c.visitor_id == visitor_id
+                )
+            )
+
 
 def _stored(row: Any) -> StoredRun:
     return StoredRun(run=row.run, version=row.version, state=msgspec.convert(row.state, BotState))

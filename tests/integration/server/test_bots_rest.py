@@ -216,6 +216,9 @@ def test_a_flow_starts_once_per_visitor_even_when_two_processes_race(live_server
         assert await store.save(account_id, "visitor01", second, BotState(flow_id=flow.id, said=2)) is None, (
             "a writer holding an older version loses"
         )
+        await store.forget_visitor(account_id, "visitor01")
+        assert await store.run(account_id, "visitor01") is None
+        assert await store.fired(account_id, "visitor01") == frozenset()
 
     live_server.call(race)
 
