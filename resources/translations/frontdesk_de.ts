@@ -781,6 +781,10 @@ Sehen Sie alle, die gerade auf Ihrer Website sind, und sprechen Sie mit ihnen.</
             <source>Message from %1</source>
             <translation>Nachricht von %1</translation>
         </message>
+        <message>
+            <source>%1 waits for an agent</source>
+            <translation>%1 wartet auf einen Agenten</translation>
+        </message>
     </context>
     <context>
         <name>PreviewPane</name>

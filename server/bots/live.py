@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
+import msgspec
+
 from protocol.bots.flow import VISITOR_FIELDS, BotRun, TriggerKind
 from protocol.messages import ChatClosed, ChatMessage, MessageAdded, VisitorMessage
 from server.live import core
@@ -165,6 +167,9 @@ async def visitor_wrote(
     if not bot_running(state) and not (first and await hub.bots.has_triggers(account_id, "first_message")):
         return False
     now = hub.clock()
+    # The bot reads it: stored as read, so agents are not asked to read (or told about) an answer to a bot.
+    await hub.store.mark_messages(account_id, visitor_id, [stored.id], read_at=now)
+    stored = msgspec.structs.replace(stored, read_at=now)
     await hub._apply(account_id, state, visitor_id, visitor_answered(state, stored, from_tab=from_tab, now=now))
     agents_online = await hub.seams.presence.agents(account_id) > 0
     taken = await hub.bots.visitor_wrote(

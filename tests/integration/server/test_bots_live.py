@@ -92,6 +92,7 @@ async def test_a_visitor_walks_a_flow_and_is_handed_over(live_server: LiveServer
                 ("system", "Connecting you to our team"),
             ]
             assert history.messages[0].replies == ("Sales", "Support")
+            assert all(m.read_at for m in history.messages if m.author == "visitor"), "the bot read its answers"
             taken = await agent.request(OpenConversation(ref=ref(), visitor_id=visitor.visitor_id))
             assert isinstance(taken, Result)
             active = await agent.wait_for_visitor(lambda v: v.chat_status == "active")

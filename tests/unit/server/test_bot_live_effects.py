@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from protocol.bots.flow import BotRun
-from protocol.messages import ChatClosed, ChatMessage, MessageAdded, Visitor, VisitorPatch, VisitorMessage
+from protocol.messages import ChatClosed, ChatMessage, MessageAdded, Visitor, VisitorMessage, VisitorPatch
 from server.bots.live import answers_stored, bot_changed, bot_closed, bot_message_sent, handed_over, visitor_answered
 from server.live.core import TabFrame
 from server.live.record import VisitorState
