@@ -19,7 +19,7 @@ from typing import Any
 
 import msgspec
 
-from protocol.codec import encode, with_seq
+from protocol.codec import encode, snapshot_frame, with_seq
 from protocol.messages import (
     AccountInfo,
     Ack,
@@ -48,11 +48,9 @@ from protocol.messages import (
     Result,
     Resumed,
     SendMessage,
-    Snapshot,
     SnapshotReason,
     Trail,
     Unban,
-    Visitor,
     VisitorChat,
     VisitorHello,
     VisitorToServer,
@@ -69,7 +67,7 @@ from server.geo import Geolocator
 from server.live import core
 from server.live.core import Effects, RefusedError, TabFrame
 from server.live.memory import memory_seams
-from server.live.record import VisitorState, decode_state, encode_all, encode_groups
+from server.live.record import StateCache, VisitorState, encode_all, encode_groups, listed_json
 from server.live.seams import (
     AccountChanged,
     AccountVisitorsFrame,
@@ -189,6 +187,7 @@ class Hub:
         self.seams = seams if seams is not None else memory_seams(settings.history_size, clock)
         self.clock = clock
         self.loader = VisitorLoader(store)
+        self._cache = StateCache()
         self.writer = VisitorWriter(store)
         self._accounts: dict[int, AccountState] = {}
         self._keys: dict[str, int] = {}
@@ -319,7 +318,12 @@ class Hub:
 
     async def _state(self, account_id: int, visitor_id: str) -> VisitorState | None:
         fields = await self.seams.presence.load(account_id, visitor_id)
-        return decode_state(fields) if fields is not None else None
+        key = (account_id, visitor_id)
+        if fields is None:
+            self._cache.forget(key)
+            return None
+        account = self._accounts.get(account_id)
+        return self._cache.state(key, fields, keep=account is not None and visitor_id in account.tabs)
 
     async def _present(self, account_id: int, visitor_id: str) -> VisitorState:
         state = await self._state(account_id, visitor_id)
@@ -330,7 +334,14 @@ class Hub:
     async def _apply(self, account_id: int, state: VisitorState | None, visitor_id: str, effects: Effects) -> None:
         """Carry out effects in order: presence and SQL, the log, then frames to sockets."""
         if effects.store and state is not None:
-            await self.seams.presence.store(account_id, visitor_id, encode_groups(state, effects.store))
+            encoded = encode_groups(state, effects.store)
+            key = (account_id, visitor_id)
+            try:
+                await self.seams.presence.store(account_id, visitor_id, encoded)
+            except BaseException:
+                self._cache.forget(key)
+                raise
+            self._cache.stored(key, state, encoded)
         if effects.writes:
             written = self.writer.update(account_id, visitor_id, **effects.writes)
             if effects.durable:
@@ -451,15 +462,12 @@ class Hub:
         part = 0
         while True:
             page = await self.seams.presence.scan(account_id, cursor, SNAPSHOT_PAGE)
-            visitors: list[Visitor] = []
-            for _visitor_id, fields in page.visitors:
-                state = decode_state(fields, trail=False)
-                if state is not None:
-                    visitors.append(state.record)
+            records = [record for _id, fields in page.visitors if (record := listed_json(fields)) is not None]
             more = bool(page.cursor)
-            conn.send(Snapshot(seq=seq, reason=reason, visitors=visitors, part=part, more=more))
+            conn.outbox.push(snapshot_frame(seq, reason, records, part=part, more=more).decode())
             if not more:
                 return
+            await asyncio.sleep(0)  # let the socket's writer send this page before the next is built
             cursor = page.cursor
             part += 1
 
@@ -667,17 +675,6 @@ class Hub:
         account_id = account.row.id
         now = self.clock()
         match message:
-            case VisitorChat():
-                await self._visitor_chat(account, conn, visitor_id, message)
-                return
-            case VisitorTyping():
-                await self._apply(account_id, None, visitor_id, core.visitor_typing(visitor_id, message.typing))
-                return
-            case Read():
-                ids = await self.store.unread_ids(account_id, visitor_id, authors=("agent", "auto", "bot"))
-                await self.store.mark_messages(account_id, visitor_id, ids, read_at=now)
-                await self._apply(account_id, None, visitor_id, core.read_by_visitor(visitor_id, ids, now=now))
-                return
             case Leave():
                 conn.outbox.close(1000, "bye")
                 await self.visitor_disconnected(account, conn)
@@ -685,15 +682,9 @@ class Hub:
             case VisitorHello():
                 conn.send(Error(code=ErrorCode.BAD_FRAME, message="hello was already sent on this socket"))
                 return
-            case Identify():
-                await self.identify(account, visitor_id, message)
-                return
-            case ChatOpened():
-                await bots.trigger(self, account, visitor_id, "chat_opened_offline")
-                return
         state = await self._state(account_id, visitor_id)
         if state is None or state.record.banned:
-            return  # banned (the socket is closing): nothing is stored
+            return  # banned (its sockets are closing on every process): nothing is stored
         match message:
             case Activity():
                 effects = core.activity(
@@ -706,6 +697,18 @@ class Hub:
                 )
                 await self.evaluate_rules(account, visitor_id, state)
                 await bots.trigger(self, account, visitor_id, "rule")
+            case VisitorChat():
+                await self._visitor_chat(account, conn, visitor_id, message)
+            case VisitorTyping():
+                await self._apply(account_id, None, visitor_id, core.visitor_typing(visitor_id, message.typing))
+            case Read():
+                ids = await self.store.unread_ids(account_id, visitor_id, authors=("agent", "auto", "bot"))
+                await self.store.mark_messages(account_id, visitor_id, ids, read_at=now)
+                await self._apply(account_id, None, visitor_id, core.read_by_visitor(visitor_id, ids, now=now))
+            case Identify():
+                await self.identify(account, visitor_id, message)
+            case ChatOpened():
+                await bots.trigger(self, account, visitor_id, "chat_opened_offline")
 
     async def _visitor_chat(
         self, account: AccountState, conn: VisitorConn, visitor_id: str, request: VisitorChat
@@ -740,6 +743,7 @@ class Hub:
         tabs.remove(conn)
         if not tabs:
             del account.tabs[visitor_id]
+            self._cache.forget((account_id, visitor_id))
         if self._closing:
             return
         if await self.seams.presence.detach(account_id, visitor_id, conn.tab_id):
@@ -776,6 +780,7 @@ class Hub:
         grace = self.settings.leave_grace_seconds
         if not await presence.expire(account_id, visitor_id, grace - min(0.05, grace / 2)):
             return
+        self._cache.forget((account_id, visitor_id))
         await self._apply(account_id, None, visitor_id, core.visitor_left(visitor_id, now=self.clock()))
 
     async def identify(self, account: AccountState, visitor_id: str, fields: Any) -> bool:

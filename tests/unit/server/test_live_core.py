@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import msgspec
 import pytest
 
-from protocol.codec import encode
+from protocol.codec import agent_events, encode, snapshot_frame
 from protocol.messages import (
     AgentsOnline,
     AgentTypingToVisitor,
@@ -21,6 +21,7 @@ from protocol.messages import (
     MessageAdded,
     MessageUpdated,
     PageVisit,
+    Snapshot,
     Typing,
     VisitorActivity,
     VisitorChanged,
@@ -32,7 +33,7 @@ from protocol.messages import (
 from protocol.rules import Plan
 from server.live import core
 from server.live.core import AgentFrame, CloseTabs, RefusedError, TabFrame
-from server.live.record import VisitorState, decode_state, encode_all, encode_groups
+from server.live.record import StateCache, VisitorState, decode_state, encode_all, encode_groups, listed_json
 from server.live.sync import AgentSync
 from server.rules import AutoRule, RuleConditions, compile_rule
 
@@ -339,3 +340,56 @@ def test_agent_sync_buffers_then_passes_each_delta_once() -> None:
     resumed.entry(22, "f22")
     assert resumed.synced(20, [(21, "f21")]) == ["f21", "f22"], "replay then the buffered rest"
     assert resumed.last == 22
+
+
+def test_the_state_cache_decodes_again_only_when_another_writer_changed_a_field() -> None:
+    stored = encode_all(arrived())
+    cache = StateCache()
+    key = (1, "visitor-0001")
+    first = cache.state(key, stored, keep=True)
+    assert first is not None
+    effects = core.page_view(first, "https://shop.example/a", "A", now=NOW + 1)
+    encoded = encode_groups(first, effects.store)
+    stored.update(encoded)
+    cache.stored(key, first, encoded)
+    again = cache.state(key, dict(stored), keep=True)
+    assert again is not None
+    assert again is not first, "a copy: the core changes what it is given"
+    assert again.record == first.record
+    again.record.unread = 99  # changed but never stored: the cache must not see it
+    kept = cache.state(key, stored, keep=True)
+    assert kept is not None
+    assert kept.record == first.record
+    elsewhere = decode_state(stored)
+    assert elsewhere is not None
+    stored.update(encode_groups(elsewhere, core.open_chat(elsewhere, AGENT, Plan.PRO).store))  # another process
+    fresh = cache.state(key, stored, keep=True)
+    assert fresh is not None
+    assert fresh.record.chat_status == "active"
+    cache.forget(key)
+    assert len(cache) == 0
+    assert cache.state(key, stored, keep=False) is not None
+    assert len(cache) == 0, "kept only for visitors with a tab on this process"
+
+
+def test_a_snapshot_is_built_from_stored_groups_without_decoding_them() -> None:
+    busy = arrived(name="Grace", custom={"plan": "gold"})
+    core.page_view(busy, "https://shop.example/cart", "Cart", now=NOW + 1)
+    core.visitor_message(busy, message(), from_tab="tab-00001", now=NOW + 2)
+    quiet = arrived()
+    records = [listed_json(encode_all(busy)), listed_json(encode_all(quiet))]
+    assert None not in records
+    frame = snapshot_frame(77, "initial", [r for r in records if r is not None], part=2, more=True)
+    decoded = agent_events.decode(frame)
+    assert decoded == Snapshot(
+        seq=77,
+        reason="initial",
+        visitors=[core.listed(busy.record), core.listed(quiet.record)],
+        part=2,
+        more=True,
+    )
+    assert agent_events.decode(snapshot_frame(1, "resume_unavailable", [], part=0, more=False)) == Snapshot(
+        seq=1, reason="resume_unavailable", visitors=[]
+    )
+    assert listed_json(encode_groups(busy, {"chat"})) is None, "incomplete while being removed"
+    assert b"pages" not in (records[0] or b""), "no trail in the list"
