@@ -39,6 +39,7 @@ GROUPS: Final[dict[str, tuple[str, ...]]] = {
     "online": ("online", "left_at"),
     "chat": ("chat_status", "in_chat", "chat_agent_id", "chat_agent_name", "unread", "auto_messaged"),
     "banned": ("banned",),
+    "bot": ("bot",),
 }
 """Record field groups: each is stored as one presence field and changes as one unit."""
 
