@@ -338,6 +338,7 @@ class AgentClient:
                 case Snapshot() | Resumed():
                     self.store.apply(event)  # each snapshot page is shown as it comes
                     if isinstance(event, Snapshot) and event.more:
+                        await asyncio.sleep(0)  # the list can paint this page before the next is decoded
                         return None
                     await self._flush_outgoing(ws)
                     self.connections += 1

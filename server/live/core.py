@@ -120,7 +120,7 @@ def patch_for(state: VisitorState, groups: Iterable[str]) -> VisitorPatch:
         for name in GROUPS[group]:
             if name in _PATCHABLE:
                 values[name] = getattr(record, name)
-        if group == "page" and record.pages:
+        if group == "trail" and record.pages:
             values["page"] = record.pages[-1]
     return VisitorPatch(visitor_id=record.id, **values)
 
@@ -264,9 +264,9 @@ def tab_attached(state: VisitorState, hello: VisitorHello, *, new_visit: bool, n
         effects.store.update(("online", "activity"))
         effects.deltas.append(arrival_delta(state))
         return effects
-    groups = ["online", "activity"]
+    groups: list[str] = ["online", "activity"]
     if _visit_page(record, hello.url, hello.title, now):
-        groups.append("page")
+        groups += ("page", "trail")
     effects.changed(state, *groups)
     return effects
 
@@ -323,7 +323,7 @@ def page_view(state: VisitorState, url: str, title: str, *, now: float) -> Effec
     record = state.record
     record.last_activity_at = now
     if _visit_page(record, url, title, now):
-        effects.changed(state, "page", "activity")
+        effects.changed(state, "page", "trail", "activity")
     else:
         effects.changed(state, "activity")
     return effects

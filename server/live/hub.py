@@ -19,7 +19,7 @@ from typing import Any
 
 import msgspec
 
-from protocol.codec import encode, with_seq
+from protocol.codec import encode, snapshot_frame, with_seq
 from protocol.messages import (
     AccountInfo,
     Ack,
@@ -30,6 +30,7 @@ from protocol.messages import (
     Auth,
     Ban,
     ChatMessage,
+    ChatOpened,
     CloseCode,
     CloseConversation,
     Error,
@@ -47,11 +48,9 @@ from protocol.messages import (
     Result,
     Resumed,
     SendMessage,
-    Snapshot,
     SnapshotReason,
     Trail,
     Unban,
-    Visitor,
     VisitorChat,
     VisitorHello,
     VisitorToServer,
@@ -60,12 +59,15 @@ from protocol.messages import (
 from protocol.rules import PROTOCOL_VERSION, capabilities_for
 from server import __version__
 from server.batching import VisitorLoader, VisitorWriter
+from server.bots import live as bots
+from server.bots.runner import BotRunner
+from server.bots.store import BotStore
 from server.config import Settings
 from server.geo import Geolocator
 from server.live import core
 from server.live.core import Effects, RefusedError, TabFrame
 from server.live.memory import memory_seams
-from server.live.record import StateCache, VisitorState, decode_state, encode_all, encode_groups
+from server.live.record import StateCache, VisitorState, encode_all, encode_groups, listed_json
 from server.live.seams import (
     AccountChanged,
     AccountVisitorsFrame,
@@ -194,6 +196,7 @@ class Hub:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ticker: asyncio.Task[None] | None = None
         self._closing = False
+        self.bots = BotRunner(BotStore(store.engine), bots.HubBotPort(self), clock)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -459,17 +462,12 @@ class Hub:
         part = 0
         while True:
             page = await self.seams.presence.scan(account_id, cursor, SNAPSHOT_PAGE)
-            visitors: list[Visitor] = []
-            for visitor_id, fields in page.visitors:
-                record = self._cache.record((account_id, visitor_id), fields)
-                if record is not None:
-                    visitors.append(core.listed(record))
-                elif (state := decode_state(fields, trail=False)) is not None:
-                    visitors.append(state.record)
+            records = [record for _id, fields in page.visitors if (record := listed_json(fields)) is not None]
             more = bool(page.cursor)
-            conn.send(Snapshot(seq=seq, reason=reason, visitors=visitors, part=part, more=more))
+            conn.outbox.push(snapshot_frame(seq, reason, records, part=part, more=more).decode())
             if not more:
                 return
+            await asyncio.sleep(0)  # let the socket's writer send this page before the next is built
             cursor = page.cursor
             part += 1
 
@@ -535,6 +533,7 @@ class Hub:
                 return None
             case OpenConversation():
                 state = await self._present(account_id, message.visitor_id)
+                await bots.taken_over(self, account_id, state)
                 await self._apply(account_id, state, message.visitor_id, core.open_chat(state, agent, plan))
                 return Result(ref=message.ref)
             case CloseConversation():
@@ -571,6 +570,7 @@ class Hub:
         account_id = account.row.id
         state = await self._present(account_id, request.visitor_id)
         core.check_agent_message(state, account.row.plan)
+        await bots.taken_over(self, account_id, state)
         now = self.clock()
         has_tabs = await self.seams.presence.tabs(account_id, request.visitor_id) > 0
         message = ChatMessage(
@@ -652,6 +652,7 @@ class Hub:
             deltas = core.messages_updated(visitor_id, undelivered, delivered_at=now)
             await self._apply(account_id, None, visitor_id, Effects(deltas=deltas))
         await self.evaluate_rules(account, visitor_id, state)
+        await bots.trigger(self, account, visitor_id, "rule")
         return True
 
     def _place(self, hello: VisitorHello, ip: str | None, user_agent: str) -> core.Place:
@@ -695,16 +696,19 @@ class Hub:
                     account_id, state, visitor_id, core.page_view(state, message.url, message.title, now=now)
                 )
                 await self.evaluate_rules(account, visitor_id, state)
+                await bots.trigger(self, account, visitor_id, "rule")
             case VisitorChat():
                 await self._visitor_chat(account, conn, visitor_id, message)
             case VisitorTyping():
                 await self._apply(account_id, None, visitor_id, core.visitor_typing(visitor_id, message.typing))
             case Read():
-                ids = await self.store.unread_ids(account_id, visitor_id, authors=("agent", "auto"))
+                ids = await self.store.unread_ids(account_id, visitor_id, authors=("agent", "auto", "bot"))
                 await self.store.mark_messages(account_id, visitor_id, ids, read_at=now)
                 await self._apply(account_id, None, visitor_id, core.read_by_visitor(visitor_id, ids, now=now))
             case Identify():
                 await self.identify(account, visitor_id, message)
+            case ChatOpened():
+                await bots.trigger(self, account, visitor_id, "chat_opened_offline")
 
     async def _visitor_chat(
         self, account: AccountState, conn: VisitorConn, visitor_id: str, request: VisitorChat
@@ -720,6 +724,8 @@ class Hub:
             return
         conn.send(Ack(id=stored.id))
         if not new:
+            return
+        if await bots.visitor_wrote(self, account, visitor_id, state, stored, from_tab=conn.tab_id):
             return
         effects = core.visitor_message(state, stored, from_tab=conn.tab_id, now=now)
         await self._apply(account_id, state, visitor_id, effects)
@@ -857,6 +863,9 @@ class Hub:
         for account in list(self._accounts.values()):
             if refresh:
                 await self._reload_account(account.row.id)
+            if await self.bots.time_based(account.row.id):
+                for visitor_id in list(account.tabs):
+                    await bots.trigger(self, account, visitor_id, "rule")
             if not account.time_rules or not await presence.agents(account.row.id):
                 continue
             for visitor_id in list(account.tabs):

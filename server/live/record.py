@@ -1,8 +1,10 @@
 """A live visitor's state as named field groups, each encoded on its own for the shared presence.
 
-Groups change independently (a page view touches ``page`` and ``activity``, an agent's answer
-``chat``), so two processes updating one visitor write different fields and do not overwrite
-each other. The same groups name what a delta carries.
+Groups change independently (a page view touches ``page``, ``trail`` and ``activity``, an
+agent's answer ``chat``), so two processes updating one visitor write different fields and do not
+overwrite each other. The same groups name what a delta carries. Each group is a JSON object
+without its default values, so a listed record (every group but the trail) is the groups'
+bodies joined: snapshots are built from stored bytes without decoding them.
 """
 
 from __future__ import annotations
@@ -31,11 +33,13 @@ GROUPS: Final[dict[str, tuple[str, ...]]] = {
         "referrer",
     ),
     "identity": ("label", "name", "email", "phone", "custom", "customer"),
-    "page": ("current_url", "current_title", "pages"),
+    "page": ("current_url", "current_title"),
+    "trail": ("pages",),
     "activity": ("last_activity_at",),
     "online": ("online", "left_at"),
     "chat": ("chat_status", "in_chat", "chat_agent_id", "chat_agent_name", "unread", "auto_messaged"),
     "banned": ("banned",),
+    "bot": ("bot",),
 }
 """Record field groups: each is stored as one presence field and changes as one unit."""
 
@@ -43,6 +47,8 @@ SERVER_GROUPS: Final = ("fired", "has_messages", "activity_sent_at")
 """Presence fields only the server reads."""
 
 ALL: Final = frozenset(GROUPS)
+LISTED: Final = tuple(group for group in GROUPS if group != "trail")
+"""The groups of a record as agents list it (the trail is fetched on demand)."""
 
 _encoder: Final = msgspec.json.Encoder()
 _fired_decoder: Final = msgspec.json.Decoder(list[int])
@@ -60,10 +66,11 @@ def _group_struct(group: str, names: tuple[str, ...]) -> type[msgspec.Struct]:
             specs.append((name, f.type, msgspec.field(default_factory=f.default_factory)))
         else:
             specs.append((name, f.type, f.default))
-    return msgspec.defstruct(f"Group_{group}", specs, kw_only=True, gc=False)
+    return msgspec.defstruct(f"Group_{group}", specs, kw_only=True, omit_defaults=True, gc=False)
 
 
-_GROUP_DECODERS: Final = {group: msgspec.json.Decoder(_group_struct(group, names)) for group, names in GROUPS.items()}
+_GROUP_TYPES: Final = {group: _group_struct(group, names) for group, names in GROUPS.items()}
+_GROUP_DECODERS: Final = {group: msgspec.json.Decoder(kind) for group, kind in _GROUP_TYPES.items()}
 _asdict: Final = msgspec.structs.asdict
 
 
@@ -92,7 +99,7 @@ def encode_groups(state: VisitorState, names: frozenset[str] | set[str]) -> dict
         elif name == "activity_sent_at":
             out[name] = _encoder.encode(state.activity_sent_at)
         else:
-            out[name] = _encoder.encode({attr: getattr(record, attr) for attr in GROUPS[name]})
+            out[name] = _encoder.encode(_GROUP_TYPES[name](**{attr: getattr(record, attr) for attr in GROUPS[name]}))
     return out
 
 
@@ -108,11 +115,9 @@ def decode_state(fields: dict[str, bytes], *, trail: bool = True) -> VisitorStat
     values: dict[str, Any] = {}
     for name, decoder in _GROUP_DECODERS.items():
         raw = fields.get(name)
-        if raw is not None:
+        if raw is not None and (trail or name != "trail"):
             values.update(_asdict(decoder.decode(raw)))
     values.setdefault("label", "")
-    if not trail:
-        values.pop("pages", None)
     record = Visitor(**values)
     fired = fields.get("fired")
     has_messages = fields.get("has_messages")
@@ -123,6 +128,14 @@ def decode_state(fields: dict[str, bytes], *, trail: bool = True) -> VisitorStat
         has_messages=msgspec.json.decode(has_messages, type=bool | None) if has_messages else None,
         activity_sent_at=msgspec.json.decode(sent, type=float) if sent else 0.0,
     )
+
+
+def listed_json(fields: dict[str, bytes]) -> bytes | None:
+    """A visitor's record as agents list it, as JSON, straight from its stored groups; None when incomplete."""
+    if "visit" not in fields:
+        return None
+    parts = [raw[1:-1] for name in LISTED if (raw := fields.get(name)) is not None and len(raw) > 2]
+    return b"{" + b",".join(parts) + b"}"
 
 
 def copy_state(state: VisitorState) -> VisitorState:
@@ -165,11 +178,6 @@ class StateCache:
             return state
         self._entries[key] = (fields, copy_state(state))
         return state
-
-    def record(self, key: Key, fields: dict[str, bytes]) -> Visitor | None:
-        """The cached record when ``fields`` are what it was decoded from (not to be changed)."""
-        entry = self._entries.get(key)
-        return entry[1].record if entry is not None and entry[0] == fields else None
 
     def stored(self, key: Key, state: VisitorState, encoded: dict[str, bytes]) -> None:
         """This process stored ``encoded`` groups of ``state``: the cache now holds ``state`` itself.

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import msgspec
 import pytest
 
-from protocol.codec import encode
+from protocol.codec import agent_events, encode, snapshot_frame
 from protocol.messages import (
     AgentsOnline,
     AgentTypingToVisitor,
@@ -21,6 +21,7 @@ from protocol.messages import (
     MessageAdded,
     MessageUpdated,
     PageVisit,
+    Snapshot,
     Typing,
     VisitorActivity,
     VisitorChanged,
@@ -32,7 +33,7 @@ from protocol.messages import (
 from protocol.rules import Plan
 from server.live import core
 from server.live.core import AgentFrame, CloseTabs, RefusedError, TabFrame
-from server.live.record import StateCache, VisitorState, decode_state, encode_all, encode_groups
+from server.live.record import StateCache, VisitorState, decode_state, encode_all, encode_groups, listed_json
 from server.live.sync import AgentSync
 from server.rules import AutoRule, RuleConditions, compile_rule
 
@@ -356,16 +357,39 @@ def test_the_state_cache_decodes_again_only_when_another_writer_changed_a_field(
     assert again is not first, "a copy: the core changes what it is given"
     assert again.record == first.record
     again.record.unread = 99  # changed but never stored: the cache must not see it
-    assert cache.record(key, stored) == first.record
-    assert cache.record(key, stored) is first.record, "what was stored is kept, not copied"
+    kept = cache.state(key, stored, keep=True)
+    assert kept is not None
+    assert kept.record == first.record
     elsewhere = decode_state(stored)
     assert elsewhere is not None
     stored.update(encode_groups(elsewhere, core.open_chat(elsewhere, AGENT, Plan.PRO).store))  # another process
     fresh = cache.state(key, stored, keep=True)
     assert fresh is not None
     assert fresh.record.chat_status == "active"
-    assert cache.record(key, {**stored, "chat": b"{}"}) is None
     cache.forget(key)
     assert len(cache) == 0
     assert cache.state(key, stored, keep=False) is not None
     assert len(cache) == 0, "kept only for visitors with a tab on this process"
+
+
+def test_a_snapshot_is_built_from_stored_groups_without_decoding_them() -> None:
+    busy = arrived(name="Grace", custom={"plan": "gold"})
+    core.page_view(busy, "https://shop.example/cart", "Cart", now=NOW + 1)
+    core.visitor_message(busy, message(), from_tab="tab-00001", now=NOW + 2)
+    quiet = arrived()
+    records = [listed_json(encode_all(busy)), listed_json(encode_all(quiet))]
+    assert None not in records
+    frame = snapshot_frame(77, "initial", [r for r in records if r is not None], part=2, more=True)
+    decoded = agent_events.decode(frame)
+    assert decoded == Snapshot(
+        seq=77,
+        reason="initial",
+        visitors=[core.listed(busy.record), core.listed(quiet.record)],
+        part=2,
+        more=True,
+    )
+    assert agent_events.decode(snapshot_frame(1, "resume_unavailable", [], part=0, more=False)) == Snapshot(
+        seq=1, reason="resume_unavailable", visitors=[]
+    )
+    assert listed_json(encode_groups(busy, {"chat"})) is None, "incomplete while being removed"
+    assert b"pages" not in (records[0] or b""), "no trail in the list"
