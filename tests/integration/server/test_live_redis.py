@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from prometheus_client import REGISTRY
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
@@ -281,3 +282,23 @@ async def test_a_heartbeat_tells_when_redis_lost_the_shared_state(link: RedisLin
     assert await presence.heartbeat()  # once...
     assert not await presence.heartbeat()  # ...then the new state is the one it knows
     assert await other.heartbeat()  # another process notices too, though the first made the new marker
+
+
+async def test_a_lost_pubsub_connection_is_caught_up_from_the_stream_without_a_reset(link: RedisLink) -> None:
+    log = RedisDeltaLog(link, history_size=1000)
+    try:
+        recorder = Recorder()
+        await log.subscribe(9, recorder)
+        _epoch, start = await log.position(9)
+        gaps_before = REGISTRY.get_sample_value("frontdesk_log_gaps_filled_total") or 0
+        await log.append(9, b"{1}")
+        await recorder.until(lambda: len(recorder.entries) == 1)
+        await link.call("CLIENT", "KILL", "TYPE", "pubsub")  # as a network blip would
+        for i in range(2, 6):
+            await log.append(9, b"{%d}" % i)  # published while nobody of this process listens
+        await recorder.until(lambda: len(recorder.entries) == 5)
+        assert recorder.entries == [LogEntry(start + i, b"{%d}" % i) for i in range(1, 6)]
+        assert recorder.resets == []
+        assert (REGISTRY.get_sample_value("frontdesk_log_gaps_filled_total") or 0) > gaps_before  # from the stream
+    finally:
+        await log.aclose()
