@@ -62,6 +62,7 @@ class RedisLink:
         self.client: aioredis.Redis = aioredis.Redis.from_url(
             url,
             health_check_interval=10,
+            socket_connect_timeout=2,  # an unreachable host fails /ready in time, not after the OS' minutes
             retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2),
             retry_on_error=[RedisConnectionError, RedisTimeoutError],
         )

@@ -24,6 +24,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 log = logging.getLogger(__name__)
 
 _BROKEN = (RedisConnectionError, RedisTimeoutError, OSError)
+_REPLY_TIMEOUT = 10.0
+"""Seconds a reply may take before the connection counts as broken (Redis hung, a network partition)."""
 _MAX_BATCH = 1000
 """Commands per write at most (bounds one write's size and the wait of the first command in it)."""
 
@@ -60,6 +62,7 @@ class AutoPipeline:
         if self._conn is None:
             conn = self._client.connection_pool.make_connection()  # type: ignore[no-untyped-call]
             assert isinstance(conn, Connection)
+            conn.socket_timeout = _REPLY_TIMEOUT
             self._conn = conn
         if not self._conn.is_connected:
             await self._conn.connect()  # type: ignore[no-untyped-call]
