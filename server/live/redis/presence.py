@@ -71,18 +71,23 @@ class RedisPresence:
 
     async def attach(self, account_id: int, visitor_id: str, tab_id: str) -> int:
         """Count a tab of the visitor on this process; returns its tabs over all processes."""
-        # Listed under this process first: a crash between the two leaves nothing a survivor cannot find.
-        await self._link.call("SADD", _held(self._me), f"t|{account_id}|{visitor_id}|{tab_id}")
+        # Listed under this process first (both go out in one pipelined write, in this order): a crash
+        # between the two leaves nothing a survivor cannot find.
         keys = [_tabs(account_id, visitor_id), account_key(account_id, "idle")]
-        count: int = await self._link.script("tab_attach", keys, [self._field(tab_id), visitor_id])
-        return count
+        _listed, count = await asyncio.gather(
+            self._link.call("SADD", _held(self._me), f"t|{account_id}|{visitor_id}|{tab_id}"),
+            self._link.script("tab_attach", keys, [self._field(tab_id), visitor_id]),
+        )
+        return int(count)
 
     async def detach(self, account_id: int, visitor_id: str, tab_id: str) -> int:
         """Forget one tab; returns the tabs left (0 starts the visitor's idle time)."""
         keys = [_tabs(account_id, visitor_id), account_key(account_id, "idle")]
-        count: int = await self._link.script("tab_detach", keys, [self._field(tab_id), visitor_id])
-        await self._link.call("SREM", _held(self._me), f"t|{account_id}|{visitor_id}|{tab_id}")
-        return count
+        count, _unlisted = await asyncio.gather(
+            self._link.script("tab_detach", keys, [self._field(tab_id), visitor_id]),
+            self._link.call("SREM", _held(self._me), f"t|{account_id}|{visitor_id}|{tab_id}"),
+        )
+        return int(count)
 
     async def tabs(self, account_id: int, visitor_id: str) -> int:
         """The visitor's tabs over all processes."""
@@ -163,17 +168,21 @@ class RedisPresence:
 
     async def agent_attach(self, account_id: int, conn_id: str) -> int:
         """Count an agent socket on this process; returns the account's agent sockets over all processes."""
-        await self._link.call("SADD", _held(self._me), f"a|{account_id}|{conn_id}")
         keys = [account_key(account_id, "agents"), account_key(account_id, "idle")]
-        count: int = await self._link.script("tab_attach", keys, [self._field(conn_id), ""])
-        return count
+        _listed, count = await asyncio.gather(
+            self._link.call("SADD", _held(self._me), f"a|{account_id}|{conn_id}"),
+            self._link.script("tab_attach", keys, [self._field(conn_id), ""]),
+        )
+        return int(count)
 
     async def agent_detach(self, account_id: int, conn_id: str) -> int:
         """Forget an agent socket; returns the account's agent sockets left."""
         keys = [account_key(account_id, "agents"), account_key(account_id, "idle")]
-        count: int = await self._link.script("tab_detach", keys, [self._field(conn_id), ""])
-        await self._link.call("SREM", _held(self._me), f"a|{account_id}|{conn_id}")
-        return count
+        count, _unlisted = await asyncio.gather(
+            self._link.script("tab_detach", keys, [self._field(conn_id), ""]),
+            self._link.call("SREM", _held(self._me), f"a|{account_id}|{conn_id}"),
+        )
+        return int(count)
 
     async def agents(self, account_id: int) -> int:
         """The account's agent sockets over all processes."""
