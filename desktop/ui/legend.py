@@ -9,6 +9,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from desktop.core.state import VisitorState
+from protocol.messages import Visitor
 
 LEGEND_ORDER = (
     VisitorState.NEW_CHAT,
@@ -22,6 +23,27 @@ LEGEND_ORDER = (
     VisitorState.BANNED,
     VisitorState.LEFT,
 )
+
+
+def state_name(state: VisitorState, visitor: Visitor | None = None) -> str:
+    """A state's short name, translated, as chips and the legend say it ("Returning (3)" with a visitor)."""
+    t = QCoreApplication.translate
+    names = {
+        VisitorState.NEW_CHAT: t("Legend", "New chat"),
+        VisitorState.CHATTING: t("Legend", "Chatting"),
+        VisitorState.TYPING: t("Legend", "Typing"),
+        VisitorState.ACTIVE: t("Legend", "Active"),
+        VisitorState.IDLE: t("Legend", "Idle"),
+        VisitorState.AUTO_MESSAGED: t("Legend", "Auto-messaged"),
+        VisitorState.CUSTOMER: t("Legend", "Customer"),
+        VisitorState.RETURNING: t("Legend", "Returning"),
+        VisitorState.BANNED: t("Legend", "Banned"),
+        VisitorState.LEFT: t("Legend", "Left"),
+    }
+    name = names[state]
+    if state is VisitorState.RETURNING and visitor is not None:
+        return f"{name} ({visitor.visit_count})"
+    return name
 
 
 def state_meaning(state: VisitorState) -> str:
@@ -70,7 +92,7 @@ class LegendDialog(QDialog):
         self.list.setIconSize(QSize(24, 24))
         self.list.setWordWrap(True)
         for state in LEGEND_ORDER:
-            item = QListWidgetItem(icons(state), state_meaning(state))
+            item = QListWidgetItem(icons(state), f"{state_name(state)}: {state_meaning(state)}")
             item.setData(Qt.ItemDataRole.UserRole, str(state))
             self.list.addItem(item)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
