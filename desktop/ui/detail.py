@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtWidgets import (
     QFrame,
+    QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QScrollArea,
     QStackedWidget,
@@ -56,20 +58,55 @@ def _inert_tooltip(text: str) -> str:
     return "<p>" + html.escape(text) + "</p>"
 
 
+class FactsGrid(QWidget):
+    """Facts as two aligned columns: the name muted on the left, the value (plain, selectable) on the right."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(0, 2, 0, 2)
+        self._grid.setHorizontalSpacing(12)
+        self._grid.setVerticalSpacing(2)
+        self._grid.setColumnStretch(1, 1)
+        self._rows: list[tuple[QLabel, QLabel]] = []
+
+    def set_facts(self, facts: Sequence[tuple[str, str]]) -> None:
+        """Show ``(name, value)`` pairs; labels are reused, so a ticking value does not rebuild the grid."""
+        while len(self._rows) < len(facts):
+            key = _plain_label(wrap=False, selectable=False)
+            key.setObjectName("muted")
+            value = _plain_label()
+            row = len(self._rows)
+            self._grid.addWidget(key, row, 0, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+            self._grid.addWidget(value, row, 1)
+            self._rows.append((key, value))
+        for index, (key, value) in enumerate(self._rows):
+            shown = index < len(facts)
+            key.setVisible(shown)
+            value.setVisible(shown)
+            if shown:
+                for label, text in zip((key, value), facts[index], strict=True):
+                    if label.text() != text:
+                        label.setText(text)
+
+    def text(self) -> str:
+        """The facts shown, one "name: value" a line (for tests and accessibility)."""
+        return "\n".join(f"{k.text()}: {v.text()}" for k, v in self._rows if not k.isHidden())
+
+
 class EmptyState(QWidget):
     """What the pane shows with no visitor selected: what to do next."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.title = QLabel()
+        self.title = _plain_label(selectable=False)
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.2)
         font.setBold(True)
         self.title.setFont(font)
-        self.hint = QLabel()
+        self.hint = _plain_label(selectable=False)
         self.hint.setObjectName("muted")
-        self.hint.setWordWrap(True)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 24, 24, 24)
@@ -130,7 +167,7 @@ class DetailPane(QStackedWidget):
     # ------------------------------------------------------------ building
 
     def _build_header(self) -> None:
-        self.avatar = QLabel()
+        self.avatar = _plain_label(wrap=False, selectable=False)
         self.avatar.setFixedSize(QSize(AVATAR_PX, AVATAR_PX))
         self.title_label = _plain_label()
         font = self.title_label.font()
@@ -155,7 +192,7 @@ class DetailPane(QStackedWidget):
         self.chips: list[QLabel] = []
 
     def _section(self, body: QWidget) -> tuple[QLabel, QWidget]:
-        title = QLabel()
+        title = _plain_label(wrap=False, selectable=False)
         title.setObjectName("sectionTitle")
         rule = QFrame()
         rule.setObjectName("rule")
@@ -165,16 +202,21 @@ class DetailPane(QStackedWidget):
 
     def _build_sections(self) -> None:
         self._section_widgets: list[QWidget] = []
-        self.identity_label = _plain_label()
-        self.visit_label = _plain_label()
-        self.device_label = _plain_label()
-        self.location_label = _plain_label()
+        self.identity_label = FactsGrid()
+        self.visit_label = FactsGrid()
+        self.device_label = FactsGrid()
+        self.location_label = FactsGrid()
         self.identity_title, _ = self._section(self.identity_label)
         self.visit_title, _ = self._section(self.visit_label)
         self.trail = QTreeWidget()
         self.trail.setRootIsDecorated(False)
         self.trail.setFrameShape(QFrame.Shape.NoFrame)
         self.trail.setUniformRowHeights(True)
+        # The page title takes the room; time and clock are as wide as their texts.
+        self.trail.header().setStretchLastSection(False)
+        self.trail.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.trail.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.trail.header().setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.trail_title, _ = self._section(self.trail)
         self.device_title, _ = self._section(self.device_label)
         self.location_title, _ = self._section(self.location_label)
@@ -265,43 +307,45 @@ class DetailPane(QStackedWidget):
 
     def _fill_identity(self, v: Visitor) -> None:
         unknown = self.tr("unknown")
-        lines = [
-            self.tr("Name: %1").replace("%1", v.name or unknown),
-            self.tr("E-mail: %1").replace("%1", v.email or unknown),
-            self.tr("Phone: %1").replace("%1", v.phone or unknown),
-            self.tr("Customer: %1").replace("%1", self.tr("yes") if v.customer else self.tr("no")),
-            self.tr("Visitor id: %1").replace("%1", v.id),
+        facts = [
+            (self.tr("Name"), v.name or unknown),
+            (self.tr("E-mail"), v.email or unknown),
+            (self.tr("Phone"), v.phone or unknown),
+            (self.tr("Customer"), self.tr("yes") if v.customer else self.tr("no")),
+            (self.tr("Visitor id"), v.id),
         ]
-        lines.extend(f"{key}: {value}" for key, value in sorted(v.custom.items()))
-        self._set_text(self.identity_label, "\n".join(lines))
+        facts.extend(sorted(v.custom.items()))
+        self.identity_label.set_facts(facts)
 
     def _fill_visit(self, v: Visitor, now: float) -> None:
         end = v.left_at if (not v.online and v.left_at) else now
-        lines = [
-            self.tr("%n visit(s)", "", v.visit_count),
-            self.tr("Time on site: %1").replace("%1", format_duration(end - v.visit_started_at)),
-            self.tr("First seen: %1").replace("%1", format_datetime(v.first_seen_at)),
-            self.tr("Last activity: %1").replace("%1", format_clock(v.last_activity_at)),
-            self.tr("Referrer: %1").replace("%1", v.referrer or self.tr("direct")),
-            self.tr("Status: %1").replace("%1", self.tr("online") if v.online else self.tr("left")),
-        ]
-        self._set_text(self.visit_label, "\n".join(lines))
+        self.visit_label.set_facts(
+            [
+                (self.tr("Visits"), str(v.visit_count)),
+                (self.tr("Time on site"), format_duration(end - v.visit_started_at)),
+                (self.tr("First seen"), format_datetime(v.first_seen_at)),
+                (self.tr("Last activity"), format_clock(v.last_activity_at)),
+                (self.tr("Referrer"), v.referrer or self.tr("direct")),
+                (self.tr("Status"), self.tr("online") if v.online else self.tr("left")),
+            ]
+        )
 
     def _fill_device(self, v: Visitor) -> None:
         unknown = self.tr("unknown")
-        lines = [
-            self.tr("Browser: %1").replace("%1", v.browser or unknown),
-            self.tr("System: %1").replace("%1", v.os or unknown),
-            self.tr("Device: %1").replace("%1", v.device or unknown),
-            self.tr("Language: %1").replace("%1", v.language or unknown),
-        ]
-        self._set_text(self.device_label, "\n".join(lines))
+        self.device_label.set_facts(
+            [
+                (self.tr("Browser"), v.browser or unknown),
+                (self.tr("System"), v.os or unknown),
+                (self.tr("Device"), v.device or unknown),
+                (self.tr("Language"), v.language or unknown),
+            ]
+        )
 
     def _fill_location(self, v: Visitor) -> None:
-        lines = [self._place(v) or self.tr("unknown")]
+        facts = [(self.tr("Place"), self._place(v) or self.tr("unknown"))]
         if v.timezone:
-            lines.append(self.tr("Time zone: %1").replace("%1", v.timezone))
-        self._set_text(self.location_label, "\n".join(lines))
+            facts.append((self.tr("Time zone"), v.timezone))
+        self.location_label.set_facts(facts)
 
     def _fill_trail(self, v: Visitor, now: float) -> None:
         pages = v.pages
@@ -329,7 +373,6 @@ class DetailPane(QStackedWidget):
                 item.setToolTip(0, _inert_tooltip(url))
                 items.append(item)
             self.trail.addTopLevelItems(items)
-            self.trail.resizeColumnToContents(1)
             self._fit_trail(len(items))
         self._trail_rows = rows
         self._trail_visitor = v.id

@@ -36,7 +36,7 @@ from desktop.ui.actions import ActionError, AgentActions
 from desktop.ui.conversation import ConversationManager
 from desktop.ui.detail import DetailPane
 from desktop.ui.legend import LegendDialog, StateIconProvider
-from desktop.ui.style import Theme, filter_bar_sheet, follow_theme
+from desktop.ui.style import Theme, filter_bar_sheet, follow_theme, note_sheet, primary_button_sheet
 from desktop.ui.tasks import TaskRunner
 from desktop.ui.text import display_name, has_chat
 from desktop.ui.visitor_model import VisitorTableModel
@@ -263,6 +263,11 @@ class VisitorsTab(QWidget):
         self.reason_label.setObjectName("muted")
         self.reason_label.setTextFormat(Qt.TextFormat.PlainText)
         self.reason_label.setWordWrap(True)
+        follow_theme(self._restyle_actions)
+
+    def _restyle_actions(self, theme: Theme) -> None:
+        self.open_button.setStyleSheet(primary_button_sheet(theme))
+        self.reason_label.setStyleSheet(note_sheet(theme))
 
     def _build_layout(self) -> None:
         left = QWidget()

@@ -253,6 +253,23 @@ def card_sheet(theme: Theme) -> str:
 {chips}"""
 
 
+def primary_button_sheet(theme: Theme) -> str:
+    """The main action of a pane: filled with the accent colour; disabled it is plainly disabled."""
+    width = 2 if theme.high_contrast else 1
+    return f"""
+QPushButton {{ background: {theme.accent}; color: {theme.accent_text}; border: {width}px solid {theme.accent};
+  border-radius: 6px; padding: 5px 14px; font-weight: 600; }}
+QPushButton:hover {{ border-color: {theme.text}; }}
+QPushButton:focus {{ border-color: {theme.text}; }}
+QPushButton:disabled {{ background: {theme.alt_base}; color: {theme.muted}; border: {width}px dashed {theme.border}; }}
+"""
+
+
+def note_sheet(theme: Theme) -> str:
+    """A muted explanatory line (why an action is unavailable)."""
+    return f"color: {theme.muted}; font-style: italic;"
+
+
 def error_sheet(theme: Theme) -> str:
     """An error line (the server refused, the input is wrong)."""
     return f"color: {theme.danger};"

@@ -16,7 +16,7 @@ from keyring.backend import KeyringBackend
 from keyring.backends import fail
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from desktop.app import ClientActions, Frontdesk
@@ -364,7 +364,8 @@ def test_pro_conversation_reaches_the_visitor_both_ways_as_plain_text(
     assert tab.detail.title_label.text() == HTML_NAME
     assert tab.detail.title_label.textFormat() == Qt.TextFormat.PlainText
     assert HTML_NAME in tab.detail.identity_label.text()
-    assert tab.detail.identity_label.textFormat() == Qt.TextFormat.PlainText
+    for label in tab.detail.findChildren(QLabel):
+        assert label.textFormat() == Qt.TextFormat.PlainText, label.objectName()
     page = tab.detail.trail.topLevelItem(0)
     assert page is not None
     assert page.text(0) == HTML_TITLE  # item views draw plain text
