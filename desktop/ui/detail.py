@@ -89,6 +89,14 @@ class FactsGrid(QWidget):
                     if label.text() != text:
                         label.setText(text)
 
+    def key_width(self) -> int:
+        """Width the widest shown name needs."""
+        return max((k.sizeHint().width() for k, _v in self._rows if not k.isHidden()), default=0)
+
+    def align_keys(self, width: int) -> None:
+        """Start the values at ``width``, so the sections of the card line up."""
+        self._grid.setColumnMinimumWidth(0, width)
+
     def text(self) -> str:
         """The facts shown, one "name: value" a line (for tests and accessibility)."""
         return "\n".join(f"{k.text()}: {v.text()}" for k, v in self._rows if not k.isHidden())
@@ -270,6 +278,10 @@ class DetailPane(QStackedWidget):
         self._fill_location(visitor)
         self._fill_trail(visitor, now)
         self._fill_chat(visitor, messages)
+        grids = (self.identity_label, self.visit_label, self.device_label, self.location_label)
+        width = max(grid.key_width() for grid in grids)
+        for grid in grids:
+            grid.align_keys(width)
 
     def _set_text(self, label: QLabel, text: str) -> None:
         # Called every second: an unchanged text must not relayout the card.

@@ -27,18 +27,18 @@ LEGEND_ORDER = (
 
 def state_name(state: VisitorState, visitor: Visitor | None = None) -> str:
     """A state's short name, translated, as chips and the legend say it ("Returning (3)" with a visitor)."""
-    t = QCoreApplication.translate
+    # Written out as QCoreApplication.translate(...) calls: lupdate finds only those, not an alias of it.
     names = {
-        VisitorState.NEW_CHAT: t("Legend", "New chat"),
-        VisitorState.CHATTING: t("Legend", "Chatting"),
-        VisitorState.TYPING: t("Legend", "Typing"),
-        VisitorState.ACTIVE: t("Legend", "Active"),
-        VisitorState.IDLE: t("Legend", "Idle"),
-        VisitorState.AUTO_MESSAGED: t("Legend", "Auto-messaged"),
-        VisitorState.CUSTOMER: t("Legend", "Customer"),
-        VisitorState.RETURNING: t("Legend", "Returning"),
-        VisitorState.BANNED: t("Legend", "Banned"),
-        VisitorState.LEFT: t("Legend", "Left"),
+        VisitorState.NEW_CHAT: QCoreApplication.translate("Legend", "New chat"),
+        VisitorState.CHATTING: QCoreApplication.translate("Legend", "Chatting"),
+        VisitorState.TYPING: QCoreApplication.translate("Legend", "Typing"),
+        VisitorState.ACTIVE: QCoreApplication.translate("Legend", "Active"),
+        VisitorState.IDLE: QCoreApplication.translate("Legend", "Idle"),
+        VisitorState.AUTO_MESSAGED: QCoreApplication.translate("Legend", "Auto-messaged"),
+        VisitorState.CUSTOMER: QCoreApplication.translate("Legend", "Customer"),
+        VisitorState.RETURNING: QCoreApplication.translate("Legend", "Returning"),
+        VisitorState.BANNED: QCoreApplication.translate("Legend", "Banned"),
+        VisitorState.LEFT: QCoreApplication.translate("Legend", "Left"),
     }
     name = names[state]
     if state is VisitorState.RETURNING and visitor is not None:
@@ -48,18 +48,27 @@ def state_name(state: VisitorState, visitor: Visitor | None = None) -> str:
 
 def state_meaning(state: VisitorState) -> str:
     """What a visitor icon means, translated."""
-    t = QCoreApplication.translate
     meanings = {
-        VisitorState.NEW_CHAT: t("Legend", "New or unanswered chat: the visitor wrote and waits for an agent"),
-        VisitorState.CHATTING: t("Legend", "Chatting with an agent"),
-        VisitorState.TYPING: t("Legend", "Typing a message right now"),
-        VisitorState.ACTIVE: t("Legend", "Active: did something on the site in the last 10 minutes"),
-        VisitorState.IDLE: t("Legend", "Idle: no activity for 10 minutes, the page is still open"),
-        VisitorState.AUTO_MESSAGED: t("Legend", "Received an automatic message"),
-        VisitorState.CUSTOMER: t("Legend", "Customer: identified through the contact form or the API"),
-        VisitorState.RETURNING: t("Legend", "Returning visitor (the number of visits is in the Visits column)"),
-        VisitorState.BANNED: t("Legend", "Banned by an agent"),
-        VisitorState.LEFT: t("Legend", "Left the website (stays listed for a short while)"),
+        VisitorState.NEW_CHAT: QCoreApplication.translate(
+            "Legend", "New or unanswered chat: the visitor wrote and waits for an agent"
+        ),
+        VisitorState.CHATTING: QCoreApplication.translate("Legend", "Chatting with an agent"),
+        VisitorState.TYPING: QCoreApplication.translate("Legend", "Typing a message right now"),
+        VisitorState.ACTIVE: QCoreApplication.translate(
+            "Legend", "Active: did something on the site in the last 10 minutes"
+        ),
+        VisitorState.IDLE: QCoreApplication.translate(
+            "Legend", "Idle: no activity for 10 minutes, the page is still open"
+        ),
+        VisitorState.AUTO_MESSAGED: QCoreApplication.translate("Legend", "Received an automatic message"),
+        VisitorState.CUSTOMER: QCoreApplication.translate(
+            "Legend", "Customer: identified through the contact form or the API"
+        ),
+        VisitorState.RETURNING: QCoreApplication.translate(
+            "Legend", "Returning visitor (the number of visits is in the Visits column)"
+        ),
+        VisitorState.BANNED: QCoreApplication.translate("Legend", "Banned by an agent"),
+        VisitorState.LEFT: QCoreApplication.translate("Legend", "Left the website (stays listed for a short while)"),
     }
     return meanings[state]
 

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSplitter,
-    QStyle,
     QTableView,
     QTabWidget,
     QToolButton,
@@ -317,14 +316,9 @@ class VisitorsTab(QWidget):
     def fit_header(self) -> None:
         """Widen each column whose title (plus the sort arrow) would be cut; never narrow one the user set."""
         header = self.table.horizontalHeader()
-        metrics = header.fontMetrics()
-        # Margins and the sort indicator as the style draws them: measured, not guessed, per font and style.
-        extra = header.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, header) * 2 + 18
-        for column in range(self.model.columnCount()):
-            title = self.model.headerData(column, Qt.Orientation.Horizontal)
-            if not isinstance(title, str) or column == self.model.columnCount() - 1:
-                continue
-            needed = metrics.horizontalAdvance(title) + extra
+        for column in range(self.model.columnCount() - 1):  # the last one stretches to the edge anyway
+            # The style's own measure of the title: text, margins and the sort indicator's room.
+            needed = header.sectionSizeHint(column)
             if header.sectionSize(column) < needed:
                 header.resizeSection(column, needed)
 

@@ -2,16 +2,6 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en_US" sourcelanguage="en_US">
 <context>
-    <name>DetailPane</name>
-    <message numerus="yes">
-        <source>%n visit(s)</source>
-        <translation>
-            <numerusform>%n visit</numerusform>
-            <numerusform>%n visits</numerusform>
-        </translation>
-    </message>
-</context>
-<context>
     <name>FilterBar</name>
     <message numerus="yes">
         <source>%n visitor(s)</source>
