@@ -45,8 +45,15 @@ def visitor_label(visitor: Visitor, locale: str | None) -> str:
     return visitor.name or visitor.email or f"{visitor_word(locale)} {visitor.id[-LABEL_ID_CHARS:]}"
 
 
-def initials(text: str) -> str:
-    """One or two letters for an avatar: "Ada Lovelace" -> "AL", "ada@example.com" -> "A", "" -> "?"."""
+def initials(text: str, visitor_id: str = "") -> str:
+    """One or two letters for an avatar: "Ada Lovelace" -> "AL", "ada@example.com" -> "A", "" -> "?".
+
+    A label built from ``visitor_id`` ("Besucher Sdf9rh") gives the id's letters ("SD"), not the
+    "Visitor" word every anonymous visitor shares.
+    """
+    suffix = visitor_id[-LABEL_ID_CHARS:]
+    if suffix and text.endswith(" " + suffix):
+        return suffix[:2].upper()
     words = [w for w in text.replace("@", " ").replace(".", " ").split() if w[:1].isalnum()]
     if not words:
         return "?"

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QSize, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeyEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -35,10 +35,17 @@ from desktop.ui.actions import ActionError, AgentActions
 from desktop.ui.conversation import ConversationManager
 from desktop.ui.detail import DetailPane
 from desktop.ui.legend import LegendDialog, StateIconProvider
-from desktop.ui.style import Theme, filter_bar_sheet, follow_theme, note_sheet, primary_button_sheet
+from desktop.ui.style import (
+    AvatarDelegate,
+    Theme,
+    filter_bar_sheet,
+    follow_theme,
+    note_sheet,
+    primary_button_sheet,
+)
 from desktop.ui.tasks import TaskRunner
 from desktop.ui.text import display_name, has_chat
-from desktop.ui.visitor_model import VisitorTableModel
+from desktop.ui.visitor_model import VISITOR_ID_ROLE, VisitorTableModel
 from protocol.messages import Visitor
 from protocol.rules import Capabilities, Plan
 
@@ -60,9 +67,10 @@ COLUMN_WIDTHS = {
 }
 """Starting widths in pixels (the last column, the agent, takes the rest); titles that need more get more."""
 
-ROW_HEIGHT = 28
-"""Fixed row height: room around the text without the rows getting sparse."""
+ROW_HEIGHT = 32
+"""Fixed row height: room for the avatar and air around the text (and fewer rows to paint than Qt's 30 px)."""
 STATE_ICON_PX = 18
+AVATAR_PX = 20
 """The state icon's size (SVG, so drawn sharp at any scale)."""
 STATUS_MS = 6000
 """How long a result line ("Visitor banned.") stays in the status bar."""
@@ -230,6 +238,8 @@ class VisitorsTab(QWidget):
         header.setHighlightSections(False)
         for column, width in COLUMN_WIDTHS.items():
             header.resizeSection(column, width)
+        self.avatars = AvatarDelegate(VISITOR_ID_ROLE, AVATAR_PX, self.table)
+        self.table.setItemDelegateForColumn(Column.NAME, self.avatars)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.doubleClicked.connect(lambda _index: self.open_conversation())
@@ -262,9 +272,12 @@ class VisitorsTab(QWidget):
         self.reason_label.setObjectName("muted")
         self.reason_label.setTextFormat(Qt.TextFormat.PlainText)
         self.reason_label.setWordWrap(True)
-        follow_theme(self._restyle_actions)
+        follow_theme(self._restyle)
 
-    def _restyle_actions(self, theme: Theme) -> None:
+    def _restyle(self, theme: Theme) -> None:
+        self.avatars.set_theme(theme)
+        self.avatars.set_ratio(self.table.devicePixelRatioF())
+        self.table.viewport().update()
         self.open_button.setStyleSheet(primary_button_sheet(theme))
         self.reason_label.setStyleSheet(note_sheet(theme))
 
@@ -321,6 +334,11 @@ class VisitorsTab(QWidget):
             needed = header.sectionSizeHint(column)
             if header.sectionSize(column) < needed:
                 header.resizeSection(column, needed)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Shown (maybe on another screen): avatars for that screen's pixel ratio."""
+        super().showEvent(event)
+        self.avatars.set_ratio(self.table.devicePixelRatioF())
 
     def changeEvent(self, event: QEvent) -> None:
         """A language switch: texts, and the visitor labels, countries and times built from the language."""

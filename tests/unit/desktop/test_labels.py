@@ -85,6 +85,11 @@ def test_initials(text: str, expected: str) -> None:
     assert initials(text) == expected
 
 
+def test_initials_of_a_label_built_from_the_id_use_the_id() -> None:
+    assert initials("Besucher sdf9rh", "v7Hq2mXcLpsdf9rh") == "SD"
+    assert initials("Ada Lovelace", "v7Hq2mXcLpsdf9rh") == "AL"
+
+
 def test_avatar_hue_is_stable_and_spread() -> None:
     assert avatar_hue("visitor-00000001") == avatar_hue("visitor-00000001")
     assert 0 <= avatar_hue("x") < 360
