@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.integration.autostart import Autostart, AutostartError
+from desktop.integration.i18n import install_translators
 from desktop.settings import Language, NotifyRule, Settings
 from desktop.ui.login import normalize_server_url
 
@@ -64,7 +65,7 @@ class SettingsDialog(QDialog):
         ):
             self.language_combo.addItem(text, str(lang))
         self.language_combo.setCurrentIndex(self.language_combo.findData(str(settings.language)))
-        self.language_note = QLabel(self.tr("A new language shows after Frontdesk restarts."))
+        self.language_note = QLabel(self.tr("The language changes at once; the column titles after a restart."))
         self.language_note.setWordWrap(True)
         self.error_label = QLabel()
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -108,7 +109,14 @@ class SettingsDialog(QDialog):
         s.notify_messages = self.messages_check.isChecked()
         s.sound = self.sound_check.isChecked()
         s.start_minimized = self.minimized_check.isChecked()
-        s.language = Language(self.language_combo.currentData())
+        language = Language(self.language_combo.currentData())
+        changed = language != s.language
+        s.language = language
         s.sync()
         super().accept()
+        if changed:
+            app = QCoreApplication.instance()
+            if app is not None:
+                # Qt then sends LanguageChange: windows re-translate, visitor labels and countries follow.
+                install_translators(app, str(language))
         self.applied.emit()

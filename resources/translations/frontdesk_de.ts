@@ -722,8 +722,8 @@ Sehen Sie alle, die gerade auf Ihrer Website sind, und sprechen Sie mit ihnen.</
             <translation>Systemsprache</translation>
         </message>
         <message>
-            <source>A new language shows after Frontdesk restarts.</source>
-            <translation>Eine neue Sprache wird nach einem Neustart von Frontdesk angezeigt.</translation>
+            <source>The language changes at once; the column titles after a restart.</source>
+            <translation>Die Sprache wechselt sofort, die Spaltentitel nach einem Neustart.</translation>
         </message>
         <message>
             <source>&amp;Server:</source>
