@@ -5,13 +5,15 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLayout,
+    QLayoutItem,
     QScrollArea,
     QStackedWidget,
     QTreeWidget,
@@ -56,6 +58,72 @@ def _plain_label(*, wrap: bool = True, selectable: bool = True) -> QLabel:
 def _inert_tooltip(text: str) -> str:
     """A visitor-controlled URL as a tooltip: QToolTip guesses rich text, so escape it."""
     return "<p>" + html.escape(text) + "</p>"
+
+
+class FlowLayout(QLayout):
+    """Lays its items out in rows, wrapping to the next row when the width runs out (the chips)."""
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
+        super().__init__(parent)
+        self._items: list[QLayoutItem] = []
+        self._gap = spacing
+        self.setContentsMargins(0, 0, 0, 0)
+
+    def addItem(self, item: QLayoutItem) -> None:
+        """Append an item (Qt calls this for addWidget)."""
+        self._items.append(item)
+
+    def count(self) -> int:
+        """Number of items."""
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:
+        """The item at ``index``, or None."""
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:
+        """Remove and return the item at ``index``."""
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self) -> Qt.Orientation:
+        """Never wider than it is given."""
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:
+        """The height depends on how many rows the width allows."""
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        """Height of the rows at ``width``."""
+        return self._arrange(QRect(0, 0, width, 0), move=False)
+
+    def setGeometry(self, rect: QRect) -> None:
+        """Place the items in rows within ``rect``."""
+        super().setGeometry(rect)
+        self._arrange(rect, move=True)
+
+    def sizeHint(self) -> QSize:
+        """As small as the widest item: the rest wraps."""
+        return self.minimumSize()
+
+    def minimumSize(self) -> QSize:
+        """The widest item."""
+        size = QSize()
+        for item in self._items:
+            size = size.expandedTo(item.minimumSize())
+        return size
+
+    def _arrange(self, rect: QRect, *, move: bool) -> int:
+        x, y, row_height = rect.x(), rect.y(), 0
+        for item in self._items:
+            hint = item.sizeHint()
+            if x > rect.x() and x + hint.width() > rect.right() + 1:
+                x, y, row_height = rect.x(), y + row_height + self._gap, 0
+            if move:
+                item.setGeometry(QRect(QPoint(x, y), hint))
+            x += hint.width() + self._gap
+            row_height = max(row_height, hint.height())
+        return y + row_height - rect.y()
 
 
 class FactsGrid(QWidget):
@@ -164,6 +232,8 @@ class DetailPane(QStackedWidget):
         self.facts = QScrollArea()
         self.facts.setObjectName("cardScroll")
         self.facts.setWidgetResizable(True)
+        # The card is as wide as the pane: long texts wrap, chips flow onto a second row.
+        self.facts.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.facts.setFrameShape(QFrame.Shape.NoFrame)
         self.facts.setWidget(self.card)
         self.addWidget(self.empty)
@@ -193,10 +263,8 @@ class DetailPane(QStackedWidget):
         self._header_layout.addWidget(self.avatar, 0, Qt.AlignmentFlag.AlignTop)
         self._header_layout.addLayout(names, 1)
         self.chips_row = QWidget()
-        self._chips_layout = QHBoxLayout(self.chips_row)
+        self._chips_layout = FlowLayout(self.chips_row)
         self._chips_layout.setContentsMargins(0, 6, 0, 2)
-        self._chips_layout.setSpacing(6)
-        self._chips_layout.addStretch(1)
         self.chips: list[QLabel] = []
 
     def _section(self, body: QWidget) -> tuple[QLabel, QWidget]:
@@ -304,11 +372,11 @@ class DetailPane(QStackedWidget):
             for chip in self.chips:
                 chip.deleteLater()
             self.chips = []
-            for index, (value, text) in enumerate(wanted):
+            for value, text in wanted:
                 chip = QLabel(text)
                 chip.setTextFormat(Qt.TextFormat.PlainText)
                 chip.setProperty("chip", value)
-                self._chips_layout.insertWidget(index, chip)
+                self._chips_layout.addWidget(chip)
                 self.chips.append(chip)
             self.chips_row.setAccessibleName(", ".join(text for _value, text in wanted))
 
