@@ -19,6 +19,7 @@ from desktop.integration.autostart import Autostart, AutostartError
 from desktop.integration.i18n import install_translators
 from desktop.settings import Language, NotifyRule, Settings
 from desktop.ui.login import normalize_server_url
+from desktop.ui.style import Theme, error_sheet, follow_theme
 
 
 class SettingsDialog(QDialog):
@@ -69,8 +70,8 @@ class SettingsDialog(QDialog):
         self.language_note.setWordWrap(True)
         self.error_label = QLabel()
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.error_label.setStyleSheet("color: #c0392b;")
         self.error_label.hide()
+        follow_theme(self._restyle)
 
         form = QFormLayout()
         form.addRow(self.tr("&Server:"), self.server_edit)
@@ -88,6 +89,9 @@ class SettingsDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error_label)
         layout.addWidget(buttons)
+
+    def _restyle(self, theme: Theme) -> None:
+        self.error_label.setStyleSheet(error_sheet(theme))
 
     def accept(self) -> None:
         """Validate, save, close."""
