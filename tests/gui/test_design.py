@@ -21,7 +21,16 @@ from desktop.net.client import AgentClient
 from desktop.ui.conversation import ConversationManager
 from desktop.ui.legend import StateIconProvider
 from desktop.ui.main_window import MainWindow
-from desktop.ui.style import DARK, HIGH_CONTRAST, HIGH_CONTRAST_DARK, LIGHT, Theme, choose_theme, make_palette
+from desktop.ui.style import (
+    DARK,
+    HIGH_CONTRAST,
+    HIGH_CONTRAST_DARK,
+    LIGHT,
+    Theme,
+    ThemeController,
+    choose_theme,
+    make_palette,
+)
 from desktop.ui.visitor_model import VisitorTableModel
 from tests.unit.desktop.factory import NOW, make_visitor, snapshot
 
@@ -188,3 +197,20 @@ def test_the_system_scheme_and_contrast_choose_the_theme() -> None:
     assert choose_theme(Qt.ColorScheme.Dark, False) is DARK
     assert choose_theme(Qt.ColorScheme.Light, True) is HIGH_CONTRAST
     assert choose_theme(Qt.ColorScheme.Dark, True) is HIGH_CONTRAST_DARK
+
+
+def test_a_theme_change_restyles_the_open_windows(app: QApplication, qtbot: QtBot) -> None:
+    controller = ThemeController(app, forced="light")
+    try:
+        window = _window(qtbot)
+        tab = window.visitors
+        assert LIGHT.accent in tab.filters.styleSheet()
+        controller.apply(DARK)  # what a change of the system's colour scheme does
+        assert app.palette().color(QPalette.ColorRole.Base) == QColor(DARK.base)
+        assert DARK.accent in tab.filters.styleSheet()
+        assert DARK.base in tab.detail.styleSheet()
+        assert DARK.accent in tab.open_button.styleSheet()
+        assert tab.avatars.theme is DARK
+    finally:
+        controller.setParent(None)  # the next tests see no controller (and light colours) again
+        app.setPalette(app.style().standardPalette())
