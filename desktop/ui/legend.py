@@ -101,7 +101,10 @@ class LegendDialog(QDialog):
         self.list.setIconSize(QSize(24, 24))
         self.list.setWordWrap(True)
         for state in LEGEND_ORDER:
-            item = QListWidgetItem(icons(state), f"{state_name(state)}: {state_meaning(state)}")
+            # The chips' word first (unless the meaning starts with it), so chips and legend read alike.
+            name, meaning = state_name(state), state_meaning(state)
+            text = meaning if meaning.startswith(name) else f"{name} – {meaning}"
+            item = QListWidgetItem(icons(state), text)
             item.setData(Qt.ItemDataRole.UserRole, str(state))
             self.list.addItem(item)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
