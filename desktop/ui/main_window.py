@@ -248,6 +248,20 @@ class VisitorsTab(QWidget):
         self.model.layoutChanged.connect(self._reselect)
         self.model.rowsRemoved.connect(self._reselect)
         self.model.headerDataChanged.connect(lambda *_args: self.fit_header())
+        # An empty list says why and what to do, instead of showing a blank area.
+        self.empty_label = QLabel(self.table.viewport())
+        self.empty_label.setObjectName("muted")
+        self.empty_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        for signal in (
+            self.model.rowsInserted,
+            self.model.rowsRemoved,
+            self.model.modelReset,
+            self.model.layoutChanged,
+        ):
+            signal.connect(self._update_empty_state)
+        self.table.viewport().installEventFilter(self)
 
     def _build_actions(self) -> None:
         self.open_action = QAction(self)
@@ -275,6 +289,7 @@ class VisitorsTab(QWidget):
         follow_theme(self._restyle)
 
     def _restyle(self, theme: Theme) -> None:
+        self.empty_label.setStyleSheet(note_sheet(theme))
         self.avatars.set_theme(theme)
         self.avatars.set_ratio(self.table.devicePixelRatioF())
         self.table.viewport().update()
@@ -323,6 +338,8 @@ class VisitorsTab(QWidget):
         self.open_button.setAccessibleName(self.tr("Open conversation"))
         self.ban_button.setAccessibleName(self.tr("Ban or unban visitor"))
         self.reason_label.setAccessibleName(self.tr("Why the action is unavailable"))
+        self.empty_label.setAccessibleName(self.tr("No visitors listed"))
+        self._update_empty_state()
         self._update_actions()
         self.fit_header()
 
@@ -351,8 +368,25 @@ class VisitorsTab(QWidget):
             self.detail.retranslate()
             self._refresh_detail()
 
+    def _update_empty_state(self, *_args: object) -> None:
+        empty = self.model.rowCount() == 0
+        if empty:
+            query = self.search.text().strip()
+            if query:
+                text = self.tr("No visitor matches “%1”. Clear the search to see everyone.").replace("%1", query)
+            elif self.model.current_filter is not VisitorFilter.ALL:
+                text = self.tr("No visitors under this filter right now. Alt+1 shows everyone.")
+            else:
+                text = self.tr("Nobody is on your website right now. Visitors appear here as soon as they arrive.")
+            self.empty_label.setText(text)
+            self.empty_label.setGeometry(self.table.viewport().rect().adjusted(24, 24, -24, -24))
+        self.empty_label.setVisible(empty)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Enter or Return in the visitor list opens the conversation."""
+        """Enter or Return in the visitor list opens the conversation; the empty-list text stays centred."""
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self.empty_label.setGeometry(self.table.viewport().rect().adjusted(24, 24, -24, -24))
+            return False
         if (
             watched is self.table
             and event.type() == QEvent.Type.KeyPress

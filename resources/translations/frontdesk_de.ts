@@ -881,6 +881,22 @@ Sehen Sie alle, die gerade auf Ihrer Website sind, und sprechen Sie mit ihnen.</
             <translation>Warum die Aktion nicht verfügbar ist</translation>
         </message>
         <message>
+            <source>No visitors listed</source>
+            <translation>Keine Besucher in der Liste</translation>
+        </message>
+        <message>
+            <source>No visitor matches “%1”. Clear the search to see everyone.</source>
+            <translation>Kein Besucher passt zu „%1“. Leeren Sie die Suche, um alle zu sehen.</translation>
+        </message>
+        <message>
+            <source>No visitors under this filter right now. Alt+1 shows everyone.</source>
+            <translation>Gerade keine Besucher unter diesem Filter. Alt+1 zeigt alle.</translation>
+        </message>
+        <message>
+            <source>Nobody is on your website right now. Visitors appear here as soon as they arrive.</source>
+            <translation>Gerade ist niemand auf Ihrer Website. Besucher erscheinen hier, sobald sie kommen.</translation>
+        </message>
+        <message>
             <source>Select a visitor first.</source>
             <translation>Wählen Sie zuerst einen Besucher aus.</translation>
         </message>

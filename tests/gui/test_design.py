@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop.app import ClientActions
 from desktop.core.clock import ManualClock
+from desktop.core.filters import VisitorFilter
 from desktop.core.ordering import Column
 from desktop.core.state import VisitorState
 from desktop.core.store import VisitorStore
@@ -214,3 +215,20 @@ def test_a_theme_change_restyles_the_open_windows(app: QApplication, qtbot: QtBo
     finally:
         controller.setParent(None)  # the next tests see no controller (and light colours) again
         app.setPalette(app.style().standardPalette())
+
+
+def test_an_empty_list_says_why_and_what_to_do(app: QApplication, qtbot: QtBot) -> None:
+    install_translators(app, "en")
+    window = _window(qtbot)
+    window.show()
+    qtbot.waitExposed(window)
+    tab = window.visitors
+    assert not tab.empty_label.isVisible()
+    tab.search.setText("nobody-like-this")
+    assert tab.empty_label.isVisible()
+    assert "nobody-like-this" in tab.empty_label.text()
+    tab.search.clear()
+    assert not tab.empty_label.isVisible()
+    tab.filters.choose(VisitorFilter.BLOCKED)
+    assert tab.empty_label.isVisible()
+    assert "Alt+1" in tab.empty_label.text()
