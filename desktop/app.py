@@ -30,7 +30,7 @@ from desktop.integration.resources import app_icon, resource_path, state_icon
 from desktop.integration.single_instance import SingleInstance
 from desktop.integration.windows import set_app_user_model_id
 from desktop.net.auth import AuthError, login, logout
-from desktop.net.client import AgentClient, ConnectionState, RequestError
+from desktop.net.client import AgentClient, Answer, ConnectionState, RequestError
 from desktop.settings import Settings
 from desktop.ui.actions import ActionError
 from desktop.ui.conversation import ConversationManager
@@ -53,7 +53,6 @@ from protocol.messages import (
     History,
     MarkRead,
     OpenConversation,
-    Result,
     SendMessage,
     Unban,
     Visitor,
@@ -87,7 +86,7 @@ class ClientActions:
     def _ref(self) -> str:
         return f"ui{next(self._refs)}"
 
-    async def _request(self, message: AgentToServer) -> Result | History:
+    async def _request(self, message: AgentToServer) -> Answer:
         try:
             return await self._client.request(message)
         except RequestError as exc:

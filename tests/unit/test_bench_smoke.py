@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bench import codec, server
+from bench import codec, server, snapshot
 from bench.common import Figure, percentile
 
 
@@ -47,3 +47,10 @@ def test_server_fanout_benchmark() -> None:
     figures = server.run_fanout(agents=2, rate=20, seconds=1.0, chat_rate=4, visitors=4, settle=0.5)
     sane(figures)
     assert figures[0].samples[0] > 0  # deliveries arrived
+
+
+@pytest.mark.slow
+def test_snapshot_benchmark() -> None:
+    figures = snapshot.run(visitors=2_500, runs=1)
+    sane(figures)
+    assert "listed [2500]" in figures[0].note
