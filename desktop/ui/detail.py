@@ -282,8 +282,7 @@ class DetailPane(QStackedWidget):
         self.visit_label = FactsGrid()
         self.device_label = FactsGrid()
         self.location_label = FactsGrid()
-        self.identity_title, _ = self._section(self.identity_label)
-        self.visit_title, _ = self._section(self.visit_label)
+        self.chat = _plain_label()
         self.trail = QTreeWidget()
         self.trail.setRootIsDecorated(False)
         self.trail.setFrameShape(QFrame.Shape.NoFrame)
@@ -293,11 +292,13 @@ class DetailPane(QStackedWidget):
         self.trail.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.trail.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.trail.header().setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        # Most wanted first: who it is, what they wrote, then the visit and the pages; device and place last.
+        self.identity_title, _ = self._section(self.identity_label)
+        self.chat_title, _ = self._section(self.chat)
+        self.visit_title, _ = self._section(self.visit_label)
         self.trail_title, _ = self._section(self.trail)
         self.device_title, _ = self._section(self.device_label)
         self.location_title, _ = self._section(self.location_label)
-        self.chat = _plain_label()
-        self.chat_title, _ = self._section(self.chat)
 
     def retranslate(self) -> None:
         """Section titles in the UI's language; the facts follow with the next refresh."""
