@@ -22,20 +22,26 @@ from protocol.messages import (
     AgentToServer,
     AgentTyping,
     Auth,
+    CannedResponses,
     CloseCode,
     Error,
     ErrorCode,
     Hello,
     History,
+    Notes,
     Result,
     Resumed,
     SendMessage,
     ServerToAgent,
+    SetViewing,
     Snapshot,
 )
 from protocol.rules import PROTOCOL_VERSION
 
 log = logging.getLogger(__name__)
+
+Answer = Result | History | Notes | CannedResponses
+"""What answers a request (matched by ``ref``)."""
 
 MAX_SERVER_FRAME: Final = 256 * 1024 * 1024
 """A snapshot carries every visitor in one frame (tens of MB at 100,000 visitors)."""
@@ -147,7 +153,7 @@ class AgentClient:
         self._online = False
         self._closing = False
         self._wake = asyncio.Event()
-        self._pending: dict[str, asyncio.Future[Result | History]] = {}
+        self._pending: dict[str, asyncio.Future[Answer]] = {}
         self._outgoing: dict[str, SendMessage] = {}
         self._background: set[asyncio.Task[None]] = set()
 
@@ -198,7 +204,7 @@ class AgentClient:
         if not self.state.final:
             self._set_state(ConnectionState.CLOSED)
 
-    async def request(self, message: AgentToServer) -> Result | History:
+    async def request(self, message: AgentToServer) -> Answer:
         """Send a request and wait for its answer (matched by ``ref``); RequestError when refused.
 
         SendMessage is queued while offline and answered once the server stored it; anything else fails at
@@ -209,7 +215,7 @@ class AgentClient:
             raise ValueError(f"{type(message).__name__} is not a request with a ref")
         if ref in self._pending:
             raise ValueError(f"a request with ref {ref!r} is already waiting; use a new ref")
-        future: asyncio.Future[Result | History] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         self._pending[ref] = future
         try:
             if isinstance(message, SendMessage):
@@ -230,6 +236,14 @@ class AgentClient:
         task = asyncio.get_running_loop().create_task(
             self._try_send_quietly(AgentTyping(visitor_id=visitor_id, typing=typing))
         )
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def send_viewing(self, visitor_ids: list[str]) -> None:
+        """Tell colleagues which visitors this agent has open; dropped while offline (it is ephemeral)."""
+        if not self._online:
+            return
+        task = asyncio.get_running_loop().create_task(self._try_send_quietly(SetViewing(visitor_ids=visitor_ids)))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
@@ -317,10 +331,14 @@ class AgentClient:
                     self.connections += 1
                     self._set_state(ConnectionState.ONLINE)
                     return _Outcome.SYNCED
-                case Result() | History():
-                    if isinstance(event, History):
+                case Result() | History() | Notes():
+                    if not isinstance(event, Result):
                         self.store.apply(event)
                     self._answer(event.ref, event)
+                case CannedResponses():
+                    self.store.apply(event)
+                    if event.ref is not None:  # also pushed without a ref after a change
+                        self._answer(event.ref, event)
                 case Error():
                     return self._error(event)
                 case _:
@@ -366,7 +384,7 @@ class AgentClient:
         self._report(error)
         return None
 
-    def _answer(self, ref: str, answer: Result | History) -> None:
+    def _answer(self, ref: str, answer: Answer) -> None:
         self._outgoing.pop(ref, None)
         future = self._pending.get(ref)
         if future is not None and not future.done():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib.metadata import PackageNotFoundError, version
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QTimer, QUrl, Signal
@@ -381,8 +381,14 @@ class VisitorsTab(QWidget):
             return
         self.request_conversation(visitor)
 
+    opener: Callable[[Visitor], None] | None = None
+    """The session's way to open a conversation (it asks before taking one over); None: open directly."""
+
     def request_conversation(self, visitor: Visitor) -> None:
         """Ask the server to open or take over the conversation, then show it (the server has the last word)."""
+        if self.opener is not None:
+            self.opener(visitor)
+            return
         mine = visitor.chat_status == "active" and visitor.chat_agent_id == self._conversations.agent_id
         if mine:
             self._conversations.open(visitor.id)
