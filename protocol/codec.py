@@ -26,6 +26,14 @@ def encode(message: msgspec.Struct) -> bytes:
     return _encoder.encode(message)
 
 
+def with_seq(body: bytes, seq: int) -> bytes:
+    """A delta frame from its body encoded without ``seq`` (``{"type":...}``) and the seq the log gave it.
+
+    The seq goes first; decoding finds the ``type`` tag wherever it is.
+    """
+    return b'{"seq":%d,' % seq + body[1:]
+
+
 T = TypeVar("T")
 
 

@@ -256,21 +256,24 @@ class Resumed(_Msg, tag="resumed", kw_only=True):
 class VisitorChanged(_Msg, tag="visitor", kw_only=True):
     """A visitor arrived or changed; carries the whole record."""
 
-    seq: int
+    seq: int = 0
+    """Given by the account's delta log; left out of the body the log numbers."""
     visitor: Visitor
 
 
 class VisitorLeft(_Msg, tag="visitor_left", kw_only=True):
     """A visitor left the list (all tabs closed past the grace period)."""
 
-    seq: int
+    seq: int = 0
+    """Given by the account's delta log; left out of the body the log numbers."""
     visitor_id: Id
 
 
 class VisitorActivity(_Msg, tag="activity", kw_only=True):
     """Cheap update: a visitor was active at ``at``."""
 
-    seq: int
+    seq: int = 0
+    """Given by the account's delta log; left out of the body the log numbers."""
     visitor_id: Id
     at: float
 
@@ -278,14 +281,16 @@ class VisitorActivity(_Msg, tag="activity", kw_only=True):
 class MessageAdded(_Msg, tag="message", kw_only=True):
     """A chat message was stored (any author)."""
 
-    seq: int
+    seq: int = 0
+    """Given by the account's delta log; left out of the body the log numbers."""
     message: ChatMessage
 
 
 class MessageUpdated(_Msg, tag="message_status", kw_only=True):
     """A message was delivered to or read by its recipient."""
 
-    seq: int
+    seq: int = 0
+    """Given by the account's delta log; left out of the body the log numbers."""
     visitor_id: Id
     message_id: Id
     delivered_at: float | None = None

@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from server.config import Settings, normalize_database_url
 from server.db import create_engine, migrate
 from server.geo import Geolocator
-from server.hub import Hub
+from server.live.hub import Hub
+from server.live.memory import memory_seams
 from server.ratelimit import FailureLimiter
 from server.store import Store
 
@@ -39,8 +40,8 @@ async def open_services(settings: Settings, *, serve: bool) -> Services:
         raise
     services = Services(settings=settings, engine=engine, store=store, geo=geo)
     if serve:
-        services.hub = Hub(store, settings, geo)
-        services.hub.start()
+        services.hub = Hub(store, settings, geo, memory_seams(settings.history_size))
+        await services.hub.start()
     return services
 
 
@@ -48,5 +49,6 @@ async def close_services(services: Services) -> None:
     """Stop the hub (pending writes finish) and close the database."""
     if services.hub is not None:
         await services.hub.stop()
+        await services.hub.seams.aclose()
     services.geo.close()
     await services.engine.dispose()

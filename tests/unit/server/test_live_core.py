@@ -1,0 +1,308 @@
+"""The live core without sockets: feed an event and the state, assert what should happen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from protocol.messages import (
+    AgentsOnline,
+    AgentTypingToVisitor,
+    Banned,
+    ChatClosed,
+    ChatMessage,
+    ChatStatus,
+    CloseCode,
+    ErrorCode,
+    Identify,
+    MessageAdded,
+    MessageUpdated,
+    Typing,
+    VisitorActivity,
+    VisitorChanged,
+    VisitorHello,
+    VisitorLeft,
+    VisitorMessage,
+)
+from protocol.rules import Plan
+from server.live import core
+from server.live.core import AgentFrame, CloseTabs, RefusedError, TabFrame
+from server.live.record import VisitorState, decode_state, encode_all, encode_groups
+from server.live.sync import AgentSync
+from server.rules import AutoRule, RuleConditions, compile_rule
+
+NOW = 1_000_000.0
+
+
+@dataclass
+class Row:
+    """What the database remembers (shaped like server.store.VisitorRow)."""
+
+    id: str = "visitor-0001"
+    first_seen_at: float = NOW - 86_400
+    last_seen_at: float = NOW - 3600
+    visit_count: int = 1
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    custom: dict[str, str] = field(default_factory=dict)
+    customer: bool = False
+    auto_messaged: bool = False
+    banned: bool = False
+    chat_status: ChatStatus = "none"
+    chat_agent_id: int | None = None
+
+
+HELLO = VisitorHello(
+    tab_id="tab-00001", url="https://shop.example/", title="Home", language="de", timezone="Europe/Berlin"
+)
+AGENT = (7, "Ada")
+
+
+def arrived(**row: object) -> VisitorState:
+    state = core.start_visit(Row(**row), HELLO, core.Place(country_code="DE", browser="Firefox"), known=False, now=NOW)  # type: ignore[arg-type]
+    core.tab_attached(state, HELLO, new_visit=True, now=NOW)
+    return state
+
+
+def message(author: str = "visitor", mid: str = "message-001") -> ChatMessage:
+    return ChatMessage(id=mid, visitor_id="visitor-0001", author=author, text="hi", sent_at=NOW)  # type: ignore[arg-type]
+
+
+def test_a_new_visitor_arrives_online_on_its_first_page() -> None:
+    state = core.start_visit(Row(), HELLO, core.Place(country_code="DE", browser="Firefox"), known=False, now=NOW)
+    effects = core.tab_attached(state, HELLO, new_visit=True, now=NOW)
+    record = state.record
+    assert (record.online, record.current_url, record.country_code, record.language) == (
+        True,
+        "https://shop.example/",
+        "DE",
+        "de",
+    )
+    assert [p.url for p in record.pages] == ["https://shop.example/"]
+    assert record.label == "Visitor r-0001"
+    assert state.has_messages is False, "a visitor never seen has no conversation: no query"
+    assert effects.deltas == [VisitorChanged(visitor=record)]
+    assert effects.store == {"online", "activity"}
+
+
+def test_another_tab_on_a_new_page_extends_the_trail_once() -> None:
+    state = arrived()
+    other = VisitorHello(tab_id="tab-00002", url="https://shop.example/cart", title="Cart")
+    effects = core.tab_attached(state, other, new_visit=False, now=NOW + 5)
+    assert [p.url for p in state.record.pages] == ["https://shop.example/", "https://shop.example/cart"]
+    assert "page" in effects.store
+    same = core.tab_attached(state, other, new_visit=False, now=NOW + 6)
+    assert "page" not in same.store, "a reload on the same page adds nothing"
+
+
+def test_the_trail_keeps_the_newest_twenty_pages() -> None:
+    state = arrived()
+    for n in range(30):
+        core.page_view(state, f"https://shop.example/p{n}", "", now=NOW + n)
+    pages = state.record.pages
+    assert len(pages) == core.MAX_PAGES
+    assert pages[-1].url == "https://shop.example/p29"
+
+
+def test_activity_is_published_when_the_visitor_wakes_up_or_after_the_interval() -> None:
+    state = arrived()
+    first = core.activity(state, "scroll", now=NOW + 1, publish_every=5)
+    assert first.deltas == [VisitorActivity(visitor_id="visitor-0001", at=NOW + 1)]
+    quiet = core.activity(state, "scroll", now=NOW + 2, publish_every=5)
+    assert quiet.deltas == []
+    assert quiet.store == {"activity"}, "the time is kept even when agents are not told"
+    later = core.activity(state, "input", now=NOW + 7, publish_every=5)
+    assert len(later.deltas) == 1
+    assert core.activity(state, "blur", now=NOW + 20, publish_every=5).deltas == [], "blur is not activity"
+    asleep = core.activity(state, "pointer", now=NOW + 700, publish_every=5)
+    assert len(asleep.deltas) == 1, "back after 10 minutes: agents hear it at once"
+
+
+def test_a_visitor_message_opens_an_unanswered_chat_and_reaches_the_other_tabs() -> None:
+    state = arrived()
+    stored = message()
+    effects = core.visitor_message(state, stored, from_tab="tab-00001", now=NOW + 1)
+    assert effects.tabs == [TabFrame(VisitorMessage(message=stored), except_tab="tab-00001")]
+    assert effects.deltas[0] == MessageAdded(message=stored)
+    assert isinstance(effects.deltas[1], VisitorChanged)
+    assert (state.record.chat_status, state.record.in_chat, state.record.unread) == ("unanswered", True, 1)
+    assert effects.writes == {"chat_status": "unanswered", "chat_agent_id": None}
+    assert state.has_messages
+
+
+def test_free_plan_may_answer_but_not_start() -> None:
+    state = arrived()
+    with pytest.raises(RefusedError) as refused:
+        core.open_chat(state, AGENT, Plan.FREE)
+    assert refused.value.code == ErrorCode.PLAN_REQUIRED
+    core.visitor_message(state, message(), from_tab="tab-00001", now=NOW)
+    core.check_agent_message(state, Plan.FREE)  # the visitor wrote first
+    effects = core.agent_message(state, message("agent", "message-002"), AGENT)
+    assert (state.record.chat_status, state.record.chat_agent_id, state.record.chat_agent_name) == (
+        "active",
+        7,
+        "Ada",
+    )
+    assert effects.tabs == [TabFrame(VisitorMessage(message=message("agent", "message-002")))]
+    assert effects.writes == {"chat_status": "active", "chat_agent_id": 7}
+
+
+def test_open_twice_changes_nothing_the_second_time() -> None:
+    state = arrived()
+    assert core.open_chat(state, AGENT, Plan.PRO).deltas
+    again = core.open_chat(state, AGENT, Plan.PRO)
+    assert (again.deltas, again.writes) == ([], {})
+
+
+def test_close_needs_an_open_chat_and_tells_the_visitor() -> None:
+    state = arrived()
+    with pytest.raises(RefusedError) as refused:
+        core.close_chat(state)
+    assert refused.value.code == ErrorCode.CONVERSATION_CLOSED
+    core.open_chat(state, AGENT, Plan.PRO)
+    effects = core.close_chat(state)
+    assert effects.tabs == [TabFrame(ChatClosed())]
+    assert (state.record.chat_status, state.record.chat_agent_id) == ("closed", None)
+
+
+def test_mark_read_clears_unread_and_marks_each_message() -> None:
+    state = arrived()
+    core.visitor_message(state, message(), from_tab="tab-00001", now=NOW)
+    effects = core.mark_read(state, ["message-001"], now=NOW + 3)
+    assert effects.deltas[0] == MessageUpdated(visitor_id="visitor-0001", message_id="message-001", read_at=NOW + 3)
+    assert state.record.unread == 0
+    assert core.mark_read(state, [], now=NOW + 4).deltas == [], "nothing unread: nothing to say"
+
+
+def test_ban_is_stored_first_then_closes_every_tab() -> None:
+    state = arrived()
+    effects = core.ban(state, "spam", now=NOW + 1)
+    assert effects.durable
+    assert effects.writes == {"banned": True, "ban_reason": "spam"}
+    assert effects.tabs == [CloseTabs(Banned(message=core.BANNED_TEXT), CloseCode.FORBIDDEN, "banned")]
+    assert (state.record.banned, state.record.online, state.record.left_at) == (True, False, NOW + 1)
+    with pytest.raises(RefusedError) as refused:
+        core.check_agent_message(state, Plan.PRO)
+    assert refused.value.code == ErrorCode.BANNED
+    assert core.ban(state, "again", now=NOW + 2).deltas == [], "banning twice changes nothing"
+    lifted = core.unban(state, has_tabs=False)
+    assert lifted.start_leave, "no tab: the visitor leaves after the grace period"
+    assert not state.record.banned
+
+
+def test_last_tab_closed_then_left() -> None:
+    state = arrived()
+    effects = core.last_tab_closed(state, now=NOW + 9)
+    assert effects.start_leave
+    assert (state.record.online, state.record.left_at) == (False, NOW + 9)
+    left = core.visitor_left("visitor-0001", now=NOW + 40)
+    assert left.deltas == [VisitorLeft(visitor_id="visitor-0001")]
+    assert left.writes == {"last_seen_at": NOW + 40}
+
+
+def test_identify_makes_a_customer_and_names_the_visitor() -> None:
+    state = arrived(custom={"plan": "gold"})
+    effects = core.identify(
+        state, Identify(name=" Grace ", email="g@example.com", custom={"id": "42"}), custom_before={}
+    )
+    assert state.record.label == "Grace"
+    assert effects.writes == {
+        "customer": True,
+        "name": "Grace",
+        "email": "g@example.com",
+        "custom": {"plan": "gold", "id": "42"},
+    }
+    assert effects.durable
+    offline = core.identify(None, Identify(phone="123"), custom_before={"a": "1"})
+    assert offline.deltas == []
+    assert offline.writes == {"customer": True, "phone": "123", "custom": {"a": "1"}}
+
+
+def test_typing_goes_to_the_other_side_only() -> None:
+    assert core.visitor_typing("visitor-0001", True).agents == [
+        AgentFrame(Typing(visitor_id="visitor-0001", who="visitor", typing=True))
+    ]
+    effects = core.agent_typing("visitor-0001", True, agent_name="Ada", conn_id="c1")
+    assert effects.tabs == [TabFrame(AgentTypingToVisitor(typing=True, agent_name="Ada"))]
+    assert effects.agents[0].except_conn == "c1"
+    assert core.agents_online(True) == AgentsOnline(online=True)
+
+
+def _rule(rule_id: int, **conditions: object) -> AutoRule:
+    return AutoRule(
+        id=rule_id,
+        account_id=1,
+        name=f"r{rule_id}",
+        message=f"hello {rule_id}",
+        conditions=RuleConditions(**conditions),  # type: ignore[arg-type]
+    )
+
+
+def test_rules_fire_once_each_and_only_when_allowed() -> None:
+    rules = [compile_rule(_rule(1, url_contains="cart")), compile_rule(_rule(2, url_contains="shop"))]
+    state = arrived()
+    allowed = {"plan": Plan.PRO, "agents_online": True, "has_tabs": True, "now": NOW}
+    assert core.rule_to_fire(rules, state, **{**allowed, "plan": Plan.FREE}) is None  # type: ignore[arg-type]
+    assert core.rule_to_fire(rules, state, **{**allowed, "agents_online": False}) is None  # type: ignore[arg-type]
+    assert core.rule_to_fire(rules, state, **{**allowed, "has_tabs": False}) is None  # type: ignore[arg-type]
+    fired = core.rule_to_fire(rules, state, **allowed)  # type: ignore[arg-type]
+    assert fired is not None
+    assert fired.id == 2
+    assert core.rule_to_fire(rules, state, **allowed) is None, "rule 2 fired; rule 1 does not match"  # type: ignore[arg-type]
+    stored = core.auto_message(1, state, fired, now=NOW)
+    assert stored.id == core.auto_message(1, arrived(), fired, now=NOW + 5).id, "the same id on every process"
+    assert stored.id != core.auto_message(2, state, fired, now=NOW).id
+    effects = core.auto_message_sent(state, stored)
+    assert effects.writes == {"auto_messaged": True}
+    assert effects.tabs == [TabFrame(VisitorMessage(message=stored))]
+    assert {"fired", "chat"} <= effects.store
+
+
+def test_welcome_delivers_the_agents_messages() -> None:
+    state = arrived()
+    messages = [message("agent", "message-002"), message("visitor", "message-003")]
+    frame, undelivered = core.welcome(state, messages, agents_online=True, now=NOW)
+    assert undelivered == ["message-002"]
+    assert frame.messages[0].delivered_at == NOW
+    assert frame.agents_online
+    assert state.has_messages
+
+
+def test_state_round_trips_through_its_presence_fields() -> None:
+    state = arrived(name="Grace")
+    core.visitor_message(state, message(), from_tab="tab-00001", now=NOW)
+    state.fired = {3, 1}
+    back = decode_state(encode_all(state))
+    assert back is not None
+    assert back.record == state.record
+    assert (back.fired, back.has_messages) == ({1, 3}, True)
+    assert decode_state(encode_groups(state, {"chat"})) is None, "without its visit group a record is incomplete"
+
+
+def test_two_writers_of_different_groups_do_not_overwrite_each_other() -> None:
+    stored = encode_all(arrived())
+    on_a = decode_state(stored)
+    on_b = decode_state(stored)
+    assert on_a is not None
+    assert on_b is not None
+    stored.update(encode_groups(on_a, core.page_view(on_a, "https://shop.example/x", "", now=NOW + 1).store))
+    stored.update(encode_groups(on_b, core.open_chat(on_b, AGENT, Plan.PRO).store))
+    merged = decode_state(stored)
+    assert merged is not None
+    assert (merged.record.current_url, merged.record.chat_status) == ("https://shop.example/x", "active")
+
+
+def test_agent_sync_buffers_then_passes_each_delta_once() -> None:
+    sync = AgentSync()
+    assert sync.entry(11, "f11") is None, "buffered while the snapshot is read"
+    assert sync.entry(12, "f12") is None
+    assert sync.synced(11, []) == ["f12"], "the snapshot covers 11"
+    assert sync.entry(12, "f12") is None
+    assert sync.entry(13, "f13") == "f13"
+    resumed = AgentSync()
+    resumed.entry(21, "f21")
+    resumed.entry(22, "f22")
+    assert resumed.synced(20, [(21, "f21")]) == ["f21", "f22"], "replay then the buffered rest"
+    assert resumed.last == 22
