@@ -606,7 +606,7 @@ class Transferred(_Msg, tag="transferred", kw_only=True):
 class NoteAdded(_Msg, tag="note", kw_only=True):
     """Delta: an internal note was stored (agents only)."""
 
-    seq: int
+    seq: int = 0
     note: Note
 
 
