@@ -11,10 +11,12 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import secrets
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Final
 
 from PySide6.QtCore import QByteArray, QObject, Qt, QTimer, Signal, SignalInstance
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QMessageBox
 
 from desktop.core.clock import Clock
@@ -26,12 +28,14 @@ from desktop.net.client import AgentClient, Answer, ConnectionState, RequestErro
 from desktop.settings import Settings
 from desktop.ui.actions import ActionError
 from desktop.ui.alerts import ChatAlerts
+from desktop.ui.canned import CannedPicker
 from desktop.ui.chats_panel import ChatsPanel, presence_text
 from desktop.ui.conversation import ConversationManager
 from desktop.ui.dispatcher import StoreDispatcher
 from desktop.ui.legend import StateIconProvider
 from desktop.ui.main_window import MainWindow
 from desktop.ui.tasks import TaskRunner
+from desktop.ui.team_dialogs import CannedDialog, NotesDialog, TransferDialog
 from desktop.ui.text import display_name
 from desktop.ui.tray import NotificationAdapter, Notifier, Tray, notification_safe
 from desktop.ui.visitor_model import VisitorTableModel
@@ -42,8 +46,10 @@ from protocol.messages import (
     Ban,
     CannedResponse,
     CannedResponses,
+    CannedResponseSpec,
     ChatMessage,
     CloseConversation,
+    DeleteCannedResponse,
     ErrorCode,
     GetCannedResponses,
     GetHistory,
@@ -52,12 +58,15 @@ from protocol.messages import (
     History,
     MarkRead,
     Note,
+    NoteAdded,
     Notes,
     OpenConversation,
+    SaveCannedResponse,
     SendMessage,
     SetStatus,
     TakenOver,
     TakeOver,
+    TeamEvent,
     TransferChat,
     Transferred,
     Unban,
@@ -141,6 +150,14 @@ class ClientActions:
         """A visitor's internal notes."""
         answer = await self._request(GetNotes(ref=self._ref(), visitor_id=visitor_id))
         return list(answer.notes) if isinstance(answer, Notes) else []
+
+    async def save_canned(self, response_id: int | None, spec: CannedResponseSpec) -> None:
+        """Create or replace a canned response (admins)."""
+        await self._request(SaveCannedResponse(ref=self._ref(), id=response_id, response=spec))
+
+    async def delete_canned(self, response_id: int) -> None:
+        """Delete a canned response (admins)."""
+        await self._request(DeleteCannedResponse(ref=self._ref(), id=response_id))
 
     async def canned_responses(self) -> list[CannedResponse]:
         """The account's canned responses."""
@@ -243,12 +260,17 @@ class AgentSession(QObject):
 
         self.window.visitors.opener = self.request_conversation
         self._viewing: list[str] = []
+        self.pickers: dict[str, CannedPicker] = {}
+        self.notes_dialog: NotesDialog | None = None
+        self.canned_dialog: CannedDialog | None = None
+        self._build_chat_menu()
         self.wire(self.dispatcher.visitorsChanged, self._on_changes)
         self.wire(self.dispatcher.visitorsArrived, self._on_arrived)
         self.wire(self.dispatcher.messageAdded, self._on_message)
         self.wire(self.dispatcher.messageUpdated, self.conversations.on_message_updated)
         self.wire(self.dispatcher.messageUpdated, self._on_message_updated)
         self.wire(self.dispatcher.typingChanged, self.conversations.on_typing)
+        self.wire(self.dispatcher.teamEvents, self._on_team)
         self.wire(self.window.visitors.table.selectionModel().currentRowChanged, self._selection_changed)
         self.wire(self.conversations.opened, self._conversation_opened)
 
@@ -318,11 +340,19 @@ class AgentSession(QObject):
         self.conversations.on_changes(changes)
         self.chats.on_changes(changes)
         self.alerts.on_changes(changes)
-        for event in changes.team:
+        self._selection_changed()
+
+    def _on_team(self, events: list[TeamEvent]) -> None:
+        self.alerts.on_team(events)
+        for event in events:
             if isinstance(event, TakenOver):
                 self._taken_over(event)
             elif isinstance(event, Transferred):
                 self.alerts.on_transferred(event)
+            elif isinstance(event, NoteAdded | Notes):
+                self._refresh_notes()
+            elif isinstance(event, CannedResponses) and self.canned_dialog is not None:
+                self.canned_dialog.show_responses(self.store.team.canned)
         if self.store.team.supported and not self._status_known:
             self._team_arrived()
         self._selection_changed()
@@ -448,6 +478,8 @@ class AgentSession(QObject):
         return ids[:32]
 
     def _selection_changed(self, *_args: object) -> None:
+        if hasattr(self, "take_action"):
+            self._update_chat_menu()
         viewing = self._current_viewing()
         if viewing != self._viewing and self.store.team.supported:
             self._viewing = viewing
@@ -456,8 +488,130 @@ class AgentSession(QObject):
         others = self.store.team.others_on(current.id, self.me) if current is not None else ()
         self.chats.show_presence(display_name(current) if current is not None else None, others)
 
-    def _conversation_opened(self, _visitor_id: str) -> None:
+    def _conversation_opened(self, visitor_id: str) -> None:
         self._selection_changed()
+        dialog = self.conversations.dialogs.get(visitor_id)
+        if dialog is not None and visitor_id not in self.pickers:
+
+            def fill() -> tuple[str, str, str | None]:
+                visitor = self.store.visitors.get(visitor_id)
+                name = (visitor.name if visitor is not None else None) or self.tr("there")
+                agent = self.hello.agent.name if self.hello is not None else ""
+                return name, agent, visitor.language if visitor is not None else None
+
+            picker = CannedPicker(dialog.input, lambda: self.store.team.canned, fill, dialog)
+            self.pickers[visitor_id] = picker
+            picker.destroyed.connect(lambda _obj=None, vid=visitor_id: self.pickers.pop(vid, None))
+
+    # ------------------------------------------------------------ the Chat menu: take over, transfer, notes
+
+    def _build_chat_menu(self) -> None:
+        menu = self.window.menuBar().addMenu(self.tr("&Chat"))
+        self.chat_menu = menu
+        self.take_action = QAction(self.tr("&Take over"), self.window)
+        self.take_action.setShortcut(QKeySequence("Ctrl+Shift+T"))
+        self.transfer_action = QAction(self.tr("T&ransfer…"), self.window)
+        self.transfer_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
+        self.notes_action = QAction(self.tr("&Notes…"), self.window)
+        self.notes_action.setShortcut(QKeySequence("Ctrl+Shift+N"))
+        self.canned_action = QAction(self.tr("&Canned responses…"), self.window)
+        for action, slot in (
+            (self.take_action, self._take_current),
+            (self.transfer_action, self.show_transfer),
+            (self.notes_action, self.show_notes),
+            (self.canned_action, self.show_canned),
+        ):
+            menu.addAction(action)
+            self.window.addAction(action)
+            self.wire(action.triggered, slot)
+        menu.insertSeparator(self.canned_action)
+        menu.addAction(self.chats.focus_action)
+        self._update_chat_menu()
+
+    def _update_chat_menu(self) -> None:
+        visitor = self.window.visitors.current_visitor()
+        team_ok = self.store.team.supported
+        held_by_other = visitor is not None and open_decision(visitor, self.me).kind is OpenKind.TAKE_OVER
+        mine = visitor is not None and visitor.chat_status == "active" and visitor.chat_agent_id == self.me
+        self.take_action.setEnabled(team_ok and held_by_other)
+        self.transfer_action.setEnabled(team_ok and mine)
+        self.notes_action.setEnabled(team_ok and visitor is not None)
+        self.canned_action.setEnabled(team_ok)
+        why = "" if team_ok else self.tr("This server does not have the team features.")
+        for action in (self.take_action, self.transfer_action, self.notes_action, self.canned_action):
+            action.setStatusTip(why)
+
+    def _take_current(self) -> None:
+        visitor = self.window.visitors.current_visitor()
+        if visitor is not None:
+            self.take_chat(visitor.id)
+
+    def show_transfer(self) -> TransferDialog | None:
+        """Chat > Transfer: hand the selected chat to an online colleague with a note."""
+        visitor = self.window.visitors.current_visitor()
+        if visitor is None:
+            return None
+        dialog = TransferDialog(display_name(visitor), self.store.team.online_colleagues(self.me), self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        vid = visitor.id
+
+        def chosen(agent_id: int, note: str) -> None:
+            self.window.visitors.tasks.run(self.actions.transfer(vid, agent_id, note))
+
+        dialog.chosen.connect(chosen)
+        dialog.open()
+        return dialog
+
+    def show_notes(self) -> NotesDialog | None:
+        """Chat > Notes: the selected visitor's internal notes."""
+        visitor = self.window.visitors.current_visitor()
+        if visitor is None:
+            return None
+        if self.notes_dialog is not None:
+            self.notes_dialog.close()
+        dialog = NotesDialog(display_name(visitor), self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setProperty("visitor_id", visitor.id)
+        self.notes_dialog = dialog
+        dialog.destroyed.connect(lambda _obj=None: setattr(self, "notes_dialog", None))
+        vid = visitor.id
+
+        def added(text: str) -> None:
+            note_id = "n" + secrets.token_urlsafe(12)
+            self.window.visitors.tasks.run(self.actions.add_note(note_id, vid, text))
+
+        async def fetch() -> None:
+            await self.actions.notes(vid)  # the answer lands in the store; _refresh_notes shows it
+
+        dialog.added.connect(added)
+        dialog.show_notes(self.store.team.notes_for(vid))
+        self.window.visitors.tasks.run(fetch())
+        dialog.show()
+        return dialog
+
+    def _refresh_notes(self) -> None:
+        dialog = self.notes_dialog
+        if dialog is not None:
+            dialog.show_notes(self.store.team.notes_for(str(dialog.property("visitor_id"))))
+
+    def show_canned(self) -> CannedDialog:
+        """Chat > Canned responses: the account's shared answers."""
+        if self.canned_dialog is None:
+            dialog = CannedDialog(self.window)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.destroyed.connect(lambda _obj=None: setattr(self, "canned_dialog", None))
+
+            def failed(error: ActionError) -> None:
+                dialog.show_error(error.message)
+
+            runner = TaskRunner(failed, dialog)
+            dialog.saved.connect(lambda rid, spec: runner.run(self.actions.save_canned(rid, spec)))
+            dialog.deleted.connect(lambda rid: runner.run(self.actions.delete_canned(rid)))
+            self.canned_dialog = dialog
+        self.canned_dialog.show_responses(self.store.team.canned)
+        self.canned_dialog.show()
+        self.canned_dialog.raise_()
+        return self.canned_dialog
 
     def request_conversation(self, visitor: Visitor) -> None:
         """Open a conversation; a chat a colleague holds is taken over only after asking."""

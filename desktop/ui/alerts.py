@@ -19,7 +19,7 @@ from desktop.core.team import RepeatingAlert, format_waiting, needs_answer, wait
 from desktop.settings import Settings
 from desktop.ui.text import display_name
 from desktop.ui.tray import NotificationAdapter, notification_safe
-from protocol.messages import ChatMessage, Transferred, UnansweredAlert
+from protocol.messages import ChatMessage, TeamEvent, Transferred, UnansweredAlert
 
 TICK_MS: Final = 1000
 
@@ -95,10 +95,14 @@ class ChatAlerts(QObject):
                 else:
                     self._candidates.discard(visitor_id)
             self._candidates -= changes.removed
-        for event in changes.team:
-            if isinstance(event, UnansweredAlert) and event.visitor_id in self._candidates:
-                self._escalated.add(event.visitor_id)
         self.refresh()
+
+    def on_team(self, events: Iterable[TeamEvent]) -> None:
+        """The server re-alerts a chat left waiting too long: notify and ring again, whatever the rule says."""
+        escalated = {e.visitor_id for e in events if isinstance(e, UnansweredAlert)} & self._candidates
+        if escalated:
+            self._escalated |= escalated
+            self.refresh()
 
     def on_visitor_message(self, message: ChatMessage) -> None:
         """A waiting visitor wrote again: the notification on screen shows the newest words."""

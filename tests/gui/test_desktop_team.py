@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pytest
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
+from pytestqt.qtbot import QtBot
 
 from desktop.core.clock import system_clock
 from desktop.core.team import ChatBucket
@@ -16,7 +20,7 @@ from desktop.session import AgentSession
 from desktop.settings import Settings
 from desktop.ui.legend import StateIconProvider
 from desktop.ui.tray import NotificationAdapter, Tray
-from protocol.messages import AgentsOnline, VisitorChat
+from protocol.messages import AgentsOnline, Identify, VisitorChat
 from protocol.rules import Plan
 from tests.fixtures.clients import VisitorSocket, new_id
 from tests.fixtures.server import DEFAULT_PASSWORD, LiveServer, Tenant
@@ -107,6 +111,16 @@ def start(qloop: QLoop, live_server: LiveServer, settings: Settings) -> Iterator
     yield make
     for session in sessions:
         qloop.run(session.close())
+
+
+T = TypeVar("T")
+
+
+def qloop_call(qloop: QLoop, fn: Callable[[], T]) -> T:
+    """Call ``fn`` on the running loop (as a menu action does in the app) and return what it returns."""
+    out: list[T] = []
+    qloop.do(lambda: out.append(fn()))
+    return out[0]
 
 
 def waiting_of(tray: Tray) -> int:
@@ -247,4 +261,64 @@ def test_presence_of_a_colleague_shows_beside_the_list(
         lambda: jonas.session.chats.presence_label.text() == f"{anna_name} is viewing", what="Anna is viewing"
     )
     assert jonas.session.presence_line(socket.visitor_id) == f"{anna_name} is viewing"
+    qloop.run(socket.ws.close())
+
+
+def test_canned_responses_notes_and_transfer_from_the_app(
+    qloop: QLoop, qtbot: QtBot, live_server: LiveServer, tenant: Tenant, start: Start
+) -> None:
+    anna = start(tenant.agent_email)
+    jonas = start("jonas@team.example")
+    # An admin adds a canned response in the app; every agent gets it.
+    canned = qloop_call(qloop, anna.session.show_canned)
+    canned.shortcut_edit.setText("shipping")
+    canned.text_edit.setPlainText("Hi {visitor_name}, we ship in 3 days. - {agent_name}")
+    qloop.do(canned.save_button.click)
+    qloop.wait_until(lambda: [c.shortcut for c in jonas.session.store.team.canned] == ["shipping"], what="pushed")
+    canned.close()
+
+    socket = qloop.run(VisitorSocket.connect(live_server.visitor_url(tenant.account_key)))
+    qloop.run(socket.send(Identify(name="Ada")))
+    qloop.run(socket.send(VisitorChat(id=new_id(), text="When do you ship?")))
+    qloop.wait_until(
+        lambda: getattr(anna.session.store.visitors.get(socket.visitor_id), "name", None) == "Ada", what="Ada"
+    )
+    anna.session.take_chat(socket.visitor_id)
+    qloop.wait_until(lambda: socket.visitor_id in anna.session.conversations.dialogs, what="conversation")
+    dialog = anna.session.conversations.dialogs[socket.visitor_id]
+    picker = anna.session.pickers[socket.visitor_id]
+    qloop.do(dialog.input.setPlainText, "/sh")
+    assert picker.shown == ["shipping"]
+    qloop.do(QTest.keyClick, dialog.input, Qt.Key.Key_Return)  # inserts, does not send "/sh"
+    anna_name = anna.session.hello.agent.name  # type: ignore[union-attr]
+    assert dialog.input.toPlainText() == f"Hi Ada, we ship in 3 days. - {anna_name}"
+    assert picker.shown == []
+
+    # A note, seen by the colleague, never by the visitor.
+    qloop.do(anna.session.window.visitors.select_visitor, socket.visitor_id)
+    notes = qloop_call(qloop, anna.session.show_notes)
+    assert notes is not None
+    notes.edit.setText("Asked about order A-1042 yesterday")
+    qloop.do(notes.add_button.click)
+    qloop.wait_until(lambda: notes.texts() == [f"{anna_name}: Asked about order A-1042 yesterday"], what="shown")
+    qloop.wait_until(lambda: jonas.session.store.team.notes_for(socket.visitor_id), what="the colleague has it")
+
+    # Transfer to Jonas with a note: he is alerted and holds the chat.
+    transfer = qloop_call(qloop, anna.session.show_transfer)
+    assert transfer is not None
+    assert transfer.colleague_combo.currentText() == "Jonas"
+    transfer.note_edit.setText("Wants express shipping")
+    qloop.do(transfer.buttons.button(QDialogButtonBox.StandardButton.Ok).click)
+    key = f"chat:{socket.visitor_id}"
+    qloop.wait_until(lambda: key in jonas.adapter.sticky, what="Jonas alerted")
+    title, body, _key = next(n for n in jonas.adapter.shown if n[2] == key and "handed" in n[0])
+    assert title == f"{anna_name} handed you the chat with Ada"
+    assert body == "Wants express shipping"
+    qloop.wait_until(
+        lambda: jonas.session.store.visitors[socket.visitor_id].chat_agent_id == jonas.session.me, what="his now"
+    )
+    with pytest.raises(TimeoutError):
+        while True:  # drain what the visitor received: nothing carries the note
+            qloop.run(socket.recv(0.3))
+    assert [e for e in socket.events if "A-1042" in repr(e)] == []
     qloop.run(socket.ws.close())
