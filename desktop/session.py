@@ -76,8 +76,12 @@ from protocol.messages import Error as ErrorFrame
 
 log = logging.getLogger(__name__)
 
+_REFS = itertools.count(1)
+
 IDLE_POLL_MS: Final = 5000
 """How often the system's idle time is read for auto-away."""
+VIEWING_DEBOUNCE_MS: Final = 150
+"""Colleagues learn which visitor this agent looks at once the selection rests this long."""
 
 
 class ClientActions:
@@ -85,10 +89,10 @@ class ClientActions:
 
     def __init__(self, client: AgentClient) -> None:
         self._client = client
-        self._refs = itertools.count(1)
 
     def _ref(self) -> str:
-        return f"ui{next(self._refs)}"
+        # One counter for every instance: two of them on one client never reuse a ref.
+        return f"ui{next(_REFS)}"
 
     async def _request(self, message: AgentToServer) -> Answer:
         try:
@@ -260,6 +264,10 @@ class AgentSession(QObject):
 
         self.window.visitors.opener = self.request_conversation
         self._viewing: list[str] = []
+        self._viewing_timer = QTimer(self)
+        self._viewing_timer.setSingleShot(True)
+        self._viewing_timer.setInterval(VIEWING_DEBOUNCE_MS)
+        self.wire(self._viewing_timer.timeout, self._send_viewing)
         self.pickers: dict[str, CannedPicker] = {}
         self.notes_dialog: NotesDialog | None = None
         self.canned_dialog: CannedDialog | None = None
@@ -309,6 +317,7 @@ class AgentSession(QObject):
         self._connections.clear()
         self.window.visitors.opener = None
         self._idle_timer.stop()
+        self._viewing_timer.stop()
         self.alerts.stop()
         self.chats.stop()
         await self.client.close()
@@ -480,13 +489,17 @@ class AgentSession(QObject):
     def _selection_changed(self, *_args: object) -> None:
         if hasattr(self, "take_action"):
             self._update_chat_menu()
-        viewing = self._current_viewing()
-        if viewing != self._viewing and self.store.team.supported:
-            self._viewing = viewing
-            self.client.send_viewing(viewing)
+        if self._current_viewing() != self._viewing and self.store.team.supported:
+            self._viewing_timer.start()  # arrow keys through the list send one update, when they rest
         current = self.window.visitors.current_visitor()
         others = self.store.team.others_on(current.id, self.me) if current is not None else ()
         self.chats.show_presence(display_name(current) if current is not None else None, others)
+
+    def _send_viewing(self) -> None:
+        viewing = self._current_viewing()
+        if viewing != self._viewing and not self.ended:
+            self._viewing = viewing
+            self.client.send_viewing(viewing)
 
     def _conversation_opened(self, visitor_id: str) -> None:
         self._selection_changed()

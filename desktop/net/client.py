@@ -228,6 +228,10 @@ class AgentClient:
             return await future
         finally:
             self._pending.pop(ref, None)
+            if future.done() and not future.cancelled():
+                # Failed by a lost connection while this request was still being sent: the RequestError
+                # raised above says so; retrieve the future's copy so asyncio does not report it as lost.
+                future.exception()
 
     def send_typing(self, visitor_id: str, typing: bool) -> None:
         """Tell the visitor the agent is typing; dropped while offline (it is ephemeral)."""
