@@ -456,7 +456,7 @@ class AgentSession(QObject):
         self.spawn(poll())
 
     def _send_status(self) -> None:
-        if not self.store.team.supported or not self.client.online:
+        if not self.store.team.supported or not self.client.online or not _loop_running():
             return
         status, auto = self.status, self.auto_away.active
         self.alerts.online = status == "online"
@@ -497,7 +497,7 @@ class AgentSession(QObject):
 
     def _send_viewing(self) -> None:
         viewing = self._current_viewing()
-        if viewing != self._viewing and not self.ended:
+        if viewing != self._viewing and not self.ended and _loop_running():
             self._viewing = viewing
             self.client.send_viewing(viewing)
 
@@ -730,6 +730,16 @@ class AgentSession(QObject):
     def presence_line(self, visitor_id: str) -> str:
         """Colleagues on a visitor as the UI says it ("Anna is chatting, Jonas is viewing")."""
         return presence_text(self, self.store.team.others_on(visitor_id, self.me))
+
+
+def _loop_running() -> bool:
+    """Whether Qt runs this slot inside the asyncio loop (always in the app; not while a test harness pumps
+    Qt events on its own, when a request could not be started)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:

@@ -171,7 +171,7 @@ def test_a_waiting_chat_keeps_alerting_until_a_colleague_takes_it(
     qloop.wait_until(lambda: len(anna.rings) >= 3, what="the sound repeating")
     jonas.session.chats.show_bucket(ChatBucket.UNASSIGNED)
     qloop.wait_until(lambda: socket.visitor_id in jonas.session.chats.ids(), what="listed as unassigned")
-    jonas.session.take_chat(socket.visitor_id)
+    qloop.do(jonas.session.take_chat, socket.visitor_id)
     qloop.wait_until(lambda: key in anna.adapter.withdrawn, what="the notification withdrawn")
     qloop.wait_until(lambda: waiting_of(tray) == 0, what="the tray badge cleared")
     assert not blinking(tray)
@@ -189,21 +189,21 @@ def test_take_over_is_asked_first_and_the_colleague_is_told(
     jonas = start("jonas@team.example")
     socket = waiting_visitor(qloop, live_server, tenant)
     qloop.wait_until(lambda: socket.visitor_id in anna.session.store.visitors, what="listed")
-    anna.session.take_chat(socket.visitor_id)
+    qloop.do(anna.session.take_chat, socket.visitor_id)
     store = jonas.session.store
     qloop.wait_until(
         lambda: store.visitors[socket.visitor_id].chat_agent_id == anna.session.me, what="Anna holds the chat"
     )
     # Jonas sees who holds it in his Chats panel, and opening asks before taking over.
     jonas.session.chats.show_bucket(ChatBucket.ALL_OPEN)
-    assert socket.visitor_id in jonas.session.chats.ids()
-    jonas.session.request_conversation(store.visitors[socket.visitor_id])
+    qloop.wait_until(lambda: socket.visitor_id in jonas.session.chats.ids(), what="in Jonas's Chats panel")
+    qloop.do(jonas.session.request_conversation, store.visitors[socket.visitor_id])
     qloop.wait_until(lambda: _question(jonas.session) is not None, what="the take-over question")
     question = _question(jonas.session)
     assert question is not None
     anna_name = anna.session.hello.agent.name  # type: ignore[union-attr]
     assert question.text() == f"{anna_name} is chatting with this visitor. Take over?"
-    question.button(QMessageBox.StandardButton.Yes).click()
+    qloop.do(question.button(QMessageBox.StandardButton.Yes).click)
     qloop.wait_until(lambda: socket.visitor_id in jonas.session.conversations.dialogs, what="Jonas's conversation")
     qloop.wait_until(
         lambda: any("took over your chat" in body for _t, body, _k in anna.adapter.shown), what="Anna is told"
@@ -231,7 +231,7 @@ def test_auto_away_from_the_idle_time_changes_what_visitors_are_told(
     socket = qloop.run(VisitorSocket.connect(live_server.visitor_url(tenant.account_key)))
     assert socket.welcome.agents_online is True
     idle.seconds = 301  # five minutes without input
-    anna.session.poll_idle()
+    qloop.do(anna.session.poll_idle)
     qloop.wait_until(lambda: anna.session.status == "away", what="auto-away")
     assert anna.session.status_box.currentText() == "Away (idle)"
     assert qloop.run(socket.wait_for(AgentsOnline)).online is False
@@ -240,13 +240,13 @@ def test_auto_away_from_the_idle_time_changes_what_visitors_are_told(
         what="colleagues see Away",
     )
     idle.seconds = 0.5  # the agent is back
-    anna.session.poll_idle()
+    qloop.do(anna.session.poll_idle)
     assert qloop.run(socket.wait_for(AgentsOnline)).online is True
     assert status_of(anna) == "online"
     # A manual Away is never undone by input.
-    anna.session.choose_status("away")
+    qloop.do(anna.session.choose_status, "away")
     assert qloop.run(socket.wait_for(AgentsOnline)).online is False
-    anna.session.poll_idle()
+    qloop.do(anna.session.poll_idle)
     qloop.spin(0.5)
     assert status_of(anna) == "away"
     assert settings.status == "away"
@@ -291,7 +291,7 @@ def test_canned_responses_notes_and_transfer_from_the_app(
     qloop.wait_until(
         lambda: getattr(anna.session.store.visitors.get(socket.visitor_id), "name", None) == "Ada", what="Ada"
     )
-    anna.session.take_chat(socket.visitor_id)
+    qloop.do(anna.session.take_chat, socket.visitor_id)
     qloop.wait_until(lambda: socket.visitor_id in anna.session.conversations.dialogs, what="conversation")
     dialog = anna.session.conversations.dialogs[socket.visitor_id]
     picker = anna.session.pickers[socket.visitor_id]
@@ -312,6 +312,7 @@ def test_canned_responses_notes_and_transfer_from_the_app(
     qloop.wait_until(lambda: jonas.session.store.team.notes_for(socket.visitor_id), what="the colleague has it")
 
     # Transfer to Jonas with a note: he is alerted and holds the chat.
+    qloop.wait_until(lambda: anna.session.store.team.online_colleagues(anna.session.me), what="Jonas Online")
     transfer = qloop_call(qloop, anna.session.show_transfer)
     assert transfer is not None
     assert transfer.colleague_combo.currentText() == "Jonas"
