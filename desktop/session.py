@@ -508,7 +508,7 @@ class AgentSession(QObject):
 
             def fill() -> tuple[str, str, str | None]:
                 visitor = self.store.visitors.get(visitor_id)
-                name = (visitor.name if visitor is not None else None) or self.tr("there")
+                name = (visitor.name if visitor is not None else None) or ""
                 agent = self.hello.agent.name if self.hello is not None else ""
                 return name, agent, visitor.language if visitor is not None else None
 
@@ -729,7 +729,7 @@ class AgentSession(QObject):
 
     def presence_line(self, visitor_id: str) -> str:
         """Colleagues on a visitor as the UI says it ("Anna is chatting, Jonas is viewing")."""
-        return presence_text(self, self.store.team.others_on(visitor_id, self.me))
+        return presence_text(self.store.team.others_on(visitor_id, self.me))
 
 
 def _loop_running() -> bool:

@@ -308,5 +308,10 @@ def match_canned(responses: Iterable[CannedResponse], query: str, language: str 
 
 
 def expand_canned(text: str, *, visitor_name: str, agent_name: str) -> str:
-    """Fill in ``{visitor_name}`` and ``{agent_name}``; any other braces stay as written."""
+    """Fill in ``{visitor_name}`` and ``{agent_name}``; any other braces stay as written.
+
+    An unknown visitor name leaves no gap: "Hi {visitor_name}, ..." becomes "Hi, ...".
+    """
+    if not visitor_name:
+        text = text.replace(" {visitor_name}", "")
     return text.replace("{visitor_name}", visitor_name).replace("{agent_name}", agent_name)

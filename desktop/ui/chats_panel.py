@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -185,17 +185,17 @@ class ChatsPanel(QDockWidget):
         if name is None or not others:
             self.presence_label.clear()
             return
-        self.presence_label.setText(presence_text(self, others))
+        self.presence_label.setText(presence_text(others))
 
     def _activated(self, item: QListWidgetItem) -> None:
         self.openRequested.emit(str(item.data(VISITOR_ROLE)))
 
 
-def presence_text(context: QObject, others: tuple[PresenceEntry, ...]) -> str:
+def presence_text(others: tuple[PresenceEntry, ...]) -> str:
     """Colleagues on a visitor as one translated line."""
     texts = {
-        "chatting": context.tr("%1 is chatting"),
-        "typing": context.tr("%1 is typing"),
-        "viewing": context.tr("%1 is viewing"),
+        "chatting": QCoreApplication.translate("ChatsPanel", "%1 is chatting"),
+        "typing": QCoreApplication.translate("ChatsPanel", "%1 is typing"),
+        "viewing": QCoreApplication.translate("ChatsPanel", "%1 is viewing"),
     }
     return ", ".join(texts[e.activity].replace("%1", e.agent_name) for e in others)

@@ -2,6 +2,16 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en_US" sourcelanguage="en_US">
 <context>
+    <name>ChatsPanel</name>
+    <message numerus="yes">
+        <source>%n unread</source>
+        <translation>
+            <numerusform>%n unread</numerusform>
+            <numerusform>%n unread</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>DetailPane</name>
     <message numerus="yes">
         <source>%n visit(s)</source>
@@ -62,6 +72,13 @@
         <translation>
             <numerusform>%n unread chat</numerusform>
             <numerusform>%n unread chats</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n chat(s) waiting for an answer</source>
+        <translation>
+            <numerusform>%n chat waiting for an answer</numerusform>
+            <numerusform>%n chats waiting for an answer</numerusform>
         </translation>
     </message>
 </context>

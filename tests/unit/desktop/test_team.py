@@ -281,3 +281,4 @@ def test_canned_search_prefers_shortcut_then_the_visitors_language() -> None:
 def test_placeholders_are_filled_and_other_braces_stay() -> None:
     text = "Hi {visitor_name}, {agent_name} here. {unknown}"
     assert expand_canned(text, visitor_name="Ada", agent_name="Jonas") == "Hi Ada, Jonas here. {unknown}"
+    assert expand_canned(text, visitor_name="", agent_name="Jonas") == "Hi, Jonas here. {unknown}"
