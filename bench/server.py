@@ -283,7 +283,7 @@ async def _agents(url: str, token: str, n: int, seconds: float) -> None:
                     if t is not None:
                         chat_lat.append((now - t) * 1000)
                         last[0] = now
-                elif '"type":"visitor"' in frame:
+                elif '"type":"visitor' in frame:  # visitor (arrival) and visitor_patch (a page view)
                     t = _stamp(frame, "p?t=")
                     if t is not None and t not in seen:
                         seen.add(t)

@@ -29,9 +29,11 @@ from desktop.integration.resources import app_icon, resource_path, state_icon
 from desktop.integration.single_instance import SingleInstance
 from desktop.integration.windows import set_app_user_model_id
 from desktop.net.auth import AuthError, login, logout
+from desktop.net.bots import BotClient
 from desktop.net.client import ConnectionState
 from desktop.session import AgentSession
 from desktop.settings import Settings
+from desktop.ui.bot_editor import BotEditor
 from desktop.ui.gc_guard import GuiThreadCollector
 from desktop.ui.legend import StateIconProvider
 from desktop.ui.login import LoginDialog, normalize_server_url
@@ -39,6 +41,7 @@ from desktop.ui.main_window import MainWindow
 from desktop.ui.notify import DesktopNotifierAdapter
 from desktop.ui.settings_dialog import SettingsDialog
 from desktop.ui.tray import NotificationAdapter, SystrayNotificationAdapter, Tray
+from protocol.bots.flow import bots_allowed
 from protocol.rules import Plan
 
 if TYPE_CHECKING:
@@ -82,6 +85,7 @@ class Frontdesk(QObject):
         self.session: AgentSession | None = None
         self.login_dialog: LoginDialog | None = None
         self.settings_dialog: SettingsDialog | None = None
+        self.bot_editor: BotEditor | None = None
         self._start_minimized = start_minimized or settings.start_minimized
         self._tasks: set[asyncio.Task[Any]] = set()
         self.tray: Tray | None = None
@@ -245,6 +249,7 @@ class Frontdesk(QObject):
         session.wire(window.logoutRequested, self._logout_requested)
         session.wire(window.quitRequested, self.quit)
         session.wire(window.settingsRequested, self.show_settings)
+        session.wire(window.botsRequested, self.show_bots)
         session.wire(window.closedToTray, self._window_closed)
         session.wire(session.stateChanged, self._on_state)
         if self.demo is not None:
@@ -330,6 +335,30 @@ class Frontdesk(QObject):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.settings_dialog = dialog
         dialog.open()
+
+    def show_bots(self) -> None:
+        """File > Bots: the bot editor (the server lets admins of STANDARD and PRO accounts change bots)."""
+        session = self.session
+        if session is None:
+            return
+        hello = session.hello
+        plan = hello.account.plan if hello is not None else None
+        # Every agent is an admin until the server knows roles; then only admins change bots (it checks too).
+        admin = hello is not None and getattr(hello.agent, "role", "admin") == "admin"
+        allowed = plan is not None and bots_allowed(plan) and admin
+        window = session.window
+        if allowed:
+            reason = ""
+        elif not admin:
+            reason = window.tr("Only an admin of the account changes bots; you can look, not change.")
+        else:
+            reason = window.tr("Bots need the STANDARD or PRO plan; you can look, not change.")
+        backend = BotClient(session.server_url, session.token)
+        editor = BotEditor(backend, can_edit=allowed, reason=reason, parent=window)
+        editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.bot_editor = editor
+        editor.refresh()
+        editor.open()
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:

@@ -374,7 +374,8 @@ class AgentSession(QObject):
         self.conversations.on_message(message)
         self.window.visitors.on_message(message.visitor_id)
         if self.alerts.covers(message.visitor_id):
-            self.alerts.on_visitor_message(message)  # the waiting chat's notification says it
+            # The waiting chat's notification (which stays) says it; a bot's hand-over line included.
+            self.alerts.on_visitor_message(message)
         elif self.notifier is not None:
             self.notifier.on_message(message, self.store.visitors.get(message.visitor_id))
 

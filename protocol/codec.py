@@ -34,6 +34,20 @@ def with_seq(body: bytes, seq: int) -> bytes:
     return b'{"seq":%d,' % seq + body[1:]
 
 
+def snapshot_frame(seq: int, reason: str, records: list[bytes], *, part: int, more: bool) -> bytes:
+    """A ``snapshot`` page from visitor records already encoded as JSON objects (no decoding on the way)."""
+    tail = b',"part":%d' % part if part else b""
+    if more:
+        tail += b',"more":true'
+    return (
+        b'{"type":"snapshot","seq":%d,"reason":"%s","visitors":[' % (seq, reason.encode())
+        + b",".join(records)
+        + b"]"
+        + tail
+        + b"}"
+    )
+
+
 T = TypeVar("T")
 
 

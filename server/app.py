@@ -24,6 +24,7 @@ from server.api import (
     http_exception_handler,
     internal_error_handler,
 )
+from server.bots.api import BotController
 from server.config import Settings
 from server.logs import protect_logs
 from server.services import Services, close_services, open_services
@@ -92,6 +93,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
             RuleController,
             CannedController,
             TeamSettingsController,
+            BotController,
             agent_socket,
             visitor_socket,
         ],

@@ -80,6 +80,7 @@ messages = sa.Table(
     sa.Column("agent_name", sa.String(200), nullable=True),
     sa.Column("delivered_at", sa.Float, nullable=True),
     sa.Column("read_at", sa.Float, nullable=True),
+    sa.Column("replies", sa.JSON, nullable=True),  # a bot question's quick replies (migration 0004)
     sa.UniqueConstraint("account_id", "visitor_id", "id", name="uq_messages_client_id"),
 )
 

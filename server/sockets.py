@@ -137,7 +137,8 @@ async def agent_socket(socket: Socket) -> None:
         await _refuse(
             socket,
             ErrorCode.INCOMPATIBLE_PROTOCOL,
-            f"this server speaks protocol {PROTOCOL_VERSION}, the app {auth.protocol}; update the app",
+            f"this Frontdesk app speaks protocol {auth.protocol} and the server {PROTOCOL_VERSION}; "
+            "update the app to the server's version",
             CloseCode.INCOMPATIBLE,
         )
         return

@@ -292,6 +292,7 @@ class Store:
             agent_name=row.agent_name,
             delivered_at=row.delivered_at,
             read_at=row.read_at,
+            replies=tuple(row.replies or ()),
         )
 
     async def add_message(self, account_id: int, message: ChatMessage) -> tuple[ChatMessage, bool]:

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from desktop.core.state import in_bot
 from protocol.messages import (
     AgentStatus,
     CannedResponse,
@@ -191,8 +192,13 @@ def bucket_counts(visitors: Iterable[Visitor], me: int | None) -> dict[ChatBucke
 
 
 def needs_answer(visitor: Visitor, me: int | None) -> bool:
-    """A chat that should keep alerting this agent: unanswered and not held by a colleague."""
-    return visitor.chat_status == "unanswered" and visitor.chat_agent_id in (None, me) and not visitor.banned
+    """A chat that should keep alerting this agent: unanswered, not held by a colleague, no bot talking."""
+    return (
+        visitor.chat_status == "unanswered"
+        and visitor.chat_agent_id in (None, me)
+        and not visitor.banned
+        and not in_bot(visitor)
+    )
 
 
 def format_waiting(seconds: float) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Final
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
 from desktop.core.clock import Clock
@@ -107,6 +107,8 @@ class ChatAlerts(QObject):
     def on_visitor_message(self, message: ChatMessage) -> None:
         """A waiting visitor wrote again: the notification on screen shows the newest words."""
         vid = message.visitor_id
+        if message.author != "visitor":
+            return  # a hand-over line is already in the notification the alert showed
         if vid in self.alert.waiting and vid not in self._quiet and self._shown.get(vid) != message.id:
             self._notify(vid)
 
@@ -169,12 +171,17 @@ class ChatAlerts(QObject):
         if from_visitor:
             self._shown[visitor_id] = from_visitor[-1].id
         since = waiting_since(messages)
+        last = messages[-1] if messages else None
+        body = notification_safe(from_visitor[-1].text) if from_visitor else self.tr("wants to chat")
         if escalated and since is not None:
             wait = format_waiting(self._clock() - since)
             title = self.tr("%1 is still waiting (%2)").replace("%1", name).replace("%2", wait)
+        elif last is not None and last.author == "system":
+            # A bot handed the chat over: say so, with the bot's last words.
+            title = QCoreApplication.translate("Notifier", "%1 waits for an agent").replace("%1", name)
+            body = notification_safe(last.text)
         else:
             title = self.tr("Message from %1").replace("%1", name)
-        body = notification_safe(from_visitor[-1].text) if from_visitor else self.tr("wants to chat")
         self._adapter.present(title, body, chat_key(visitor_id), sticky=True, actions=self._actions())
 
     def _actions(self) -> list[tuple[str, str]]:

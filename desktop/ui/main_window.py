@@ -65,11 +65,12 @@ FILTER_ORDER = (
     VisitorFilter.CUSTOMERS,
     VisitorFilter.AUTO_MESSAGED,
     VisitorFilter.BLOCKED,
+    VisitorFilter.WITH_BOT,
 )
 
 
 class FilterBar(QWidget):
-    """The six filter buttons with live counts; exactly one is checked."""
+    """The filter buttons with live counts; exactly one is checked."""
 
     filterChosen = Signal(object)  # VisitorFilter
 
@@ -82,6 +83,7 @@ class FilterBar(QWidget):
             VisitorFilter.CUSTOMERS: self.tr("Customers"),
             VisitorFilter.AUTO_MESSAGED: self.tr("Auto-messaged"),
             VisitorFilter.BLOCKED: self.tr("Blocked"),
+            VisitorFilter.WITH_BOT: self.tr("With a bot"),
         }
         tips = {
             VisitorFilter.ALL: self.tr("Every visitor"),
@@ -90,6 +92,7 @@ class FilterBar(QWidget):
             VisitorFilter.CUSTOMERS: self.tr("Visitors identified through the contact form or the API"),
             VisitorFilter.AUTO_MESSAGED: self.tr("Visitors who received an automatic message"),
             VisitorFilter.BLOCKED: self.tr("Visitors banned by your agents"),
+            VisitorFilter.WITH_BOT: self.tr("Visitors a bot is talking with right now; open one to take over"),
         }
         self.group = QButtonGroup(self)
         self.group.setExclusive(True)
@@ -309,6 +312,7 @@ class VisitorsTab(QWidget):
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         visitor = self.model.visitor_at(current.row()) if current.isValid() else None
         self._current_id = visitor.id if visitor is not None else None
+        self._store.watch(self._current_id)  # the store keeps (and fetches) the selected visitor's trail
         self._refresh_detail()
         self._update_actions()
 
@@ -323,6 +327,7 @@ class VisitorsTab(QWidget):
                 self.table.selectionModel().clearCurrentIndex()
                 self.table.clearSelection()
             self._current_id = None
+            self._store.watch(None)
             self._refresh_detail()
             self._update_actions()
         elif not current.isValid() or current.row() != row:
@@ -467,6 +472,7 @@ class MainWindow(QMainWindow):
 
     logoutRequested = Signal()
     settingsRequested = Signal()
+    botsRequested = Signal()
     quitRequested = Signal()
     closedToTray = Signal()
     countsRefreshed = Signal(int, int)
@@ -521,6 +527,8 @@ class MainWindow(QMainWindow):
         self.settings_action = file_menu.addAction(self.tr("&Settings…"))
         self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
         self.settings_action.triggered.connect(self.settingsRequested)
+        self.bots_action = file_menu.addAction(self.tr("&Bots…"))
+        self.bots_action.triggered.connect(self.botsRequested)
         self.logout_action = file_menu.addAction(self.tr("&Log out"))
         self.logout_action.triggered.connect(self.logoutRequested)
         file_menu.addSeparator()

@@ -18,6 +18,7 @@ from typing import Any, Final, Protocol
 import msgspec
 
 from protocol.messages import (
+    PATCH_FIELDS,
     AgentsOnline,
     AgentTypingToVisitor,
     Banned,
@@ -37,14 +38,14 @@ from protocol.messages import (
     VisitorHello,
     VisitorLeft,
     VisitorMessage,
+    VisitorPatch,
     Welcome,
 )
-from protocol.rules import Plan, capabilities_for, is_active
-from server.live.record import VisitorState
+from protocol.rules import MAX_TRAIL_PAGES, Plan, capabilities_for, is_active
+from server.live.record import GROUPS, VisitorState
 from server.rules import AutoRule, CompiledRule, matches
 
-MAX_PAGES: Final = 20
-"""Pages kept in a visitor's trail (the newest)."""
+MAX_PAGES: Final = MAX_TRAIL_PAGES
 BANNED_TEXT: Final = "You can no longer chat on this site."
 USER_ACTIVITY: Final = frozenset({"input", "scroll", "focus", "pointer", "visible"})
 """Activity kinds that count as the visitor doing something (blur and hidden do not)."""
@@ -103,14 +104,35 @@ class Effects:
     """Start the leave grace period (no tab left, or unbanned with none)."""
 
     def changed(self, state: VisitorState, *groups: str) -> None:
-        """Record groups changed: store them and tell the agents."""
+        """Record groups changed: store them and tell the agents what changed."""
         self.store.update(groups)
-        self.deltas.append(changed_delta(state))
+        self.deltas.append(patch_for(state, groups))
 
 
-def changed_delta(state: VisitorState) -> Delta:
-    """The delta that tells agents a visitor arrived or changed."""
-    return VisitorChanged(visitor=state.record)
+_PATCHABLE: Final = frozenset(PATCH_FIELDS)
+
+
+def patch_for(state: VisitorState, groups: Iterable[str]) -> VisitorPatch:
+    """The delta that carries the named groups of a visitor (a new page as ``page``, not the trail)."""
+    record = state.record
+    values: dict[str, Any] = {}
+    for group in groups:
+        for name in GROUPS[group]:
+            if name in _PATCHABLE:
+                values[name] = getattr(record, name)
+        if group == "trail" and record.pages:
+            values["page"] = record.pages[-1]
+    return VisitorPatch(visitor_id=record.id, **values)
+
+
+def listed(record: Visitor) -> Visitor:
+    """A record as agents list it: everything but the trail (fetched with ``get_trail``)."""
+    return msgspec.structs.replace(record, pages=()) if record.pages else record
+
+
+def arrival_delta(state: VisitorState) -> VisitorChanged:
+    """The delta that tells agents a visitor arrived (the whole record but its trail)."""
+    return VisitorChanged(visitor=listed(state.record))
 
 
 def label_for(record: Visitor) -> str:
@@ -238,9 +260,13 @@ def tab_attached(state: VisitorState, hello: VisitorHello, *, new_visit: bool, n
     record.online = True
     record.left_at = None
     record.last_activity_at = now
-    groups = ["online", "activity"]
-    if not new_visit and _visit_page(record, hello.url, hello.title, now):
-        groups.append("page")
+    if new_visit:
+        effects.store.update(("online", "activity"))
+        effects.deltas.append(arrival_delta(state))
+        return effects
+    groups: list[str] = ["online", "activity"]
+    if _visit_page(record, hello.url, hello.title, now):
+        groups += ("page", "trail")
     effects.changed(state, *groups)
     return effects
 
@@ -296,8 +322,10 @@ def page_view(state: VisitorState, url: str, title: str, *, now: float) -> Effec
     effects = Effects()
     record = state.record
     record.last_activity_at = now
-    _visit_page(record, url, title, now)
-    effects.changed(state, "page", "activity")
+    if _visit_page(record, url, title, now):
+        effects.changed(state, "page", "trail", "activity")
+    else:
+        effects.changed(state, "activity")
     return effects
 
 
@@ -356,7 +384,7 @@ def identify(state: VisitorState | None, fields: Any, *, custom_before: Mapping[
         record = state.record
         for name, value in values.items():
             setattr(record, name, value)
-        record.custom.update(fields.custom)
+        record.custom = {**record.custom, **fields.custom}  # replaced, not changed: states are shallow copies
         values["custom"] = dict(record.custom)
         record.label = label_for(record)
         effects.changed(state, "identity")

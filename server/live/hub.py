@@ -19,7 +19,7 @@ from typing import Any
 
 import msgspec
 
-from protocol.codec import encode, with_seq
+from protocol.codec import encode, snapshot_frame, with_seq
 from protocol.messages import (
     AccountInfo,
     Ack,
@@ -30,11 +30,13 @@ from protocol.messages import (
     Auth,
     Ban,
     ChatMessage,
+    ChatOpened,
     CloseCode,
     CloseConversation,
     Error,
     ErrorCode,
     GetHistory,
+    GetTrail,
     Hello,
     History,
     Identify,
@@ -47,9 +49,9 @@ from protocol.messages import (
     Result,
     Resumed,
     SendMessage,
-    Snapshot,
+    SnapshotReason,
+    Trail,
     Unban,
-    Visitor,
     VisitorChat,
     VisitorHello,
     VisitorToServer,
@@ -58,12 +60,15 @@ from protocol.messages import (
 from protocol.rules import PROTOCOL_VERSION, capabilities_for
 from server import __version__
 from server.batching import VisitorLoader, VisitorWriter
+from server.bots import live as bots
+from server.bots.runner import BotRunner
+from server.bots.store import BotStore
 from server.config import Settings
 from server.geo import Geolocator
 from server.live import core
 from server.live.core import Effects, RefusedError, TabFrame
 from server.live.memory import memory_seams
-from server.live.record import VisitorState, decode_state, encode_all, encode_groups
+from server.live.record import StateCache, VisitorState, encode_all, encode_groups, listed_json
 from server.live.seams import (
     AccountChanged,
     AccountVisitorsFrame,
@@ -187,6 +192,7 @@ class Hub:
         self.seams = seams if seams is not None else memory_seams(settings.history_size, clock)
         self.clock = clock
         self.loader = VisitorLoader(store)
+        self._cache = StateCache()
         self.writer = VisitorWriter(store)
         self._accounts: dict[int, AccountState] = {}
         self._keys: dict[str, int] = {}
@@ -197,6 +203,7 @@ class Hub:
         self._closing = False
         self.team = TeamHub(self, TeamStore(store.engine))
         """The team layer: agent status, presence, chat claims, notes, canned responses, alerts."""
+        self.bots = BotRunner(BotStore(store.engine), bots.HubBotPort(self), clock)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -320,7 +327,12 @@ class Hub:
 
     async def _state(self, account_id: int, visitor_id: str) -> VisitorState | None:
         fields = await self.seams.presence.load(account_id, visitor_id)
-        return decode_state(fields) if fields is not None else None
+        key = (account_id, visitor_id)
+        if fields is None:
+            self._cache.forget(key)
+            return None
+        account = self._accounts.get(account_id)
+        return self._cache.state(key, fields, keep=account is not None and visitor_id in account.tabs)
 
     async def _present(self, account_id: int, visitor_id: str) -> VisitorState:
         state = await self._state(account_id, visitor_id)
@@ -331,7 +343,14 @@ class Hub:
     async def _apply(self, account_id: int, state: VisitorState | None, visitor_id: str, effects: Effects) -> None:
         """Carry out effects in order: presence and SQL, the log, then frames to sockets."""
         if effects.store and state is not None:
-            await self.seams.presence.store(account_id, visitor_id, encode_groups(state, effects.store))
+            encoded = encode_groups(state, effects.store)
+            key = (account_id, visitor_id)
+            try:
+                await self.seams.presence.store(account_id, visitor_id, encoded)
+            except BaseException:
+                self._cache.forget(key)
+                raise
+            self._cache.stored(key, state, encoded)
         if effects.writes:
             written = self.writer.update(account_id, visitor_id, **effects.writes)
             if effects.durable:
@@ -425,18 +444,17 @@ class Hub:
                 account=account.info,
                 capabilities=capabilities_for(account.row.plan),
                 seq=position.seq,
+                epoch=position.epoch,
             )
         )
         resume_from = auth.resume_from
         replay = None
-        if resume_from is not None and resume_from > 0:
-            replay = await log_.since(account_id, resume_from, position.epoch)
+        if resume_from is not None and resume_from > 0 and auth.epoch is not None:
+            replay = await log_.since(account_id, resume_from, auth.epoch)
         if replay is None:
-            visitors = await self._all_visitors(account_id)
             fresh = resume_from is None or resume_from <= 0
-            conn.send(
-                Snapshot(seq=position.seq, reason="initial" if fresh else "resume_unavailable", visitors=visitors)
-            )
+            reason: SnapshotReason = "initial" if fresh else "resume_unavailable"
+            await self._send_snapshot(conn, account_id, position.seq, reason)
             frames = conn.sync.synced(position.seq, [])
         else:
             assert resume_from is not None
@@ -448,18 +466,20 @@ class Hub:
         await self.team.count_in(conn)
         await self.team.agent_connected(conn)
 
-    async def _all_visitors(self, account_id: int) -> list[Visitor]:
-        visitors: list[Visitor] = []
+    async def _send_snapshot(self, conn: AgentConn, account_id: int, seq: int, reason: SnapshotReason) -> None:
+        """The account's visitors in pages as presence yields them, so the agent paints the first at once."""
         cursor = ""
+        part = 0
         while True:
             page = await self.seams.presence.scan(account_id, cursor, SNAPSHOT_PAGE)
-            for _visitor_id, fields in page.visitors:
-                state = decode_state(fields)
-                if state is not None:
-                    visitors.append(state.record)
-            if not page.cursor:
-                return visitors
+            records = [record for _id, fields in page.visitors if (record := listed_json(fields)) is not None]
+            more = bool(page.cursor)
+            conn.outbox.push(snapshot_frame(seq, reason, records, part=part, more=more).decode())
+            if not more:
+                return
+            await asyncio.sleep(0)  # let the socket's writer send this page before the next is built
             cursor = page.cursor
+            part += 1
 
     async def agent_disconnected(self, conn: AgentConn) -> None:
         """Forget a closed agent socket."""
@@ -524,6 +544,7 @@ class Hub:
             case OpenConversation():
                 state = await self._present(account_id, message.visitor_id)
                 await self.team.claim(conn, account, state)  # exactly one of simultaneous opens wins
+                await bots.taken_over(self, account_id, state)
                 state = await self._present(account_id, message.visitor_id)
                 await self._apply(account_id, state, message.visitor_id, core.open_chat(state, agent, plan))
                 await self.team.presence_changed(account_id, message.visitor_id, state)
@@ -554,6 +575,9 @@ class Hub:
             case GetHistory():
                 messages = await self.history_of(account_id, message.visitor_id)
                 return History(ref=message.ref, visitor_id=message.visitor_id, messages=messages)
+            case GetTrail():
+                state = await self._present(account_id, message.visitor_id)
+                return Trail(ref=message.ref, visitor_id=message.visitor_id, pages=list(state.record.pages))
             case Auth():
                 raise RefusedError(ErrorCode.BAD_FRAME, "this socket is already authenticated; send auth only once")
             case _:
@@ -566,6 +590,7 @@ class Hub:
         held = state.record.chat_agent_id == conn.agent.id and state.record.chat_status == "active"
         if not held:
             await self.team.claim(conn, account, state)  # answering makes the chat this agent's, never silently
+        await bots.taken_over(self, account_id, state)
         now = self.clock()
         has_tabs = await self.seams.presence.tabs(account_id, request.visitor_id) > 0
         message = ChatMessage(
@@ -647,6 +672,7 @@ class Hub:
             deltas = core.messages_updated(visitor_id, undelivered, delivered_at=now)
             await self._apply(account_id, None, visitor_id, Effects(deltas=deltas))
         await self.evaluate_rules(account, visitor_id, state)
+        await bots.trigger(self, account, visitor_id, "rule")
         return True
 
     def _place(self, hello: VisitorHello, ip: str | None, user_agent: str) -> core.Place:
@@ -669,17 +695,6 @@ class Hub:
         account_id = account.row.id
         now = self.clock()
         match message:
-            case VisitorChat():
-                await self._visitor_chat(account, conn, visitor_id, message)
-                return
-            case VisitorTyping():
-                await self._apply(account_id, None, visitor_id, core.visitor_typing(visitor_id, message.typing))
-                return
-            case Read():
-                ids = await self.store.unread_ids(account_id, visitor_id, authors=("agent", "auto"))
-                await self.store.mark_messages(account_id, visitor_id, ids, read_at=now)
-                await self._apply(account_id, None, visitor_id, core.read_by_visitor(visitor_id, ids, now=now))
-                return
             case Leave():
                 conn.outbox.close(1000, "bye")
                 await self.visitor_disconnected(account, conn)
@@ -687,15 +702,12 @@ class Hub:
             case VisitorHello():
                 conn.send(Error(code=ErrorCode.BAD_FRAME, message="hello was already sent on this socket"))
                 return
-            case Identify():
-                await self.identify(account, visitor_id, message)
-                return
             case OfflineMessage():
                 await self.team.offline_message(account, conn, message)
                 return
         state = await self._state(account_id, visitor_id)
         if state is None or state.record.banned:
-            return  # banned (the socket is closing): nothing is stored
+            return  # banned (its sockets are closing on every process): nothing is stored
         match message:
             case Activity():
                 effects = core.activity(
@@ -707,6 +719,19 @@ class Hub:
                     account_id, state, visitor_id, core.page_view(state, message.url, message.title, now=now)
                 )
                 await self.evaluate_rules(account, visitor_id, state)
+                await bots.trigger(self, account, visitor_id, "rule")
+            case VisitorChat():
+                await self._visitor_chat(account, conn, visitor_id, message)
+            case VisitorTyping():
+                await self._apply(account_id, None, visitor_id, core.visitor_typing(visitor_id, message.typing))
+            case Read():
+                ids = await self.store.unread_ids(account_id, visitor_id, authors=("agent", "auto", "bot"))
+                await self.store.mark_messages(account_id, visitor_id, ids, read_at=now)
+                await self._apply(account_id, None, visitor_id, core.read_by_visitor(visitor_id, ids, now=now))
+            case Identify():
+                await self.identify(account, visitor_id, message)
+            case ChatOpened():
+                await bots.trigger(self, account, visitor_id, "chat_opened_offline")
 
     async def _visitor_chat(
         self, account: AccountState, conn: VisitorConn, visitor_id: str, request: VisitorChat
@@ -722,6 +747,8 @@ class Hub:
             return
         conn.send(Ack(id=stored.id))
         if not new:
+            return
+        if await bots.visitor_wrote(self, account, visitor_id, state, stored, from_tab=conn.tab_id):
             return
         effects = core.visitor_message(state, stored, from_tab=conn.tab_id, now=now)
         await self._apply(account_id, state, visitor_id, effects)
@@ -740,6 +767,7 @@ class Hub:
         tabs.remove(conn)
         if not tabs:
             del account.tabs[visitor_id]
+            self._cache.forget((account_id, visitor_id))
         if self._closing:
             return
         if await self.seams.presence.detach(account_id, visitor_id, conn.tab_id):
@@ -776,6 +804,7 @@ class Hub:
         grace = self.settings.leave_grace_seconds
         if not await presence.expire(account_id, visitor_id, grace - min(0.05, grace / 2)):
             return
+        self._cache.forget((account_id, visitor_id))
         await self._apply(account_id, None, visitor_id, core.visitor_left(visitor_id, now=self.clock()))
 
     async def identify(self, account: AccountState, visitor_id: str, fields: Any) -> bool:
@@ -849,6 +878,9 @@ class Hub:
         for account in list(self._accounts.values()):
             if refresh:
                 await self._reload_account(account.row.id)
+            if await self.bots.time_based(account.row.id):
+                for visitor_id in list(account.tabs):
+                    await bots.trigger(self, account, visitor_id, "rule")
             if not account.time_rules or not await presence.agents(account.row.id):
                 continue
             for visitor_id in list(account.tabs):

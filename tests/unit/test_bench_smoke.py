@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bench import codec, server
+from bench import bots, codec, server, snapshot
 from bench.common import Figure, percentile
 
 
@@ -35,6 +35,10 @@ def test_codec_benchmark_produces_ratios() -> None:
     assert any("ratio" in f.extra for f in figures)
 
 
+def test_bots_benchmark_runs_a_conversation_and_validates() -> None:
+    sane(bots.run(events=30, steps=10, runs=1))
+
+
 @pytest.mark.slow
 def test_server_idle_and_storm_benchmark() -> None:
     figures = server.run_idle(visitors=12, reconnect=6, procs=1, warm=0)
@@ -47,3 +51,10 @@ def test_server_fanout_benchmark() -> None:
     figures = server.run_fanout(agents=2, rate=20, seconds=1.0, chat_rate=4, visitors=4, settle=0.5)
     sane(figures)
     assert figures[0].samples[0] > 0  # deliveries arrived
+
+
+@pytest.mark.slow
+def test_snapshot_benchmark() -> None:
+    figures = snapshot.run(visitors=2_500, runs=1)
+    sane(figures)
+    assert "listed [2500]" in figures[0].note

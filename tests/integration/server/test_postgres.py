@@ -17,7 +17,6 @@ from protocol.messages import (
     SendMessage,
     Snapshot,
     Unban,
-    VisitorChanged,
     VisitorChat,
     VisitorMessage,
 )
@@ -51,7 +50,7 @@ async def test_everything_on_postgresql(postgres_url: str) -> None:
         async with await AgentSocket.connect(live.agent_ws_url, token) as agent:
             hello = await agent.hello()
             visitor = await VisitorSocket.connect(live.visitor_url(tenant.account_key))
-            await agent.wait_for(VisitorChanged)
+            await agent.wait_for_visitor()
             await visitor.send(PageView(url="https://shop.example/cart", title="Cart"))
             auto = await visitor.wait_for(VisitorMessage)
             assert auto.message.author == "auto"
@@ -69,13 +68,15 @@ async def test_everything_on_postgresql(postgres_url: str) -> None:
                     headers={"X-Api-Key": tenant.api_key},
                 )
             assert identified.status_code == 204
-            await agent.wait_for(VisitorChanged, lambda e: e.visitor.customer)
+            await agent.wait_for_visitor(lambda v: v.customer)
 
             assert isinstance(await agent.request(Ban(ref=ref(), visitor_id=visitor.visitor_id)), Result)
             assert isinstance(await visitor.wait_for(Banned), Banned)
             assert isinstance(await agent.request(Unban(ref=ref(), visitor_id=visitor.visitor_id)), Result)
 
-        async with await AgentSocket.connect(live.agent_ws_url, token, resume_from=hello.seq) as resumed:
+        async with await AgentSocket.connect(
+            live.agent_ws_url, token, resume_from=hello.seq, epoch=hello.epoch
+        ) as resumed:
             await resumed.hello()
             replayed = await resumed.wait_for(MessageAdded, lambda e: e.message.author == "visitor")
             assert replayed.message.text == "Hi from PostgreSQL"

@@ -35,13 +35,13 @@ from protocol.messages import (
     SendMessage,
     SetStatus,
     SetViewing,
-    Snapshot,
     TakenOver,
     TakeOver,
     TeamStatus,
     TransferChat,
     Transferred,
     UnansweredAlert,
+    Visitor,
     VisitorChanged,
     VisitorChat,
     VisitorMessage,
@@ -99,6 +99,14 @@ async def seen(agent: AgentSocket, kind: type[E], predicate: Callable[[E], bool]
         if isinstance(event, kind) and predicate(event):
             return event
     return await agent.wait_for(kind, predicate)
+
+
+async def record_where(agent: AgentSocket, visitor_id: str, predicate: Callable[[Visitor], bool]) -> Visitor:
+    """The agent's copy of a visitor once it satisfies ``predicate`` (arrivals and patches applied)."""
+    current = agent.visitors.get(visitor_id)
+    if current is not None and predicate(current):
+        return current
+    return await agent.wait_for_visitor(lambda v: v.id == visitor_id and predicate(v))
 
 
 def hello_of(socket: AgentSocket) -> Hello:
@@ -181,8 +189,8 @@ async def test_take_over_is_explicit_recorded_and_announced(team: Team) -> None:
         assert isinstance(taken, Result)
         notice = await seen(anna, TakenOver)
         assert (notice.from_agent_name, notice.by_agent_name) == (anna_name, jonas_name)
-        changed = await seen(anna, VisitorChanged, lambda e: e.visitor.chat_agent_name == jonas_name)
-        assert changed.visitor.chat_status == "active"
+        changed = await record_where(anna, visitor.visitor_id, lambda v: v.chat_agent_name == jonas_name)
+        assert changed.chat_status == "active"
         history = await anna.request(GetHistory(ref=ref(), visitor_id=visitor.visitor_id))
         assert isinstance(history, History)
         system = [m for m in history.messages if m.author == "system"]
@@ -228,8 +236,7 @@ async def test_offline_message_becomes_an_unanswered_chat(team: Team) -> None:
         await visitor.wait_for(Ack)
     anna = await team.agent("Anna")
     async with anna:
-        snapshot = next(e for e in anna.events if isinstance(e, Snapshot))
-        record = next(v for v in snapshot.visitors if v.id == visitor.visitor_id)
+        record = anna.visitors[visitor.visitor_id]
         assert record.chat_status == "unanswered"
         assert record.name == "Ada"
         history = await anna.request(GetHistory(ref=ref(), visitor_id=visitor.visitor_id))
@@ -286,7 +293,7 @@ async def test_transfer_with_a_note_end_to_end(team: Team) -> None:
         assert isinstance(done, Result)
         handed = await seen(jonas, Transferred)
         assert (handed.to_agent_id, handed.note) == (jonas_id, "Order A-1042")
-        await seen(jonas, VisitorChanged, lambda e: e.visitor.chat_agent_id == jonas_id)
+        await record_where(jonas, visitor.visitor_id, lambda v: v.chat_agent_id == jonas_id)
         note = await seen(jonas, NoteAdded)
         assert note.note.text == "Order A-1042"
         sent = await jonas.request(SendMessage(ref=ref(), id=new_id(), visitor_id=visitor.visitor_id, text="On it"))

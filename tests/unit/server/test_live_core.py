@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import msgspec
 import pytest
 
+from protocol.codec import agent_events, encode, snapshot_frame
 from protocol.messages import (
     AgentsOnline,
     AgentTypingToVisitor,
@@ -18,17 +20,20 @@ from protocol.messages import (
     Identify,
     MessageAdded,
     MessageUpdated,
+    PageVisit,
+    Snapshot,
     Typing,
     VisitorActivity,
     VisitorChanged,
     VisitorHello,
     VisitorLeft,
     VisitorMessage,
+    VisitorPatch,
 )
 from protocol.rules import Plan
 from server.live import core
 from server.live.core import AgentFrame, CloseTabs, RefusedError, TabFrame
-from server.live.record import VisitorState, decode_state, encode_all, encode_groups
+from server.live.record import StateCache, VisitorState, decode_state, encode_all, encode_groups, listed_json
 from server.live.sync import AgentSync
 from server.rules import AutoRule, RuleConditions, compile_rule
 
@@ -83,7 +88,7 @@ def test_a_new_visitor_arrives_online_on_its_first_page() -> None:
     assert [p.url for p in record.pages] == ["https://shop.example/"]
     assert record.label == "Visitor r-0001"
     assert state.has_messages is False, "a visitor never seen has no conversation: no query"
-    assert effects.deltas == [VisitorChanged(visitor=record)]
+    assert effects.deltas == [VisitorChanged(visitor=msgspec.structs.replace(record, pages=()))], "no trail"
     assert effects.store == {"online", "activity"}
 
 
@@ -95,6 +100,26 @@ def test_another_tab_on_a_new_page_extends_the_trail_once() -> None:
     assert "page" in effects.store
     same = core.tab_attached(state, other, new_visit=False, now=NOW + 6)
     assert "page" not in same.store, "a reload on the same page adds nothing"
+
+
+def test_a_page_view_carries_the_new_page_not_the_trail() -> None:
+    state = arrived()
+    for n in range(8):
+        core.page_view(state, f"https://shop.example/p{n}", f"P{n}", now=NOW + n)
+    effects = core.page_view(state, "https://shop.example/cart", "Cart", now=NOW + 10)
+    page = PageVisit(url="https://shop.example/cart", title="Cart", at=NOW + 10)
+    assert effects.deltas == [
+        VisitorPatch(
+            visitor_id="visitor-0001",
+            page=page,
+            current_url=page.url,
+            current_title=page.title,
+            last_activity_at=NOW + 10,
+        )
+    ]
+    assert len(encode(effects.deltas[0])) < 250
+    reload = core.page_view(state, "https://shop.example/cart", "Cart", now=NOW + 11)
+    assert reload.deltas == [VisitorPatch(visitor_id="visitor-0001", last_activity_at=NOW + 11)]
 
 
 def test_the_trail_keeps_the_newest_twenty_pages() -> None:
@@ -126,7 +151,16 @@ def test_a_visitor_message_opens_an_unanswered_chat_and_reaches_the_other_tabs()
     effects = core.visitor_message(state, stored, from_tab="tab-00001", now=NOW + 1)
     assert effects.tabs == [TabFrame(VisitorMessage(message=stored), except_tab="tab-00001")]
     assert effects.deltas[0] == MessageAdded(message=stored)
-    assert isinstance(effects.deltas[1], VisitorChanged)
+    assert effects.deltas[1] == VisitorPatch(
+        visitor_id="visitor-0001",
+        chat_status="unanswered",
+        in_chat=True,
+        chat_agent_id=None,
+        chat_agent_name=None,
+        unread=1,
+        auto_messaged=False,
+        last_activity_at=NOW + 1,
+    )
     assert (state.record.chat_status, state.record.in_chat, state.record.unread) == ("unanswered", True, 1)
     assert effects.writes == {"chat_status": "unanswered", "chat_agent_id": None}
     assert state.has_messages
@@ -306,3 +340,56 @@ def test_agent_sync_buffers_then_passes_each_delta_once() -> None:
     resumed.entry(22, "f22")
     assert resumed.synced(20, [(21, "f21")]) == ["f21", "f22"], "replay then the buffered rest"
     assert resumed.last == 22
+
+
+def test_the_state_cache_decodes_again_only_when_another_writer_changed_a_field() -> None:
+    stored = encode_all(arrived())
+    cache = StateCache()
+    key = (1, "visitor-0001")
+    first = cache.state(key, stored, keep=True)
+    assert first is not None
+    effects = core.page_view(first, "https://shop.example/a", "A", now=NOW + 1)
+    encoded = encode_groups(first, effects.store)
+    stored.update(encoded)
+    cache.stored(key, first, encoded)
+    again = cache.state(key, dict(stored), keep=True)
+    assert again is not None
+    assert again is not first, "a copy: the core changes what it is given"
+    assert again.record == first.record
+    again.record.unread = 99  # changed but never stored: the cache must not see it
+    kept = cache.state(key, stored, keep=True)
+    assert kept is not None
+    assert kept.record == first.record
+    elsewhere = decode_state(stored)
+    assert elsewhere is not None
+    stored.update(encode_groups(elsewhere, core.open_chat(elsewhere, AGENT, Plan.PRO).store))  # another process
+    fresh = cache.state(key, stored, keep=True)
+    assert fresh is not None
+    assert fresh.record.chat_status == "active"
+    cache.forget(key)
+    assert len(cache) == 0
+    assert cache.state(key, stored, keep=False) is not None
+    assert len(cache) == 0, "kept only for visitors with a tab on this process"
+
+
+def test_a_snapshot_is_built_from_stored_groups_without_decoding_them() -> None:
+    busy = arrived(name="Grace", custom={"plan": "gold"})
+    core.page_view(busy, "https://shop.example/cart", "Cart", now=NOW + 1)
+    core.visitor_message(busy, message(), from_tab="tab-00001", now=NOW + 2)
+    quiet = arrived()
+    records = [listed_json(encode_all(busy)), listed_json(encode_all(quiet))]
+    assert None not in records
+    frame = snapshot_frame(77, "initial", [r for r in records if r is not None], part=2, more=True)
+    decoded = agent_events.decode(frame)
+    assert decoded == Snapshot(
+        seq=77,
+        reason="initial",
+        visitors=[core.listed(busy.record), core.listed(quiet.record)],
+        part=2,
+        more=True,
+    )
+    assert agent_events.decode(snapshot_frame(1, "resume_unavailable", [], part=0, more=False)) == Snapshot(
+        seq=1, reason="resume_unavailable", visitors=[]
+    )
+    assert listed_json(encode_groups(busy, {"chat"})) is None, "incomplete while being removed"
+    assert b"pages" not in (records[0] or b""), "no trail in the list"

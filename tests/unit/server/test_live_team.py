@@ -12,9 +12,9 @@ from protocol.messages import (
     NoteAdded,
     TakenOver,
     Transferred,
-    VisitorChanged,
     VisitorHello,
     VisitorMessage,
+    VisitorPatch,
 )
 from protocol.rules import Plan
 from server.live import core, team
@@ -129,7 +129,7 @@ def test_take_over_moves_the_chat_records_it_and_announces_it() -> None:
     assert (state.record.chat_agent_id, state.record.chat_agent_name) == JONAS
     assert effects.writes == {"chat_status": "active", "chat_agent_id": JONAS[0]}
     assert MessageAdded(message=line) in effects.deltas
-    assert any(isinstance(d, VisitorChanged) for d in effects.deltas)
+    assert any(isinstance(d, VisitorPatch) and d.visitor_id == VID for d in effects.deltas)
     assert TabFrame(VisitorMessage(message=line)) in effects.tabs
     assert effects.agents == [
         AgentFrame(
