@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
@@ -92,10 +93,15 @@ class TeamHub:
         """Read the account's agents and their status once (connecting agents then need no query)."""
         self._members[account_id] = await self.store.statuses(account_id)
 
-    async def members(self, account_id: int) -> dict[int, tuple[str, AgentStatus]]:
-        """The account's agents and their status (cached; status changes arrive as control messages)."""
+    async def members(
+        self, account_id: int, *, including: AbstractSet[int] = frozenset()
+    ) -> dict[int, tuple[str, AgentStatus]]:
+        """The account's agents and their status (cached; status changes arrive as control messages).
+
+        An agent the cache does not know yet (added after it was read) makes it read again.
+        """
         known = self._members.get(account_id)
-        if known is None:
+        if known is None or not including <= known.keys():
             known = self._members[account_id] = await self.store.statuses(account_id)
         return known
 
@@ -225,7 +231,8 @@ class TeamHub:
             state = await self.hub._state(account_id, visitor_id)
             self._push(account_id, encode(replica.presence(visitor_id, team.holder_of(state))).decode())
         if change.members:
-            self._push(account_id, encode(replica.team(await self.members(account_id))).decode())
+            agents = {info.agent_id for info in replica.conns.values()}
+            self._push(account_id, encode(replica.team(await self.members(account_id, including=agents))).decode())
 
     async def _status_applied(self, account_id: int, agent_id: int, status: AgentStatus) -> None:
         for conn in [c for c in self.local.values() if c.agent.id == agent_id]:
@@ -235,7 +242,9 @@ class TeamHub:
                 await self._detach(conn)
         if any(c.account_id == account_id for c in self.local.values()):
             replica = self.replica(account_id)
-            self._push(account_id, encode(replica.team(await self.members(account_id))).decode())
+            members = await self.members(account_id, including={agent_id})
+            members[agent_id] = (members[agent_id][0], status)
+            self._push(account_id, encode(replica.team(members)).decode())
 
     def _push(self, account_id: int, frame: str, *, online_only: bool = False, agent_id: int | None = None) -> None:
         for conn in list(self.local.values()):
