@@ -59,10 +59,10 @@ ANNOUNCE_EVERY: Final = 10.0
 def may_manage_canned(conn: AgentConn) -> bool:
     """Whether this agent may change the account's canned responses.
 
-    Canned responses are managed by admins; until agent roles exist every agent of the account is one.
-    This is the one place the role check goes.
+    Canned responses are managed by admins. Until agents have roles (``AgentRow.role``) every agent of
+    the account counts as its admin; this is the one place the check lives.
     """
-    return conn.agent.account_id > 0
+    return getattr(conn.agent, "role", "admin") == "admin"
 
 
 class TeamHub:
