@@ -333,8 +333,13 @@ class Frontdesk(QObject):
         problem = self.idle.problem if self.idle is not None else None
         dialog = SettingsDialog(self.settings, self.autostart, parent, idle_problem=problem)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.applied.connect(self._settings_applied)
         self.settings_dialog = dialog
         dialog.open()
+
+    def _settings_applied(self) -> None:
+        if self.session is not None:
+            self.session.settings_changed()
 
     def show_bots(self) -> None:
         """File > Bots: the bot editor (the server lets admins of STANDARD and PRO accounts change bots)."""

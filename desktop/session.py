@@ -435,6 +435,13 @@ class AgentSession(QObject):
         self._send_status()
         self._show_status()
 
+    def settings_changed(self) -> None:
+        """The settings were saved: a new auto-away time applies now (the alert reads its own each tick)."""
+        minutes = self.settings.auto_away_minutes
+        source = self.idle.source if self.idle is not None else None
+        self.auto_away.idle_after = minutes * 60.0 if minutes and source is not None else None
+        self.poll_idle()
+
     @property
     def status(self) -> AgentStatus:
         """What colleagues see."""

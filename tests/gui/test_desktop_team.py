@@ -250,6 +250,15 @@ def test_auto_away_from_the_idle_time_changes_what_visitors_are_told(
     qloop.spin(0.5)
     assert status_of(anna) == "away"
     assert settings.status == "away"
+    # Auto-away switched off in the settings: applies at once, idle time no longer changes the status.
+    qloop.do(anna.session.choose_status, "online")
+    assert qloop.run(socket.wait_for(AgentsOnline)).online is True
+    settings.auto_away_minutes = 0
+    qloop.do(anna.session.settings_changed)
+    idle.seconds = 100_000
+    qloop.do(anna.session.poll_idle)
+    qloop.spin(0.5)
+    assert status_of(anna) == "online"
     qloop.run(socket.ws.close())
 
 
