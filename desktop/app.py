@@ -5,66 +5,47 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import itertools
 import logging
 import signal
 import sys
 import tempfile
-from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import qasync
-from PySide6.QtCore import QByteArray, QObject, QSettings, Qt, QTimer
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from desktop.core.clock import Clock, system_clock
-from desktop.core.store import Changes, VisitorStore
 from desktop.credentials import CredentialStore, MemoryStore, open_credential_store
 from desktop.integration.appid import APP_ID, APP_NAME, ORGANIZATION, ORGANIZATION_DOMAIN
 from desktop.integration.autostart import Autostart
 from desktop.integration.i18n import install_translators
+from desktop.integration.idle import IdleProbe, open_idle_source
 from desktop.integration.resources import app_icon, resource_path, state_icon
 from desktop.integration.single_instance import SingleInstance
 from desktop.integration.windows import set_app_user_model_id
 from desktop.net.auth import AuthError, login, logout
 from desktop.net.bots import BotClient
-from desktop.net.client import AgentClient, Answer, ConnectionState, RequestError
+from desktop.net.client import ConnectionState
+from desktop.session import AgentSession
 from desktop.settings import Settings
-from desktop.ui.actions import ActionError
 from desktop.ui.bot_editor import BotEditor
-from desktop.ui.conversation import ConversationManager
-from desktop.ui.dispatcher import StoreDispatcher
 from desktop.ui.gc_guard import GuiThreadCollector
 from desktop.ui.legend import StateIconProvider
 from desktop.ui.login import LoginDialog, normalize_server_url
 from desktop.ui.main_window import MainWindow
+from desktop.ui.notify import DesktopNotifierAdapter
 from desktop.ui.settings_dialog import SettingsDialog
 from desktop.ui.style import install_theme
-from desktop.ui.tray import NotificationAdapter, Notifier, SystrayNotificationAdapter, Tray
-from desktop.ui.visitor_model import VisitorTableModel
+from desktop.ui.tray import NotificationAdapter, SystrayNotificationAdapter, Tray
 from protocol.bots.flow import bots_allowed
-from protocol.messages import (
-    AgentToServer,
-    Ban,
-    ChatMessage,
-    CloseConversation,
-    GetHistory,
-    Hello,
-    History,
-    MarkRead,
-    OpenConversation,
-    SendMessage,
-    Unban,
-    Visitor,
-)
-from protocol.messages import Error as ErrorFrame
 from protocol.rules import Plan
 
 if TYPE_CHECKING:
-    from desktop.ui.dbus_notify import DBusNotificationAdapter
     from server.demo import DemoInfo
     from server.embedded import EmbeddedServer
 
@@ -77,77 +58,6 @@ def app_version() -> str:
         return version("frontdesk")
     except PackageNotFoundError:
         return "0+unknown"
-
-
-class ClientActions:
-    """The UI's AgentActions on top of the websocket client; server errors become ActionError."""
-
-    def __init__(self, client: AgentClient) -> None:
-        self._client = client
-        self._refs = itertools.count(1)
-
-    def _ref(self) -> str:
-        return f"ui{next(self._refs)}"
-
-    async def _request(self, message: AgentToServer) -> Answer:
-        try:
-            return await self._client.request(message)
-        except RequestError as exc:
-            error: ErrorFrame = exc.error
-            raise ActionError(str(error.code), error.message) from None
-
-    async def open_conversation(self, visitor_id: str) -> None:
-        """Start or take over a conversation."""
-        await self._request(OpenConversation(ref=self._ref(), visitor_id=visitor_id))
-
-    async def send_message(self, visitor_id: str, message_id: str, text: str) -> None:
-        """Send a chat message with a client-chosen id."""
-        await self._request(SendMessage(ref=self._ref(), id=message_id, visitor_id=visitor_id, text=text))
-
-    async def mark_read(self, visitor_id: str) -> None:
-        """Mark a conversation read."""
-        await self._request(MarkRead(ref=self._ref(), visitor_id=visitor_id))
-
-    async def close_conversation(self, visitor_id: str) -> None:
-        """End a conversation."""
-        await self._request(CloseConversation(ref=self._ref(), visitor_id=visitor_id))
-
-    async def ban(self, visitor_id: str) -> None:
-        """Ban a visitor."""
-        await self._request(Ban(ref=self._ref(), visitor_id=visitor_id))
-
-    async def unban(self, visitor_id: str) -> None:
-        """Lift a ban."""
-        await self._request(Unban(ref=self._ref(), visitor_id=visitor_id))
-
-    async def history(self, visitor_id: str) -> list[ChatMessage]:
-        """The stored conversation."""
-        answer = await self._request(GetHistory(ref=self._ref(), visitor_id=visitor_id))
-        return list(answer.messages) if isinstance(answer, History) else []
-
-    def send_typing(self, visitor_id: str, typing: bool) -> None:
-        """Typing indicator for the visitor (dropped while offline: it is ephemeral)."""
-        self._client.send_typing(visitor_id, typing)
-
-
-@dataclass
-class Session:
-    """Everything that lives exactly as long as one login."""
-
-    server_url: str
-    email: str
-    token: str
-    store: VisitorStore
-    client: AgentClient
-    dispatcher: StoreDispatcher
-    model: VisitorTableModel
-    conversations: ConversationManager
-    window: MainWindow
-    notifier: Notifier | None
-    task: asyncio.Task[Any] | None = None
-    hello: Hello | None = None
-    state: ConnectionState | None = None
-    ended: bool = field(default=False)
 
 
 class Frontdesk(QObject):
@@ -173,7 +83,7 @@ class Frontdesk(QObject):
         self.autostart = autostart
         self.icons = StateIconProvider(state_icon)
         self.quit_requested = asyncio.Event()
-        self.session: Session | None = None
+        self.session: AgentSession | None = None
         self.login_dialog: LoginDialog | None = None
         self.settings_dialog: SettingsDialog | None = None
         self.bot_editor: BotEditor | None = None
@@ -182,7 +92,9 @@ class Frontdesk(QObject):
         self.tray: Tray | None = None
         # Tests pass their own adapter; the app shows notifications from the tray icon.
         self.adapter: NotificationAdapter | None = notifications
-        self._dbus_adapter: DBusNotificationAdapter | None = None  # Linux only
+        self._own_adapter: DesktopNotifierAdapter | None = None
+        self.idle: IdleProbe | None = None
+        """The system's idle time for auto-away, or why there is none (found once per run)."""
         if use_tray and Tray.available():
             self.tray = Tray(app_icon(), self)
             self.tray.showRequested.connect(self.show_window)
@@ -213,26 +125,27 @@ class Frontdesk(QObject):
             self.show_login()
 
     async def setup_notifications(self) -> None:
-        """Pick how notifications are shown: D-Bus on Linux when a server is there, else the tray icon."""
+        """Pick how notifications are shown: the system's notification center, else the tray icon."""
         if self.adapter is not None or self.tray is None:
             return
-        if sys.platform.startswith("linux"):
-            # Imported here: jeepney (D-Bus) is a dependency on Linux only.
-            from desktop.ui.dbus_notify import DBusNotificationAdapter  # noqa: PLC0415
-
-            self._dbus_adapter = await DBusNotificationAdapter.open(
-                app_name=APP_NAME,
-                icon=str(resource_path("icons", "frontdesk.svg")),
-                desktop_entry=APP_ID,
-                parent=self,
-            )
-            self.adapter = self._dbus_adapter
+        self._own_adapter = await DesktopNotifierAdapter.open(
+            app_name=APP_NAME, icon=resource_path("icons", "frontdesk.svg"), parent=self
+        )
+        self.adapter = self._own_adapter
         if self.adapter is None:
             self.adapter = SystrayNotificationAdapter(self.tray.icon, self)
+
+    async def setup_idle(self) -> None:
+        """Find the system's idle time for auto-away (once; the settings say when there is none)."""
+        if self.idle is None:
+            self.idle = await open_idle_source()
+            if self.idle.source is None:
+                log.info("automatic away is off: %s", self.idle.problem)
 
     async def run(self) -> int:
         """Start, wait for Quit, then close sockets and windows."""
         await self.setup_notifications()
+        await self.setup_idle()
         self.start()
         await self.quit_requested.wait()
         await self.shutdown()
@@ -251,8 +164,10 @@ class Frontdesk(QObject):
             self.login_dialog = None
         if self.tray is not None:
             self.tray.hide()
-        if self._dbus_adapter is not None:
-            await self._dbus_adapter.close()
+        if self._own_adapter is not None:
+            await self._own_adapter.close()
+        if self.idle is not None and self.idle.source is not None:
+            await self.idle.source.close()
         for task in list(self._tasks):
             task.cancel()
 
@@ -317,41 +232,27 @@ class Frontdesk(QObject):
 
     # ------------------------------------------------------------ session
 
-    def start_session(self, url: str, email: str, token: str) -> Session:
+    def start_session(self, url: str, email: str, token: str) -> AgentSession:
         """Connect with a token and open the main window."""
-        store = VisitorStore()
-        dispatcher = StoreDispatcher(store)
-        model = VisitorTableModel(store, self.clock, self.icons)
-        client_box: list[AgentClient] = []
-        client = AgentClient(
+        session = AgentSession(
             url,
+            email,
             token,
-            store,
-            on_state=lambda state: self._on_state(client_box[0], state),
-            on_hello=lambda hello: self._on_hello(client_box[0], hello),
-            on_error=lambda error: self._on_error(client_box[0], error),
+            settings=self.settings,
+            clock=self.clock,
+            icons=self.icons,
+            adapter=self.adapter,
+            tray=self.tray,
+            idle=self.idle,
         )
-        client_box.append(client)
-        actions = ClientActions(client)
-        conversations = ConversationManager(store, actions, self.clock)
-        window = MainWindow(store, model, actions, conversations=conversations, clock=self.clock, icons=self.icons)
-        # Everything Qt of a session hangs off its window, so deleting the window deletes it all on this thread.
-        # (Python's cycle collector may otherwise free them on a server or executor thread: "Timers cannot be
-        # stopped from another thread", or worse.)
-        for child in (model, dispatcher, conversations):
-            child.setParent(window)
-        window.setWindowIcon(app_icon())
-        if self.settings.window_geometry:
-            window.restoreGeometry(QByteArray(self.settings.window_geometry))
-        if self.settings.splitter_state:
-            window.visitors.splitter.restoreState(QByteArray(self.settings.splitter_state))
-        window.logoutRequested.connect(lambda: self._spawn(self.logout()))
-        window.quitRequested.connect(self.quit)
-        window.settingsRequested.connect(self.show_settings)
-        window.botsRequested.connect(self.show_bots)
-        window.closedToTray.connect(self._window_closed)
-        if self.tray is not None:
-            window.countsRefreshed.connect(self.tray.set_counts)
+        self.session = session
+        window = session.window
+        session.wire(window.logoutRequested, self._logout_requested)
+        session.wire(window.quitRequested, self.quit)
+        session.wire(window.settingsRequested, self.show_settings)
+        session.wire(window.botsRequested, self.show_bots)
+        session.wire(window.closedToTray, self._window_closed)
+        session.wire(session.stateChanged, self._on_state)
         if self.demo is not None:
             window.set_demo_url(self.demo.demo_site_url)
             window.statusBar().showMessage(
@@ -359,26 +260,9 @@ class Frontdesk(QObject):
                     "%1", self.demo.demo_site_url
                 )
             )
-        notifier = None
-        if self.adapter is not None:
-            notifier = Notifier(self.adapter, self.settings, window, conversations_focused(conversations), window)
-            notifier.openConversation.connect(self.open_conversation_from_notification)
-            notifier.selectVisitor.connect(self.select_visitor_from_notification)
-        session = Session(url, email, token, store, client, dispatcher, model, conversations, window, notifier)
-        self.session = session
-
-        dispatcher.visitorsChanged.connect(lambda changes: self._on_changes(session, changes))
-        dispatcher.visitorsArrived.connect(lambda visitors: self._on_arrived(session, visitors))
-        dispatcher.messageAdded.connect(lambda message: self._on_message(session, message))
-        dispatcher.messageUpdated.connect(conversations.on_message_updated)
-        dispatcher.messageUpdated.connect(lambda update: window.visitors.on_message(update.visitor_id))
-        dispatcher.typingChanged.connect(conversations.on_typing)
-
-        session.task = self._spawn(client.run())
-        if self._start_minimized and self.tray is not None:
-            self._start_minimized = False  # only the first window of the run
-        else:
-            window.show()
+        show = not (self._start_minimized and self.tray is not None)
+        self._start_minimized = False  # only the first window of the run starts in the tray
+        session.start(show=show)
         return session
 
     async def end_session(self) -> None:
@@ -387,54 +271,17 @@ class Frontdesk(QObject):
         if session is None:
             return
         self.session = None
-        session.ended = True
-        session.dispatcher.detach()
-        # The lambdas connected below hold the session: disconnecting breaks those reference cycles.
-        for signal_ in (
-            session.dispatcher.visitorsChanged,
-            session.dispatcher.visitorsArrived,
-            session.dispatcher.messageAdded,
-            session.dispatcher.messageUpdated,
-            session.dispatcher.typingChanged,
-        ):
-            signal_.disconnect()
-        await session.client.close()
-        if session.task is not None:
-            session.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await session.task
-        session.conversations.close_all()
         self.save_window(session.window)
-        session.window.ticker.stop()
-        session.window.hide()
-        # Closing from inside a coroutine re-enters the loop (STYLE.md): let Qt delete it on its own turn.
-        QTimer.singleShot(0, session.window.deleteLater)
-        if self.tray is not None:
-            self.tray.set_counts(0, 0)
+        await session.close()
 
-    def _on_changes(self, session: Session, changes: Changes) -> None:
-        session.model.apply_changes(changes)
-        session.window.on_changes(changes)
-        session.conversations.on_changes(changes)
+    def _logout_requested(self) -> None:
+        self._spawn(self.logout())
 
-    def _on_arrived(self, session: Session, visitors: Sequence[Visitor]) -> None:
-        if session.notifier is not None:
-            session.notifier.on_arrived(visitors)
-
-    def _on_message(self, session: Session, message: ChatMessage) -> None:
-        session.conversations.on_message(message)
-        session.window.visitors.on_message(message.visitor_id)
-        if session.notifier is not None:
-            session.notifier.on_message(message, session.store.visitors.get(message.visitor_id))
-
-    def _on_state(self, client: AgentClient, state: ConnectionState) -> None:
+    def _on_state(self, state: ConnectionState) -> None:
         session = self.session
-        if session is None or session.client is not client:
+        if session is None:
             return
-        session.state = state
         session.window.set_connection_text(self.state_text(state))
-        if session.ended:
-            return
         if state is ConnectionState.UNAUTHORIZED:
             # A stored token that the server no longer accepts: forget it and ask again.
             self.credentials.delete_token(session.server_url, session.email)
@@ -460,23 +307,6 @@ class Frontdesk(QObject):
         await self.end_session()
         self.show_login(reason)
 
-    def _on_hello(self, client: AgentClient, hello: Hello) -> None:
-        session = self.session
-        if session is None or session.client is not client:
-            return
-        session.hello = hello
-        session.conversations.agent_id = hello.agent.id
-        session.conversations.agent_name = hello.agent.name
-        session.window.set_session(
-            hello.agent.name or hello.agent.email, hello.account.name, hello.account.plan, hello.capabilities
-        )
-
-    def _on_error(self, client: AgentClient, error: ErrorFrame) -> None:
-        session = self.session
-        if session is None or session.client is not client:
-            return
-        session.window.statusBar().showMessage(error.message, 10000)
-
     # ------------------------------------------------------------ windows
 
     def show_window(self) -> None:
@@ -501,10 +331,16 @@ class Frontdesk(QObject):
     def show_settings(self) -> None:
         """File > Settings."""
         parent = self.session.window if self.session is not None else None
-        dialog = SettingsDialog(self.settings, self.autostart, parent)
+        problem = self.idle.problem if self.idle is not None else None
+        dialog = SettingsDialog(self.settings, self.autostart, parent, idle_problem=problem)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.applied.connect(self._settings_applied)
         self.settings_dialog = dialog
         dialog.open()
+
+    def _settings_applied(self) -> None:
+        if self.session is not None:
+            self.session.settings_changed()
 
     def show_bots(self) -> None:
         """File > Bots: the bot editor (the server lets admins of STANDARD and PRO accounts change bots)."""
@@ -529,36 +365,6 @@ class Frontdesk(QObject):
         self.bot_editor = editor
         editor.refresh()
         editor.open()
-
-    def open_conversation_from_notification(self, visitor_id: str) -> None:
-        """A chat notification was clicked: open that conversation."""
-        session = self.session
-        if session is None:
-            return
-        session.window.bring_forward()
-        tab = session.window.visitors
-        tab.select_visitor(visitor_id)
-        visitor = session.store.visitors.get(visitor_id)
-        if visitor is not None and tab.open_reason(visitor) is None:
-            tab.request_conversation(visitor)
-
-    def select_visitor_from_notification(self, visitor_id: str) -> None:
-        """A new-visitor notification was clicked: show that visitor."""
-        session = self.session
-        if session is None:
-            return
-        session.window.bring_forward()
-        session.window.visitors.select_visitor(visitor_id)
-
-
-def conversations_focused(conversations: ConversationManager) -> Callable[[str], bool]:
-    """Whether the agent is looking at a visitor's conversation window right now."""
-
-    def focused(visitor_id: str) -> bool:
-        dialog = conversations.dialogs.get(visitor_id)
-        return dialog is not None and dialog.isActiveWindow()
-
-    return focused
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:

@@ -133,6 +133,42 @@ class Settings:
     def splitter_state(self, value: bytes) -> None:
         self._q.setValue("window/splitter", QByteArray(value))
 
+    def _int(self, key: str, default: int, low: int, high: int) -> int:
+        value: object = self._q.value(key, default)
+        try:
+            number = int(str(value))
+        except (TypeError, ValueError):
+            return default
+        return min(max(number, low), high)
+
+    @property
+    def alert_repeat_seconds(self) -> int:
+        """How often the sound repeats while a chat waits for an answer (0: once per chat)."""
+        return self._int("notifications/alert_repeat_seconds", 30, 0, 3600)
+
+    @alert_repeat_seconds.setter
+    def alert_repeat_seconds(self, value: int) -> None:
+        self._q.setValue("notifications/alert_repeat_seconds", int(value))
+
+    @property
+    def auto_away_minutes(self) -> int:
+        """Minutes without input on the computer before the status turns Away (0: never)."""
+        return self._int("status/auto_away_minutes", 5, 0, 24 * 60)
+
+    @auto_away_minutes.setter
+    def auto_away_minutes(self, value: int) -> None:
+        self._q.setValue("status/auto_away_minutes", int(value))
+
+    @property
+    def status(self) -> str:
+        """The status the agent chose last ("online" or "away"), restored at the next login."""
+        value = self._str("status/chosen", "online")
+        return value if value in ("online", "away") else "online"
+
+    @status.setter
+    def status(self, value: str) -> None:
+        self._q.setValue("status/chosen", value)
+
     def sync(self) -> None:
         """Write pending changes to disk."""
         self._q.sync()

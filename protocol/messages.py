@@ -48,6 +48,8 @@ class ErrorCode(enum.StrEnum):
     ORIGIN_NOT_ALLOWED = "origin_not_allowed"  # the page's origin is not on the account's allowlist
     UNKNOWN_ACCOUNT = "unknown_account"  # the widget's account key does not exist
     CONVERSATION_CLOSED = "conversation_closed"  # no open conversation to act on
+    CONVERSATION_HELD = "conversation_held"  # another agent holds the chat: the message names them; take_over
+    AGENT_UNAVAILABLE = "agent_unavailable"  # a transfer to an agent who is not online
     INTERNAL = "internal"  # a bug on our side; the request changed nothing
 
 
@@ -239,19 +241,6 @@ class GetTrail(_Msg, tag="get_trail", kw_only=True):
     visitor_id: Id
 
 
-AgentToServer = (
-    Auth
-    | OpenConversation
-    | SendMessage
-    | AgentTyping
-    | CloseConversation
-    | MarkRead
-    | Ban
-    | Unban
-    | GetHistory
-    | GetTrail
-)
-
 # ---------------------------------------------------------------- server -> agent
 
 
@@ -418,26 +407,6 @@ class Error(_Msg, tag="error", kw_only=True):
     ref: str | None = None
 
 
-Delta = VisitorChanged | VisitorPatch | VisitorLeft | VisitorActivity | MessageAdded | MessageUpdated
-"""Events that carry a per-account seq and are replayed on resume."""
-
-ServerToAgent = (
-    Hello
-    | Snapshot
-    | Resumed
-    | VisitorChanged
-    | VisitorPatch
-    | VisitorLeft
-    | VisitorActivity
-    | MessageAdded
-    | MessageUpdated
-    | Typing
-    | Result
-    | History
-    | Trail
-    | Error
-)
-
 # ---------------------------------------------------------------- visitor (widget) -> server
 
 
@@ -501,10 +470,6 @@ class ChatOpened(_Msg, tag="chat_opened", kw_only=True):
     """The visitor opened the chat panel (a bot may greet them when no agent is online)."""
 
 
-VisitorToServer = (
-    VisitorHello | PageView | Activity | VisitorChat | VisitorTyping | Identify | Read | Leave | ChatOpened
-)
-
 # ---------------------------------------------------------------- server -> visitor (widget)
 
 
@@ -553,5 +518,281 @@ class Banned(_Msg, tag="banned", kw_only=True):
 
     message: str
 
+
+# ---------------------------------------------------------------- team layer (issue 9)
+# Agents of one account working the same site: who is on which visitor, agent status, take-over,
+# transfer, internal notes, canned responses, unanswered-chat alerts and offline messages.
+
+AgentStatus = Literal["online", "away"]
+"""What an agent chose (or auto-away set): only ``online`` agents count as "agents online"."""
+PresenceActivity = Literal["viewing", "typing", "chatting"]
+"""What an agent is doing with a visitor, weakest first: the detail pane or conversation is open, the
+agent is typing to them, the agent holds their chat."""
+Shortcut = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+"""A canned response's name after ``/`` in the chat input."""
+Language = Annotated[str, msgspec.Meta(max_length=35)]
+"""A BCP 47 language tag, or empty for "any language"."""
+
+
+class PresenceEntry(_Plain, kw_only=True):
+    """One agent's activity on one visitor."""
+
+    agent_id: int
+    agent_name: str
+    activity: PresenceActivity
+
+
+class TeamMember(_Plain, kw_only=True):
+    """A colleague as the server sees them: status is kept across reconnects, ``connected`` is live."""
+
+    id: int
+    name: str
+    status: AgentStatus
+    connected: bool = False
+
+
+class Note(_Plain, kw_only=True):
+    """An internal note on a visitor: agents only, never sent to the widget."""
+
+    id: Id
+    visitor_id: Id
+    text: str
+    created_at: float
+    agent_id: int
+    agent_name: str
+
+
+class CannedResponse(_Plain, kw_only=True):
+    """A saved answer shared by the account; ``{visitor_name}`` and ``{agent_name}`` are filled in on insert."""
+
+    id: int
+    shortcut: Shortcut
+    text: Text
+    language: Language = ""
+
+
+class CannedResponseSpec(_Plain, kw_only=True):
+    """A canned response as an admin writes it (the server assigns the id)."""
+
+    shortcut: Shortcut
+    text: Text
+    language: Language = ""
+
+
+# agent -> server
+
+
+class SetViewing(_Msg, tag="viewing", kw_only=True):
+    """Ephemeral, no answer: the visitors whose detail pane or conversation this agent has open now."""
+
+    visitor_ids: Annotated[list[Id], msgspec.Meta(max_length=32)]
+
+
+class TakeOver(_Msg, tag="take_over", kw_only=True):
+    """Take a chat another agent holds: recorded as a system line and announced to the previous holder."""
+
+    ref: Ref
+    visitor_id: Id
+
+
+class SetStatus(_Msg, tag="set_status", kw_only=True):
+    """Online or away; ``auto`` when the app's idle detection chose it (shown to colleagues)."""
+
+    ref: Ref
+    status: AgentStatus
+    auto: bool = False
+
+
+class TransferChat(_Msg, tag="transfer", kw_only=True):
+    """Hand a chat this agent holds to another online agent, with a note only agents see."""
+
+    ref: Ref
+    visitor_id: Id
+    to_agent_id: int
+    note: Field = ""
+
+
+class AddNote(_Msg, tag="add_note", kw_only=True):
+    """Write an internal note on a visitor; ``id`` is client-chosen so a resend is a no-op."""
+
+    ref: Ref
+    id: Id
+    visitor_id: Id
+    text: Text
+
+
+class GetNotes(_Msg, tag="get_notes", kw_only=True):
+    """Ask for a visitor's internal notes."""
+
+    ref: Ref
+    visitor_id: Id
+
+
+class GetCannedResponses(_Msg, tag="get_canned", kw_only=True):
+    """Ask for the account's canned responses."""
+
+    ref: Ref
+
+
+class SaveCannedResponse(_Msg, tag="save_canned", kw_only=True):
+    """Create (``id`` omitted) or replace a canned response; admins only."""
+
+    ref: Ref
+    id: int | None = None
+    response: CannedResponseSpec
+
+
+class DeleteCannedResponse(_Msg, tag="delete_canned", kw_only=True):
+    """Delete a canned response; admins only."""
+
+    ref: Ref
+    id: int
+
+
+# server -> agent
+
+
+class VisitorPresence(_Msg, tag="visitor_presence", kw_only=True):
+    """Ephemeral (no seq, never replayed; sent whole after ``hello``): every agent on one visitor now."""
+
+    visitor_id: Id
+    agents: list[PresenceEntry] = msgspec.field(default_factory=list)
+
+
+class TeamStatus(_Msg, tag="team", kw_only=True):
+    """Ephemeral, sent after ``hello`` and on every change: the account's agents and their status."""
+
+    agents: list[TeamMember]
+
+
+class TakenOver(_Msg, tag="taken_over", kw_only=True):
+    """Ephemeral announcement: ``by`` took the chat with a visitor from ``from_agent``."""
+
+    visitor_id: Id
+    from_agent_id: int
+    from_agent_name: str
+    by_agent_id: int
+    by_agent_name: str
+
+
+class Transferred(_Msg, tag="transferred", kw_only=True):
+    """Ephemeral announcement: a chat was handed to ``to_agent`` with a note (the receiver is alerted)."""
+
+    visitor_id: Id
+    from_agent_id: int
+    from_agent_name: str
+    to_agent_id: int
+    to_agent_name: str
+    note: str = ""
+
+
+class NoteAdded(_Msg, tag="note", kw_only=True):
+    """Delta: an internal note was stored (agents only)."""
+
+    seq: int = 0
+    note: Note
+
+
+class Notes(_Msg, tag="notes", kw_only=True):
+    """Answer to ``get_notes``, oldest first."""
+
+    ref: Ref
+    visitor_id: Id
+    notes: list[Note]
+
+
+class CannedResponses(_Msg, tag="canned", kw_only=True):
+    """The account's canned responses: the answer to ``get_canned`` (with ``ref``), or pushed after a change."""
+
+    ref: str | None = None
+    responses: list[CannedResponse]
+
+
+class UnansweredAlert(_Msg, tag="unanswered", kw_only=True):
+    """Ephemeral: a chat has waited ``waiting_since`` without an agent's answer for the account's alert
+    time; sent to every online agent, who is alerted whatever their notification rule says."""
+
+    visitor_id: Id
+    waiting_since: float
+
+
+# widget -> server
+
+
+class OfflineMessage(_Msg, tag="offline_message", kw_only=True):
+    """Sent while no agent is online: stored as an unanswered chat, answered when the visitor returns."""
+
+    id: Id
+    text: Text
+    name: Field = ""
+    email: Field = ""
+
+
+TeamRequest = (
+    SetViewing
+    | TakeOver
+    | SetStatus
+    | TransferChat
+    | AddNote
+    | GetNotes
+    | GetCannedResponses
+    | SaveCannedResponse
+    | DeleteCannedResponse
+)
+"""The team layer's agent requests (part of AgentToServer)."""
+TeamEvent = (
+    VisitorPresence | TeamStatus | TakenOver | Transferred | NoteAdded | Notes | CannedResponses | UnansweredAlert
+)
+"""The team layer's server events (part of ServerToAgent)."""
+
+# ---------------------------------------------------------------- unions (after every struct they name)
+
+AgentToServer = (
+    Auth
+    | OpenConversation
+    | SendMessage
+    | AgentTyping
+    | CloseConversation
+    | MarkRead
+    | Ban
+    | Unban
+    | GetHistory
+    | GetTrail
+    | TeamRequest
+)
+
+Delta = VisitorChanged | VisitorPatch | VisitorLeft | VisitorActivity | MessageAdded | MessageUpdated | NoteAdded
+"""Events that carry a per-account seq and are replayed on resume."""
+
+ServerToAgent = (
+    Hello
+    | Snapshot
+    | Resumed
+    | VisitorChanged
+    | VisitorPatch
+    | VisitorLeft
+    | VisitorActivity
+    | MessageAdded
+    | MessageUpdated
+    | Typing
+    | Result
+    | History
+    | Trail
+    | Error
+    | TeamEvent
+)
+
+VisitorToServer = (
+    VisitorHello
+    | PageView
+    | Activity
+    | VisitorChat
+    | VisitorTyping
+    | Identify
+    | Read
+    | Leave
+    | ChatOpened
+    | OfflineMessage
+)
 
 ServerToVisitor = Welcome | Ack | VisitorMessage | AgentTypingToVisitor | AgentsOnline | ChatClosed | Banned | Error

@@ -29,6 +29,7 @@ from server.config import Settings
 from server.logs import protect_logs
 from server.services import Services, close_services, open_services, services_ready
 from server.sockets import agent_socket, visitor_socket
+from server.team_api import CannedController, TeamSettingsController
 from server.useragent import warm_up
 
 STATIC = Path(__file__).with_name("static")
@@ -118,6 +119,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
             AuthController,
             VisitorController,
             RuleController,
+            CannedController,
+            TeamSettingsController,
             BotController,
             agent_socket,
             visitor_socket,

@@ -105,6 +105,58 @@ rule_firings = sa.Table(
     sa.Column("fired_at", sa.Float, nullable=False),
 )
 
+# ---------------------------------------------------------------- team layer (migration 0003)
+
+agent_status = sa.Table(
+    "agent_status",
+    metadata,
+    sa.Column("agent_id", sa.Integer, sa.ForeignKey("agents.id"), primary_key=True),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("changed_at", sa.Float, nullable=False),
+)
+"""An agent's chosen status (online/away), kept across reconnects; no row means online."""
+chat_claims = sa.Table(
+    "chat_claims",
+    metadata,
+    sa.Column("account_id", sa.Integer, primary_key=True),
+    sa.Column("visitor_id", sa.String(64), primary_key=True),
+    sa.Column("agent_id", sa.Integer, nullable=False),
+    sa.Column("agent_name", sa.String(200), nullable=False),
+    sa.Column("claimed_at", sa.Float, nullable=False),
+)
+"""Who holds an open chat: the primary key makes a simultaneous open have exactly one winner."""
+notes = sa.Table(
+    "notes",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.Integer, nullable=False),
+    sa.Column("visitor_id", sa.String(64), nullable=False),
+    sa.Column("id", sa.String(64), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("agent_id", sa.Integer, nullable=False),
+    sa.Column("agent_name", sa.String(200), nullable=False),
+    sa.UniqueConstraint("account_id", "visitor_id", "id", name="uq_notes_client_id"),
+)
+canned_responses = sa.Table(
+    "canned_responses",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), nullable=False, index=True),
+    sa.Column("shortcut", sa.String(32), nullable=False),
+    sa.Column("language", sa.String(35), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("account_id", "shortcut", "language", name="uq_canned_shortcut"),
+)
+team_settings = sa.Table(
+    "team_settings",
+    metadata,
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("unanswered_alert_seconds", sa.Integer, nullable=False),
+)
+"""An account's team settings; no row means the defaults."""
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 

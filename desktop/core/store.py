@@ -7,22 +7,32 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+from desktop.core.team import TeamState
 from protocol.messages import (
+    CannedResponses,
     ChatMessage,
     Hello,
     History,
     MessageAdded,
     MessageUpdated,
+    NoteAdded,
+    Notes,
     Resumed,
     ServerToAgent,
     Snapshot,
+    TakenOver,
+    TeamEvent,
+    TeamStatus,
     Trail,
+    Transferred,
     Typing,
+    UnansweredAlert,
     Visitor,
     VisitorActivity,
     VisitorChanged,
     VisitorLeft,
     VisitorPatch,
+    VisitorPresence,
     apply_patch,
 )
 
@@ -106,6 +116,8 @@ class Changes:
     messages: list[ChatMessage] = field(default_factory=list)
     message_updates: list[MessageUpdated] = field(default_factory=list)
     typing: list[Typing] = field(default_factory=list)
+    team: list[TeamEvent] = field(default_factory=list)
+    """Team-layer events (presence, status, notes, alerts ...) for the session's team views."""
 
     def __bool__(self) -> bool:
         return bool(
@@ -116,6 +128,7 @@ class Changes:
             or self.messages
             or self.message_updates
             or self.typing
+            or self.team
         )
 
 
@@ -142,6 +155,8 @@ class VisitorStore:
         self._typing: set[str] = set()
         self._changes = Changes()
         self._dirty = False
+        self.team = TeamState()
+        """Who is on which visitor, colleagues, notes, canned responses (the team layer)."""
 
     @property
     def visitors(self) -> Mapping[str, Visitor]:
@@ -208,6 +223,7 @@ class VisitorStore:
             case Resumed():
                 if event.from_seq != self.seq:
                     raise SeqGap(self.seq + 1, event.from_seq + 1)
+                self.team.reset_presence()  # sent anew after every sync: it is never replayed
             case (
                 VisitorChanged()
                 | VisitorPatch()
@@ -222,6 +238,23 @@ class VisitorStore:
                     raise SeqGap(self.seq + 1, event.seq)
                 self.seq = event.seq
                 self._apply_delta(event)
+            case NoteAdded():
+                if event.seq <= self.seq:
+                    return
+                if event.seq != self.seq + 1:
+                    raise SeqGap(self.seq + 1, event.seq)
+                self.seq = event.seq
+                self._apply_team(event)
+            case (
+                VisitorPresence()
+                | TeamStatus()
+                | TakenOver()
+                | Transferred()
+                | Notes()
+                | CannedResponses()
+                | UnansweredAlert()
+            ):
+                self._apply_team(event)
             case Typing():
                 self._apply_typing(event)
             case History():
@@ -245,6 +278,7 @@ class VisitorStore:
             self._visitors = {v.id: share(v) for v in snapshot.visitors}
             self._trail_loaded = False
             self._typing.clear()
+            self.team.reset_presence()
             changes = self._mark()
             changes.reset = True
             changes.upserted.clear()
@@ -311,6 +345,7 @@ class VisitorStore:
                     return
                 self._messages.pop(visitor_id, None)
                 self._typing.discard(visitor_id)
+                self.team.forget(visitor_id)
                 changes = self._mark()
                 changes.upserted.discard(visitor_id)
                 changes.removed.add(visitor_id)
@@ -338,6 +373,13 @@ class VisitorStore:
                 read_at=update.read_at if update.read_at is not None else message.read_at,
             )
         self._mark().message_updates.append(update)
+
+    def _apply_team(self, event: TeamEvent) -> None:
+        rows = {v for v in self.team.apply(event) if v in self._visitors}
+        changes = self._mark()
+        # A row shows who is on the visitor, so a presence change repaints it.
+        changes.upserted.update(rows)
+        changes.team.append(event)
 
     def _apply_typing(self, typing: Typing) -> None:
         if typing.who == "visitor" and typing.visitor_id in self._visitors:

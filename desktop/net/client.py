@@ -22,16 +22,19 @@ from protocol.messages import (
     AgentToServer,
     AgentTyping,
     Auth,
+    CannedResponses,
     CloseCode,
     Error,
     ErrorCode,
     GetTrail,
     Hello,
     History,
+    Notes,
     Result,
     Resumed,
     SendMessage,
     ServerToAgent,
+    SetViewing,
     Snapshot,
     Trail,
 )
@@ -42,7 +45,8 @@ log = logging.getLogger(__name__)
 MAX_SERVER_FRAME: Final = 64 * 1024 * 1024
 """Snapshots come in pages of about a thousand visitors; this only guards against a runaway frame."""
 
-Answer = Result | History | Trail
+Answer = Result | History | Trail | Notes | CannedResponses
+"""What answers a request (matched by ``ref``)."""
 
 
 class ConnectionState(enum.Enum):
@@ -230,6 +234,10 @@ class AgentClient:
             return await future
         finally:
             self._pending.pop(ref, None)
+            if future.done() and not future.cancelled():
+                # Failed by a lost connection while this request was still being sent: the RequestError
+                # raised above says so; retrieve the future's copy so asyncio does not report it as lost.
+                future.exception()
 
     def send_typing(self, visitor_id: str, typing: bool) -> None:
         """Tell the visitor the agent is typing; dropped while offline (it is ephemeral)."""
@@ -241,6 +249,14 @@ class AgentClient:
         # The loop run() runs on: a Qt slot (a selection change) may call in outside a loop callback.
         loop = self._loop if self._loop is not None else asyncio.get_running_loop()
         task = loop.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def send_viewing(self, visitor_ids: list[str]) -> None:
+        """Tell colleagues which visitors this agent has open; dropped while offline (it is ephemeral)."""
+        if not self._online:
+            return
+        task = asyncio.get_running_loop().create_task(self._try_send_quietly(SetViewing(visitor_ids=visitor_ids)))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
@@ -346,10 +362,14 @@ class AgentClient:
                     if (missing := self.store.trail_missing) is not None:
                         self._want_trail(missing)
                     return _Outcome.SYNCED
-                case Result() | History() | Trail():
+                case Result() | History() | Trail() | Notes():
                     if not isinstance(event, Result):
                         self.store.apply(event)
                     self._answer(event.ref, event)
+                case CannedResponses():
+                    self.store.apply(event)
+                    if event.ref is not None:  # also pushed without a ref after a change
+                        self._answer(event.ref, event)
                 case Error():
                     return self._error(event)
                 case _:

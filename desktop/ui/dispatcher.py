@@ -35,6 +35,8 @@ class StoreDispatcher(QObject):
     """MessageUpdated."""
     typingChanged = Signal(object)
     """Typing."""
+    teamEvents = Signal(list)
+    """list[TeamEvent]: presence, team status, notes, canned responses, alerts, in arrival order."""
 
     def __init__(
         self, store: VisitorStore, parent: QObject | None = None, frame_ms: int = FRAME_MS, chunk: int = CHUNK
@@ -89,6 +91,8 @@ class StoreDispatcher(QObject):
             self.messageUpdated.emit(update)
         for typing in changes.typing:
             self.typingChanged.emit(typing)
+        if changes.team:
+            self.teamEvents.emit(changes.team)
 
     def _merge(self, new: Changes) -> None:
         """Fold changes just taken from the store into those still pending (newer wins, as in the store)."""
@@ -101,6 +105,7 @@ class StoreDispatcher(QObject):
             new.messages[:0] = pending.messages
             new.message_updates[:0] = pending.message_updates
             new.typing[:0] = pending.typing
+            new.team[:0] = pending.team
             self._pending = new
             return
         pending.upserted -= new.removed
@@ -111,6 +116,7 @@ class StoreDispatcher(QObject):
         pending.messages += new.messages
         pending.message_updates += new.message_updates
         pending.typing += new.typing
+        pending.team += new.team
 
     def _take(self, limit: int | None) -> Changes:
         """Everything pending, or at most ``limit`` visitor changes of it (removals first)."""
@@ -129,8 +135,10 @@ class StoreDispatcher(QObject):
             messages=pending.messages,
             message_updates=pending.message_updates,
             typing=pending.typing,
+            team=pending.team,
         )
         pending.arrived, pending.messages, pending.message_updates, pending.typing = [], [], [], []
+        pending.team = []
         return batch
 
     def detach(self) -> None:

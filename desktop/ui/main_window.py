@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib.metadata import PackageNotFoundError, version
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QSize, Qt, QTimer, QUrl, Signal
@@ -304,8 +304,6 @@ class VisitorsTab(QWidget):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.setSpacing(8)
-        left_layout.addWidget(self.search)
-        left_layout.addWidget(self.filters)
         left_layout.addWidget(self.table, 1)
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -328,7 +326,12 @@ class VisitorsTab(QWidget):
         self.splitter.setSizes([880, 360])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 6)
-        layout.addWidget(self.splitter)
+        layout.setSpacing(8)
+        # Search and filters span the list and the card: the segmented filters need the width (German
+        # texts are long), and the window can then shrink to the list plus the card beside a Chats dock.
+        layout.addWidget(self.search)
+        layout.addWidget(self.filters)
+        layout.addWidget(self.splitter, 1)
 
     def retranslate(self) -> None:
         """Every text of the tab in the UI's language (at start and after a language switch)."""
@@ -525,8 +528,14 @@ class VisitorsTab(QWidget):
             return
         self.request_conversation(visitor)
 
+    opener: Callable[[Visitor], None] | None = None
+    """The session's way to open a conversation (it asks before taking one over); None: open directly."""
+
     def request_conversation(self, visitor: Visitor) -> None:
         """Ask the server to open or take over the conversation, then show it (the server has the last word)."""
+        if self.opener is not None:
+            self.opener(visitor)
+            return
         mine = visitor.chat_status == "active" and visitor.chat_agent_id == self._conversations.agent_id
         if mine:
             self._conversations.open(visitor.id)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -27,7 +28,15 @@ class SettingsDialog(QDialog):
 
     applied = Signal()
 
-    def __init__(self, settings: Settings, autostart: Autostart | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        autostart: Autostart | None = None,
+        parent: QWidget | None = None,
+        *,
+        idle_problem: str | None = None,
+    ) -> None:
+        """``idle_problem`` says why the system's idle time cannot be read (auto-away is then off)."""
         super().__init__(parent)
         self._settings = settings
         self._autostart = autostart
@@ -50,6 +59,29 @@ class SettingsDialog(QDialog):
         self.messages_check.setChecked(settings.notify_messages)
         self.sound_check = QCheckBox(self.tr("Play a sound with notifications"))
         self.sound_check.setChecked(settings.sound)
+        self.repeat_spin = QSpinBox()
+        self.repeat_spin.setAccessibleName(self.tr("Repeat the sound for waiting chats every"))
+        self.repeat_spin.setRange(0, 3600)
+        self.repeat_spin.setSuffix(self.tr(" s"))
+        self.repeat_spin.setSpecialValueText(self.tr("never"))
+        self.repeat_spin.setValue(settings.alert_repeat_seconds)
+        self.away_spin = QSpinBox()
+        self.away_spin.setAccessibleName(self.tr("Away after this many minutes without input"))
+        self.away_spin.setRange(0, 24 * 60)
+        self.away_spin.setSuffix(self.tr(" min"))
+        self.away_spin.setSpecialValueText(self.tr("never"))
+        self.away_spin.setValue(settings.auto_away_minutes)
+        self.away_note = QLabel()
+        self.away_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.away_note.setWordWrap(True)
+        if idle_problem:
+            self.away_spin.setEnabled(False)
+            self.away_note.setText(
+                self.tr("Automatic away is not available here (%1); set your status by hand.").replace(
+                    "%1", idle_problem
+                )
+            )
+        self.away_note.setVisible(bool(idle_problem))
         self.minimized_check = QCheckBox(self.tr("Start minimized to the tray"))
         self.minimized_check.setChecked(settings.start_minimized)
         self.autostart_check = QCheckBox(self.tr("Start Frontdesk when I log in"))
@@ -78,6 +110,9 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("&New visitors:"), self.notify_combo)
         form.addRow("", self.messages_check)
         form.addRow("", self.sound_check)
+        form.addRow(self.tr("&Repeat sound for waiting chats:"), self.repeat_spin)
+        form.addRow(self.tr("&Away when idle for:"), self.away_spin)
+        form.addRow("", self.away_note)
         form.addRow("", self.minimized_check)
         form.addRow("", self.autostart_check)
         form.addRow(self.tr("&Language:"), self.language_combo)
@@ -112,6 +147,8 @@ class SettingsDialog(QDialog):
         s.notify_rule = NotifyRule(self.notify_combo.currentData())
         s.notify_messages = self.messages_check.isChecked()
         s.sound = self.sound_check.isChecked()
+        s.alert_repeat_seconds = self.repeat_spin.value()
+        s.auto_away_minutes = self.away_spin.value()
         s.start_minimized = self.minimized_check.isChecked()
         language = Language(self.language_combo.currentData())
         changed = language != s.language

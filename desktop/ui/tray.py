@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Final
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
 from desktop.core.state import in_bot
@@ -15,6 +16,9 @@ from protocol.messages import ChatMessage, Visitor
 
 NOTIFY_MS = 8000
 MAX_NOTIFY_CHARS = 200
+BLINK_MS: Final = 700
+"""How fast the tray icon alternates while chats wait (slow enough not to be a strobe)."""
+ICON_PX: Final = 64
 
 _UNSAFE = str.maketrans({"<": "‹", ">": "›", "&": "＆"})
 
@@ -32,13 +36,24 @@ def notification_safe(text: str, limit: int = MAX_NOTIFY_CHARS) -> str:
 
 
 class NotificationAdapter(QObject):
-    """Shows desktop notifications; ``clicked`` carries the key of the notification the user clicked."""
+    """Shows desktop notifications; ``clicked`` carries the key of the notification the user clicked.
+
+    A notification shown again under the same key replaces the earlier one. ``sticky`` asks the system to
+    keep it until the user acts; ``actions`` are (id, label) buttons whose presses come back through
+    ``actionInvoked`` (key, id). Adapters that cannot do either still show the notification.
+    """
 
     clicked = Signal(str)
+    actionInvoked = Signal(str, str)
 
-    def present(self, title: str, body: str, key: str) -> None:
+    def present(
+        self, title: str, body: str, key: str, *, sticky: bool = False, actions: Sequence[tuple[str, str]] = ()
+    ) -> None:
         """Show one notification; ``key`` comes back through ``clicked``."""
         raise NotImplementedError
+
+    def withdraw(self, key: str) -> None:
+        """Remove the notification shown under ``key``, if the system allows (it was answered elsewhere)."""
 
 
 class SystrayNotificationAdapter(NotificationAdapter):
@@ -51,28 +66,64 @@ class SystrayNotificationAdapter(NotificationAdapter):
         self._last_key: str | None = None
         tray.messageClicked.connect(self._on_clicked)
 
-    def present(self, title: str, body: str, key: str) -> None:
-        """Show it from the tray icon."""
+    def present(
+        self, title: str, body: str, key: str, *, sticky: bool = False, actions: Sequence[tuple[str, str]] = ()
+    ) -> None:
+        """Show it from the tray icon (no buttons there; a sticky one stays as long as Qt allows)."""
         self._last_key = key
-        self._tray.showMessage(title, body, self._tray.icon(), NOTIFY_MS)
+        self._tray.showMessage(title, body, self._tray.icon(), 0 if sticky else NOTIFY_MS)
 
     def _on_clicked(self) -> None:
         if self._last_key is not None:
             self.clicked.emit(self._last_key)
 
 
+def badge_icon(icon: QIcon, count: int, *, lit: bool = True) -> QIcon:
+    """The app icon with a red count badge (``lit``) or a dimmed one (the other half of a blink)."""
+    pixmap = icon.pixmap(ICON_PX, ICON_PX)
+    if pixmap.isNull():
+        pixmap = QPixmap(ICON_PX, ICON_PX)
+        pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    size = ICON_PX * 0.62
+    rect = QRectF(ICON_PX - size, 0, size, size)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor("#d32f2f") if lit else QColor("#8a8a8a"))
+    painter.drawEllipse(rect)
+    font = QFont()
+    font.setBold(True)
+    font.setPixelSize(int(size * (0.62 if count < 10 else 0.48)))
+    painter.setFont(font)
+    painter.setPen(QColor("white"))
+    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(count) if count < 100 else "99+")
+    painter.end()
+    return QIcon(pixmap)
+
+
 class Tray(QObject):
-    """The tray icon with tooltip and menu: Show, visitors online, unread chats, Quit."""
+    """The tray icon with tooltip and menu: Show, status, visitors online, unread chats, Quit.
+
+    While chats wait for an answer the icon carries their count and blinks (see :meth:`set_waiting`).
+    """
 
     showRequested = Signal()
     quitRequested = Signal()
+    statusChosen = Signal(str)
+    """"online" or "away", chosen from the menu."""
 
     def __init__(self, icon: QIcon, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self._base_icon = icon
         self.icon = QSystemTrayIcon(icon)
         self.menu = QMenu()
         self.show_action = self.menu.addAction(self.tr("&Show Frontdesk"))
         self.show_action.triggered.connect(self.showRequested)
+        self.menu.addSeparator()
+        self.status_group = QActionGroup(self)
+        self.online_status = self._status_action(self.tr("O&nline"), "online")
+        self.away_status = self._status_action(self.tr("&Away"), "away")
+        self.set_status("online", available=False)
         self.menu.addSeparator()
         self.online_action = self.menu.addAction("")
         self.online_action.setEnabled(False)
@@ -83,7 +134,51 @@ class Tray(QObject):
         self.quit_action.triggered.connect(self.quitRequested)
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._activated)
+        self.waiting = 0
+        self._lit = True
+        self._blink = QTimer(self)
+        self._blink.setInterval(BLINK_MS)
+        self._blink.timeout.connect(self._toggle)
         self.set_counts(0, 0)
+
+    def _status_action(self, text: str, status: str) -> QAction:
+        action = self.menu.addAction(text)
+        action.setCheckable(True)
+        action.setData(status)
+        self.status_group.addAction(action)
+        action.triggered.connect(lambda: self.statusChosen.emit(status))
+        return action
+
+    def set_status(self, status: str, *, available: bool = True, auto: bool = False) -> None:
+        """Show the agent's status in the menu; ``available`` False when the server keeps no status."""
+        self.online_status.setChecked(status == "online")
+        self.away_status.setChecked(status == "away")
+        self.away_status.setText(self.tr("&Away (idle)") if auto else self.tr("&Away"))
+        for action in (self.online_status, self.away_status):
+            action.setEnabled(available)
+
+    def set_waiting(self, count: int) -> None:
+        """Chats waiting for an answer: a count badge on the icon, blinking while any wait."""
+        if count == self.waiting:
+            return
+        self.waiting = count
+        if count:
+            self._lit = True
+            self.icon.setIcon(badge_icon(self._base_icon, count))
+            self._blink.start()
+        else:
+            self._blink.stop()
+            self.icon.setIcon(self._base_icon)
+        self._update_tooltip()
+
+    @property
+    def blinking(self) -> bool:
+        """Whether the icon is drawing attention now."""
+        return self._blink.isActive()
+
+    def _toggle(self) -> None:
+        self._lit = not self._lit
+        self.icon.setIcon(badge_icon(self._base_icon, self.waiting, lit=self._lit))
 
     @staticmethod
     def available() -> bool:
@@ -105,7 +200,13 @@ class Tray(QObject):
         self.online_action.setText(online_text)
         self.unread_action.setText(unread_text)
         self.unread_action.setEnabled(unread > 0)
-        self.icon.setToolTip(f"Frontdesk\n{online_text}\n{unread_text}")
+        self._update_tooltip()
+
+    def _update_tooltip(self) -> None:
+        lines = ["Frontdesk", self.online_action.text(), self.unread_action.text()]
+        if self.waiting:
+            lines.append(self.tr("%n chat(s) waiting for an answer", "", self.waiting))
+        self.icon.setToolTip("\n".join(lines))
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
@@ -148,6 +249,10 @@ class Notifier(QObject):
         self._adapter.present(title, body, key)
         if self._settings.sound:
             QApplication.beep()
+
+    def announce(self, text: str, key: str) -> None:
+        """Something a colleague did that concerns this agent (a take-over of their chat)."""
+        self._present(self.tr("Frontdesk"), text, key)
 
     def on_arrived(self, visitors: Sequence[Visitor]) -> None:
         """New visitors arrived (not from a snapshot)."""

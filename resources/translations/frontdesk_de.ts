@@ -37,6 +37,77 @@
         </message>
     </context>
     <context>
+        <name>AgentSession</name>
+        <message>
+            <source>Your status</source>
+            <translation>Ihr Status</translation>
+        </message>
+        <message>
+            <source>Online</source>
+            <translation>Online</translation>
+        </message>
+        <message>
+            <source>Away</source>
+            <translation>Abwesend</translation>
+        </message>
+        <message>
+            <source>Away (idle)</source>
+            <translation>Abwesend (inaktiv)</translation>
+        </message>
+        <message>
+            <source>Colleagues see this; chats and automatic messages follow it.</source>
+            <translation>Kollegen sehen ihn; Chats und automatische Nachrichten richten sich danach.</translation>
+        </message>
+        <message>
+            <source>This server does not share agent status.</source>
+            <translation>Dieser Server teilt den Status der Mitarbeiter nicht.</translation>
+        </message>
+        <message>
+            <source>&amp;Chat</source>
+            <translation>&amp;Chat</translation>
+        </message>
+        <message>
+            <source>&amp;Take over</source>
+            <translation>Ü&amp;bernehmen</translation>
+        </message>
+        <message>
+            <source>T&amp;ransfer…</source>
+            <translation>&amp;Weitergeben…</translation>
+        </message>
+        <message>
+            <source>&amp;Notes…</source>
+            <translation>&amp;Notizen…</translation>
+        </message>
+        <message>
+            <source>&amp;Canned responses…</source>
+            <translation>&amp;Textbausteine…</translation>
+        </message>
+        <message>
+            <source>This server does not have the team features.</source>
+            <translation>Dieser Server hat die Team-Funktionen nicht.</translation>
+        </message>
+        <message>
+            <source>Take over the chat?</source>
+            <translation>Chat übernehmen?</translation>
+        </message>
+        <message>
+            <source>%1 is chatting with this visitor. Take over?</source>
+            <translation>%1 chattet mit diesem Besucher. Übernehmen?</translation>
+        </message>
+        <message>
+            <source>Opening the conversation with %1…</source>
+            <translation>Konversation mit %1 wird geöffnet…</translation>
+        </message>
+        <message>
+            <source>a visitor</source>
+            <translation>einem Besucher</translation>
+        </message>
+        <message>
+            <source>%1 took over your chat with %2</source>
+            <translation>%1 hat Ihren Chat mit %2 übernommen</translation>
+        </message>
+    </context>
+    <context>
         <name>BotEditor</name>
         <message>
             <source>Bots</source>
@@ -187,6 +258,173 @@
         </message>
     </context>
     <context>
+        <name>CannedDialog</name>
+        <message>
+            <source>Canned responses</source>
+            <translation>Textbausteine</translation>
+        </message>
+        <message>
+            <source>Shortcut</source>
+            <translation>Kürzel</translation>
+        </message>
+        <message>
+            <source>Language</source>
+            <translation>Sprache</translation>
+        </message>
+        <message>
+            <source>any (or e.g. de, en)</source>
+            <translation>jede (oder z. B. de, en)</translation>
+        </message>
+        <message>
+            <source>Text</source>
+            <translation>Text</translation>
+        </message>
+        <message>
+            <source>{visitor_name} and {agent_name} are filled in when inserted</source>
+            <translation>{visitor_name} und {agent_name} werden beim Einfügen ersetzt</translation>
+        </message>
+        <message>
+            <source>&amp;New</source>
+            <translation>&amp;Neu</translation>
+        </message>
+        <message>
+            <source>&amp;Save</source>
+            <translation>&amp;Speichern</translation>
+        </message>
+        <message>
+            <source>&amp;Delete</source>
+            <translation>&amp;Löschen</translation>
+        </message>
+        <message>
+            <source>Sh&amp;ortcut: /</source>
+            <translation>&amp;Kürzel: /</translation>
+        </message>
+        <message>
+            <source>&amp;Language:</source>
+            <translation>&amp;Sprache:</translation>
+        </message>
+        <message>
+            <source>&amp;Text:</source>
+            <translation>&amp;Text:</translation>
+        </message>
+        <message>
+            <source>A canned response needs a shortcut and a text.</source>
+            <translation>Ein Textbaustein braucht ein Kürzel und einen Text.</translation>
+        </message>
+        <message>
+            <source>A shortcut has letters, digits, - and _ only.</source>
+            <translation>Ein Kürzel besteht nur aus Buchstaben, Ziffern, - und _.</translation>
+        </message>
+    </context>
+    <context>
+        <name>CannedPicker</name>
+        <message>
+            <source>Canned responses</source>
+            <translation>Textbausteine</translation>
+        </message>
+        <message>
+            <source>No canned response matches /%1</source>
+            <translation>Kein Textbaustein passt zu /%1</translation>
+        </message>
+    </context>
+    <context>
+        <name>ChatAlerts</name>
+        <message>
+            <source>a visitor</source>
+            <translation>einem Besucher</translation>
+        </message>
+        <message>
+            <source>%1 handed you the chat with %2</source>
+            <translation>%1 hat Ihnen den Chat mit %2 übergeben</translation>
+        </message>
+        <message>
+            <source>A visitor</source>
+            <translation>Ein Besucher</translation>
+        </message>
+        <message>
+            <source>%1 is still waiting (%2)</source>
+            <translation>%1 wartet noch (%2)</translation>
+        </message>
+        <message>
+            <source>Message from %1</source>
+            <translation>Nachricht von %1</translation>
+        </message>
+        <message>
+            <source>wants to chat</source>
+            <translation>möchte chatten</translation>
+        </message>
+        <message>
+            <source>Open</source>
+            <translation>Öffnen</translation>
+        </message>
+        <message>
+            <source>Take</source>
+            <translation>Annehmen</translation>
+        </message>
+    </context>
+    <context>
+        <name>ChatsPanel</name>
+        <message>
+            <source>Chats</source>
+            <translation>Chats</translation>
+        </message>
+        <message>
+            <source>Who else is on this visitor</source>
+            <translation>Wer sonst bei diesem Besucher ist</translation>
+        </message>
+        <message>
+            <source>Go to chats</source>
+            <translation>Zu den Chats</translation>
+        </message>
+        <message>
+            <source>&amp;Mine (%1)</source>
+            <translation>&amp;Meine (%1)</translation>
+        </message>
+        <message>
+            <source>&amp;Unassigned (%1)</source>
+            <translation>&amp;Offen (%1)</translation>
+        </message>
+        <message>
+            <source>&amp;All open (%1)</source>
+            <translation>&amp;Alle (%1)</translation>
+        </message>
+        <message>
+            <source>waiting %1</source>
+            <translation>wartet %1</translation>
+        </message>
+        <message numerus="yes">
+            <source>%n unread</source>
+            <translation>
+                <numerusform>%n ungelesen</numerusform>
+                <numerusform>%n ungelesen</numerusform>
+            </translation>
+        </message>
+        <message>
+            <source>No chats are assigned to you.</source>
+            <translation>Ihnen ist kein Chat zugewiesen.</translation>
+        </message>
+        <message>
+            <source>No chat is waiting for an agent.</source>
+            <translation>Kein Chat wartet auf einen Mitarbeiter.</translation>
+        </message>
+        <message>
+            <source>No open chats.</source>
+            <translation>Keine offenen Chats.</translation>
+        </message>
+        <message>
+            <source>%1 is chatting</source>
+            <translation>%1 chattet</translation>
+        </message>
+        <message>
+            <source>%1 is typing</source>
+            <translation>%1 schreibt</translation>
+        </message>
+        <message>
+            <source>%1 is viewing</source>
+            <translation>%1 sieht zu</translation>
+        </message>
+    </context>
+    <context>
         <name>ConversationDialog</name>
         <message>
             <source>Conversation history</source>
@@ -251,13 +489,6 @@
         <message>
             <source>The message is %1 characters long; the limit is %2. Shorten it or send it in parts.</source>
             <translation>Die Nachricht ist %1 Zeichen lang; erlaubt sind %2. Kürzen Sie sie oder senden Sie sie in Teilen.</translation>
-        </message>
-    </context>
-    <context>
-        <name>DBusNotificationAdapter</name>
-        <message>
-            <source>Open</source>
-            <translation>Öffnen</translation>
         </message>
     </context>
     <context>
@@ -840,7 +1071,34 @@ Sehen Sie alle, die gerade auf Ihrer Website sind, und sprechen Sie mit ihnen.</
         </message>
     </context>
     <context>
+        <name>NotesDialog</name>
+        <message>
+            <source>Notes on %1</source>
+            <translation>Notizen zu %1</translation>
+        </message>
+        <message>
+            <source>Only agents see notes; they never reach the visitor.</source>
+            <translation>Nur Mitarbeiter sehen Notizen; sie erreichen nie den Besucher.</translation>
+        </message>
+        <message>
+            <source>Notes</source>
+            <translation>Notizen</translation>
+        </message>
+        <message>
+            <source>New note</source>
+            <translation>Neue Notiz</translation>
+        </message>
+        <message>
+            <source>&amp;Add note</source>
+            <translation>Notiz &amp;hinzufügen</translation>
+        </message>
+    </context>
+    <context>
         <name>Notifier</name>
+        <message>
+            <source>Frontdesk</source>
+            <translation>Frontdesk</translation>
+        </message>
         <message>
             <source>Customer on your website</source>
             <translation>Kunde auf Ihrer Website</translation>
@@ -959,6 +1217,30 @@ Sehen Sie alle, die gerade auf Ihrer Website sind, und sprechen Sie mit ihnen.</
             <translation>Bei Benachrichtigungen einen Ton abspielen</translation>
         </message>
         <message>
+            <source>Repeat the sound for waiting chats every</source>
+            <translation>Ton für wartende Chats wiederholen alle</translation>
+        </message>
+        <message>
+            <source> s</source>
+            <translation> s</translation>
+        </message>
+        <message>
+            <source>never</source>
+            <translation>nie</translation>
+        </message>
+        <message>
+            <source>Away after this many minutes without input</source>
+            <translation>Abwesend nach so vielen Minuten ohne Eingabe</translation>
+        </message>
+        <message>
+            <source> min</source>
+            <translation> min</translation>
+        </message>
+        <message>
+            <source>Automatic away is not available here (%1); set your status by hand.</source>
+            <translation>Automatisch abwesend ist hier nicht verfügbar (%1); setzen Sie Ihren Status von Hand.</translation>
+        </message>
+        <message>
             <source>Start minimized to the tray</source>
             <translation>Minimiert im Infobereich starten</translation>
         </message>
@@ -985,6 +1267,14 @@ Sehen Sie alle, die gerade auf Ihrer Website sind, und sprechen Sie mit ihnen.</
         <message>
             <source>&amp;New visitors:</source>
             <translation>&amp;Neue Besucher:</translation>
+        </message>
+        <message>
+            <source>&amp;Repeat sound for waiting chats:</source>
+            <translation>Ton für wartende Chats &amp;wiederholen:</translation>
+        </message>
+        <message>
+            <source>&amp;Away when idle for:</source>
+            <translation>&amp;Abwesend nach Inaktivität von:</translation>
         </message>
         <message>
             <source>&amp;Language:</source>
@@ -1059,14 +1349,61 @@ Sehen Sie alle, die gerade auf Ihrer Website sind, und sprechen Sie mit ihnen.</
         </message>
     </context>
     <context>
+        <name>TransferDialog</name>
+        <message>
+            <source>Transfer the chat</source>
+            <translation>Chat weitergeben</translation>
+        </message>
+        <message>
+            <source>Colleague</source>
+            <translation>Kollege</translation>
+        </message>
+        <message>
+            <source>Note for the colleague</source>
+            <translation>Notiz für den Kollegen</translation>
+        </message>
+        <message>
+            <source>What should they know? (only agents see it)</source>
+            <translation>Was sollte er wissen? (nur Mitarbeiter sehen es)</translation>
+        </message>
+        <message>
+            <source>Hand the chat with %1 to:</source>
+            <translation>Chat mit %1 weitergeben an:</translation>
+        </message>
+        <message>
+            <source>No colleague is Online now.</source>
+            <translation>Gerade ist kein Kollege online.</translation>
+        </message>
+        <message>
+            <source>&amp;Colleague:</source>
+            <translation>&amp;Kollege:</translation>
+        </message>
+        <message>
+            <source>&amp;Note:</source>
+            <translation>&amp;Notiz:</translation>
+        </message>
+    </context>
+    <context>
         <name>Tray</name>
         <message>
             <source>&amp;Show Frontdesk</source>
             <translation>Frontdesk &amp;anzeigen</translation>
         </message>
         <message>
+            <source>O&amp;nline</source>
+            <translation>O&amp;nline</translation>
+        </message>
+        <message>
+            <source>&amp;Away</source>
+            <translation>&amp;Abwesend</translation>
+        </message>
+        <message>
             <source>&amp;Quit</source>
             <translation>&amp;Beenden</translation>
+        </message>
+        <message>
+            <source>&amp;Away (idle)</source>
+            <translation>&amp;Abwesend (inaktiv)</translation>
         </message>
         <message numerus="yes">
             <source>%n visitor(s) online</source>
@@ -1080,6 +1417,13 @@ Sehen Sie alle, die gerade auf Ihrer Website sind, und sprechen Sie mit ihnen.</
             <translation>
                 <numerusform>%n ungelesener Chat</numerusform>
                 <numerusform>%n ungelesene Chats</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>%n chat(s) waiting for an answer</source>
+            <translation>
+                <numerusform>%n Chat wartet auf Antwort</numerusform>
+                <numerusform>%n Chats warten auf Antwort</numerusform>
             </translation>
         </message>
     </context>

@@ -12,6 +12,16 @@
     </message>
 </context>
 <context>
+    <name>ChatsPanel</name>
+    <message numerus="yes">
+        <source>%n unread</source>
+        <translation>
+            <numerusform>%n unread</numerusform>
+            <numerusform>%n unread</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>FilterBar</name>
     <message numerus="yes">
         <source>%n visitor(s)</source>
@@ -62,6 +72,13 @@
         <translation>
             <numerusform>%n unread chat</numerusform>
             <numerusform>%n unread chats</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n chat(s) waiting for an answer</source>
+        <translation>
+            <numerusform>%n chat waiting for an answer</numerusform>
+            <numerusform>%n chats waiting for an answer</numerusform>
         </translation>
     </message>
 </context>

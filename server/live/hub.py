@@ -42,6 +42,7 @@ from protocol.messages import (
     Identify,
     Leave,
     MarkRead,
+    OfflineMessage,
     OpenConversation,
     PageView,
     Read,
@@ -78,13 +79,17 @@ from server.live.seams import (
     LogEntry,
     RevokeToken,
     Seams,
+    TeamConn,
+    TeamFrame,
     VisitorFrame,
 )
 from server.live.sync import AgentSync
+from server.live.team_hub import TeamHub
 from server.outbox import Outbox
 from server.rules import AutoRule, CompiledRule, compile_rule
 from server.security import new_visitor_id
 from server.store import AccountRow, AgentRow, Store, VisitorRow
+from server.team_store import TeamStore
 from server.useragent import parse_user_agent
 
 log = logging.getLogger(__name__)
@@ -196,6 +201,8 @@ class Hub:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ticker: asyncio.Task[None] | None = None
         self._closing = False
+        self.team = TeamHub(self, TeamStore(store.engine))
+        """The team layer: agent status, presence, chat claims, notes, canned responses, alerts."""
         self.bots = BotRunner(BotStore(store.engine), bots.HubBotPort(self), clock)
 
     # ------------------------------------------------------------------ lifecycle
@@ -216,6 +223,7 @@ class Hub:
         for timer in self._leave_timers.values():
             timer.cancel()
         self._leave_timers.clear()
+        self.team.stop()
         outboxes: list[Outbox] = []
         for account in self._accounts.values():
             for conn in list(account.agents):
@@ -282,6 +290,7 @@ class Hub:
         for banned in await self.store.banned_visitors(account_id):
             if await presence.load(account_id, banned.id, ["visit"]) is None:
                 await presence.store(account_id, banned.id, encode_all(core.banned_state(banned)))
+        await self.team.load_account(account_id)
         self._accounts[account_id] = state
         self._keys[row.account_key] = account_id
         return state
@@ -408,8 +417,8 @@ class Hub:
                 self._close_token(message.token_hash)
             case AccountChanged():
                 self._spawn(self._reload_account(message.account_id))
-            case AgentStatus():
-                pass  # the team layer's; nothing in the core depends on it
+            case AgentStatus() | TeamConn() | TeamFrame():
+                self.team.on_control(message)
 
     # ------------------------------------------------------------------ agents
 
@@ -453,8 +462,9 @@ class Hub:
             frames = conn.sync.synced(position.seq, [(e.seq, with_seq(e.body, e.seq).decode()) for e in replay])
         for frame in frames:
             conn.outbox.push(frame)
-        if await self.seams.presence.agent_attach(account_id, conn.conn_id) == 1 and not self._closing:
-            await self._agents_online_changed(account_id, True)
+        # Counted as "agents online" only while the agent's status is Online (the team layer decides).
+        await self.team.count_in(conn)
+        await self.team.agent_connected(conn)
 
     async def _send_snapshot(self, conn: AgentConn, account_id: int, seq: int, reason: SnapshotReason) -> None:
         """The account's visitors in pages as presence yields them, so the agent paints the first at once."""
@@ -477,8 +487,7 @@ class Hub:
         if account is None or conn not in account.agents:
             return
         del account.agents[conn]
-        if await self.seams.presence.agent_detach(conn.account_id, conn.conn_id) == 0 and not self._closing:
-            await self._agents_online_changed(conn.account_id, False)
+        await self.team.agent_disconnected(conn)
 
     async def _agents_online_changed(self, account_id: int, online: bool) -> None:
         frame = encode(core.agents_online(online)).decode()
@@ -526,6 +535,7 @@ class Hub:
                 return Result(ref=message.ref)
             case AgentTyping():
                 await self._present(account_id, message.visitor_id)
+                await self.team.typing(conn, message.visitor_id, message.typing)
                 effects = core.agent_typing(
                     message.visitor_id, message.typing, agent_name=conn.agent.name, conn_id=conn.conn_id
                 )
@@ -533,12 +543,17 @@ class Hub:
                 return None
             case OpenConversation():
                 state = await self._present(account_id, message.visitor_id)
+                await self.team.claim(conn, account, state)  # exactly one of simultaneous opens wins
                 await bots.taken_over(self, account_id, state)
+                state = await self._present(account_id, message.visitor_id)
                 await self._apply(account_id, state, message.visitor_id, core.open_chat(state, agent, plan))
+                await self.team.presence_changed(account_id, message.visitor_id, state)
                 return Result(ref=message.ref)
             case CloseConversation():
                 state = await self._present(account_id, message.visitor_id)
                 await self._apply(account_id, state, message.visitor_id, core.close_chat(state))
+                await self.team.release(account_id, message.visitor_id)
+                await self.team.presence_changed(account_id, message.visitor_id, state)
                 return Result(ref=message.ref)
             case MarkRead():
                 await self._present(account_id, message.visitor_id)
@@ -550,6 +565,7 @@ class Hub:
             case Ban():
                 state = await self._present(account_id, message.visitor_id)
                 await self._apply(account_id, state, message.visitor_id, core.ban(state, message.reason, now=now))
+                await self.team.release(account_id, message.visitor_id)
                 return Result(ref=message.ref)
             case Unban():
                 state = await self._present(account_id, message.visitor_id)
@@ -564,12 +580,16 @@ class Hub:
                 return Trail(ref=message.ref, visitor_id=message.visitor_id, pages=list(state.record.pages))
             case Auth():
                 raise RefusedError(ErrorCode.BAD_FRAME, "this socket is already authenticated; send auth only once")
-        raise RefusedError(ErrorCode.BAD_FRAME, "unknown request")  # pragma: no cover
+            case _:
+                return await self.team.request(conn, account, message)  # the team layer's requests
 
     async def _agent_send(self, conn: AgentConn, account: AccountState, request: SendMessage) -> None:
         account_id = account.row.id
         state = await self._present(account_id, request.visitor_id)
         core.check_agent_message(state, account.row.plan)
+        held = state.record.chat_agent_id == conn.agent.id and state.record.chat_status == "active"
+        if not held:
+            await self.team.claim(conn, account, state)  # answering makes the chat this agent's, never silently
         await bots.taken_over(self, account_id, state)
         now = self.clock()
         has_tabs = await self.seams.presence.tabs(account_id, request.visitor_id) > 0
@@ -682,6 +702,9 @@ class Hub:
             case VisitorHello():
                 conn.send(Error(code=ErrorCode.BAD_FRAME, message="hello was already sent on this socket"))
                 return
+            case OfflineMessage():
+                await self.team.offline_message(account, conn, message)
+                return
         state = await self._state(account_id, visitor_id)
         if state is None or state.record.banned:
             return  # banned (its sockets are closing on every process): nothing is stored
@@ -729,6 +752,7 @@ class Hub:
             return
         effects = core.visitor_message(state, stored, from_tab=conn.tab_id, now=now)
         await self._apply(account_id, state, visitor_id, effects)
+        await self.team.visitor_wrote(account_id, state)
 
     async def visitor_disconnected(self, account: AccountState, conn: VisitorConn) -> None:
         """A widget socket closed; the visitor goes offline when it was its last tab on any process."""
@@ -856,6 +880,7 @@ class Hub:
         presence = self.seams.presence
         if await presence.heartbeat():
             self._presence_lost()
+        await self.team.tick()
         for account_id, visitor_id in await presence.reap():
             # Its tabs were on a process that died: offline now, leaving after the grace period.
             if await self.account(account_id) is not None:

@@ -238,7 +238,44 @@ class AgentStatus(_Control, tag="agent_status", kw_only=True, frozen=True):
     status: str
 
 
-Control = VisitorFrame | CloseVisitor | AccountVisitorsFrame | AgentsFrame | RevokeToken | AccountChanged | AgentStatus
+class TeamConn(_Control, tag="team_conn", kw_only=True, frozen=True):
+    """An agent socket announced by its process (team layer): status, visitors viewed and typed to.
+
+    Sent on connect and change, and again every few seconds so other processes' copies converge;
+    ``gone`` when it closed.
+    """
+
+    account_id: int
+    conn_id: str
+    agent_id: int
+    agent_name: str
+    status: str
+    viewing: tuple[str, ...] = ()
+    typing: tuple[str, ...] = ()
+    gone: bool = False
+
+
+class TeamFrame(_Control, tag="team_frame", kw_only=True, frozen=True):
+    """An ephemeral frame for an account's agents; ``online_only`` skips those who are Away (team layer)."""
+
+    account_id: int
+    frame: str
+    online_only: bool = False
+    agent_id: int | None = None
+    """Only this agent's sockets (a status change told to the agent's other devices)."""
+
+
+Control = (
+    VisitorFrame
+    | CloseVisitor
+    | AccountVisitorsFrame
+    | AgentsFrame
+    | RevokeToken
+    | AccountChanged
+    | AgentStatus
+    | TeamConn
+    | TeamFrame
+)
 """Every control message; a Redis implementation encodes them with msgspec (``kind`` is the tag)."""
 
 ControlHandler = Callable[[Control], None]

@@ -26,6 +26,8 @@ NOTIFICATIONS = "org.freedesktop.Notifications"
 NOTIFICATIONS_PATH = "/org/freedesktop/Notifications"
 PROPERTIES = "org.freedesktop.DBus.Properties"
 INTROSPECTABLE = "org.freedesktop.DBus.Introspectable"
+IDLE_MONITOR = "org.gnome.Mutter.IdleMonitor"
+IDLE_MONITOR_PATH = "/org/gnome/Mutter/IdleMonitor/Core"
 
 _WATCHER_XML = """<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">
@@ -48,6 +50,28 @@ _WATCHER_XML = """<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Intros
 </node>
 """
 
+# What a notification server (e.g. GNOME Shell) answers to Introspect: desktop-notifier reads it.
+_NOTIFICATIONS_XML = """<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">
+<node>
+  <interface name="org.freedesktop.Notifications">
+    <method name="Notify">
+      <arg type="s" direction="in"/><arg type="u" direction="in"/><arg type="s" direction="in"/>
+      <arg type="s" direction="in"/><arg type="s" direction="in"/><arg type="as" direction="in"/>
+      <arg type="a{sv}" direction="in"/><arg type="i" direction="in"/><arg type="u" direction="out"/>
+    </method>
+    <method name="CloseNotification"><arg type="u" direction="in"/></method>
+    <method name="GetCapabilities"><arg type="as" direction="out"/></method>
+    <method name="GetServerInformation">
+      <arg type="s" direction="out"/><arg type="s" direction="out"/><arg type="s" direction="out"/>
+      <arg type="s" direction="out"/>
+    </method>
+    <signal name="NotificationClosed"><arg type="u"/><arg type="u"/></signal>
+    <signal name="ActionInvoked"><arg type="u"/><arg type="s"/></signal>
+  </interface>
+</node>
+"""
+
 
 @dataclass
 class Notification:
@@ -58,6 +82,8 @@ class Notification:
     summary: str
     body: str
     actions: list[str]
+    hints: dict[str, Any] = field(default_factory=dict)
+    timeout: int = -1
 
 
 @dataclass
@@ -72,11 +98,15 @@ class FakeDesktop:
     _thread: threading.Thread | None = None
     _next_id: int = 1
     error: BaseException | None = None
+    idle_ms: int | None = None
+    """When set before :meth:`start`, the desktop also plays GNOME's idle monitor with this idle time."""
+    closed: queue.Queue[int] = field(default_factory=queue.Queue)
+    """Ids of notifications the app closed (CloseNotification)."""
 
     def start(self) -> None:
         """Connect, take both well-known names, and serve until :meth:`stop`."""
         conn = open_dbus_connection(bus=self.address)
-        for name in (WATCHER, NOTIFICATIONS):
+        for name in (WATCHER, NOTIFICATIONS, *([IDLE_MONITOR] if self.idle_ms is not None else [])):
             reply = conn.send_and_get_reply(message_bus.RequestName(name, 4), timeout=5)
             if reply.body[0] != 1:
                 raise RuntimeError(f"could not own {name} on the test bus: {reply.body}")
@@ -117,7 +147,7 @@ class FakeDesktop:
         member = fields.get(HeaderFields.member, "")
         path = fields.get(HeaderFields.path, "")
         if interface == INTROSPECTABLE and member == "Introspect":
-            xml = _WATCHER_XML if path == WATCHER_PATH else "<node/>"
+            xml = {WATCHER_PATH: _WATCHER_XML, NOTIFICATIONS_PATH: _NOTIFICATIONS_XML}.get(path, "<node/>")
             return new_method_return(msg, "s", (xml,))
         if interface == PROPERTIES and member in ("Get", "GetAll"):
             props: dict[str, tuple[str, Any]] = {
@@ -142,13 +172,16 @@ class FakeDesktop:
             if member == "GetServerInformation":
                 return new_method_return(msg, "ssss", ("fake-desktop", "frontdesk-tests", "1", "1.2"))
             if member == "CloseNotification":
+                self.closed.put(int(msg.body[0]))
                 return new_method_return(msg)
             if member == "Notify":
-                app_name, _replaces, _icon, summary, body, actions, _hints, _timeout = msg.body
+                app_name, _replaces, _icon, summary, body, actions, hints, timeout = msg.body
                 nid = self._next_id
                 self._next_id += 1
-                self.notifications.put(Notification(nid, app_name, summary, body, list(actions)))
+                self.notifications.put(Notification(nid, app_name, summary, body, list(actions), hints, timeout))
                 return new_method_return(msg, "u", (nid,))
+        if interface == IDLE_MONITOR and member == "GetIdletime" and self.idle_ms is not None:
+            return new_method_return(msg, "t", (self.idle_ms,))
         if msg.header.flags & 1:  # NO_REPLY_EXPECTED
             return None
         return new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod", "s", (f"{interface}.{member}",))

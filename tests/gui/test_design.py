@@ -10,7 +10,6 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QAbstractButton, QApplication, QStyle
 from pytestqt.qtbot import QtBot
 
-from desktop.app import ClientActions
 from desktop.core.clock import ManualClock
 from desktop.core.filters import VisitorFilter
 from desktop.core.ordering import Column
@@ -19,6 +18,7 @@ from desktop.core.store import VisitorStore
 from desktop.integration.i18n import install_translators
 from desktop.integration.resources import state_icon
 from desktop.net.client import AgentClient
+from desktop.session import ClientActions
 from desktop.ui.conversation import ConversationManager
 from desktop.ui.legend import StateIconProvider
 from desktop.ui.main_window import MainWindow

@@ -19,11 +19,12 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from desktop.app import ClientActions, Frontdesk
+from desktop.app import Frontdesk
 from desktop.core.clock import ManualClock
 from desktop.core.filters import VisitorFilter
 from desktop.credentials import open_credential_store
 from desktop.integration.appid import APP_ID
+from desktop.session import ClientActions
 from desktop.settings import Settings
 from desktop.ui.actions import ActionError
 from desktop.ui.login import LoginDialog

@@ -7,7 +7,7 @@ D-Bus path of the adapter is covered by tests/e2e/test_desktop_tray.py.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import msgspec
 import pytest
@@ -33,9 +33,19 @@ class RecordingAdapter(NotificationAdapter):
     def __init__(self) -> None:
         super().__init__()
         self.shown: list[tuple[str, str, str]] = []
+        self.sticky: set[str] = set()
+        self.withdrawn: list[str] = []
 
-    def present(self, title: str, body: str, key: str) -> None:
+    def present(
+        self, title: str, body: str, key: str, *, sticky: bool = False, actions: Sequence[tuple[str, str]] = ()
+    ) -> None:
         self.shown.append((title, body, key))
+        if sticky:
+            self.sticky.add(key)
+
+    def withdraw(self, key: str) -> None:
+        self.withdrawn.append(key)
+        self.sticky.discard(key)
 
     def click(self, key: str) -> None:
         self.clicked.emit(key)

@@ -13,13 +13,13 @@ from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from desktop.app import ClientActions
 from desktop.core.clock import ManualClock
 from desktop.core.filters import VisitorFilter
 from desktop.core.store import VisitorStore
 from desktop.integration.i18n import TRANSLATOR_NAME, install_translators, resolve_language
 from desktop.integration.resources import state_icon
 from desktop.net.client import AgentClient
+from desktop.session import ClientActions
 from desktop.ui.conversation import ConversationManager
 from desktop.ui.legend import StateIconProvider
 from desktop.ui.main_window import MainWindow

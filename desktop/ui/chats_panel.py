@@ -1,0 +1,201 @@
+"""The Chats panel beside the visitor list: my chats, unassigned, all open; unread counts and waiting times."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.clock import Clock
+from desktop.core.store import Changes, VisitorStore
+from desktop.core.team import (
+    OPEN_CHAT,
+    ChatBucket,
+    bucket_counts,
+    chats,
+    format_waiting,
+    initials,
+    waiting_since,
+)
+from desktop.ui.text import display_name
+from protocol.messages import PresenceEntry
+
+VISITOR_ROLE: Final = Qt.ItemDataRole.UserRole
+TICK_MS: Final = 1000
+
+
+class ChatsPanel(QDockWidget):
+    """A dock with the three chat lists; Enter or a double click opens the conversation."""
+
+    openRequested = Signal(str)
+
+    def __init__(self, store: VisitorStore, clock: Clock, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("chats-panel")  # saveState/restoreState find it by name
+        self.setWindowTitle(self.tr("Chats"))
+        self._store = store
+        self._clock = clock
+        self.me: int | None = None
+        self.bucket = ChatBucket.MINE
+        self._open: set[str] = set()
+
+        body = QWidget()
+        self.buttons: dict[ChatBucket, QPushButton] = {}
+        self._group = QButtonGroup(self)
+        self._group.setExclusive(True)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        for number, bucket in enumerate(ChatBucket, start=1):
+            button = QPushButton()
+            button.setCheckable(True)
+            # The panel must not force the window wider: labels shrink (the tooltip keeps the full text).
+            button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            button.setMinimumWidth(40)
+            button.setShortcut(QKeySequence(f"Alt+{number}"))
+            button.clicked.connect(lambda _checked=False, b=bucket: self.show_bucket(b))
+            self._group.addButton(button)
+            self.buttons[bucket] = button
+            row.addWidget(button)
+        self.list = QListWidget()
+        self.list.setMinimumWidth(120)
+        self.list.setAccessibleName(self.tr("Chats"))
+        self.list.itemActivated.connect(self._activated)
+        self.empty_label = QLabel()
+        self.empty_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.empty_label.setWordWrap(True)
+        self.presence_label = QLabel()
+        self.presence_label.setTextFormat(Qt.TextFormat.PlainText)  # agents' names are user data too
+        self.presence_label.setWordWrap(True)
+        self.presence_label.setAccessibleName(self.tr("Who else is on this visitor"))
+        layout = QVBoxLayout(body)
+        layout.addLayout(row)
+        layout.addWidget(self.list)
+        layout.addWidget(self.empty_label)
+        layout.addWidget(self.presence_label)
+        self.setWidget(body)
+
+        self.focus_action = QAction(self.tr("Go to chats"), self)
+        self.focus_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
+        self.focus_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.focus_action.triggered.connect(self.focus_list)
+        self.addAction(self.focus_action)
+
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(TICK_MS)
+        self._ticker.timeout.connect(self.refresh)
+        self._ticker.start()
+        self.show_bucket(ChatBucket.MINE)
+
+    def stop(self) -> None:
+        """End of the session."""
+        self._ticker.stop()
+
+    def focus_list(self) -> None:
+        """Ctrl+Shift+C: show the panel and put the keyboard in its list."""
+        self.show()
+        self.raise_()
+        self.list.setFocus()
+        if self.list.currentRow() < 0 and self.list.count():
+            self.list.setCurrentRow(0)
+
+    def show_bucket(self, bucket: ChatBucket) -> None:
+        """Switch to one of the three lists (Alt+1, Alt+2, Alt+3)."""
+        self.bucket = bucket
+        self.buttons[bucket].setChecked(True)
+        self.refresh()
+
+    def on_changes(self, changes: Changes) -> None:
+        """Keep the set of open chats current, touching only changed visitors."""
+        visitors = self._store.visitors
+        if changes.reset:
+            self._open = {v.id for v in visitors.values() if v.chat_status in OPEN_CHAT}
+        else:
+            for visitor_id in changes.upserted:
+                visitor = visitors.get(visitor_id)
+                if visitor is not None and visitor.chat_status in OPEN_CHAT:
+                    self._open.add(visitor_id)
+                else:
+                    self._open.discard(visitor_id)
+            self._open -= changes.removed
+        self.refresh()
+
+    def ids(self) -> list[str]:
+        """The visitor ids listed now, in order (for tests and keyboard navigation)."""
+        return [self.list.item(i).data(VISITOR_ROLE) for i in range(self.list.count())]
+
+    def refresh(self) -> None:
+        """Rebuild the counts and the shown list (a few dozen chats: cheap)."""
+        visitors = [v for vid in self._open if (v := self._store.visitors.get(vid)) is not None]
+        counts = bucket_counts(visitors, self.me)
+        labels = {
+            ChatBucket.MINE: self.tr("&Mine (%1)"),
+            ChatBucket.UNASSIGNED: self.tr("&Unassigned (%1)"),
+            ChatBucket.ALL_OPEN: self.tr("&All open (%1)"),
+        }
+        for bucket, button in self.buttons.items():
+            # The shortcut stays Alt+number; the mnemonic letter is a second way in.
+            button.setText(labels[bucket].replace("%1", str(counts[bucket])))
+            button.setToolTip(button.text().replace("&", "") + f" (Alt+{list(ChatBucket).index(bucket) + 1})")
+        waiting = {v.id: waiting_since(self._store.messages_for(v.id)) for v in visitors}
+        shown = chats(visitors, self.bucket, self.me, waiting)
+        current = self.list.currentItem().data(VISITOR_ROLE) if self.list.currentItem() is not None else None
+        now = self._clock()
+        self.list.setUpdatesEnabled(False)
+        try:
+            self.list.clear()
+            for visitor in shown:
+                parts = [display_name(visitor)]
+                since = waiting[visitor.id]
+                if since is not None:
+                    parts.append(self.tr("waiting %1").replace("%1", format_waiting(now - since)))
+                if visitor.unread:
+                    parts.append(self.tr("%n unread", "", visitor.unread))
+                if visitor.chat_agent_id is not None and visitor.chat_agent_id != self.me:
+                    parts.append(f"[{initials(visitor.chat_agent_name or '?')}] {visitor.chat_agent_name or ''}")
+                item = QListWidgetItem(" · ".join(parts))
+                item.setData(VISITOR_ROLE, visitor.id)
+                self.list.addItem(item)
+                if visitor.id == current:
+                    self.list.setCurrentItem(item)
+        finally:
+            self.list.setUpdatesEnabled(True)
+        empty = {
+            ChatBucket.MINE: self.tr("No chats are assigned to you."),
+            ChatBucket.UNASSIGNED: self.tr("No chat is waiting for an agent."),
+            ChatBucket.ALL_OPEN: self.tr("No open chats."),
+        }
+        self.empty_label.setText(empty[self.bucket])
+        self.empty_label.setVisible(not shown)
+
+    def show_presence(self, name: str | None, others: tuple[PresenceEntry, ...]) -> None:
+        """Who else is on the visitor selected in the list ("Anna is chatting, Jonas is viewing")."""
+        if name is None or not others:
+            self.presence_label.clear()
+            return
+        self.presence_label.setText(presence_text(others))
+
+    def _activated(self, item: QListWidgetItem) -> None:
+        self.openRequested.emit(str(item.data(VISITOR_ROLE)))
+
+
+def presence_text(others: tuple[PresenceEntry, ...]) -> str:
+    """Colleagues on a visitor as one translated line."""
+    texts = {
+        "chatting": QCoreApplication.translate("ChatsPanel", "%1 is chatting"),
+        "typing": QCoreApplication.translate("ChatsPanel", "%1 is typing"),
+        "viewing": QCoreApplication.translate("ChatsPanel", "%1 is viewing"),
+    }
+    return ", ".join(texts[e.activity].replace("%1", e.agent_name) for e in others)
