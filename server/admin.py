@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+import msgspec
 from sqlalchemy.exc import IntegrityError
 
+from protocol.codec import strip_controls
 from protocol.rules import Plan
 from server.rules import AutoRule, RuleSpec, validate
 from server.security import digest, hash_password, new_account_key, new_api_key
@@ -117,8 +119,14 @@ async def set_allowed_origins(services: Services, account_id: int, origins: list
         await services.hub.refresh_account(account_id)
 
 
+def clean_rule(rule: RuleSpec) -> RuleSpec:
+    """The rule with the protocol's text rule applied to its name and message (no control characters)."""
+    return msgspec.structs.replace(rule, name=strip_controls(rule.name), message=strip_controls(rule.message))
+
+
 async def add_rule(services: Services, account_id: int, rule: RuleSpec) -> AutoRule:
     """Add an automatic-message rule (raises RuleError naming a bad condition)."""
+    rule = clean_rule(rule)
     validate(rule)
     if await services.store.account(account_id) is None:
         raise AdminError(f"there is no account {account_id}")

@@ -14,6 +14,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.response import Response
 
 from protocol.api import ApiError, Health, IdentifyRequest, LoginRequest, LoginResponse
+from protocol.codec import strip_controls
 from protocol.messages import AccountInfo, AgentInfo, ChatMessage, ErrorCode
 from protocol.rules import PROTOCOL_VERSION, capabilities_for
 from server import __version__
@@ -114,17 +115,23 @@ class AuthController(Controller):
         """Exchange e-mail and password for a revocable bearer token."""
         services = services_of(state)
         client = request.client.host if request.client else "?"
-        if services.logins.blocked(client):
+        target = "account:" + data.email.strip().lower()
+        if services.logins.blocked(client) or services.logins.blocked(target):
             raise ApiRefusedError(
-                429, ErrorCode.RATE_LIMITED, "too many failed sign-ins from your address; wait a minute and try again"
+                429,
+                ErrorCode.RATE_LIMITED,
+                "too many failed sign-ins from your address or for this account; wait a minute and try again",
             )
         agent = await services.store.agent_by_email(data.email)
         ok = await asyncio.to_thread(verify_password, agent.password_hash if agent else None, data.password)
         account = await services.store.account(agent.account_id) if agent is not None and ok else None
         if agent is None or account is None:
             services.logins.failed(client)
+            services.logins.failed(target)
             raise ApiRefusedError(401, ErrorCode.UNAUTHORIZED, "wrong e-mail or password; check both and try again")
-        services.logins.succeeded(client)
+        # Only the signed-in account's count is cleared: a success of one's own must not reset the
+        # address's failures against someone else's account.
+        services.logins.succeeded(target)
         token = new_token()
         await services.store.create_token(digest(token), agent.id)
         return LoginResponse(
@@ -169,7 +176,13 @@ class VisitorController(Controller):
             )
         assert services.hub is not None
         account = await services.hub.account(row.id)
-        if account is None or not await services.hub.identify(account, visitor_id, data):
+        clean = IdentifyRequest(
+            name=strip_controls(data.name),
+            email=strip_controls(data.email),
+            phone=strip_controls(data.phone),
+            custom={strip_controls(k): strip_controls(v) for k, v in data.custom.items()},
+        )
+        if account is None or not await services.hub.identify(account, visitor_id, clean):
             raise ApiRefusedError(404, ErrorCode.NOT_FOUND, f"no visitor {visitor_id} in this account; check the id")
 
     @get("/{visitor_id:str}/messages", summary="A visitor's conversation history")
@@ -218,6 +231,9 @@ class RuleController(Controller):
         """Replace a rule of the account."""
         services = services_of(state)
         caller = await _agent(request, services)
+        from server import admin  # noqa: PLC0415 - admin imports this module's siblings
+
+        data = admin.clean_rule(data)
         try:
             validate(data)
         except RuleError as exc:

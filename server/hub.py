@@ -449,6 +449,8 @@ class Hub:
                 return Result(ref=message.ref)
             case AgentTyping():
                 live = self._live(account_id, message.visitor_id)
+                if not self._may_write(account, live):
+                    return None  # like a proactive message: a visitor the plan may not be written to sees nothing
                 live.send_all(AgentTypingToVisitor(typing=message.typing, agent_name=conn.agent.name))
                 self._ephemeral(
                     account_id,
@@ -480,10 +482,13 @@ class Hub:
                 raise RefusedError(ErrorCode.BAD_FRAME, "this socket is already authenticated; send auth only once")
         raise RefusedError(ErrorCode.BAD_FRAME, "unknown request")  # pragma: no cover
 
+    @staticmethod
+    def _may_write(account: AccountState, live: LiveVisitor) -> bool:
+        # The visitor started it (every plan may answer), or the plan allows starting one.
+        return live.record.chat_status in ("unanswered", "active") or capabilities_for(account.row.plan).proactive_chat
+
     def _may_start_chat(self, account: AccountState, live: LiveVisitor) -> None:
-        if live.record.chat_status in ("unanswered", "active"):
-            return  # the visitor started it: every plan may answer
-        if not capabilities_for(account.row.plan).proactive_chat:
+        if not self._may_write(account, live):
             raise RefusedError(
                 ErrorCode.PLAN_REQUIRED,
                 "starting a conversation needs the STANDARD or PRO plan; upgrade the account, "

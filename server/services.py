@@ -24,7 +24,7 @@ class Services:
     geo: Geolocator
     hub: Hub | None = None
     logins: FailureLimiter = field(default_factory=lambda: FailureLimiter(max_failures=10, window_seconds=60))
-    """Failed sign-ins per client address: guessing passwords gets slow."""
+    """Failed sign-ins per client address and per target e-mail: guessing passwords gets slow."""
 
 
 async def open_services(settings: Settings, *, serve: bool) -> Services:
