@@ -26,6 +26,7 @@ ChatStatus = Literal["none", "unanswered", "active", "closed"]
 Author = Literal["visitor", "agent", "auto", "system"]
 ActivityKind = Literal["input", "scroll", "focus", "blur", "pointer", "visible", "hidden"]
 Device = Literal["desktop", "mobile", "tablet", "bot", "other"]
+Role = Literal["admin", "agent"]
 
 
 class ErrorCode(enum.StrEnum):
@@ -133,6 +134,8 @@ class Visitor(_Plain, kw_only=True):
     chat_agent_name: str | None = None
     unread: int = 0
     """Visitor messages no agent has marked read."""
+    session_only: bool = False
+    """The site asks for consent and the visitor has not given it: not recognised on return, forgotten on leaving."""
 
 
 class AgentInfo(_Plain, kw_only=True):
@@ -141,6 +144,8 @@ class AgentInfo(_Plain, kw_only=True):
     id: int
     email: str
     name: str
+    role: Role = "agent"
+    """``admin`` may also change retention, export and erase visitors, and edit rules."""
 
 
 class AccountInfo(_Plain, kw_only=True):
@@ -222,8 +227,24 @@ class GetHistory(_Msg, tag="get_history", kw_only=True):
     visitor_id: Id
 
 
+class EraseVisitor(_Msg, tag="erase_visitor", kw_only=True):
+    """Erase everything held about a visitor but what a ban needs (admins only)."""
+
+    ref: Ref
+    visitor_id: Id
+
+
 AgentToServer = (
-    Auth | OpenConversation | SendMessage | AgentTyping | CloseConversation | MarkRead | Ban | Unban | GetHistory
+    Auth
+    | OpenConversation
+    | SendMessage
+    | AgentTyping
+    | CloseConversation
+    | MarkRead
+    | Ban
+    | Unban
+    | GetHistory
+    | EraseVisitor
 )
 
 # ---------------------------------------------------------------- server -> agent
@@ -356,6 +377,8 @@ class VisitorHello(_Msg, tag="hello", kw_only=True):
     referrer: Field = ""
     language: Annotated[str, msgspec.Meta(max_length=35)] = ""
     timezone: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    session_only: bool = False
+    """The site asks for consent and has none: the widget stores nothing, the server forgets the visitor on leaving."""
 
 
 class PageView(_Msg, tag="page_view", kw_only=True):

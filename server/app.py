@@ -15,6 +15,7 @@ from litestar.static_files import create_static_files_router
 
 from server import __version__
 from server.api import (
+    AccountController,
     ApiRefusedError,
     AuthController,
     HealthController,
@@ -89,6 +90,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
             AuthController,
             VisitorController,
             RuleController,
+            AccountController,
             agent_socket,
             visitor_socket,
         ],

@@ -32,6 +32,7 @@ from protocol.messages import (
     CloseCode,
     CloseConversation,
     Delta,
+    EraseVisitor,
     Error,
     ErrorCode,
     GetHistory,
@@ -210,6 +211,7 @@ class Hub:
         self._keys: dict[str, int] = {}
         self._loading: dict[int, asyncio.Future[AccountState | None]] = {}
         self._ticker: asyncio.Task[None] | None = None
+        self._forgetting: set[asyncio.Task[None]] = set()
         self._closing = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -237,6 +239,7 @@ class Hub:
                     tab.outbox.close(1001, "server shutting down")
                     outboxes.append(tab.outbox)
         await asyncio.gather(*(o.flush(1.0) for o in outboxes))
+        await asyncio.gather(*self._forgetting, return_exceptions=True)
         await self.writer.drain()
 
     # ------------------------------------------------------------------ accounts
@@ -361,7 +364,7 @@ class Hub:
             Hello(
                 protocol=PROTOCOL_VERSION,
                 server_version=__version__,
-                agent=AgentInfo(id=agent.id, email=agent.email, name=agent.name),
+                agent=AgentInfo(id=agent.id, email=agent.email, name=agent.name, role=agent.role),
                 account=account.info,
                 capabilities=capabilities_for(account.row.plan),
                 seq=seq,
@@ -432,6 +435,12 @@ class Hub:
         if answer is not None:
             conn.send(answer)
 
+    async def _audit(self, conn: AgentConn, action: str, target: str, details: dict[str, Any] | None = None) -> None:
+        agent = conn.agent
+        await self.store.add_audit(
+            agent.account_id, actor=agent.email, agent_id=agent.id, action=action, target=target, details=details
+        )
+
     def _live(self, account_id: int, visitor_id: str) -> LiveVisitor:
         live = self.presence.get(account_id, visitor_id)
         if live is None:
@@ -461,7 +470,10 @@ class Hub:
                 )
                 return None
             case OpenConversation():
+                previous = self._live(account_id, message.visitor_id).record.chat_agent_id
                 await self._open(conn, account, message.visitor_id)
+                if previous is not None and previous != conn.agent.id:
+                    await self._audit(conn, "take_over", message.visitor_id, {"from_agent_id": previous})
                 return Result(ref=message.ref)
             case CloseConversation():
                 await self._close_chat(account, message.visitor_id)
@@ -471,9 +483,20 @@ class Hub:
                 return Result(ref=message.ref)
             case Ban():
                 await self._ban(account, message.visitor_id, message.reason)
+                await self._audit(conn, "ban", message.visitor_id)
                 return Result(ref=message.ref)
             case Unban():
                 await self._unban(account, message.visitor_id)
+                await self._audit(conn, "unban", message.visitor_id)
+                return Result(ref=message.ref)
+            case EraseVisitor():
+                if conn.agent.role != "admin":
+                    raise RefusedError(
+                        ErrorCode.FORBIDDEN, "erasing a visitor's data needs an admin; ask an admin of your account"
+                    )
+                if not await self.erase_visitor(account_id, message.visitor_id):
+                    raise RefusedError(ErrorCode.NOT_FOUND, f"nothing is held about visitor {message.visitor_id}")
+                await self._audit(conn, "erase", message.visitor_id)
                 return Result(ref=message.ref)
             case GetHistory():
                 messages = await self.history_of(account_id, message.visitor_id)
@@ -630,6 +653,7 @@ class Hub:
             chat_status=row.chat_status,
             chat_agent_id=row.chat_agent_id,
             in_chat=row.chat_status in ("unanswered", "active"),
+            session_only=row.session_only,
         )
         record.label = label_for(record)
         return record
@@ -652,7 +676,11 @@ class Hub:
                 known = row is not None
                 if row is None:
                     row = VisitorRow(
-                        account_id=account_id, id=visitor_id or new_visitor_id(), first_seen_at=now, last_seen_at=now
+                        account_id=account_id,
+                        id=visitor_id or new_visitor_id(),
+                        first_seen_at=now,
+                        last_seen_at=now,
+                        session_only=hello.session_only,
                     )
                 else:
                     row.visit_count += 1
@@ -666,6 +694,9 @@ class Hub:
         record = live.record
         if record.banned:
             return None
+        if record.session_only and not hello.session_only:
+            record.session_only = False  # consent given: recognised from now on
+            self.writer.update(account_id, record.id, session_only=False)
         if live.leave_timer is not None:
             live.leave_timer.cancel()
             live.leave_timer = None
@@ -777,7 +808,7 @@ class Hub:
         message = ChatMessage(
             id=request.id, visitor_id=record.id, author="visitor", text=request.text, sent_at=now, delivered_at=now
         )
-        stored, new = await self.store.add_message(account_id, message)
+        stored, new = await self.store.add_message(account_id, message, offline=not account.agents)
         if record.banned:
             return
         conn.send(Ack(id=stored.id))
@@ -822,7 +853,80 @@ class Hub:
         self.presence.remove(account_id, live.record.id)
         visitor_id = live.record.id
         self._publish(account_id, lambda seq: VisitorLeft(seq=seq, visitor_id=visitor_id))
+        if live.record.session_only and not live.has_messages and not live.record.customer:
+            # No consent: nothing about the visit is kept once they are gone (a conversation they
+            # started, or details they gave, are their own act and stay under the account's retention).
+            self._forgetting.add(asyncio.get_running_loop().create_task(self._forget(account_id, visitor_id)))
+            return
         self.writer.update(account_id, visitor_id, last_seen_at=self.clock())
+
+    async def _forget(self, account_id: int, visitor_id: str) -> None:
+        try:
+            await self.writer.drain()  # the visit's own row write comes first
+            if self.presence.get(account_id, visitor_id) is None:
+                await self.store.erase_visitor(account_id, visitor_id)
+        except Exception:
+            log.exception("forgetting a session-only visitor failed")
+        finally:
+            task = asyncio.current_task()
+            if task is not None:
+                self._forgetting.discard(task)
+
+    async def erase_visitor(self, account_id: int, visitor_id: str) -> bool:
+        """Erase a visitor from SQL, presence and the replay history, keeping only what a ban needs.
+
+        Agents see the visitor leave, or (while still on the site, or banned) become anonymous.
+        """
+        await self.writer.drain()  # a queued write must not bring the row back
+        erased = await self.store.erase_visitor(account_id, visitor_id)
+        # Replayable deltas hold the visitor's identity and messages: forget them all, so an agent
+        # resuming from before the erasure gets a fresh snapshot instead.
+        self.history.forget(account_id)
+        live = self.presence.get(account_id, visitor_id)
+        if live is None:
+            return erased
+        record = live.record
+        if live.tabs or record.banned:
+            now = self.clock()
+            fresh = Visitor(
+                id=record.id,
+                label="",
+                first_seen_at=now,
+                visit_started_at=now,
+                last_activity_at=record.last_activity_at,
+                online=record.online,
+                left_at=record.left_at,
+                country_code=record.country_code,
+                country=record.country,
+                timezone=record.timezone,
+                language=record.language,
+                browser=record.browser,
+                os=record.os,
+                device=record.device,
+                current_url=record.current_url if live.tabs else None,
+                current_title=record.current_title if live.tabs else None,
+                banned=record.banned,
+                session_only=record.session_only,
+            )
+            fresh.label = label_for(fresh)
+            live.record = fresh
+            live.has_messages = False
+            live.fired.clear()
+            self._changed(account_id, live)
+        else:
+            if live.leave_timer is not None:
+                live.leave_timer.cancel()
+                live.leave_timer = None
+            self.presence.remove(account_id, visitor_id)
+            self._publish(account_id, lambda seq: VisitorLeft(seq=seq, visitor_id=visitor_id))
+        return True
+
+    def agent_changed(self, agent_id: int) -> None:
+        """An agent's role changed: their sockets reconnect to learn it (as for a plan change)."""
+        for account in self._accounts.values():
+            for conn in list(account.agents):
+                if conn.agent.id == agent_id:
+                    conn.outbox.close(1012, "your role changed; reconnect")
 
     async def identify(self, account: AccountState, visitor_id: str, fields: Any) -> bool:
         """Store a visitor's name, e-mail, phone and custom fields and make them a customer."""

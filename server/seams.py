@@ -117,6 +117,10 @@ class DeltaHistory(Protocol):
         """Every delta after ``after`` up to ``current``, or None when some are no longer kept."""
         ...
 
+    def forget(self, account_id: int) -> None:
+        """Drop every kept delta of the account (an erasure); earlier resume points get a snapshot."""
+        ...
+
 
 class MemoryHistory:
     """A bounded deque of encoded deltas per account."""
@@ -143,6 +147,10 @@ class MemoryHistory:
             return None
         start = after + 1 - kept[0][0]
         return [frame for seq, frame in islice(kept, start, None) if seq <= current]
+
+    def forget(self, account_id: int) -> None:
+        """Drop every kept delta of the account (an erasure); earlier resume points get a snapshot."""
+        self._by_account.pop(account_id, None)
 
 
 class Bus(Protocol):

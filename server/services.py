@@ -11,6 +11,7 @@ from server.db import create_engine, migrate
 from server.geo import Geolocator
 from server.hub import Hub
 from server.ratelimit import FailureLimiter
+from server.retention import RetentionJob
 from server.store import Store
 
 
@@ -23,6 +24,8 @@ class Services:
     store: Store
     geo: Geolocator
     hub: Hub | None = None
+    retention: RetentionJob | None = None
+    """Deletes what expired (serving processes only)."""
     logins: FailureLimiter = field(default_factory=lambda: FailureLimiter(max_failures=10, window_seconds=60))
     """Failed sign-ins per client address and per target e-mail: guessing passwords gets slow."""
 
@@ -39,13 +42,21 @@ async def open_services(settings: Settings, *, serve: bool) -> Services:
         raise
     services = Services(settings=settings, engine=engine, store=store, geo=geo)
     if serve:
-        services.hub = Hub(store, settings, geo)
-        services.hub.start()
+        hub = services.hub = Hub(store, settings, geo)
+        hub.start()
+        services.retention = RetentionJob(
+            store,
+            present=lambda account_id: {live.record.id for live in hub.presence.visitors(account_id)},
+            interval=settings.retention_interval_seconds,
+        )
+        services.retention.start()
     return services
 
 
 async def close_services(services: Services) -> None:
     """Stop the hub (pending writes finish) and close the database."""
+    if services.retention is not None:
+        await services.retention.stop()
     if services.hub is not None:
         await services.hub.stop()
     services.geo.close()
