@@ -29,6 +29,7 @@ from desktop.integration.i18n import install_translators
 from desktop.integration.resources import app_icon, resource_path, state_icon
 from desktop.integration.single_instance import SingleInstance
 from desktop.integration.windows import set_app_user_model_id
+from desktop.net import account as account_api
 from desktop.net.auth import AuthError, login, logout
 from desktop.net.client import AgentClient, ConnectionState, RequestError
 from desktop.settings import Settings
@@ -47,6 +48,7 @@ from protocol.messages import (
     Ban,
     ChatMessage,
     CloseConversation,
+    EraseVisitor,
     GetHistory,
     Hello,
     History,
@@ -79,8 +81,10 @@ def app_version() -> str:
 class ClientActions:
     """The UI's AgentActions on top of the websocket client; server errors become ActionError."""
 
-    def __init__(self, client: AgentClient) -> None:
+    def __init__(self, client: AgentClient, *, server_url: str = "", token: str = "") -> None:
         self._client = client
+        self._server_url = server_url
+        self._token = token
         self._refs = itertools.count(1)
 
     def _ref(self) -> str:
@@ -121,6 +125,17 @@ class ClientActions:
         """The stored conversation."""
         answer = await self._request(GetHistory(ref=self._ref(), visitor_id=visitor_id))
         return list(answer.messages) if isinstance(answer, History) else []
+
+    async def erase_visitor(self, visitor_id: str) -> None:
+        """Erase a visitor's data (the server refuses agents who are not admins)."""
+        await self._request(EraseVisitor(ref=self._ref(), visitor_id=visitor_id))
+
+    async def export_visitor(self, visitor_id: str) -> bytes:
+        """A visitor's data as JSON, over the REST API (the server refuses agents who are not admins)."""
+        try:
+            return await account_api.export_visitor(self._server_url, self._token, visitor_id)
+        except account_api.AccountRequestError as exc:
+            raise ActionError(exc.code, exc.message) from None
 
     def send_typing(self, visitor_id: str, typing: bool) -> None:
         """Typing indicator for the visitor (dropped while offline: it is ephemeral)."""
@@ -328,7 +343,7 @@ class Frontdesk(QObject):
             on_error=lambda error: self._on_error(client_box[0], error),
         )
         client_box.append(client)
-        actions = ClientActions(client)
+        actions = ClientActions(client, server_url=url, token=token)
         conversations = ConversationManager(store, actions, self.clock)
         window = MainWindow(store, model, actions, conversations=conversations, clock=self.clock, icons=self.icons)
         # Everything Qt of a session hangs off its window, so deleting the window deletes it all on this thread.
@@ -344,6 +359,7 @@ class Frontdesk(QObject):
         window.logoutRequested.connect(lambda: self._spawn(self.logout()))
         window.quitRequested.connect(self.quit)
         window.settingsRequested.connect(self.show_settings)
+        window.accountRequested.connect(lambda: self._spawn(self.show_account()))
         window.closedToTray.connect(self._window_closed)
         if self.tray is not None:
             window.countsRefreshed.connect(self.tray.set_counts)
@@ -465,6 +481,20 @@ class Frontdesk(QObject):
         session.window.set_session(
             hello.agent.name or hello.agent.email, hello.account.name, hello.account.plan, hello.capabilities
         )
+        session.window.visitors.set_role(hello.agent.role)
+
+    async def show_account(self) -> None:
+        """Help > About this account: the account's facts and retention, fetched when asked for."""
+        session = self.session
+        if session is None:
+            return
+        try:
+            kept = await account_api.retention(session.server_url, session.token)
+        except account_api.AccountRequestError as exc:
+            log.info("retention settings unavailable: %s", exc.message)
+            kept = None
+        if self.session is session:
+            session.window.show_account(kept)
 
     def _on_error(self, client: AgentClient, error: ErrorFrame) -> None:
         session = self.session

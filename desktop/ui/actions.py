@@ -47,6 +47,14 @@ class AgentActions(Protocol):
         """The stored conversation history."""
         ...
 
+    async def erase_visitor(self, visitor_id: str) -> None:
+        """Erase everything held about a visitor but what a ban needs (admins)."""
+        ...
+
+    async def export_visitor(self, visitor_id: str) -> bytes:
+        """Everything held about a visitor as the server's JSON document (admins)."""
+        ...
+
     def send_typing(self, visitor_id: str, typing: bool) -> None:
         """Tell the visitor the agent is (no longer) typing."""
         ...

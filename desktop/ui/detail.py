@@ -146,6 +146,8 @@ class DetailPane(QSplitter):
             lines.append(self.tr("Banned"))
         if v.auto_messaged:
             lines.append(self.tr("Received an automatic message"))
+        if v.session_only:
+            lines.append(self.tr("Session only: no consent to be remembered; forgotten when they leave"))
         self.visit_label.setText("\n".join(lines))
 
     def _fill_device(self, v: Visitor) -> None:
