@@ -113,9 +113,9 @@ class ClientActions:
         """End a conversation."""
         await self._request(CloseConversation(ref=self._ref(), visitor_id=visitor_id))
 
-    async def ban(self, visitor_id: str) -> None:
-        """Ban a visitor."""
-        await self._request(Ban(ref=self._ref(), visitor_id=visitor_id))
+    async def ban(self, visitor_id: str, *, cover_ip: bool = False) -> None:
+        """Ban a visitor, optionally their pages' IP addresses too (the server keeps keyed hashes only)."""
+        await self._request(Ban(ref=self._ref(), visitor_id=visitor_id, cover_ip=cover_ip))
 
     async def unban(self, visitor_id: str) -> None:
         """Lift a ban."""

@@ -211,6 +211,8 @@ class Ban(_Msg, tag="ban", kw_only=True):
     ref: Ref
     visitor_id: Id
     reason: Field = ""
+    cover_ip: bool = False
+    """Also refuse the IP addresses of the visitor's open pages for a while (kept as a keyed hash, never as is)."""
 
 
 class Unban(_Msg, tag="unban", kw_only=True):

@@ -72,7 +72,7 @@ from server.geo import Geolocator
 from server.outbox import Outbox
 from server.rules import AutoRule, CompiledRule, compile_rule, matches
 from server.seams import DeltaHistory, MemoryBus, MemoryHistory, MemoryPresence, MemorySequencer, Presence, Sequencer
-from server.security import new_visitor_id
+from server.security import ip_hash, new_visitor_id
 from server.store import AccountRow, AgentRow, Store, VisitorRow
 from server.useragent import parse_user_agent
 
@@ -117,12 +117,14 @@ class AgentConn:
 class VisitorConn:
     """One widget socket (one browser tab)."""
 
-    __slots__ = ("live", "outbox", "tab_id")
+    __slots__ = ("ip_hash", "live", "outbox", "tab_id")
 
     def __init__(self, outbox: Outbox, tab_id: str) -> None:
         self.outbox = outbox
         self.tab_id = tab_id
         self.live: LiveVisitor | None = None
+        self.ip_hash: str | None = None
+        """The keyed hash of the page's IP address (for a ban that covers it); the address itself is not kept."""
 
     def send(self, message: msgspec.Struct) -> None:
         """Queue one message."""
@@ -156,6 +158,10 @@ class AccountState:
     row: AccountRow
     agents: dict[AgentConn, None] = field(default_factory=dict)
     rules: list[CompiledRule] = field(default_factory=list)
+    ip_key: str = ""
+    """The account's secret for keyed hashes of IP addresses."""
+    ip_bans: int = 0
+    """IP bans in force (when 0, a hello skips the lookup)."""
 
     @property
     def info(self) -> AccountInfo:
@@ -279,8 +285,13 @@ class Hub:
         row = await self.store.account(account_id)
         if row is None:
             return None
-        state = AccountState(row=row, rules=[compile_rule(r) for r in await self.store.rules(account_id)])
         now = self.clock()
+        state = AccountState(
+            row=row,
+            rules=[compile_rule(r) for r in await self.store.rules(account_id)],
+            ip_key=await self.store.ip_key(account_id),
+            ip_bans=await self.store.ip_ban_count(account_id, now),
+        )
         for banned in await self.store.banned_visitors(account_id):
             record = self._record_from_row(banned, now)
             record.online = False
@@ -303,6 +314,7 @@ class Hub:
         plan_changed = row.plan != state.row.plan
         state.row = row
         state.rules = rules
+        state.ip_bans = await self.store.ip_ban_count(account_id, self.clock())  # expired, or made elsewhere
         if plan_changed:
             # Agents learn capabilities in Hello; a reconnect (with resume) gives them the new ones.
             for conn in list(state.agents):
@@ -482,8 +494,8 @@ class Hub:
                 await self._mark_read(account, message.visitor_id)
                 return Result(ref=message.ref)
             case Ban():
-                await self._ban(account, message.visitor_id, message.reason)
-                await self._audit(conn, "ban", message.visitor_id)
+                covered = await self._ban(account, message.visitor_id, message.reason, cover_ip=message.cover_ip)
+                await self._audit(conn, "ban", message.visitor_id, {"ip_addresses": covered} if covered else None)
                 return Result(ref=message.ref)
             case Unban():
                 await self._unban(account, message.visitor_id)
@@ -590,12 +602,20 @@ class Hub:
             live.record.unread = 0
             self._changed(account_id, live)
 
-    async def _ban(self, account: AccountState, visitor_id: str, reason: str) -> None:
+    async def _ban(self, account: AccountState, visitor_id: str, reason: str, *, cover_ip: bool = False) -> int:
+        """Ban a visitor; returns how many IP addresses the ban covers."""
         account_id = account.row.id
         live = self._live(account_id, visitor_id)
         record = live.record
+        covered = 0
+        if cover_ip:
+            expires = self.clock() + self.settings.ip_ban_days * 86_400
+            for address in {tab.ip_hash for tab in live.tabs if tab.ip_hash}:
+                await self.store.add_ip_ban(account_id, address, visitor_id, expires)
+                covered += 1
+            account.ip_bans += covered
         if record.banned:
-            return
+            return covered
         record.banned = True
         await self.writer.update(account_id, visitor_id, banned=True, ban_reason=reason)
         tabs, live.tabs = live.tabs, []
@@ -612,6 +632,7 @@ class Hub:
             record.left_at = self.clock()
         record.in_chat = False
         self._changed(account_id, live)
+        return covered
 
     async def _unban(self, account: AccountState, visitor_id: str) -> None:
         account_id = account.row.id
@@ -620,6 +641,8 @@ class Hub:
             return
         live.record.banned = False
         await self.writer.update(account_id, visitor_id, banned=False, ban_reason="")
+        await self.store.remove_ip_bans(account_id, visitor_id)
+        account.ip_bans = await self.store.ip_ban_count(account_id, self.clock())
         self._changed(account_id, live)
         if not live.tabs:
             self._schedule_leave(account_id, live)
@@ -664,6 +687,10 @@ class Hub:
         """Attach a widget socket to its visitor (new, returning or another tab); None when banned."""
         account_id = account.row.id
         now = self.clock()
+        if ip:
+            conn.ip_hash = ip_hash(account.ip_key, ip)
+            if account.ip_bans and await self.store.ip_banned(account_id, conn.ip_hash, now):
+                return None
         visitor_id = hello.visitor_id
         live = self.presence.get(account_id, visitor_id) if visitor_id else None
         new_visit = live is None

@@ -739,6 +739,16 @@ class Store:
         async with self.engine.connect() as conn:
             return (await conn.execute(query)).first() is not None
 
+    async def ip_ban_count(self, account_id: int, now: float) -> int:
+        """How many IP bans of the account are in force."""
+        query = (
+            sa.select(sa.func.count())
+            .select_from(db.ip_bans)
+            .where(db.ip_bans.c.account_id == account_id, db.ip_bans.c.expires_at > now)
+        )
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(query)).scalar() or 0)
+
     async def remove_ip_bans(self, account_id: int, visitor_id: str) -> None:
         """Lift the IP bans made with a visitor's ban."""
         async with self.engine.begin() as conn:

@@ -35,8 +35,8 @@ class AgentActions(Protocol):
         """End the conversation."""
         ...
 
-    async def ban(self, visitor_id: str) -> None:
-        """Ban a visitor."""
+    async def ban(self, visitor_id: str, *, cover_ip: bool = False) -> None:
+        """Ban a visitor (``cover_ip``: also refuse the addresses of their open pages for a while)."""
         ...
 
     async def unban(self, visitor_id: str) -> None:

@@ -12,6 +12,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeyEvent, QKe
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
+    QCheckBox,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -434,6 +435,7 @@ class VisitorsTab(QWidget):
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Question)
         box.setTextFormat(Qt.TextFormat.PlainText)
+        cover: QCheckBox | None = None
         if visitor.banned:
             box.setWindowTitle(self.tr("Unban visitor"))
             box.setText(self.tr("Lift the ban on %1? They can visit and chat again.").replace("%1", name))
@@ -442,6 +444,11 @@ class VisitorsTab(QWidget):
             box.setText(
                 self.tr("Ban %1? Their open pages disconnect and they cannot chat any more.").replace("%1", name)
             )
+            cover = QCheckBox(self.tr("Also refuse their internet address for a while"))
+            cover.setEnabled(visitor.online)
+            if not visitor.online:
+                cover.setToolTip(self.tr("The visitor has left; their address is not known."))
+            box.setCheckBox(cover)
         box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -450,7 +457,8 @@ class VisitorsTab(QWidget):
         def finished(result: int) -> None:
             if result != QMessageBox.StandardButton.Yes:
                 return
-            coro = self._actions.unban(vid) if banned else self._actions.ban(vid)
+            cover_ip = cover is not None and cover.isChecked()
+            coro = self._actions.unban(vid) if banned else self._actions.ban(vid, cover_ip=cover_ip)
             done = self.tr("Visitor unbanned.") if banned else self.tr("Visitor banned.")
             self._tasks.run(coro, on_done=lambda: self.statusMessage.emit(done))
 

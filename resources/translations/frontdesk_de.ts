@@ -906,6 +906,14 @@ Sehen Sie alle, die gerade auf Ihrer Website sind, und sprechen Sie mit ihnen.</
             <translation>%1 sperren? Die offenen Seiten werden getrennt und der Besucher kann nicht mehr chatten.</translation>
         </message>
         <message>
+            <source>Also refuse their internet address for a while</source>
+            <translation>Auch ihre Internetadresse eine Zeit lang abweisen</translation>
+        </message>
+        <message>
+            <source>The visitor has left; their address is not known.</source>
+            <translation>Der Besucher ist gegangen; seine Adresse ist nicht bekannt.</translation>
+        </message>
+        <message>
             <source>Visitor unbanned.</source>
             <translation>Besucher entsperrt.</translation>
         </message>

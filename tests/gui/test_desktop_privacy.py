@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from protocol.messages import VisitorChat
+from protocol.messages import Banned, VisitorChat
 from protocol.rules import Plan
-from tests.fixtures.clients import new_id
+from tests.fixtures.clients import VisitorSocket, new_id
 from tests.fixtures.server import DEFAULT_PASSWORD, LiveServer, Tenant
 from tests.gui.conftest import QLoop
 from tests.gui.test_desktop_app import AppFactory, identify, listed, logged_in, make_app, tab_of, visitor
@@ -79,3 +79,22 @@ def test_an_admin_exports_then_erases_a_visitor_after_confirming(
     assert "chat messages: 365 days" in window.account_box.text()
     window.account_box.close()
     qloop.run(socket.ws.close())
+
+
+def test_a_ban_can_cover_the_visitors_address(qloop: QLoop, make_app: AppFactory, live_server: LiveServer) -> None:
+    tenant = live_server.create_account(Plan.FREE)
+    socket = visitor(qloop, live_server, tenant)
+    app = logged_in(qloop, make_app, live_server, tenant)
+    tab = tab_of(app)
+    qloop.wait_until(lambda: listed(app, socket.visitor_id), what="visitor listed")
+    assert tab.select_visitor(socket.visitor_id)
+    tab.ban_button.click()
+    cover = tab.ban_box.checkBox()
+    assert cover is not None
+    assert cover.isEnabled()
+    cover.setChecked(True)
+    tab.ban_box.button(QMessageBox.StandardButton.Yes).click()
+    qloop.run(socket.wait_for(Banned))
+    # A fresh browser from the same address (no stored id) is refused too.
+    with pytest.raises(ConnectionRefusedError):
+        qloop.run(VisitorSocket.connect(live_server.visitor_url(tenant.account_key)))

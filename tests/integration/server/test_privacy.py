@@ -248,6 +248,32 @@ async def test_a_message_left_while_no_agent_is_online_is_an_offline_message(liv
     assert live_server.call(offline_flags) == [True]
 
 
+async def test_a_ban_can_cover_the_visitors_address_as_a_keyed_hash(live_server_factory: Any) -> None:
+    server: LiveServer = live_server_factory(forwarded_allow_ips="127.0.0.1")
+    tenant = server.create_account()
+    token = server.login(tenant.agent_email, tenant.agent_password)
+    troll = {"X-Forwarded-For": "203.0.113.66"}
+    other = {"X-Forwarded-For": "198.51.100.5"}
+    url = server.visitor_url(tenant.account_key)
+    async with await AgentSocket.connect(server.agent_ws_url, token) as agent:
+        await agent.hello()
+        visitor = await VisitorSocket.connect(url, additional_headers=troll)
+        answer = await agent.request(Ban(ref=ref(), visitor_id=visitor.visitor_id, reason="spam", cover_ip=True))
+        assert isinstance(answer, Result)
+        await visitor.ws.close()
+        # A new browser (no stored id) from the same address is refused; other addresses are not.
+        with pytest.raises(ConnectionRefusedError):
+            await VisitorSocket.connect(url, additional_headers=troll)
+        async with await VisitorSocket.connect(url, additional_headers=other) as fine:
+            assert fine.visitor_id
+        assert isinstance(await agent.request(Unban(ref=ref(), visitor_id=visitor.visitor_id)), Result)
+        async with await VisitorSocket.connect(url, additional_headers=troll) as back:
+            assert back.visitor_id
+    lines = _api(server, "GET", "/account/audit", headers=_bearer(token)).json()
+    assert next(line for line in lines if line["action"] == "ban")["details"] == {"ip_addresses": 1}
+    assert "203.0.113.66" not in await _all_rows(server)
+
+
 async def test_no_ip_address_is_stored_or_logged(
     live_server_factory: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -267,6 +293,9 @@ async def test_no_ip_address_is_stored_or_logged(
                 await visitor.send(VisitorChat(id=new_id(), text="hello"))
                 await visitor.wait_for(Ack)
                 await agent.wait_for(MessageAdded)
+                if address == addresses[0]:  # a ban that covers the address keeps a keyed hash of it
+                    covering = Ban(ref=ref(), visitor_id=visitor.visitor_id, cover_ip=True)
+                    assert isinstance(await agent.request(covering), Result)
     everything = await _all_rows(server)
     server.server.stop()
     files = b"".join(path.read_bytes() for path in tmp_path.rglob("frontdesk.sqlite3*"))  # noqa: ASYNC240
