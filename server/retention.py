@@ -92,7 +92,7 @@ class RetentionJob:
             await asyncio.sleep(0)  # let sockets and other writes in between batches
 
     def start(self) -> None:
-        """Run periodically on the current loop (the first run right away)."""
+        """Run periodically on the current loop (the first run a minute after start, away from the reconnect storm)."""
         self._task = asyncio.get_running_loop().create_task(self._forever())
 
     async def stop(self) -> None:
@@ -104,6 +104,7 @@ class RetentionJob:
             self._task = None
 
     async def _forever(self) -> None:
+        await asyncio.sleep(min(60.0, self._interval))
         while True:
             try:
                 purged = await self.run_once()
