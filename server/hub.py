@@ -880,7 +880,7 @@ class Hub:
         self.presence.remove(account_id, live.record.id)
         visitor_id = live.record.id
         self._publish(account_id, lambda seq: VisitorLeft(seq=seq, visitor_id=visitor_id))
-        if live.record.session_only and not live.has_messages and not live.record.customer:
+        if live.record.session_only and live.has_messages is not True and not live.record.customer:
             # No consent: nothing about the visit is kept once they are gone (a conversation they
             # started, or details they gave, are their own act and stay under the account's retention).
             self._forgetting.add(asyncio.get_running_loop().create_task(self._forget(account_id, visitor_id)))
@@ -890,7 +890,10 @@ class Hub:
     async def _forget(self, account_id: int, visitor_id: str) -> None:
         try:
             await self.writer.drain()  # the visit's own row write comes first
-            if self.presence.get(account_id, visitor_id) is None:
+            # Back in the meantime, or a conversation from an earlier page of the session: keep them.
+            if self.presence.get(account_id, visitor_id) is None and not await self.store.messages(
+                account_id, visitor_id, limit=1
+            ):
                 await self.store.erase_visitor(account_id, visitor_id)
         except Exception:
             log.exception("forgetting a session-only visitor failed")
@@ -939,6 +942,17 @@ class Hub:
             live.record = fresh
             live.has_messages = False
             live.fired.clear()
+            if live.tabs and not record.banned:
+                # Still on the site: SQL follows presence again, as a visitor first seen now.
+                self.writer.visit(
+                    VisitorRow(
+                        account_id=account_id,
+                        id=visitor_id,
+                        first_seen_at=now,
+                        last_seen_at=now,
+                        session_only=record.session_only,
+                    )
+                )
             self._changed(account_id, live)
         else:
             if live.leave_timer is not None:

@@ -229,6 +229,17 @@ async def test_a_session_only_visitor_is_marked_and_forgotten_on_leaving(live_se
             await asyncio.sleep(0.05)
         assert server.call(server.server.services.store.visitor, tenant.account_id, vid) is None
 
+        # A session-only visitor who wrote keeps the conversation (their own act) after leaving.
+        async with connect(server.visitor_url(tenant.account_key)) as ws:
+            await ws.send(
+                encode(VisitorHello(tab_id=new_id("tab"), url="https://shop.example/", session_only=True)).decode()
+            )
+            writer = await agent.wait_for(VisitorChanged, lambda e: e.visitor.id != vid)
+            await ws.send(encode(VisitorChat(id=new_id(), text="call me back")).decode())
+            await agent.wait_for(MessageAdded)
+        await agent.wait_for(VisitorLeft, lambda e: e.visitor_id == writer.visitor.id)
+        assert server.call(server.server.services.store.visitor, tenant.account_id, writer.visitor.id) is not None
+
         # With consent the same id is remembered, and the mark goes.
         async with await VisitorSocket.connect(server.visitor_url(tenant.account_key)) as consenting:
             changed = await agent.wait_for(VisitorChanged, lambda e: e.visitor.id == consenting.visitor_id)
