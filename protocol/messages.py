@@ -33,7 +33,7 @@ class ErrorCode(enum.StrEnum):
     """Every error code either endpoint can send."""
 
     BAD_FRAME = "bad_frame"  # not JSON, not an object, or fails the schema
-    FRAME_TOO_LARGE = "frame_too_large"  # over MAX_FRAME_BYTES (the socket closes with 1009)
+    FRAME_TOO_LARGE = "frame_too_large"  # over MAX_FRAME_BYTES, dropped (past 256 KiB the socket closes with 1009)
     UNAUTHORIZED = "unauthorized"  # missing, wrong or revoked token; wrong password
     AUTH_TIMEOUT = "auth_timeout"  # no auth frame in time
     INCOMPATIBLE_PROTOCOL = "incompatible_protocol"  # client speaks another protocol version
