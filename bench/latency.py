@@ -48,7 +48,7 @@ async def _measure(
     from desktop.ui.dispatcher import StoreDispatcher
     from desktop.ui.legend import StateIconProvider
     from desktop.ui.visitor_model import VisitorTableModel
-    from protocol.messages import ServerToAgent, VisitorChanged
+    from protocol.messages import ServerToAgent, VisitorChanged, VisitorPatch
 
     received: list[float] = []  # stamps applied to the store, not yet in the model
     applied: list[float] = []  # stamps in the model, not yet painted
@@ -61,8 +61,13 @@ async def _measure(
 
         def apply(self, event: ServerToAgent) -> None:
             super().apply(event)
+            url = None
             if isinstance(event, VisitorChanged):
-                t = _stamp(event.visitor.current_url)
+                url = event.visitor.current_url
+            elif isinstance(event, VisitorPatch) and isinstance(event.current_url, str):
+                url = event.current_url
+            if url is not None:
+                t = _stamp(url)
                 if t is not None and t not in seen:
                     seen.add(t)
                     store_lat.append((time.monotonic() - t) * 1000)

@@ -107,11 +107,11 @@ def role_server(settings: dict[str, Any]) -> None:
 async def _preload(server: Any, account_id: int, n: int) -> None:
     """Put ``n`` synthetic visitors into the live presence (as if connected), so snapshots carry them."""
     from bench.common import make_visitors
-    from server.hub import LiveVisitor
+    from server.live.record import VisitorState, encode_all
 
-    hub = server.services.hub
+    presence = server.services.hub.seams.presence
     for visitor in make_visitors(n, now=time.time()):
-        hub.presence.put(account_id, visitor.id, LiveVisitor(record=visitor))
+        await presence.store(account_id, visitor.id, encode_all(VisitorState(record=visitor)))
 
 
 # ------------------------------------------------------------------ role: visitors
@@ -283,7 +283,7 @@ async def _agents(url: str, token: str, n: int, seconds: float) -> None:
                     if t is not None:
                         chat_lat.append((now - t) * 1000)
                         last[0] = now
-                elif '"type":"visitor"' in frame:
+                elif '"type":"visitor' in frame:  # visitor (arrival) and visitor_patch (a page view)
                     t = _stamp(frame, "p?t=")
                     if t is not None and t not in seen:
                         seen.add(t)

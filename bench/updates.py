@@ -24,11 +24,11 @@ TICK_MS: Final = 5
 
 
 def _frames(visitors: list[msgspec.Struct], count: int, first_seq: int) -> list[bytes]:
-    """``count`` encoded deltas: alternating page views (whole record) and activity, over random visitors."""
+    """``count`` encoded deltas: alternating page views (patches) and activity, over random visitors."""
     import random
 
     from protocol.codec import encode
-    from protocol.messages import PageVisit, Visitor, VisitorActivity, VisitorChanged
+    from protocol.messages import PageVisit, Visitor, VisitorActivity, VisitorPatch
 
     rng = random.Random(7)
     pages = [(f"https://shop.example/p/{k}", f"Product {k:03d} – Bramble & Brew") for k in range(200)]
@@ -42,14 +42,15 @@ def _frames(visitors: list[msgspec.Struct], count: int, first_seq: int) -> list[
             frames.append(encode(VisitorActivity(seq=seq, visitor_id=v.id, at=at)))
         else:
             url, title = pages[rng.randrange(len(pages))]
-            changed = msgspec.structs.replace(
-                v,
+            patch = VisitorPatch(
+                seq=seq,
+                visitor_id=v.id,
+                page=PageVisit(url=url, title=title, at=at),
                 current_url=url,
                 current_title=title,
                 last_activity_at=at,
-                pages=(*v.pages[-2:], PageVisit(url=url, title=title, at=at)),
             )
-            frames.append(encode(VisitorChanged(seq=seq, visitor=changed)))
+            frames.append(encode(patch))
     return frames
 
 

@@ -31,7 +31,7 @@ from desktop.integration.single_instance import SingleInstance
 from desktop.integration.windows import set_app_user_model_id
 from desktop.net import account as account_api
 from desktop.net.auth import AuthError, login, logout
-from desktop.net.client import AgentClient, ConnectionState, RequestError
+from desktop.net.client import AgentClient, Answer, ConnectionState, RequestError
 from desktop.settings import Settings
 from desktop.ui.actions import ActionError
 from desktop.ui.conversation import ConversationManager
@@ -54,7 +54,6 @@ from protocol.messages import (
     History,
     MarkRead,
     OpenConversation,
-    Result,
     SendMessage,
     Unban,
     Visitor,
@@ -90,7 +89,7 @@ class ClientActions:
     def _ref(self) -> str:
         return f"ui{next(self._refs)}"
 
-    async def _request(self, message: AgentToServer) -> Result | History:
+    async def _request(self, message: AgentToServer) -> Answer:
         try:
             return await self._client.request(message)
         except RequestError as exc:

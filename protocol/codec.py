@@ -27,6 +27,28 @@ def encode(message: msgspec.Struct) -> bytes:
     return _encoder.encode(message)
 
 
+def with_seq(body: bytes, seq: int) -> bytes:
+    """A delta frame from its body encoded without ``seq`` (``{"type":...}``) and the seq the log gave it.
+
+    The seq goes first; decoding finds the ``type`` tag wherever it is.
+    """
+    return b'{"seq":%d,' % seq + body[1:]
+
+
+def snapshot_frame(seq: int, reason: str, records: list[bytes], *, part: int, more: bool) -> bytes:
+    """A ``snapshot`` page from visitor records already encoded as JSON objects (no decoding on the way)."""
+    tail = b',"part":%d' % part if part else b""
+    if more:
+        tail += b',"more":true'
+    return (
+        b'{"type":"snapshot","seq":%d,"reason":"%s","visitors":[' % (seq, reason.encode())
+        + b",".join(records)
+        + b"]"
+        + tail
+        + b"}"
+    )
+
+
 T = TypeVar("T")
 
 # The rule for every text field of the protocol: NUL and the other C0 control characters (carriage

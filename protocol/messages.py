@@ -7,11 +7,12 @@ Decoding validates types and limits, so a handler only ever sees valid input.
 from __future__ import annotations
 
 import enum
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
-from protocol.rules import MAX_FIELD_CHARS, MAX_MESSAGE_CHARS, Capabilities, Plan
+from protocol.rules import MAX_FIELD_CHARS, MAX_MESSAGE_CHARS, MAX_TRAIL_PAGES, Capabilities, Plan
 
 Id = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
 """A visitor, tab or client-chosen message id."""
@@ -25,6 +26,8 @@ ChatStatus = Literal["none", "unanswered", "active", "closed"]
 """none: no chat; unanswered: the visitor wrote, no agent yet; active; closed."""
 Author = Literal["visitor", "agent", "auto", "system"]
 ActivityKind = Literal["input", "scroll", "focus", "blur", "pointer", "visible", "hidden"]
+SnapshotReason = Literal["initial", "resume_unavailable"]
+"""initial: the agent asked for no resume; resume_unavailable: it did, and its seq could not be continued."""
 Device = Literal["desktop", "mobile", "tablet", "bot", "other"]
 Role = Literal["admin", "agent"]
 
@@ -36,7 +39,7 @@ class ErrorCode(enum.StrEnum):
     FRAME_TOO_LARGE = "frame_too_large"  # over MAX_FRAME_BYTES, dropped (past 256 KiB the socket closes with 1009)
     UNAUTHORIZED = "unauthorized"  # missing, wrong or revoked token; wrong password
     AUTH_TIMEOUT = "auth_timeout"  # no auth frame in time
-    INCOMPATIBLE_PROTOCOL = "incompatible_protocol"  # client speaks another protocol version
+    INCOMPATIBLE_PROTOCOL = "incompatible_protocol"  # the app speaks another protocol version: update it (closes 4426)
     PLAN_REQUIRED = "plan_required"  # the account's plan does not include this action
     NOT_FOUND = "not_found"  # no such visitor (in this account) or resource
     FORBIDDEN = "forbidden"  # not allowed for this caller
@@ -165,6 +168,8 @@ class Auth(_Msg, tag="auth", kw_only=True):
     token: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
     protocol: int
     resume_from: int | None = None
+    epoch: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    """The ``epoch`` of the hello that ``resume_from`` belongs to; another epoch is never resumed."""
     client: Field = ""
 
 
@@ -229,6 +234,13 @@ class GetHistory(_Msg, tag="get_history", kw_only=True):
     visitor_id: Id
 
 
+class GetTrail(_Msg, tag="get_trail", kw_only=True):
+    """Ask for a present visitor's trail of pages (records in snapshots and deltas leave it out)."""
+
+    ref: Ref
+    visitor_id: Id
+
+
 class EraseVisitor(_Msg, tag="erase_visitor", kw_only=True):
     """Erase everything held about a visitor but what a ban needs (admins only)."""
 
@@ -247,6 +259,7 @@ AgentToServer = (
     | Unban
     | GetHistory
     | EraseVisitor
+    | GetTrail
 )
 
 # ---------------------------------------------------------------- server -> agent
@@ -261,14 +274,22 @@ class Hello(_Msg, tag="hello", kw_only=True):
     account: AccountInfo
     capabilities: Capabilities
     seq: int
+    epoch: str
+    """Names this life of the account's delta log; send it back with ``resume_from``."""
 
 
 class Snapshot(_Msg, tag="snapshot", kw_only=True):
-    """Every current visitor as of ``seq``; replaces whatever the client had."""
+    """One page of every current visitor as of ``seq``; page 0 replaces whatever the client had.
+
+    Pages are numbered from 0 in ``part``; every page but the last has ``more: true``. Deltas
+    after ``seq`` follow the last page. Records leave out the trail (``pages``): see ``get_trail``.
+    """
 
     seq: int
-    reason: Literal["initial", "resume_unavailable"]
+    reason: SnapshotReason
     visitors: list[Visitor]
+    part: int = 0
+    more: bool = False
 
 
 class Resumed(_Msg, tag="resumed", kw_only=True):
@@ -279,23 +300,72 @@ class Resumed(_Msg, tag="resumed", kw_only=True):
 
 
 class VisitorChanged(_Msg, tag="visitor", kw_only=True):
-    """A visitor arrived or changed; carries the whole record."""
+    """A visitor arrived; carries the whole record but its trail (``pages`` is left out)."""
 
-    seq: int
+    seq: int = 0
+    """Given by the account's delta log; left out of the body the log numbers."""
     visitor: Visitor
+
+
+class VisitorPatch(_Msg, tag="visitor_patch", kw_only=True):
+    """Some fields of a listed visitor changed; only those are present (the rest stay as they were).
+
+    ``page`` is a page added to the trail; ``current_url`` and ``current_title`` come with it.
+    """
+
+    seq: int = 0
+    """Given by the account's delta log; left out of the body the log numbers."""
+    visitor_id: Id
+    page: PageVisit | UnsetType = UNSET
+    label: str | UnsetType = UNSET
+    name: str | UnsetType | None = UNSET
+    email: str | UnsetType | None = UNSET
+    phone: str | UnsetType | None = UNSET
+    custom: dict[str, str] | UnsetType = UNSET
+    customer: bool | UnsetType = UNSET
+    current_url: str | UnsetType | None = UNSET
+    current_title: str | UnsetType | None = UNSET
+    last_activity_at: float | UnsetType = UNSET
+    online: bool | UnsetType = UNSET
+    left_at: float | UnsetType | None = UNSET
+    chat_status: ChatStatus | UnsetType = UNSET
+    in_chat: bool | UnsetType = UNSET
+    chat_agent_id: int | UnsetType | None = UNSET
+    chat_agent_name: str | UnsetType | None = UNSET
+    unread: int | UnsetType = UNSET
+    auto_messaged: bool | UnsetType = UNSET
+    banned: bool | UnsetType = UNSET
+    session_only: bool | UnsetType = UNSET
+
+
+PATCH_FIELDS: Final = tuple(
+    name for name in VisitorPatch.__struct_fields__ if name not in ("seq", "visitor_id", "page")
+)
+"""Visitor fields a ``visitor_patch`` may carry (besides ``page``)."""
+
+
+def apply_patch(visitor: Visitor, patch: VisitorPatch, *, keep_trail: bool) -> Visitor:
+    """A new record: ``visitor`` with the patch's fields; its page is added to the trail when one is kept."""
+    changes = {name: value for name in PATCH_FIELDS if (value := getattr(patch, name)) is not UNSET}
+    page = patch.page
+    if keep_trail and page is not UNSET and (not visitor.pages or visitor.pages[-1] != page):
+        changes["pages"] = (*visitor.pages[-(MAX_TRAIL_PAGES - 1) :], page)
+    return msgspec.structs.replace(visitor, **changes)
 
 
 class VisitorLeft(_Msg, tag="visitor_left", kw_only=True):
     """A visitor left the list (all tabs closed past the grace period)."""
 
-    seq: int
+    seq: int = 0
+    """Given by the account's delta log; left out of the body the log numbers."""
     visitor_id: Id
 
 
 class VisitorActivity(_Msg, tag="activity", kw_only=True):
     """Cheap update: a visitor was active at ``at``."""
 
-    seq: int
+    seq: int = 0
+    """Given by the account's delta log; left out of the body the log numbers."""
     visitor_id: Id
     at: float
 
@@ -303,14 +373,16 @@ class VisitorActivity(_Msg, tag="activity", kw_only=True):
 class MessageAdded(_Msg, tag="message", kw_only=True):
     """A chat message was stored (any author)."""
 
-    seq: int
+    seq: int = 0
+    """Given by the account's delta log; left out of the body the log numbers."""
     message: ChatMessage
 
 
 class MessageUpdated(_Msg, tag="message_status", kw_only=True):
     """A message was delivered to or read by its recipient."""
 
-    seq: int
+    seq: int = 0
+    """Given by the account's delta log; left out of the body the log numbers."""
     visitor_id: Id
     message_id: Id
     delivered_at: float | None = None
@@ -340,6 +412,14 @@ class History(_Msg, tag="history", kw_only=True):
     messages: list[ChatMessage]
 
 
+class Trail(_Msg, tag="trail", kw_only=True):
+    """Answer to ``get_trail``: the visitor's pages, oldest first (the last 20)."""
+
+    ref: Ref
+    visitor_id: Id
+    pages: list[PageVisit]
+
+
 class Error(_Msg, tag="error", kw_only=True):
     """Something was wrong; ``message`` says what and what to do. Nothing changed."""
 
@@ -348,7 +428,7 @@ class Error(_Msg, tag="error", kw_only=True):
     ref: str | None = None
 
 
-Delta = VisitorChanged | VisitorLeft | VisitorActivity | MessageAdded | MessageUpdated
+Delta = VisitorChanged | VisitorPatch | VisitorLeft | VisitorActivity | MessageAdded | MessageUpdated
 """Events that carry a per-account seq and are replayed on resume."""
 
 ServerToAgent = (
@@ -356,6 +436,7 @@ ServerToAgent = (
     | Snapshot
     | Resumed
     | VisitorChanged
+    | VisitorPatch
     | VisitorLeft
     | VisitorActivity
     | MessageAdded
@@ -363,6 +444,7 @@ ServerToAgent = (
     | Typing
     | Result
     | History
+    | Trail
     | Error
 )
 

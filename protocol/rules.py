@@ -7,8 +7,8 @@ from typing import Final
 
 import msgspec
 
-PROTOCOL_VERSION: Final = 1
-"""Bumped on any incompatible change; the server refuses other majors."""
+PROTOCOL_VERSION: Final = 2
+"""Bumped on any incompatible change; the server refuses other versions (2: paged snapshots, patches, epochs)."""
 
 ACTIVE_WINDOW_SECONDS: Final = 600.0
 """A visitor is *active* with some activity in the last 10 minutes (seed article)."""
@@ -21,6 +21,9 @@ MAX_MESSAGE_CHARS: Final = 4000
 
 MAX_FIELD_CHARS: Final = 2048
 """Longest URL, title, referrer or identity field, in characters."""
+
+MAX_TRAIL_PAGES: Final = 20
+"""Pages kept in a visitor's trail (the newest)."""
 
 LEAVE_GRACE_SECONDS: Final = 30.0
 """A visitor whose tabs are all closed leaves the list after this grace period."""

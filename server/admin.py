@@ -146,7 +146,7 @@ async def set_role(
         account_id, actor=actor, agent_id=actor_id, action="role", target=f"agent {agent_id}", details={"role": role}
     )
     if services.hub is not None:
-        services.hub.agent_changed(agent_id)
+        await services.hub.agent_changed(agent_id)
 
 
 async def set_plan(services: Services, account_id: int, plan: Plan, *, actor: str = CLI_ACTOR) -> None:
@@ -240,9 +240,9 @@ async def export_visitor(
     stored = await services.store.export_visitor(account_id, visitor_id)
     live: dict[str, Any] | None = None
     if services.hub is not None:
-        present = services.hub.presence.get(account_id, visitor_id)
+        present = await services.hub.visitor_record(account_id, visitor_id)
         if present is not None:
-            live = msgspec.to_builtins(present.record)
+            live = msgspec.to_builtins(present)
     if stored is None and live is None:
         raise AdminError(f"nothing is held about visitor {visitor_id} in account {account_id}")
     await services.store.add_audit(account_id, actor=actor, agent_id=actor_id, action="export", target=visitor_id)

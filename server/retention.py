@@ -34,7 +34,7 @@ class RetentionJob:
         self,
         store: Store,
         *,
-        present: Callable[[int], set[str]] = lambda _account_id: set(),
+        present: Callable[[int], Awaitable[set[str]]] | None = None,
         clock: Callable[[], float] = time.time,
         batch: int = 500,
         interval: float = 3600.0,
@@ -55,7 +55,8 @@ class RetentionJob:
             if account is None:
                 continue
             retention = account.retention
-            keep = self._present(account_id)  # on the site now: not departed, whatever the row says
+            # On the site now (presence, over all processes): not departed, whatever the row says.
+            keep = await self._present(account_id) if self._present is not None else set()
             purged.visitors += await self._drain(
                 partial(
                     self._store.purge_departed_visitors,

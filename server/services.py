@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from server.config import Settings, normalize_database_url
 from server.db import create_engine, migrate
 from server.geo import Geolocator
-from server.hub import Hub
+from server.live.hub import Hub
+from server.live.memory import memory_seams
 from server.ratelimit import FailureLimiter
 from server.retention import RetentionJob
 from server.store import Store
@@ -42,12 +43,10 @@ async def open_services(settings: Settings, *, serve: bool) -> Services:
         raise
     services = Services(settings=settings, engine=engine, store=store, geo=geo)
     if serve:
-        hub = services.hub = Hub(store, settings, geo)
-        hub.start()
+        services.hub = Hub(store, settings, geo, memory_seams(settings.history_size))
+        await services.hub.start()
         services.retention = RetentionJob(
-            store,
-            present=lambda account_id: {live.record.id for live in hub.presence.visitors(account_id)},
-            interval=settings.retention_interval_seconds,
+            store, present=services.hub.present_ids, interval=settings.retention_interval_seconds
         )
         services.retention.start()
     return services
@@ -59,5 +58,6 @@ async def close_services(services: Services) -> None:
         await services.retention.stop()
     if services.hub is not None:
         await services.hub.stop()
+        await services.hub.seams.aclose()
     services.geo.close()
     await services.engine.dispose()

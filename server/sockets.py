@@ -14,7 +14,8 @@ from litestar.exceptions import WebSocketDisconnect
 from protocol.codec import FrameError, agent_requests, encode, visitor_requests
 from protocol.messages import Auth, Banned, CloseCode, Error, ErrorCode, VisitorHello
 from protocol.rules import PROTOCOL_VERSION
-from server.hub import BANNED_TEXT, AccountState, AgentConn, Hub, VisitorConn
+from server.live.core import BANNED_TEXT
+from server.live.hub import AccountState, AgentConn, Hub, VisitorConn
 from server.outbox import Outbox, text_event
 from server.ratelimit import TokenBucket
 from server.security import digest
@@ -136,7 +137,8 @@ async def agent_socket(socket: Socket) -> None:
         await _refuse(
             socket,
             ErrorCode.INCOMPATIBLE_PROTOCOL,
-            f"this server speaks protocol {PROTOCOL_VERSION}, the app {auth.protocol}; update the app",
+            f"this Frontdesk app speaks protocol {auth.protocol} and the server {PROTOCOL_VERSION}; "
+            "update the app to the server's version",
             CloseCode.INCOMPATIBLE,
         )
         return
@@ -147,12 +149,12 @@ async def agent_socket(socket: Socket) -> None:
         await _refuse(socket, ErrorCode.UNAUTHORIZED, "the token is unknown or was revoked; sign in again", 4401)
         return
     conn = AgentConn(Outbox(socket, settings.outbox_limit), agent, token_hash)
-    hub.agent_connected(conn, account, auth)
     bucket = TokenBucket(settings.agent_rate)
     try:
+        await hub.agent_connected(conn, account, auth)
         await _agent_loop(socket, hub, conn, bucket)
     finally:
-        hub.agent_disconnected(conn)
+        await hub.agent_disconnected(conn)
         await conn.outbox.finish()  # a close we asked for reaches the peer before the handler ends
 
 
@@ -221,10 +223,10 @@ async def visitor_socket(socket: Socket) -> None:
         return
     conn = VisitorConn(Outbox(socket, 1000), hello.tab_id)
     client = socket.scope.get("client")
-    live = await hub.visitor_hello(
+    welcomed = await hub.visitor_hello(
         account, conn, hello, ip=client[0] if client else None, user_agent=_header(socket, b"user-agent") or ""
     )
-    if live is None:
+    if not welcomed:
         try:
             await socket.send(text_event(encode(Banned(message=BANNED_TEXT)).decode()))
             await socket.close(CloseCode.FORBIDDEN, "banned")
@@ -234,7 +236,7 @@ async def visitor_socket(socket: Socket) -> None:
     try:
         await _visitor_loop(socket, hub, account, conn, TokenBucket(settings.visitor_rate))
     finally:
-        hub.visitor_disconnected(account, conn)
+        await hub.visitor_disconnected(account, conn)
         await conn.outbox.finish()  # a close we asked for reaches the peer before the handler ends
 
 

@@ -546,6 +546,28 @@ class Store:
         async with self.engine.connect() as conn:
             return {row.rule_id for row in await conn.execute(query)}
 
+    async def fire_rule(self, account_id: int, rule_id: int, message: ChatMessage) -> bool:
+        """Record a rule's firing and store its message in one transaction; False when it had already fired.
+
+        The unique firing decides which of several racing processes sends the message, and a crash
+        cannot leave a firing without its message.
+        """
+        firing = (
+            self._insert(db.rule_firings)
+            .values(account_id=account_id, visitor_id=message.visitor_id, rule_id=rule_id, fired_at=message.sent_at)
+            .on_conflict_do_nothing()
+        )
+        stored = (
+            self._insert(db.messages)
+            .values(account_id=account_id, **msgspec.structs.asdict(message))
+            .on_conflict_do_nothing(index_elements=["account_id", "visitor_id", "id"])
+        )
+        async with self.engine.begin() as conn:
+            if not (await conn.execute(firing)).rowcount:
+                return False
+            await conn.execute(stored)
+        return True
+
     async def record_firing(self, account_id: int, visitor_id: str, rule_id: int) -> bool:
         """Remember that a rule fired; False when it had already fired (another process won)."""
         statement = (

@@ -9,17 +9,21 @@ import msgspec
 
 from protocol.messages import (
     ChatMessage,
+    Hello,
     History,
     MessageAdded,
     MessageUpdated,
     Resumed,
     ServerToAgent,
     Snapshot,
+    Trail,
     Typing,
     Visitor,
     VisitorActivity,
     VisitorChanged,
     VisitorLeft,
+    VisitorPatch,
+    apply_patch,
 )
 
 
@@ -78,6 +82,15 @@ class SeqGap(Exception):  # noqa: N818 (the name is part of the agreed interface
         self.got = got
 
 
+class SnapshotGap(SeqGap):
+    """A snapshot page came out of order: the snapshot is incomplete, so the client must ask for a new one."""
+
+    def __init__(self, expected: tuple[int, int] | None, got: tuple[int, int]) -> None:
+        Exception.__init__(self, f"expected snapshot page {expected}, got (seq, part) {got}; asking for a new one")
+        self.expected = 0
+        self.got = got[0]
+
+
 @dataclass
 class Changes:
     """What changed in the store since the last :meth:`VisitorStore.take_changes`, coalesced."""
@@ -111,9 +124,18 @@ class VisitorStore:
 
     def __init__(self) -> None:
         self.seq = 0
-        """The last applied seq (0: nothing yet, so the first connection asks for a snapshot)."""
+        """The last applied seq (0: nothing yet or a snapshot still arriving, so a connection asks for one)."""
+        self.epoch: str | None = None
+        """The epoch of the delta log ``seq`` belongs to (sent back with it on resume)."""
         self.on_dirty: Callable[[], None] | None = None
         """Called once when changes start piling up after a :meth:`take_changes` (schedule a drain)."""
+        self.on_trail_wanted: Callable[[str], None] | None = None
+        """Called with a watched visitor whose trail is not loaded (the client then asks the server)."""
+        self._hello_epoch: str | None = None
+        self._paging: tuple[int, int] | None = None
+        """(seq, next part) while a paged snapshot is arriving."""
+        self._watched: str | None = None
+        self._trail_loaded = False
         self._visitors: dict[str, Visitor] = {}
         self._interner = _Interner()
         self._messages: dict[str, dict[str, ChatMessage]] = {}
@@ -141,6 +163,28 @@ class VisitorStore:
             merged.setdefault(known.id, known)
         self._messages[visitor_id] = {m.id: m for m in sorted(merged.values(), key=lambda m: m.sent_at)}
 
+    @property
+    def trail_missing(self) -> str | None:
+        """The watched visitor when it is listed but its trail is not loaded yet."""
+        vid = self._watched
+        return vid if vid is not None and not self._trail_loaded and vid in self._visitors else None
+
+    def watch(self, visitor_id: str | None) -> None:
+        """Keep the trail of this visitor (the selected one) and no other; asks for it when missing."""
+        if visitor_id == self._watched:
+            return
+        old = self._watched
+        if old is not None and self._trail_loaded and (record := self._visitors.get(old)) is not None:
+            self._visitors[old] = msgspec.structs.replace(record, pages=())
+        self._watched = visitor_id
+        self._trail_loaded = False
+        self._want_trail()
+
+    def _want_trail(self) -> None:
+        missing = self.trail_missing
+        if missing is not None and self.on_trail_wanted is not None:
+            self.on_trail_wanted(missing)
+
     def take_changes(self) -> Changes:
         """Everything changed since the last call; the store is clean afterwards."""
         changes = self._changes
@@ -151,17 +195,27 @@ class VisitorStore:
     def apply(self, event: ServerToAgent) -> None:
         """Apply one event from the server.
 
-        A snapshot replaces everything; a delta at or below :attr:`seq` is a duplicate (a replay overlapping
+        A snapshot's first page replaces everything and the next pages add to it (out of order:
+        :class:`SnapshotGap`); a delta at or below :attr:`seq` is a duplicate (a replay overlapping
         what we have) and is ignored; a delta beyond ``seq + 1`` raises :class:`SeqGap` and changes nothing.
-        Events without state (hello, result, error) are ignored.
+        Events without state (result, error) are ignored.
         """
         match event:
+            case Hello():
+                self._hello_epoch = event.epoch
             case Snapshot():
                 self._apply_snapshot(event)
             case Resumed():
                 if event.from_seq != self.seq:
                     raise SeqGap(self.seq + 1, event.from_seq + 1)
-            case VisitorChanged() | VisitorLeft() | VisitorActivity() | MessageAdded() | MessageUpdated():
+            case (
+                VisitorChanged()
+                | VisitorPatch()
+                | VisitorLeft()
+                | VisitorActivity()
+                | MessageAdded()
+                | MessageUpdated()
+            ):
                 if event.seq <= self.seq:
                     return
                 if event.seq != self.seq + 1:
@@ -172,6 +226,8 @@ class VisitorStore:
                 self._apply_typing(event)
             case History():
                 self.set_history(event.visitor_id, event.messages)
+            case Trail():
+                self._apply_trail(event)
             case _:
                 pass
 
@@ -183,25 +239,68 @@ class VisitorStore:
         return self._changes
 
     def _apply_snapshot(self, snapshot: Snapshot) -> None:
-        self.seq = snapshot.seq
         share = self._interner.visitor
-        self._visitors = {v.id: share(v) for v in snapshot.visitors}
+        if snapshot.part == 0:
+            self.seq = 0  # not resumable until the last page is in
+            self._visitors = {v.id: share(v) for v in snapshot.visitors}
+            self._trail_loaded = False
+            self._typing.clear()
+            changes = self._mark()
+            changes.reset = True
+            changes.upserted.clear()
+            changes.removed.clear()
+            changes.arrived.clear()
+        else:
+            if self._paging != (snapshot.seq, snapshot.part):
+                expected, self._paging = self._paging, None
+                raise SnapshotGap(expected, (snapshot.seq, snapshot.part))
+            visitors = self._visitors
+            upserted = self._mark().upserted
+            for v in snapshot.visitors:
+                visitors[v.id] = share(v)
+                upserted.add(v.id)
+        if snapshot.more:
+            self._paging = (snapshot.seq, snapshot.part + 1)
+            return
+        self._paging = None
+        self.seq = snapshot.seq
+        self.epoch = self._hello_epoch
         # Conversations of visitors still listed are kept: a later History merges by message id.
         self._messages = {vid: msgs for vid, msgs in self._messages.items() if vid in self._visitors}
-        self._typing.clear()
-        changes = self._mark()
-        changes.reset = True
-        changes.upserted.clear()
-        changes.removed.clear()
-        changes.arrived.clear()
+        self._want_trail()
+
+    def _apply_trail(self, trail: Trail) -> None:
+        record = self._visitors.get(trail.visitor_id)
+        if trail.visitor_id != self._watched or record is None:
+            return  # the selection moved on, or the visitor left
+        self._visitors[trail.visitor_id] = self._interner.visitor(
+            msgspec.structs.replace(record, pages=tuple(trail.pages))
+        )
+        self._trail_loaded = True
+        self._mark().upserted.add(trail.visitor_id)
+
+    def _keeps_trail(self, visitor_id: str) -> bool:
+        return visitor_id == self._watched and self._trail_loaded
 
     def _apply_delta(
-        self, delta: VisitorChanged | VisitorLeft | VisitorActivity | MessageAdded | MessageUpdated
+        self, delta: VisitorChanged | VisitorPatch | VisitorLeft | VisitorActivity | MessageAdded | MessageUpdated
     ) -> None:
         match delta:
+            case VisitorPatch(visitor_id=visitor_id):
+                current = self._visitors.get(visitor_id)
+                if current is None:
+                    return  # not listed (cannot happen after a complete snapshot)
+                patched = apply_patch(current, delta, keep_trail=self._keeps_trail(visitor_id))
+                self._visitors[visitor_id] = self._interner.visitor(patched)
+                self._mark().upserted.add(visitor_id)
             case VisitorChanged(visitor=visitor):
-                is_new = visitor.id not in self._visitors
+                current = self._visitors.get(visitor.id)
+                is_new = current is None
+                if current is not None and self._keeps_trail(visitor.id):
+                    visitor = msgspec.structs.replace(visitor, pages=current.pages)
                 self._visitors[visitor.id] = self._interner.visitor(visitor)
+                if visitor.id == self._watched and is_new:
+                    self._want_trail()
                 changes = self._mark()
                 changes.removed.discard(visitor.id)
                 changes.upserted.add(visitor.id)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import enum
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
@@ -25,6 +25,7 @@ from protocol.messages import (
     CloseCode,
     Error,
     ErrorCode,
+    GetTrail,
     Hello,
     History,
     Result,
@@ -32,13 +33,16 @@ from protocol.messages import (
     SendMessage,
     ServerToAgent,
     Snapshot,
+    Trail,
 )
 from protocol.rules import PROTOCOL_VERSION
 
 log = logging.getLogger(__name__)
 
-MAX_SERVER_FRAME: Final = 256 * 1024 * 1024
-"""A snapshot carries every visitor in one frame (tens of MB at 100,000 visitors)."""
+MAX_SERVER_FRAME: Final = 64 * 1024 * 1024
+"""Snapshots come in pages of about a thousand visitors; this only guards against a runaway frame."""
+
+Answer = Result | History | Trail
 
 
 class ConnectionState(enum.Enum):
@@ -147,9 +151,12 @@ class AgentClient:
         self._online = False
         self._closing = False
         self._wake = asyncio.Event()
-        self._pending: dict[str, asyncio.Future[Result | History]] = {}
+        self._pending: dict[str, asyncio.Future[Answer]] = {}
         self._outgoing: dict[str, SendMessage] = {}
         self._background: set[asyncio.Task[None]] = set()
+        self._trail_refs = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        store.on_trail_wanted = self._want_trail
 
     # ------------------------------------------------------------ public API
 
@@ -167,6 +174,7 @@ class AgentClient:
         """Connect and stay connected (backoff with jitter between attempts) until closed or refused."""
         self._closing = False
         self._wake.clear()
+        self._loop = asyncio.get_running_loop()
         delays = self._delays()
         first = True
         try:
@@ -198,7 +206,7 @@ class AgentClient:
         if not self.state.final:
             self._set_state(ConnectionState.CLOSED)
 
-    async def request(self, message: AgentToServer) -> Result | History:
+    async def request(self, message: AgentToServer) -> Answer:
         """Send a request and wait for its answer (matched by ``ref``); RequestError when refused.
 
         SendMessage is queued while offline and answered once the server stored it; anything else fails at
@@ -209,7 +217,7 @@ class AgentClient:
             raise ValueError(f"{type(message).__name__} is not a request with a ref")
         if ref in self._pending:
             raise ValueError(f"a request with ref {ref!r} is already waiting; use a new ref")
-        future: asyncio.Future[Result | History] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         self._pending[ref] = future
         try:
             if isinstance(message, SendMessage):
@@ -227,11 +235,26 @@ class AgentClient:
         """Tell the visitor the agent is typing; dropped while offline (it is ephemeral)."""
         if not self._online:
             return
-        task = asyncio.get_running_loop().create_task(
-            self._try_send_quietly(AgentTyping(visitor_id=visitor_id, typing=typing))
-        )
+        self._background_task(self._try_send_quietly(AgentTyping(visitor_id=visitor_id, typing=typing)))
+
+    def _background_task(self, work: Coroutine[None, None, None]) -> None:
+        # The loop run() runs on: a Qt slot (a selection change) may call in outside a loop callback.
+        loop = self._loop if self._loop is not None else asyncio.get_running_loop()
+        task = loop.create_task(work)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    def _want_trail(self, visitor_id: str) -> None:
+        """The store watches a visitor whose trail it lacks: ask for it (after the sync when offline)."""
+        if self._online:
+            self._background_task(self._fetch_trail(visitor_id))
+
+    async def _fetch_trail(self, visitor_id: str) -> None:
+        self._trail_refs += 1
+        try:
+            await self.request(GetTrail(ref=f"trail-{self._trail_refs}", visitor_id=visitor_id))
+        except RequestError as exc:
+            log.info("trail of %s not loaded: %s", visitor_id, exc)
 
     # ------------------------------------------------------------ connection
 
@@ -265,6 +288,7 @@ class AgentClient:
                         token=self._token,
                         protocol=PROTOCOL_VERSION,
                         resume_from=self.store.seq or None,
+                        epoch=self.store.epoch if self.store.seq else None,
                         client=_client_name(),
                     )
                 ).decode()
@@ -312,13 +336,18 @@ class AgentClient:
                 case Hello():
                     return self._hello(event)
                 case Snapshot() | Resumed():
-                    self.store.apply(event)
+                    self.store.apply(event)  # each snapshot page is shown as it comes
+                    if isinstance(event, Snapshot) and event.more:
+                        await asyncio.sleep(0)  # the list can paint this page before the next is decoded
+                        return None
                     await self._flush_outgoing(ws)
                     self.connections += 1
                     self._set_state(ConnectionState.ONLINE)
+                    if (missing := self.store.trail_missing) is not None:
+                        self._want_trail(missing)
                     return _Outcome.SYNCED
-                case Result() | History():
-                    if isinstance(event, History):
+                case Result() | History() | Trail():
+                    if not isinstance(event, Result):
                         self.store.apply(event)
                     self._answer(event.ref, event)
                 case Error():
@@ -339,6 +368,7 @@ class AgentClient:
             self._set_state(ConnectionState.INCOMPATIBLE)
             return _Outcome.FATAL
         self.hello = hello
+        self.store.apply(hello)
         if self._on_hello is not None:
             try:
                 self._on_hello(hello)
@@ -366,7 +396,7 @@ class AgentClient:
         self._report(error)
         return None
 
-    def _answer(self, ref: str, answer: Result | History) -> None:
+    def _answer(self, ref: str, answer: Answer) -> None:
         self._outgoing.pop(ref, None)
         future = self._pending.get(ref)
         if future is not None and not future.done():

@@ -320,6 +320,7 @@ class VisitorsTab(QWidget):
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         visitor = self.model.visitor_at(current.row()) if current.isValid() else None
         self._current_id = visitor.id if visitor is not None else None
+        self._store.watch(self._current_id)  # the store keeps (and fetches) the selected visitor's trail
         self._refresh_detail()
         self._update_actions()
 
@@ -334,6 +335,7 @@ class VisitorsTab(QWidget):
                 self.table.selectionModel().clearCurrentIndex()
                 self.table.clearSelection()
             self._current_id = None
+            self._store.watch(None)
             self._refresh_detail()
             self._update_actions()
         elif not current.isValid() or current.row() != row:

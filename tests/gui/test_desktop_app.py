@@ -365,6 +365,8 @@ def test_pro_conversation_reaches_the_visitor_both_ways_as_plain_text(
     assert tab.detail.title_label.textFormat() == Qt.TextFormat.PlainText
     assert HTML_NAME in tab.detail.identity_label.text()
     assert tab.detail.identity_label.textFormat() == Qt.TextFormat.PlainText
+    # The trail is fetched when the visitor is selected (records in the list leave it out).
+    qloop.wait_until(lambda: tab.detail.trail.topLevelItem(0) is not None, what="trail fetched")
     page = tab.detail.trail.topLevelItem(0)
     assert page is not None
     assert page.text(0) == HTML_TITLE  # item views draw plain text

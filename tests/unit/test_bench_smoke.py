@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bench import codec, retention, server
+from bench import codec, retention, server, snapshot
 from bench.common import Figure, percentile
 
 
@@ -52,3 +52,10 @@ def test_server_fanout_benchmark() -> None:
 def test_retention_benchmark_deletes_everything_expired() -> None:
     figures = retention.run(messages=30, visitors=7, batch=4, runs=1)
     sane(figures)
+
+
+@pytest.mark.slow
+def test_snapshot_benchmark() -> None:
+    figures = snapshot.run(visitors=2_500, runs=1)
+    sane(figures)
+    assert "listed [2500]" in figures[0].note

@@ -101,12 +101,13 @@ def test_visitor_hello_tag_is_separate_from_agent_hello() -> None:
 def test_server_events_decode_into_their_types() -> None:
     visitor = Visitor(id="visitor-0001", label="#0001", first_seen_at=1.0, visit_started_at=1.0, last_activity_at=2.0)
     hello = Hello(
-        protocol=1,
+        protocol=2,
         server_version="0.1.0",
         agent=AgentInfo(id=1, email="a@example.com", name="Ada"),
         account=AccountInfo(id=1, name="Shop", plan=Plan.FREE),
         capabilities=capabilities_for(Plan.FREE),
         seq=7,
+        epoch="e1",
     )
     snap = Snapshot(seq=7, reason="initial", visitors=[visitor])
     assert agent_events.decode(encode(hello)) == hello

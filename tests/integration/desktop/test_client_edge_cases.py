@@ -47,6 +47,7 @@ def hello(protocol: int = PROTOCOL_VERSION, seq: int = 0) -> str:
             account=AccountInfo(id=1, name="Shop", plan=Plan.PRO),
             capabilities=capabilities_for(Plan.PRO),
             seq=seq,
+            epoch="test-epoch",
         )
     ).decode()
 
@@ -113,8 +114,31 @@ async def test_a_seq_gap_reconnects_and_resumes_from_the_last_applied() -> None:
 
     client, auths = await run_against(script, lambda c: c.store.seq == 7)
     assert [a.resume_from for a in auths] == [None, 5]
+    assert [a.epoch for a in auths] == [None, "test-epoch"], "the seq goes back with its epoch"
     assert list(client.store.visitors) == ["visitor-00000003"]
     assert client.connections == 2
+
+
+async def test_a_paged_snapshot_is_online_after_its_last_page_and_a_cut_one_starts_over() -> None:
+    def page(part: int, more: bool, *numbers: int) -> str:
+        visitors = [make_visitor(n) for n in numbers]
+        return encode(Snapshot(seq=9, reason="initial", visitors=visitors, part=part, more=more)).decode()
+
+    async def script(ws: ServerConnection, auth: Auth, n: int) -> None:
+        await ws.send(hello(seq=9))
+        await ws.send(page(0, True, 1, 2))
+        if n == 1:
+            await ws.close()  # cut after the first page: the list is incomplete
+            return
+        await ws.send(page(1, True, 3))
+        await ws.send(page(2, False, 4))
+        await ws.wait_closed()
+
+    client, auths = await run_against(script, lambda c: c.online)
+    assert [(a.resume_from, a.epoch) for a in auths] == [(None, None), (None, None)], "nothing to resume"
+    assert sorted(client.store.visitors) == [f"visitor-{n:08d}" for n in (1, 2, 3, 4)]
+    assert client.store.seq == 9
+    assert client.connections == 1
 
 
 async def test_another_protocol_version_stops_without_retrying() -> None:

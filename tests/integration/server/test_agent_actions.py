@@ -31,6 +31,7 @@ from protocol.messages import (
     VisitorChanged,
     VisitorChat,
     VisitorMessage,
+    VisitorPatch,
     VisitorTyping,
 )
 from protocol.rules import Plan
@@ -54,7 +55,7 @@ async def test_free_plan_cannot_start_a_conversation(live_server: LiveServer) ->
     tenant = live_server.create_account(Plan.FREE)
     agent = await _agent(live_server, tenant)
     async with agent, await VisitorSocket.connect(live_server.visitor_url(tenant.account_key)) as visitor:
-        await agent.wait_for(VisitorChanged)
+        await agent.wait_for_visitor()
         opened = await agent.request(OpenConversation(ref=ref(), visitor_id=visitor.visitor_id))
         assert isinstance(opened, Error)
         assert opened.code is ErrorCode.PLAN_REQUIRED
@@ -88,9 +89,9 @@ async def test_pro_plan_delivers_a_proactive_message(live_server: LiveServer) ->
     async with agent, await VisitorSocket.connect(live_server.visitor_url(tenant.account_key)) as visitor:
         opened = await agent.request(OpenConversation(ref=ref(), visitor_id=visitor.visitor_id))
         assert isinstance(opened, Result)
-        changed = await agent.wait_for(VisitorChanged, lambda e: e.visitor.chat_status == "active")
-        assert changed.visitor.in_chat
-        assert changed.visitor.chat_agent_name
+        changed = await agent.wait_for_visitor(lambda v: v.chat_status == "active")
+        assert changed.in_chat
+        assert changed.chat_agent_name
         sent = await agent.request(SendMessage(ref=ref(), id=new_id(), visitor_id=visitor.visitor_id, text="Hello!"))
         assert isinstance(sent, Result)
         message = await visitor.wait_for(VisitorMessage)
@@ -133,16 +134,16 @@ async def test_close_and_mark_read(live_server: LiveServer) -> None:
     async with agent, await VisitorSocket.connect(live_server.visitor_url(tenant.account_key)) as visitor:
         message_id = new_id()
         await visitor.send(VisitorChat(id=message_id, text="Hello?"))
-        await agent.wait_for(VisitorChanged, lambda e: e.visitor.unread == 1)
+        await agent.wait_for_visitor(lambda v: v.unread == 1)
         assert isinstance(await agent.request(MarkRead(ref=ref(), visitor_id=visitor.visitor_id)), Result)
         updated = await agent.wait_for(MessageUpdated)
         assert updated.message_id == message_id
         assert updated.read_at is not None
-        await agent.wait_for(VisitorChanged, lambda e: e.visitor.unread == 0)
+        await agent.wait_for_visitor(lambda v: v.unread == 0)
         closed = await agent.request(CloseConversation(ref=ref(), visitor_id=visitor.visitor_id))
         assert isinstance(closed, Result)
         await visitor.wait_for(ChatClosed)
-        await agent.wait_for(VisitorChanged, lambda e: e.visitor.chat_status == "closed" and not e.visitor.in_chat)
+        await agent.wait_for_visitor(lambda v: v.chat_status == "closed" and not v.in_chat)
         again = await agent.request(CloseConversation(ref=ref(), visitor_id=visitor.visitor_id))
         assert isinstance(again, Error)
         assert again.code is ErrorCode.CONVERSATION_CLOSED
@@ -163,8 +164,8 @@ async def test_ban_closes_refuses_and_drops_messages_then_unban(live_server: Liv
             with pytest.raises(ConnectionClosed):
                 await tab.recv(1.0)
             assert tab.ws.close_code == CloseCode.FORBIDDEN
-        changed = await agent.wait_for(VisitorChanged, lambda e: e.visitor.banned)
-        assert not changed.visitor.online
+        changed = await agent.wait_for_visitor(lambda v: v.banned)
+        assert not changed.online
 
         with pytest.raises(ConnectionRefusedError) as refused:
             await VisitorSocket.connect(url, visitor_id=visitor.visitor_id)
@@ -186,7 +187,7 @@ async def test_ban_closes_refuses_and_drops_messages_then_unban(live_server: Liv
         assert sent.code is ErrorCode.BANNED
 
         assert isinstance(await agent.request(Unban(ref=ref(), visitor_id=visitor.visitor_id)), Result)
-        await agent.wait_for(VisitorChanged, lambda e: not e.visitor.banned)
+        await agent.wait_for_visitor(lambda v: not v.banned)
         async with await VisitorSocket.connect(url, visitor_id=visitor.visitor_id) as back:
             assert back.visitor_id == visitor.visitor_id
             await back.send(VisitorChat(id=new_id(), text="I am back"))
@@ -218,7 +219,7 @@ async def test_agents_cannot_see_or_touch_another_accounts_visitors(live_server:
     agent = await _agent(live_server, mine)
     async with agent, await VisitorSocket.connect(live_server.visitor_url(theirs.account_key)) as stranger:
         await asyncio.sleep(0.2)
-        assert not [e for e in agent.events if isinstance(e, VisitorChanged)]
+        assert not [e for e in agent.events if isinstance(e, VisitorChanged | VisitorPatch)]
         for request in (
             OpenConversation(ref=ref(), visitor_id=stranger.visitor_id),
             SendMessage(ref=ref(), id=new_id(), visitor_id=stranger.visitor_id, text="hi"),
@@ -250,7 +251,9 @@ async def test_plan_change_reconnects_agents_with_new_capabilities(live_server: 
         with pytest.raises(ConnectionClosed):
             await until_closed(agent.ws)
         assert agent.ws.close_code == 1012
-        async with await AgentSocket.connect(live_server.agent_ws_url, token, resume_from=hello.seq) as again:
+        async with await AgentSocket.connect(
+            live_server.agent_ws_url, token, resume_from=hello.seq, epoch=hello.epoch
+        ) as again:
             upgraded = await again.hello()
             assert upgraded.capabilities.proactive_chat
             opened = await again.request(OpenConversation(ref=ref(), visitor_id=visitor.visitor_id))
@@ -262,7 +265,7 @@ async def test_agent_typing_reaches_the_other_agents_not_the_typist(live_server:
     typist = await _agent(live_server, tenant)
     colleague = await _agent(live_server, tenant)
     async with typist, colleague, await VisitorSocket.connect(live_server.visitor_url(tenant.account_key)) as visitor:
-        await colleague.wait_for(VisitorChanged)
+        await colleague.wait_for_visitor()
         await typist.ws.send(encode(AgentTypingRequest(visitor_id=visitor.visitor_id, typing=True)).decode())
         seen = await colleague.wait_for(Typing)
         assert (seen.who, seen.typing, seen.agent_name) == ("agent", True, tenant.agent_email.split("@")[0])

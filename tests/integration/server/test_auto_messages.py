@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from protocol.messages import MessageAdded, PageView, VisitorChanged, VisitorMessage
+from protocol.messages import MessageAdded, PageView, VisitorMessage
 from protocol.rules import Plan
 from server.rules import RuleConditions, RuleError, RuleSpec
 from tests.fixtures.clients import AgentSocket, VisitorSocket
@@ -38,7 +38,7 @@ async def test_url_rule_fires_once_per_visitor(live_server: LiveServer) -> None:
         assert auto.message.text == "Questions about our prices?"
         added = await agent.wait_for(MessageAdded)
         assert added.message.author == "auto"
-        await agent.wait_for(VisitorChanged, lambda e: e.visitor.auto_messaged)
+        await agent.wait_for_visitor(lambda v: v.auto_messaged)
 
         await visitor.send(PageView(url="https://shop.example/", title="Home"))
         await visitor.send(PageView(url="https://shop.example/pricing#plans", title="Prices"))

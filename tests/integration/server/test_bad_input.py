@@ -22,7 +22,6 @@ from protocol.messages import (
     History,
     MessageAdded,
     SendMessage,
-    VisitorChanged,
     VisitorChat,
 )
 from protocol.rules import PROTOCOL_VERSION, Plan
@@ -40,7 +39,7 @@ async def test_bad_agent_frames_get_an_error_naming_the_field_and_keep_the_socke
         await AgentSocket.connect(live_server.agent_ws_url, token) as agent,
         await VisitorSocket.connect(live_server.visitor_url(tenant.account_key)) as visitor,
     ):
-        await agent.wait_for(VisitorChanged)
+        await agent.wait_for_visitor()
         await agent.ws.send("this is not json")
         not_json = await agent.wait_for(Error)
         assert not_json.code is ErrorCode.BAD_FRAME

@@ -61,8 +61,8 @@ async def test_visitor_appears_and_chats_with_agent(live_server: LiveServer) -> 
             added = await agent.wait_for(MessageAdded)
             assert added.message.id == ack.id
             assert added.message.text == "Hello, anyone there?"
-            changed = await agent.wait_for(VisitorChanged, lambda e: e.visitor.chat_status == "unanswered")
-            assert changed.visitor.unread == 1
+            changed = await agent.wait_for_visitor(lambda v: v.chat_status == "unanswered")
+            assert changed.unread == 1
 
             result = await agent.request(
                 SendMessage(ref=ref(), id=new_id("m"), visitor_id=visitor.visitor_id, text="Hi, how can I help?")

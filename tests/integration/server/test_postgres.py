@@ -22,8 +22,8 @@ from protocol.messages import (
     SendMessage,
     Snapshot,
     Unban,
-    VisitorChanged,
     VisitorMessage,
+    VisitorPatch,
 )
 from protocol.rules import Plan
 from server import db
@@ -56,7 +56,7 @@ async def test_everything_on_postgresql(postgres_url: str) -> None:
         async with await AgentSocket.connect(live.agent_ws_url, token) as agent:
             hello = await agent.hello()
             visitor = await VisitorSocket.connect(live.visitor_url(tenant.account_key))
-            await agent.wait_for(VisitorChanged)
+            await agent.wait_for_visitor()
             await visitor.send(PageView(url="https://shop.example/cart", title="Cart"))
             auto = await visitor.wait_for(VisitorMessage)
             assert auto.message.author == "auto"
@@ -75,13 +75,15 @@ async def test_everything_on_postgresql(postgres_url: str) -> None:
                     headers={"X-Api-Key": tenant.api_key},
                 )
             assert identified.status_code == 204
-            await agent.wait_for(VisitorChanged, lambda e: e.visitor.customer)
+            await agent.wait_for_visitor(lambda v: v.customer)
 
             assert isinstance(await agent.request(Ban(ref=ref(), visitor_id=visitor.visitor_id)), Result)
             assert isinstance(await visitor.wait_for(Banned), Banned)
             assert isinstance(await agent.request(Unban(ref=ref(), visitor_id=visitor.visitor_id)), Result)
 
-        async with await AgentSocket.connect(live.agent_ws_url, token, resume_from=hello.seq) as resumed:
+        async with await AgentSocket.connect(
+            live.agent_ws_url, token, resume_from=hello.seq, epoch=hello.epoch
+        ) as resumed:
             await resumed.hello()
             replayed = await resumed.wait_for(MessageAdded, lambda e: e.message.author == "visitor")
             assert replayed.message.text == "Hi from PostgreSQL"
@@ -124,7 +126,7 @@ async def test_privacy_on_postgresql_erasure_leaves_no_row_and_the_audit_says_wh
             await visitor.send(Identify(name="Erika Mustermann", custom={"kdnr": "K-77"}))
             await visitor.ws.send('{"type": "chat_message", "id": "m87654321", "text": "Null\\u0000byte"}')
             await visitor.wait_for(Ack)
-            await agent.wait_for(VisitorChanged, lambda e: e.visitor.name == "Erika Mustermann")
+            await agent.wait_for(VisitorPatch, lambda e: e.name == "Erika Mustermann")
             assert isinstance(await agent.request(EraseVisitor(ref=ref(), visitor_id=visitor.visitor_id)), Result)
             await visitor.ws.close()
 

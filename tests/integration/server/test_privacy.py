@@ -30,6 +30,7 @@ from protocol.messages import (
     VisitorChat,
     VisitorHello,
     VisitorLeft,
+    VisitorPatch,
 )
 from protocol.rules import Plan
 from server import admin, db
@@ -171,7 +172,7 @@ async def test_export_holds_every_message_and_page_and_erasure_leaves_no_trace(l
             await visitor.send(VisitorChat(id=new_id(), text=text))
             await visitor.wait_for(Ack)
         await agent.request(SendMessage(ref=ref(), id=new_id(), visitor_id=vid, text="agent reply about 4711"))
-        await agent.wait_for(VisitorChanged, lambda e: e.visitor.customer)
+        await agent.wait_for(VisitorPatch, lambda e: e.visitor_id == vid and e.customer is True)
 
         exported = _api(live_server, "GET", f"/visitors/{vid}/export", headers={"X-Api-Key": tenant.api_key}).json()
         texts = [m["text"] for m in exported["stored"]["messages"]]
@@ -195,7 +196,9 @@ async def test_export_holds_every_message_and_page_and_erasure_leaves_no_trace(l
     record = live_server.call(_present_record, live_server, tenant.account_id, vid)
     assert record is None or (record.name, record.email, record.custom, record.pages) == (None, None, {}, ())
     # Resuming from before the erasure replays nothing that held them: a fresh snapshot comes instead.
-    async with await AgentSocket.connect(live_server.agent_ws_url, token, resume_from=hello.seq) as resumed:
+    async with await AgentSocket.connect(
+        live_server.agent_ws_url, token, resume_from=hello.seq, epoch=hello.epoch
+    ) as resumed:
         snapshot = await resumed.wait_for(Snapshot)
         assert snapshot.reason == "resume_unavailable"
         assert "Grace" not in encode(snapshot).decode()
@@ -204,8 +207,7 @@ async def test_export_holds_every_message_and_page_and_erasure_leaves_no_trace(l
 async def _present_record(server: LiveServer, account_id: int, visitor_id: str) -> Any:
     hub = server.server.services.hub
     assert hub is not None
-    live = hub.presence.get(account_id, visitor_id)
-    return None if live is None else live.record
+    return await hub.visitor_record(account_id, visitor_id)
 
 
 async def test_a_session_only_visitor_is_marked_and_forgotten_on_leaving(live_server_factory: Any) -> None:

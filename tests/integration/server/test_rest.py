@@ -6,7 +6,7 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from protocol.messages import CloseCode, Error, ErrorCode, SendMessage, VisitorChanged, VisitorChat
+from protocol.messages import CloseCode, Error, ErrorCode, SendMessage, VisitorChat
 from protocol.rules import Plan
 from tests.fixtures.clients import AgentSocket, VisitorSocket, new_id, ref
 from tests.fixtures.server import LiveServer
@@ -92,7 +92,7 @@ async def test_identify_with_the_api_key_makes_a_customer(live_server: LiveServe
         await AgentSocket.connect(live_server.agent_ws_url, token) as agent,
         await VisitorSocket.connect(live_server.visitor_url(tenant.account_key)) as visitor,
     ):
-        await agent.wait_for(VisitorChanged)
+        await agent.wait_for_visitor()
         url = f"{live_server.http_url}/api/v1/visitors/{visitor.visitor_id}/identify"
         body = {"name": "Ada Lovelace", "email": "ada@example.com", "custom": {"plan": "gold"}}
         async with httpx.AsyncClient() as client:
@@ -105,11 +105,11 @@ async def test_identify_with_the_api_key_makes_a_customer(live_server: LiveServe
             assert foreign.status_code == 404, "another account's key cannot reach this visitor"
             ok = await client.post(url, json=body, headers={"X-Api-Key": tenant.api_key})
             assert ok.status_code == 204
-        changed = await agent.wait_for(VisitorChanged, lambda e: e.visitor.customer)
-        assert changed.visitor.name == "Ada Lovelace"
-        assert changed.visitor.email == "ada@example.com"
-        assert changed.visitor.custom == {"plan": "gold"}
-        assert changed.visitor.label == "Ada Lovelace"
+        changed = await agent.wait_for_visitor(lambda v: v.customer)
+        assert changed.name == "Ada Lovelace"
+        assert changed.email == "ada@example.com"
+        assert changed.custom == {"plan": "gold"}
+        assert changed.label == "Ada Lovelace"
 
 
 async def test_history_over_rest_is_limited_to_the_agents_account(live_server: LiveServer) -> None:
@@ -122,7 +122,7 @@ async def test_history_over_rest_is_limited_to_the_agents_account(live_server: L
         await VisitorSocket.connect(live_server.visitor_url(tenant.account_key)) as visitor,
     ):
         await visitor.send(VisitorChat(id=new_id(), text="question"))
-        await agent.wait_for(VisitorChanged, lambda e: e.visitor.unread == 1)
+        await agent.wait_for_visitor(lambda v: v.unread == 1)
         await agent.request(SendMessage(ref=ref(), id=new_id(), visitor_id=visitor.visitor_id, text="answer"))
         url = f"{live_server.http_url}/api/v1/visitors/{visitor.visitor_id}/messages"
         async with httpx.AsyncClient() as client:

@@ -4,24 +4,29 @@ from __future__ import annotations
 
 from protocol.messages import (
     Ack,
+    Delta,
+    GetTrail,
     Leave,
     MessageAdded,
     MessageUpdated,
     PageView,
+    PageVisit,
     Resumed,
     Snapshot,
+    Trail,
     VisitorActivity,
     VisitorChanged,
     VisitorChat,
     VisitorLeft,
+    VisitorPatch,
 )
 from protocol.rules import Plan
-from tests.fixtures.clients import AgentSocket, VisitorSocket, new_id
+from tests.fixtures.clients import AgentSocket, VisitorSocket, new_id, ref
 from tests.fixtures.server import LiveServer
 
 
-def _deltas(agent: AgentSocket) -> list[VisitorChanged | VisitorLeft | VisitorActivity | MessageAdded | MessageUpdated]:
-    kinds = (VisitorChanged, VisitorLeft, VisitorActivity, MessageAdded, MessageUpdated)
+def _deltas(agent: AgentSocket) -> list[Delta]:
+    kinds = (VisitorChanged, VisitorPatch, VisitorLeft, VisitorActivity, MessageAdded, MessageUpdated)
     return [e for e in agent.events if isinstance(e, kinds)]
 
 
@@ -31,12 +36,12 @@ async def test_resume_replays_exactly_what_was_missed(live_server: LiveServer) -
     url = live_server.visitor_url(tenant.account_key)
     async with await VisitorSocket.connect(url) as visitor:
         first = await AgentSocket.connect(live_server.agent_ws_url, token)
-        await first.hello()
+        first_hello = await first.hello()
         snapshot = await first.wait_for(Snapshot)
         assert [v.id for v in snapshot.visitors] == [visitor.visitor_id]
         await visitor.send(VisitorChat(id=new_id(), text="one"))
         await first.wait_for(MessageAdded)
-        await first.wait_for(VisitorChanged)
+        await first.wait_for_visitor()
         last_seen = max(d.seq for d in _deltas(first))
         await first.ws.close()
 
@@ -50,17 +55,18 @@ async def test_resume_replays_exactly_what_was_missed(live_server: LiveServer) -
             while ack.id != message_id:
                 ack = await visitor.wait_for(Ack)
 
-        async with await AgentSocket.connect(live_server.agent_ws_url, token, resume_from=last_seen) as second:
+        async with await AgentSocket.connect(
+            live_server.agent_ws_url, token, resume_from=last_seen, epoch=first_hello.epoch
+        ) as second:
             hello = await second.hello()
             resumed = await second.recv()
             assert isinstance(resumed, Resumed)
             assert resumed.from_seq == last_seen
             await second.wait_for(MessageAdded, lambda e: e.message.text == "four")
-            await second.wait_for(VisitorChanged, lambda e: e.seq == resumed.seq)
+            await second.wait_for(VisitorPatch, lambda e: e.seq == resumed.seq)
             replayed = _deltas(second)
-            assert any(
-                isinstance(d, VisitorChanged) and (d.visitor.current_url or "").endswith("/cart") for d in replayed
-            )
+            pages = [d.page for d in replayed if isinstance(d, VisitorPatch) and isinstance(d.page, PageVisit)]
+            assert [p.url for p in pages] == ["https://shop.example/cart"], "a page view carries its new page"
             seqs = [d.seq for d in replayed]
             assert seqs == list(range(last_seen + 1, last_seen + 1 + len(seqs))), "contiguous, no gap, no repeat"
             assert seqs[-1] == hello.seq == resumed.seq
@@ -83,7 +89,9 @@ async def test_resume_from_a_seq_no_longer_kept_sends_a_fresh_snapshot(live_serv
         for n in range(4):
             await visitor.send(VisitorChat(id=new_id(), text=f"message {n}"))
             await visitor.wait_for(Ack)
-        async with await AgentSocket.connect(server.agent_ws_url, token, resume_from=hello.seq) as second:
+        async with await AgentSocket.connect(
+            server.agent_ws_url, token, resume_from=hello.seq, epoch=hello.epoch
+        ) as second:
             await second.hello()
             snapshot = await second.recv()
             assert isinstance(snapshot, Snapshot)
@@ -93,11 +101,33 @@ async def test_resume_from_a_seq_no_longer_kept_sends_a_fresh_snapshot(live_serv
             assert snapshot.visitors[0].unread == 4
 
         # A seq from the future (another server's) cannot be resumed either.
-        async with await AgentSocket.connect(server.agent_ws_url, token, resume_from=snapshot.seq + 10) as third:
+        async with await AgentSocket.connect(
+            server.agent_ws_url, token, resume_from=snapshot.seq + 10, epoch=hello.epoch
+        ) as third:
             await third.hello()
             again = await third.recv()
             assert isinstance(again, Snapshot)
             assert again.reason == "resume_unavailable"
+
+
+async def test_a_seq_of_another_epoch_is_never_resumed(live_server: LiveServer) -> None:
+    tenant = live_server.create_account(Plan.PRO)
+    token = live_server.login(tenant.agent_email, tenant.agent_password)
+    async with await AgentSocket.connect(live_server.agent_ws_url, token) as first:
+        hello = await first.hello()
+    for epoch in ("another-life", None):
+        async with await AgentSocket.connect(
+            live_server.agent_ws_url, token, resume_from=hello.seq, epoch=epoch
+        ) as again:
+            assert (await again.hello()).epoch == hello.epoch
+            snapshot = await again.recv()
+            assert isinstance(snapshot, Snapshot), f"epoch {epoch!r} must not resume"
+            assert snapshot.reason == "resume_unavailable"
+    async with await AgentSocket.connect(
+        live_server.agent_ws_url, token, resume_from=hello.seq, epoch=hello.epoch
+    ) as same:
+        await same.hello()
+        assert isinstance(await same.recv(), Resumed)
 
 
 async def test_visitor_leaves_after_the_grace_period(live_server_factory) -> None:  # type: ignore[no-untyped-def]
@@ -107,10 +137,10 @@ async def test_visitor_leaves_after_the_grace_period(live_server_factory) -> Non
     async with await AgentSocket.connect(server.agent_ws_url, token) as agent:
         await agent.hello()
         visitor = await VisitorSocket.connect(server.visitor_url(tenant.account_key))
-        await agent.wait_for(VisitorChanged, lambda e: e.visitor.online)
+        await agent.wait_for_visitor(lambda v: v.online)
         await visitor.send(Leave())
-        offline = await agent.wait_for(VisitorChanged, lambda e: not e.visitor.online)
-        assert offline.visitor.left_at is not None
+        offline = await agent.wait_for_visitor(lambda v: not v.online)
+        assert offline.left_at is not None
         left = await agent.wait_for(VisitorLeft)
         assert left.visitor_id == visitor.visitor_id
 
@@ -118,9 +148,9 @@ async def test_visitor_leaves_after_the_grace_period(live_server_factory) -> Non
         async with await VisitorSocket.connect(
             server.visitor_url(tenant.account_key), visitor_id=visitor.visitor_id
         ) as back:
-            returned = await agent.wait_for(VisitorChanged, lambda e: e.visitor.online)
+            returned = await agent.wait_for_visitor(lambda v: v.online)
             assert back.visitor_id == visitor.visitor_id
-            assert returned.visitor.visit_count == 2
+            assert returned.visit_count == 2
 
 
 async def test_reload_within_the_grace_period_continues_the_visit(live_server: LiveServer) -> None:
@@ -131,11 +161,13 @@ async def test_reload_within_the_grace_period_continues_the_visit(live_server: L
         await agent.hello()
         visitor = await VisitorSocket.connect(url, page="https://shop.example/a", title="A")
         await visitor.ws.close()
-        await agent.wait_for(VisitorChanged, lambda e: not e.visitor.online)
+        await agent.wait_for_visitor(lambda v: not v.online)
         async with await VisitorSocket.connect(
             url, visitor_id=visitor.visitor_id, page="https://shop.example/b", title="B"
         ):
-            back = await agent.wait_for(VisitorChanged, lambda e: e.visitor.online)
-            assert back.visitor.visit_count == 1
-            assert [p.url for p in back.visitor.pages] == ["https://shop.example/a", "https://shop.example/b"]
-            assert back.visitor.current_title == "B"
+            back = await agent.wait_for_visitor(lambda v: v.online)
+            assert back.visit_count == 1
+            assert back.current_title == "B"
+            trail = await agent.request(GetTrail(ref=ref(), visitor_id=visitor.visitor_id))
+            assert isinstance(trail, Trail)
+            assert [p.url for p in trail.pages] == ["https://shop.example/a", "https://shop.example/b"]

@@ -9,6 +9,7 @@ import os
 from collections.abc import Callable
 from typing import TypeVar
 
+import msgspec
 from websockets.asyncio.client import ClientConnection, connect
 
 from protocol.codec import agent_events, encode
@@ -20,12 +21,15 @@ from protocol.messages import (
     History,
     MessageAdded,
     MessageUpdated,
+    PageVisit,
     Result,
     ServerToAgent,
     Snapshot,
     Visitor,
     VisitorChanged,
     VisitorLeft,
+    VisitorPatch,
+    apply_patch,
 )
 from protocol.rules import PROTOCOL_VERSION
 
@@ -66,7 +70,14 @@ class AgentSocket:
             if isinstance(event, Snapshot):
                 self.visitors = {v.id: v for v in event.visitors}
             elif isinstance(event, VisitorChanged):
-                self.visitors[event.visitor.id] = event.visitor
+                # Arrivals leave the trail out; start it at the arrival page and extend it with each patch's page.
+                v = event.visitor
+                first = PageVisit(url=v.current_url or "", title=v.current_title or "", at=v.visit_started_at)
+                self.visitors[v.id] = msgspec.structs.replace(v, pages=(first,))
+            elif isinstance(event, VisitorPatch):
+                current = self.visitors.get(event.visitor_id)
+                if current is not None:
+                    self.visitors[event.visitor_id] = apply_patch(current, event, keep_trail=True)
             elif isinstance(event, VisitorLeft):
                 self.visitors.pop(event.visitor_id, None)
             async with self._changed:

@@ -1,0 +1,206 @@
+"""Two hubs on one set of shared seams (memory) and one database: what several processes must agree on.
+
+Each hub acts only on its own sockets; everything else goes through the seams, as with Redis.
+The sockets are real ``Outbox`` objects over a recording socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from protocol.codec import agent_events, visitor_events
+from protocol.messages import (
+    Auth,
+    Ban,
+    Banned,
+    ChatMessage,
+    MessageAdded,
+    PageView,
+    SendMessage,
+    ServerToAgent,
+    ServerToVisitor,
+    VisitorChanged,
+    VisitorHello,
+    VisitorLeft,
+    VisitorMessage,
+    VisitorPatch,
+)
+from protocol.rules import PROTOCOL_VERSION, Plan
+from server.config import Settings, normalize_database_url
+from server.db import create_engine, migrate
+from server.geo import Geolocator
+from server.live.hub import AccountState, AgentConn, Hub, VisitorConn
+from server.live.memory import memory_seams
+from server.outbox import Outbox
+from server.rules import RuleConditions, RuleSpec
+from server.store import Store
+
+WITHIN = 5.0
+
+
+class RecordingSocket:
+    """Stands in for a websocket: keeps the frames written and the close."""
+
+    def __init__(self) -> None:
+        self.scope: dict[str, Any] = {}
+        self.frames: list[str] = []
+        self.closed: tuple[int, str] | None = None
+
+    async def send(self, event: dict[str, Any]) -> None:
+        self.frames.append(event["text"])
+
+    async def close(self, code: int, reason: str = "") -> None:
+        self.closed = (code, reason)
+
+
+@dataclass
+class Cluster:
+    """Two hubs sharing seams and a database, with one account."""
+
+    hubs: tuple[Hub, Hub]
+    store: Store
+    account_id: int
+
+    async def account(self, hub: Hub) -> AccountState:
+        state = await hub.account(self.account_id)
+        assert state is not None
+        return state
+
+    async def agent(self, hub: Hub) -> tuple[AgentConn, RecordingSocket]:
+        socket = RecordingSocket()
+        row = await self.store.agent_by_email("ada@shop.example")
+        assert row is not None
+        conn = AgentConn(Outbox(cast(Any, socket), 1000), row, "token-hash")
+        await hub.agent_connected(conn, await self.account(hub), Auth(token="t", protocol=PROTOCOL_VERSION))
+        return conn, socket
+
+    async def tab(
+        self, hub: Hub, visitor_id: str, tab_id: str, url: str = "https://shop.example/"
+    ) -> tuple[VisitorConn, RecordingSocket]:
+        socket = RecordingSocket()
+        conn = VisitorConn(Outbox(cast(Any, socket), 1000), tab_id)
+        hello = VisitorHello(visitor_id=visitor_id, tab_id=tab_id, url=url, title="Shop")
+        assert await hub.visitor_hello(await self.account(hub), conn, hello, ip=None, user_agent="")
+        return conn, socket
+
+
+@pytest.fixture
+async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
+    engine = create_engine(normalize_database_url(f"sqlite:///{tmp_path / 'shared.sqlite3'}"))
+    await migrate(engine)
+    store = Store(engine)
+    account_id = await store.create_account(
+        name="Shop", plan=Plan.PRO, account_key="shop-key", api_key_hash="unused", allowed_origins=[]
+    )
+    await store.add_agent(account_id=account_id, email="ada@shop.example", name="Ada", password_hash="unused")
+    seams = memory_seams(1000)
+    settings = Settings(leave_grace_seconds=0.2, rule_tick_seconds=60)
+    hubs = (Hub(store, settings, Geolocator(), seams), Hub(store, settings, Geolocator(), seams))
+    for hub in hubs:
+        await hub.start()
+    try:
+        yield Cluster(hubs, store, account_id)
+    finally:
+        for hub in hubs:
+            await hub.stop()
+        await engine.dispose()
+
+
+def agent_events_of(socket: RecordingSocket) -> list[ServerToAgent]:
+    return [agent_events.decode(frame) for frame in socket.frames]
+
+
+def visitor_events_of(socket: RecordingSocket) -> list[ServerToVisitor]:
+    return [visitor_events.decode(frame) for frame in socket.frames]
+
+
+async def eventually(check: Callable[[], bool], what: str) -> None:
+    deadline = asyncio.get_running_loop().time() + WITHIN
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.01)
+
+
+async def test_an_agent_on_one_hub_serves_a_visitor_on_the_other(cluster: Cluster) -> None:
+    hub_a, hub_b = cluster.hubs
+    agent, agent_socket = await cluster.agent(hub_a)
+    _tab, tab_socket = await cluster.tab(hub_b, "visitor-0001", "tab-000001")
+    await eventually(
+        lambda: any(isinstance(e, VisitorChanged) for e in agent_events_of(agent_socket)), "the arrival on hub A"
+    )
+    send = SendMessage(ref="r1", id="message-0001", visitor_id="visitor-0001", text="Hello from A")
+    await hub_a.agent_request(agent, send)
+    await eventually(
+        lambda: any(isinstance(e, VisitorMessage) for e in visitor_events_of(tab_socket)), "the message on hub B"
+    )
+    [message] = [e.message for e in visitor_events_of(tab_socket) if isinstance(e, VisitorMessage)]
+    assert (message.text, message.author, message.delivered_at is not None) == ("Hello from A", "agent", True)
+
+
+async def test_a_ban_on_one_hub_closes_the_tabs_on_the_other(cluster: Cluster) -> None:
+    hub_a, hub_b = cluster.hubs
+    agent, _agent_socket = await cluster.agent(hub_a)
+    _tab, tab_socket = await cluster.tab(hub_b, "visitor-0002", "tab-000002")
+    await hub_a.agent_request(agent, Ban(ref="r1", visitor_id="visitor-0002"))
+    await eventually(lambda: tab_socket.closed is not None, "the tab on hub B to close")
+    assert tab_socket.closed == (4403, "banned")
+    assert isinstance(visitor_events_of(tab_socket)[-1], Banned)
+    again = VisitorConn(Outbox(cast(Any, RecordingSocket()), 10), "tab-000003")
+    hello = VisitorHello(visitor_id="visitor-0002", tab_id="tab-000003", url="https://shop.example/")
+    assert not await hub_b.visitor_hello(await cluster.account(hub_b), again, hello, ip=None, user_agent="")
+
+
+async def test_tabs_on_two_hubs_are_one_visitor_that_leaves_once(cluster: Cluster) -> None:
+    hub_a, hub_b = cluster.hubs
+    _agent, agent_socket = await cluster.agent(hub_a)
+    tab_a, _ = await cluster.tab(hub_a, "visitor-0003", "tab-00000a")
+    tab_b, _ = await cluster.tab(hub_b, "visitor-0003", "tab-00000b")
+    assert await hub_a.seams.presence.tabs(cluster.account_id, "visitor-0003") == 2
+    await hub_a.visitor_disconnected(await cluster.account(hub_a), tab_a)
+
+    def offline() -> list[VisitorPatch]:
+        return [e for e in agent_events_of(agent_socket) if isinstance(e, VisitorPatch) and e.online is False]
+
+    assert not offline(), "one tab is still open on hub B"
+    await hub_b.visitor_disconnected(await cluster.account(hub_b), tab_b)
+    await eventually(lambda: len(offline()) == 1, "offline once")
+    await eventually(
+        lambda: any(isinstance(e, VisitorLeft) for e in agent_events_of(agent_socket)), "left after the grace period"
+    )
+    await asyncio.sleep(0.3)  # both hubs' grace timers have fired by now
+    events = agent_events_of(agent_socket)
+    assert len([e for e in events if isinstance(e, VisitorLeft)]) == 1
+    assert len(offline()) == 1
+    assert [e.visitor.id for e in events if isinstance(e, VisitorChanged)] == ["visitor-0003"], "arrived once"
+
+
+async def test_a_rule_fires_once_when_two_hubs_race(cluster: Cluster) -> None:
+    spec = RuleSpec(name="pricing", message="Prices?", conditions=RuleConditions(url_contains="pricing"))
+    rule = await cluster.store.add_rule(cluster.account_id, spec)
+    for hub in cluster.hubs:
+        hub.rules_changed(cluster.account_id, [rule])
+    _agent, agent_socket = await cluster.agent(cluster.hubs[0])
+    accounts = [await cluster.account(hub) for hub in cluster.hubs]
+    tabs: list[tuple[int, VisitorConn, RecordingSocket]] = []
+    for n in range(10, 20):
+        for side, hub in enumerate(cluster.hubs):  # every visitor has a tab on each hub
+            conn, socket = await cluster.tab(hub, f"visitor-{n:04d}", f"tab-{n:04d}-{side}")
+            tabs.append((side, conn, socket))
+    pricing = PageView(url="https://shop.example/pricing")
+    await asyncio.gather(*(cluster.hubs[side].visitor_event(accounts[side], conn, pricing) for side, conn, _ in tabs))
+
+    def auto() -> list[ChatMessage]:
+        return [e.message for e in agent_events_of(agent_socket) if isinstance(e, MessageAdded)]
+
+    await eventually(lambda: len(auto()) >= 10, "ten automatic messages")
+    await asyncio.sleep(0.1)  # a second firing would have arrived by now
+    assert sorted(m.visitor_id for m in auto()) == [f"visitor-{n:04d}" for n in range(10, 20)], "one per visitor"
+    for _side, _conn, socket in tabs:
+        got = [e for e in visitor_events_of(socket) if isinstance(e, VisitorMessage)]
+        assert len(got) == 1, "each tab, on either hub, shows the message once"
