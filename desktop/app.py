@@ -31,9 +31,11 @@ from desktop.integration.single_instance import SingleInstance
 from desktop.integration.windows import set_app_user_model_id
 from desktop.net import account as account_api
 from desktop.net.auth import AuthError, login, logout
+from desktop.net.bots import BotClient
 from desktop.net.client import AgentClient, Answer, ConnectionState, RequestError
 from desktop.settings import Settings
 from desktop.ui.actions import ActionError
+from desktop.ui.bot_editor import BotEditor
 from desktop.ui.conversation import ConversationManager
 from desktop.ui.dispatcher import StoreDispatcher
 from desktop.ui.gc_guard import GuiThreadCollector
@@ -43,6 +45,7 @@ from desktop.ui.main_window import MainWindow
 from desktop.ui.settings_dialog import SettingsDialog
 from desktop.ui.tray import NotificationAdapter, Notifier, SystrayNotificationAdapter, Tray
 from desktop.ui.visitor_model import VisitorTableModel
+from protocol.bots.flow import bots_allowed
 from protocol.messages import (
     AgentToServer,
     Ban,
@@ -187,6 +190,7 @@ class Frontdesk(QObject):
         self.session: Session | None = None
         self.login_dialog: LoginDialog | None = None
         self.settings_dialog: SettingsDialog | None = None
+        self.bot_editor: BotEditor | None = None
         self._start_minimized = start_minimized or settings.start_minimized
         self._tasks: set[asyncio.Task[Any]] = set()
         self.tray: Tray | None = None
@@ -359,6 +363,7 @@ class Frontdesk(QObject):
         window.quitRequested.connect(self.quit)
         window.settingsRequested.connect(self.show_settings)
         window.accountRequested.connect(lambda: self._spawn(self.show_account()))
+        window.botsRequested.connect(self.show_bots)
         window.closedToTray.connect(self._window_closed)
         if self.tray is not None:
             window.countsRefreshed.connect(self.tray.set_counts)
@@ -529,6 +534,30 @@ class Frontdesk(QObject):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.settings_dialog = dialog
         dialog.open()
+
+    def show_bots(self) -> None:
+        """File > Bots: the bot editor (the server lets admins of STANDARD and PRO accounts change bots)."""
+        session = self.session
+        if session is None:
+            return
+        hello = session.hello
+        plan = hello.account.plan if hello is not None else None
+        # Only admins change bots (the server checks too).
+        admin = hello is not None and hello.agent.role == "admin"
+        allowed = plan is not None and bots_allowed(plan) and admin
+        window = session.window
+        if allowed:
+            reason = ""
+        elif not admin:
+            reason = window.tr("Only an admin of the account changes bots; you can look, not change.")
+        else:
+            reason = window.tr("Bots need the STANDARD or PRO plan; you can look, not change.")
+        backend = BotClient(session.server_url, session.token)
+        editor = BotEditor(backend, can_edit=allowed, reason=reason, parent=window)
+        editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.bot_editor = editor
+        editor.refresh()
+        editor.open()
 
     def open_conversation_from_notification(self, visitor_id: str) -> None:
         """A chat notification was clicked: open that conversation."""

@@ -12,6 +12,7 @@ from typing import Annotated, Final, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from protocol.bots.flow import BotRun
 from protocol.rules import MAX_FIELD_CHARS, MAX_MESSAGE_CHARS, MAX_TRAIL_PAGES, Capabilities, Plan
 
 Id = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
@@ -24,7 +25,7 @@ Custom = Annotated[dict[Annotated[str, msgspec.Meta(max_length=64)], Field], msg
 
 ChatStatus = Literal["none", "unanswered", "active", "closed"]
 """none: no chat; unanswered: the visitor wrote, no agent yet; active; closed."""
-Author = Literal["visitor", "agent", "auto", "system"]
+Author = Literal["visitor", "agent", "auto", "system", "bot"]
 ActivityKind = Literal["input", "scroll", "focus", "blur", "pointer", "visible", "hidden"]
 SnapshotReason = Literal["initial", "resume_unavailable"]
 """initial: the agent asked for no resume; resume_unavailable: it did, and its seq could not be continued."""
@@ -97,6 +98,8 @@ class ChatMessage(_Plain, kw_only=True):
     delivered_at: float | None = None
     """When it reached the visitor (agent messages) or the server (visitor messages)."""
     read_at: float | None = None
+    replies: tuple[str, ...] = ()
+    """A bot question's quick-reply labels (plain text); the visitor answers with one of them."""
 
 
 class Visitor(_Plain, kw_only=True):
@@ -139,6 +142,8 @@ class Visitor(_Plain, kw_only=True):
     """Visitor messages no agent has marked read."""
     session_only: bool = False
     """The site asks for consent and the visitor has not given it: not recognised on return, forgotten on leaving."""
+    bot: BotRun | None = None
+    """The visitor's bot conversation (running, handed over, closed or stopped) and its answers."""
 
 
 class AgentInfo(_Plain, kw_only=True):
@@ -336,6 +341,7 @@ class VisitorPatch(_Msg, tag="visitor_patch", kw_only=True):
     auto_messaged: bool | UnsetType = UNSET
     banned: bool | UnsetType = UNSET
     session_only: bool | UnsetType = UNSET
+    bot: BotRun | UnsetType | None = UNSET
 
 
 PATCH_FIELDS: Final = tuple(
@@ -509,7 +515,13 @@ class Leave(_Msg, tag="leave", kw_only=True):
     """The tab is closing."""
 
 
-VisitorToServer = VisitorHello | PageView | Activity | VisitorChat | VisitorTyping | Identify | Read | Leave
+class ChatOpened(_Msg, tag="chat_opened", kw_only=True):
+    """The visitor opened the chat panel (a bot may greet them when no agent is online)."""
+
+
+VisitorToServer = (
+    VisitorHello | PageView | Activity | VisitorChat | VisitorTyping | Identify | Read | Leave | ChatOpened
+)
 
 # ---------------------------------------------------------------- server -> visitor (widget)
 

@@ -25,6 +25,7 @@ from server.api import (
     http_exception_handler,
     internal_error_handler,
 )
+from server.bots.api import BotController
 from server.config import Settings
 from server.logs import protect_logs
 from server.services import Services, close_services, open_services
@@ -91,6 +92,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
             VisitorController,
             RuleController,
             AccountController,
+            BotController,
             agent_socket,
             visitor_socket,
         ],

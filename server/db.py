@@ -88,6 +88,7 @@ messages = sa.Table(
     sa.Column("delivered_at", sa.Float, nullable=True),
     sa.Column("read_at", sa.Float, nullable=True),
     sa.Column("offline", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("replies", sa.JSON, nullable=True),  # a bot question's quick replies (migration 0004)
     sa.UniqueConstraint("account_id", "visitor_id", "id", name="uq_messages_client_id"),
 )
 sa.Index("ix_messages_sent", messages.c.account_id, messages.c.sent_at)

@@ -387,6 +387,7 @@ class Store:
             agent_name=row.agent_name,
             delivered_at=row.delivered_at,
             read_at=row.read_at,
+            replies=tuple(row.replies or ()),
         )
 
     async def add_message(

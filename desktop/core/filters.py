@@ -6,7 +6,7 @@ import enum
 from collections.abc import Iterable
 from typing import Final
 
-from desktop.core.state import is_chatting
+from desktop.core.state import in_bot, is_chatting
 from protocol.messages import Visitor
 from protocol.rules import is_active
 
@@ -20,6 +20,7 @@ class VisitorFilter(enum.StrEnum):
     CUSTOMERS = "customers"
     AUTO_MESSAGED = "auto_messaged"
     BLOCKED = "blocked"
+    WITH_BOT = "with_bot"
 
 
 FILTER_BITS: Final[dict[VisitorFilter, int]] = {f: 1 << i for i, f in enumerate(VisitorFilter)}
@@ -31,6 +32,7 @@ _IN_CHAT: Final = FILTER_BITS[VisitorFilter.IN_CHAT]
 _CUSTOMERS: Final = FILTER_BITS[VisitorFilter.CUSTOMERS]
 _AUTO: Final = FILTER_BITS[VisitorFilter.AUTO_MESSAGED]
 _BLOCKED: Final = FILTER_BITS[VisitorFilter.BLOCKED]
+_BOT: Final = FILTER_BITS[VisitorFilter.WITH_BOT]
 
 
 def filter_mask(visitor: Visitor, now: float) -> int:
@@ -53,6 +55,8 @@ def filter_mask(visitor: Visitor, now: float) -> int:
         mask |= _CUSTOMERS
     if visitor.auto_messaged:
         mask |= _AUTO
+    if in_bot(visitor):
+        mask |= _BOT
     return mask
 
 

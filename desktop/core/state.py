@@ -49,6 +49,11 @@ def is_chatting(visitor: Visitor) -> bool:
     return visitor.chat_status == "active" or visitor.in_chat
 
 
+def in_bot(visitor: Visitor) -> bool:
+    """Whether a bot is talking with the visitor now (an agent can take over at any time)."""
+    return visitor.bot is not None and visitor.bot.status == "running"
+
+
 def primary_state(visitor: Visitor, now: float, typing: bool = False) -> VisitorState:
     """The one state the icon column shows, most urgent first.
 

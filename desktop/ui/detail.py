@@ -130,7 +130,20 @@ class DetailPane(QSplitter):
             self.tr("Visitor id: %1").replace("%1", v.id),
         ]
         lines.extend(f"{key}: {value}" for key, value in sorted(v.custom.items()))
+        lines.extend(self._bot_lines(v))
         self.identity_label.setText("\n".join(lines))
+
+    def _bot_lines(self, v: Visitor) -> list[str]:
+        """The visitor's bot conversation: which bot, how it stands (its answers are the fields above)."""
+        if v.bot is None:
+            return []
+        status = {
+            "running": self.tr("talking now"),
+            "handed_over": self.tr("handed over to the team"),
+            "closed": self.tr("closed the chat"),
+            "stopped": self.tr("stopped by an agent"),
+        }[v.bot.status]
+        return [self.tr("Bot: %1 (%2)").replace("%1", v.bot.flow_name).replace("%2", status)]
 
     def _fill_visit(self, v: Visitor, now: float) -> None:
         end = v.left_at if (not v.online and v.left_at) else now

@@ -70,11 +70,12 @@ FILTER_ORDER = (
     VisitorFilter.CUSTOMERS,
     VisitorFilter.AUTO_MESSAGED,
     VisitorFilter.BLOCKED,
+    VisitorFilter.WITH_BOT,
 )
 
 
 class FilterBar(QWidget):
-    """The six filter buttons with live counts; exactly one is checked."""
+    """The filter buttons with live counts; exactly one is checked."""
 
     filterChosen = Signal(object)  # VisitorFilter
 
@@ -87,6 +88,7 @@ class FilterBar(QWidget):
             VisitorFilter.CUSTOMERS: self.tr("Customers"),
             VisitorFilter.AUTO_MESSAGED: self.tr("Auto-messaged"),
             VisitorFilter.BLOCKED: self.tr("Blocked"),
+            VisitorFilter.WITH_BOT: self.tr("With a bot"),
         }
         tips = {
             VisitorFilter.ALL: self.tr("Every visitor"),
@@ -95,6 +97,7 @@ class FilterBar(QWidget):
             VisitorFilter.CUSTOMERS: self.tr("Visitors identified through the contact form or the API"),
             VisitorFilter.AUTO_MESSAGED: self.tr("Visitors who received an automatic message"),
             VisitorFilter.BLOCKED: self.tr("Visitors banned by your agents"),
+            VisitorFilter.WITH_BOT: self.tr("Visitors a bot is talking with right now; open one to take over"),
         }
         self.group = QButtonGroup(self)
         self.group.setExclusive(True)
@@ -566,6 +569,7 @@ class MainWindow(QMainWindow):
     accountRequested = Signal()
     """Help > About this account (the app fetches the retention settings, then calls show_account)."""
     settingsRequested = Signal()
+    botsRequested = Signal()
     quitRequested = Signal()
     closedToTray = Signal()
     countsRefreshed = Signal(int, int)
@@ -621,6 +625,8 @@ class MainWindow(QMainWindow):
         self.settings_action = file_menu.addAction(self.tr("&Settings…"))
         self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
         self.settings_action.triggered.connect(self.settingsRequested)
+        self.bots_action = file_menu.addAction(self.tr("&Bots…"))
+        self.bots_action.triggered.connect(self.botsRequested)
         self.logout_action = file_menu.addAction(self.tr("&Log out"))
         self.logout_action.triggered.connect(self.logoutRequested)
         file_menu.addSeparator()

@@ -47,6 +47,8 @@ def author_text(message: ChatMessage, visitor: Visitor | None) -> str:
         return message.agent_name or tr("Agent")
     if message.author == "auto":
         return tr("Automatic message")
+    if message.author == "bot":
+        return tr("Bot %1").replace("%1", message.agent_name or "").strip()
     return tr("System")
 
 

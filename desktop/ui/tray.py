@@ -8,6 +8,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
+from desktop.core.state import in_bot
 from desktop.settings import NotifyRule, Settings
 from desktop.ui.text import display_name
 from protocol.messages import ChatMessage, Visitor
@@ -177,12 +178,25 @@ class Notifier(QObject):
 
     def on_message(self, message: ChatMessage, visitor: Visitor | None) -> None:
         """A chat message was stored: announce a visitor's message when nobody is looking."""
+        if message.author == "system":
+            self._handed_over(message, visitor)
+            return
         if message.author != "visitor" or not self._settings.notify_messages:
             return
+        if message.read_at is not None or (visitor is not None and in_bot(visitor)):
+            return  # a bot read and answers it; the team hears at the hand-over
         if self.window_attended() or self._is_conversation_focused(message.visitor_id):
             return
         name = display_name(visitor) if visitor is not None else self.tr("A visitor")
         title = self.tr("Message from %1").replace("%1", notification_safe(name, 60))
+        self._present(title, notification_safe(message.text), f"chat:{message.visitor_id}")
+
+    def _handed_over(self, message: ChatMessage, visitor: Visitor | None) -> None:
+        """A bot handed the chat over: a new chat for the team, announced like a visitor's message."""
+        if not self._settings.notify_messages or self.window_attended():
+            return
+        name = display_name(visitor) if visitor is not None else self.tr("A visitor")
+        title = self.tr("%1 waits for an agent").replace("%1", notification_safe(name, 60))
         self._present(title, notification_safe(message.text), f"chat:{message.visitor_id}")
 
     def _clicked(self, key: str) -> None:

@@ -16,6 +16,10 @@
             <translation>Automatische Nachricht</translation>
         </message>
         <message>
+            <source>Bot %1</source>
+            <translation>Bot %1</translation>
+        </message>
+        <message>
             <source>System</source>
             <translation>System</translation>
         </message>
@@ -30,6 +34,156 @@
         <message>
             <source>sent</source>
             <translation>gesendet</translation>
+        </message>
+    </context>
+    <context>
+        <name>BotEditor</name>
+        <message>
+            <source>Bots</source>
+            <translation>Bots</translation>
+        </message>
+        <message>
+            <source>&amp;New</source>
+            <translation>&amp;Neu</translation>
+        </message>
+        <message>
+            <source>&amp;Delete</source>
+            <translation>&amp;Löschen</translation>
+        </message>
+        <message>
+            <source>&amp;Import…</source>
+            <translation>&amp;Importieren…</translation>
+        </message>
+        <message>
+            <source>E&amp;xport…</source>
+            <translation>E&amp;xportieren…</translation>
+        </message>
+        <message>
+            <source>Enabled</source>
+            <translation>Aktiv</translation>
+        </message>
+        <message>
+            <source>Run again each time the trigger fires</source>
+            <translation>Jedes Mal erneut starten, wenn der Auslöser eintritt</translation>
+        </message>
+        <message>
+            <source>Visitor opens the chat and nobody is online</source>
+            <translation>Besucher öffnet den Chat und niemand ist online</translation>
+        </message>
+        <message>
+            <source>Visitor's first message</source>
+            <translation>Erste Nachricht des Besuchers</translation>
+        </message>
+        <message>
+            <source>Conditions of automatic messages</source>
+            <translation>Bedingungen automatischer Nachrichten</translation>
+        </message>
+        <message>
+            <source>time_on_page_at_least=30; url_contains=/pricing</source>
+            <translation>time_on_page_at_least=30; url_contains=/preise</translation>
+        </message>
+        <message>
+            <source>Steps</source>
+            <translation>Schritte</translation>
+        </message>
+        <message>
+            <source>&amp;Add step</source>
+            <translation>Schritt &amp;hinzufügen</translation>
+        </message>
+        <message>
+            <source>&amp;Remove step</source>
+            <translation>Schritt &amp;entfernen</translation>
+        </message>
+        <message>
+            <source>A&amp;pply step</source>
+            <translation>Schritt ü&amp;bernehmen</translation>
+        </message>
+        <message>
+            <source>Problems</source>
+            <translation>Probleme</translation>
+        </message>
+        <message>
+            <source>&amp;Check</source>
+            <translation>&amp;Prüfen</translation>
+        </message>
+        <message>
+            <source>&amp;Save</source>
+            <translation>&amp;Speichern</translation>
+        </message>
+        <message>
+            <source>&amp;Name:</source>
+            <translation>&amp;Name:</translation>
+        </message>
+        <message>
+            <source>&amp;Trigger:</source>
+            <translation>&amp;Auslöser:</translation>
+        </message>
+        <message>
+            <source>C&amp;onditions:</source>
+            <translation>Be&amp;dingungen:</translation>
+        </message>
+        <message>
+            <source>S&amp;tart step:</source>
+            <translation>S&amp;tartschritt:</translation>
+        </message>
+        <message>
+            <source>Something went wrong; see the log.</source>
+            <translation>Etwas ist schiefgegangen; siehe Protokoll.</translation>
+        </message>
+        <message>
+            <source> (off)</source>
+            <translation> (aus)</translation>
+        </message>
+        <message>
+            <source>Fix the step first.</source>
+            <translation>Korrigieren Sie zuerst den Schritt.</translation>
+        </message>
+        <message>
+            <source>No problems: the bot can be saved.</source>
+            <translation>Keine Probleme: Der Bot kann gespeichert werden.</translation>
+        </message>
+        <message>
+            <source>Step %1: </source>
+            <translation>Schritt %1: </translation>
+        </message>
+        <message numerus="yes">
+            <source>%n problem(s) to fix.</source>
+            <translation>
+                <numerusform>%n Problem zu beheben.</numerusform>
+                <numerusform>%n Probleme zu beheben.</numerusform>
+            </translation>
+        </message>
+        <message>
+            <source>Saved.</source>
+            <translation>Gespeichert.</translation>
+        </message>
+        <message>
+            <source>Deleted.</source>
+            <translation>Gelöscht.</translation>
+        </message>
+        <message>
+            <source>Bot file</source>
+            <translation>Bot-Datei</translation>
+        </message>
+        <message>
+            <source>Bot files (*.json)</source>
+            <translation>Bot-Dateien (*.json)</translation>
+        </message>
+        <message>
+            <source>Cannot read %1: %2</source>
+            <translation>%1 kann nicht gelesen werden: %2</translation>
+        </message>
+        <message>
+            <source>Imported %1.</source>
+            <translation>%1 importiert.</translation>
+        </message>
+        <message>
+            <source>Cannot write %1: %2</source>
+            <translation>%1 kann nicht geschrieben werden: %2</translation>
+        </message>
+        <message>
+            <source>Exported to %1.</source>
+            <translation>Nach %1 exportiert.</translation>
         </message>
     </context>
     <context>
@@ -188,6 +342,26 @@
             <source>Visitor id: %1</source>
             <translation>Besucher-ID: %1</translation>
         </message>
+        <message>
+            <source>talking now</source>
+            <translation>spricht gerade</translation>
+        </message>
+        <message>
+            <source>handed over to the team</source>
+            <translation>an das Team übergeben</translation>
+        </message>
+        <message>
+            <source>closed the chat</source>
+            <translation>hat den Chat beendet</translation>
+        </message>
+        <message>
+            <source>stopped by an agent</source>
+            <translation>von einem Agenten gestoppt</translation>
+        </message>
+        <message>
+            <source>Bot: %1 (%2)</source>
+            <translation>Bot: %1 (%2)</translation>
+        </message>
         <message numerus="yes">
             <source>%n visit(s)</source>
             <translation>
@@ -291,6 +465,10 @@
             <translation>Gesperrt</translation>
         </message>
         <message>
+            <source>With a bot</source>
+            <translation>Mit Bot</translation>
+        </message>
+        <message>
             <source>Every visitor</source>
             <translation>Alle Besucher</translation>
         </message>
@@ -313,6 +491,10 @@
         <message>
             <source>Visitors banned by your agents</source>
             <translation>Besucher, die von Ihren Agenten blockiert wurden</translation>
+        </message>
+        <message>
+            <source>Visitors a bot is talking with right now; open one to take over</source>
+            <translation>Besucher, mit denen gerade ein Bot spricht; zum Übernehmen öffnen</translation>
         </message>
         <message numerus="yes">
             <source>%n visitor(s)</source>
@@ -363,6 +545,10 @@
         <message>
             <source>Automatic message</source>
             <translation>Automatische Nachricht</translation>
+        </message>
+        <message>
+            <source>Bot %1</source>
+            <translation>Bot %1</translation>
         </message>
         <message>
             <source>System</source>
@@ -490,6 +676,10 @@
             <translation>&amp;Einstellungen …</translation>
         </message>
         <message>
+            <source>&amp;Bots…</source>
+            <translation>&amp;Bots…</translation>
+        </message>
+        <message>
             <source>&amp;Log out</source>
             <translation>A&amp;bmelden</translation>
         </message>
@@ -601,6 +791,14 @@ Sehen Sie alle, die gerade auf Ihrer Website sind, und sprechen Sie mit ihnen.</
             <source>Demo website: %1 - open it in a browser and chat with yourself.</source>
             <translation>Demo-Website: %1 – öffnen Sie sie in einem Browser und chatten Sie mit sich selbst.</translation>
         </message>
+        <message>
+            <source>Only an admin of the account changes bots; you can look, not change.</source>
+            <translation>Nur eine Administratorin oder ein Administrator des Kontos ändert Bots; Sie können sie ansehen, aber nicht ändern.</translation>
+        </message>
+        <message>
+            <source>Bots need the STANDARD or PRO plan; you can look, not change.</source>
+            <translation>Bots erfordern den Tarif STANDARD oder PRO; Sie können sie ansehen, aber nicht ändern.</translation>
+        </message>
     </context>
     <context>
         <name>Notifier</name>
@@ -630,6 +828,57 @@ Sehen Sie alle, die gerade auf Ihrer Website sind, und sprechen Sie mit ihnen.</
         <message>
             <source>Message from %1</source>
             <translation>Nachricht von %1</translation>
+        </message>
+        <message>
+            <source>%1 waits for an agent</source>
+            <translation>%1 wartet auf einen Agenten</translation>
+        </message>
+    </context>
+    <context>
+        <name>PreviewPane</name>
+        <message>
+            <source>Preview</source>
+            <translation>Vorschau</translation>
+        </message>
+        <message>
+            <source>Preview transcript</source>
+            <translation>Verlauf der Vorschau</translation>
+        </message>
+        <message>
+            <source>Answer as the visitor and press Enter</source>
+            <translation>Als Besucher antworten und Enter drücken</translation>
+        </message>
+        <message>
+            <source>Page of the previewed visitor</source>
+            <translation>Seite des Vorschau-Besuchers</translation>
+        </message>
+        <message>
+            <source>Agents online</source>
+            <translation>Agenten online</translation>
+        </message>
+        <message>
+            <source>Returning</source>
+            <translation>Wiederkehrend</translation>
+        </message>
+        <message>
+            <source>Customer</source>
+            <translation>Kunde</translation>
+        </message>
+        <message>
+            <source>&amp;Run from the start</source>
+            <translation>Von vorn &amp;starten</translation>
+        </message>
+        <message>
+            <source>Take o&amp;ver</source>
+            <translation>Ü&amp;bernehmen</translation>
+        </message>
+        <message>
+            <source>Bot</source>
+            <translation>Bot</translation>
+        </message>
+        <message>
+            <source>Visitor</source>
+            <translation>Besucher</translation>
         </message>
     </context>
     <context>
@@ -705,6 +954,69 @@ Sehen Sie alle, die gerade auf Ihrer Website sind, und sprechen Sie mit ihnen.</
         <message>
             <source>Enter the server address, starting with http:// or https://.</source>
             <translation>Geben Sie die Serveradresse ein, beginnend mit http:// oder https://.</translation>
+        </message>
+    </context>
+    <context>
+        <name>StepForm</name>
+        <message>
+            <source>What the bot says; {variable} inserts an answer</source>
+            <translation>Was der Bot sagt; {variable} fügt eine Antwort ein</translation>
+        </message>
+        <message>
+            <source>name, email, phone or your own variable</source>
+            <translation>name, email, phone oder eine eigene Variable</translation>
+        </message>
+        <message>
+            <source>Asked again when the answer does not fit</source>
+            <translation>Wird gefragt, wenn die Antwort nicht passt</translation>
+        </message>
+        <message>
+            <source>One quick reply a line: Label -&gt; next step</source>
+            <translation>Eine Schnellantwort pro Zeile: Text -&gt; nächster Schritt</translation>
+        </message>
+        <message>
+            <source>One branch a line: agents_online=yes; page_contains=/x -&gt; step</source>
+            <translation>Ein Zweig pro Zeile: agents_online=yes; page_contains=/x -&gt; Schritt</translation>
+        </message>
+        <message>
+            <source>Kind:</source>
+            <translation>Art:</translation>
+        </message>
+        <message>
+            <source>Step &amp;id:</source>
+            <translation>Schritt-&amp;ID:</translation>
+        </message>
+        <message>
+            <source>&amp;Text:</source>
+            <translation>&amp;Text:</translation>
+        </message>
+        <message>
+            <source>&amp;Quick replies:</source>
+            <translation>Schnell&amp;antworten:</translation>
+        </message>
+        <message>
+            <source>&amp;Branches:</source>
+            <translation>&amp;Zweige:</translation>
+        </message>
+        <message>
+            <source>&amp;Otherwise:</source>
+            <translation>&amp;Sonst:</translation>
+        </message>
+        <message>
+            <source>&amp;Store answer in:</source>
+            <translation>Antwort s&amp;peichern in:</translation>
+        </message>
+        <message>
+            <source>&amp;Expect:</source>
+            <translation>&amp;Erwartet:</translation>
+        </message>
+        <message>
+            <source>&amp;Retry text:</source>
+            <translation>Text bei &amp;Wiederholung:</translation>
+        </message>
+        <message>
+            <source>&amp;Next step:</source>
+            <translation>&amp;Nächster Schritt:</translation>
         </message>
     </context>
     <context>
@@ -955,6 +1267,14 @@ Sehen Sie alle, die gerade auf Ihrer Website sind, und sprechen Sie mit ihnen.</
         <message>
             <source>Demo website: %1 - open it in a browser and chat with yourself.</source>
             <translation>Demo-Website: %1 – öffnen Sie sie in einem Browser und chatten Sie mit sich selbst.</translation>
+        </message>
+        <message>
+            <source>Only an admin of the account changes bots; you can look, not change.</source>
+            <translation>Nur eine Administratorin oder ein Administrator des Kontos ändert Bots; Sie können sie ansehen, aber nicht ändern.</translation>
+        </message>
+        <message>
+            <source>Bots need the STANDARD or PRO plan; you can look, not change.</source>
+            <translation>Bots erfordern den Tarif STANDARD oder PRO; Sie können sie ansehen, aber nicht ändern.</translation>
         </message>
     </context>
 </TS>

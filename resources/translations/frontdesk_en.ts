@@ -2,6 +2,16 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en_US" sourcelanguage="en_US">
 <context>
+    <name>BotEditor</name>
+    <message numerus="yes">
+        <source>%n problem(s) to fix.</source>
+        <translation>
+            <numerusform>%n problem to fix.</numerusform>
+            <numerusform>%n problems to fix.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>DetailPane</name>
     <message numerus="yes">
         <source>%n visit(s)</source>

@@ -30,6 +30,7 @@ from protocol.messages import (
     Auth,
     Ban,
     ChatMessage,
+    ChatOpened,
     CloseCode,
     CloseConversation,
     EraseVisitor,
@@ -60,6 +61,9 @@ from protocol.messages import (
 from protocol.rules import PROTOCOL_VERSION, capabilities_for
 from server import __version__
 from server.batching import VisitorLoader, VisitorWriter
+from server.bots import live as bots
+from server.bots.runner import BotRunner
+from server.bots.store import BotStore
 from server.config import Settings
 from server.geo import Geolocator
 from server.live import core
@@ -205,6 +209,7 @@ class Hub:
         self._ticker: asyncio.Task[None] | None = None
         self._forgetting: set[asyncio.Task[None]] = set()
         self._closing = False
+        self.bots = BotRunner(BotStore(store.engine), bots.HubBotPort(self), clock)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -559,6 +564,7 @@ class Hub:
             case OpenConversation():
                 state = await self._present(account_id, message.visitor_id)
                 previous = state.record.chat_agent_id
+                await bots.taken_over(self, account_id, state)
                 await self._apply(account_id, state, message.visitor_id, core.open_chat(state, agent, plan))
                 if previous is not None and previous != conn.agent.id:
                     await self._audit(conn, "take_over", message.visitor_id, {"from_agent_id": previous})
@@ -627,6 +633,7 @@ class Hub:
         account_id = account.row.id
         state = await self._present(account_id, request.visitor_id)
         core.check_agent_message(state, account.row.plan)
+        await bots.taken_over(self, account_id, state)
         now = self.clock()
         has_tabs = await self.seams.presence.tabs(account_id, request.visitor_id) > 0
         message = ChatMessage(
@@ -716,6 +723,7 @@ class Hub:
             deltas = core.messages_updated(visitor_id, undelivered, delivered_at=now)
             await self._apply(account_id, None, visitor_id, Effects(deltas=deltas))
         await self.evaluate_rules(account, visitor_id, state)
+        await bots.trigger(self, account, visitor_id, "rule")
         return True
 
     def _place(self, hello: VisitorHello, ip: str | None, user_agent: str) -> core.Place:
@@ -759,16 +767,19 @@ class Hub:
                     account_id, state, visitor_id, core.page_view(state, message.url, message.title, now=now)
                 )
                 await self.evaluate_rules(account, visitor_id, state)
+                await bots.trigger(self, account, visitor_id, "rule")
             case VisitorChat():
                 await self._visitor_chat(account, conn, visitor_id, message)
             case VisitorTyping():
                 await self._apply(account_id, None, visitor_id, core.visitor_typing(visitor_id, message.typing))
             case Read():
-                ids = await self.store.unread_ids(account_id, visitor_id, authors=("agent", "auto"))
+                ids = await self.store.unread_ids(account_id, visitor_id, authors=("agent", "auto", "bot"))
                 await self.store.mark_messages(account_id, visitor_id, ids, read_at=now)
                 await self._apply(account_id, None, visitor_id, core.read_by_visitor(visitor_id, ids, now=now))
             case Identify():
                 await self.identify(account, visitor_id, message)
+            case ChatOpened():
+                await bots.trigger(self, account, visitor_id, "chat_opened_offline")
 
     async def _visitor_chat(
         self, account: AccountState, conn: VisitorConn, visitor_id: str, request: VisitorChat
@@ -785,6 +796,8 @@ class Hub:
             return
         conn.send(Ack(id=stored.id))
         if not new:
+            return
+        if await bots.visitor_wrote(self, account, visitor_id, state, stored, from_tab=conn.tab_id):
             return
         effects = core.visitor_message(state, stored, from_tab=conn.tab_id, now=now)
         await self._apply(account_id, state, visitor_id, effects)
@@ -857,6 +870,7 @@ class Hub:
                 await self.store.messages(account_id, visitor_id, limit=1)
             ):
                 await self.store.erase_visitor(account_id, visitor_id)
+                await self.bots.store.forget_visitor(account_id, visitor_id)
         except Exception:
             log.exception("forgetting a session-only visitor failed")
 
@@ -867,6 +881,7 @@ class Hub:
         """
         await self.writer.drain()  # a queued write must not bring the row back
         erased = await self.store.erase_visitor(account_id, visitor_id)
+        await self.bots.store.forget_visitor(account_id, visitor_id)  # the bot's run holds their answers
         # Replayable deltas hold the visitor's identity and messages: the log forgets them all, so
         # an agent resuming from before the erasure gets a fresh snapshot instead.
         await self.seams.log.forget(account_id)
@@ -983,6 +998,9 @@ class Hub:
         for account in list(self._accounts.values()):
             if refresh:
                 await self._reload_account(account.row.id)
+            if await self.bots.time_based(account.row.id):
+                for visitor_id in list(account.tabs):
+                    await bots.trigger(self, account, visitor_id, "rule")
             if not account.time_rules or not await presence.agents(account.row.id):
                 continue
             for visitor_id in list(account.tabs):

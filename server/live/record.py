@@ -40,6 +40,7 @@ GROUPS: Final[dict[str, tuple[str, ...]]] = {
     "chat": ("chat_status", "in_chat", "chat_agent_id", "chat_agent_name", "unread", "auto_messaged"),
     "banned": ("banned",),
     "consent": ("session_only",),
+    "bot": ("bot",),
 }
 """Record field groups: each is stored as one presence field and changes as one unit."""
 

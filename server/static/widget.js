@@ -376,7 +376,7 @@
   const unreadCount = () => {
     let n = 0;
     messages.forEach((m) => {
-      if ((m.author === "agent" || m.author === "auto") && !m.read_at) n += 1;
+      if ((m.author === "agent" || m.author === "auto" || m.author === "bot") && !m.read_at) n += 1;
     });
     return n;
   };
@@ -579,6 +579,11 @@ h2{margin:0;font-size:16px}
 .msg.visitor{align-self:flex-end;background:#2457d6;color:#fff;border-bottom-right-radius:4px}
 .msg.agent,.msg.auto{align-self:flex-start;background:#fff;border:1px solid #dde3ea;border-bottom-left-radius:4px}
 .msg.system,.note{align-self:center;background:transparent;color:#5b6875;font-size:12px;text-align:center}
+.msg.bot{align-self:flex-start;background:#eef3ff;border:1px solid #c9d6f5;border-bottom-left-radius:4px}
+.msg.system{align-self:stretch;max-width:none;border-top:1px solid #dde3ea;border-bottom:1px solid #dde3ea;padding:8px;font-weight:600;color:#1d2733}
+.replies{display:flex;flex-wrap:wrap;gap:6px;align-self:flex-start}
+.reply{background:#fff;color:#2457d6;border:1px solid #2457d6;border-radius:16px;padding:6px 12px;cursor:pointer;font-size:13px}
+.reply:hover{background:#eef3ff}
 .who{display:block;font-size:11px;font-weight:600;color:#5b6875;margin-bottom:2px}
 .pending{opacity:.65}
 .state{display:block;font-size:10px;margin-top:2px;opacity:.85}
@@ -663,14 +668,39 @@ input,textarea{font-size:14px;padding:7px 9px;border:1px solid #c4ccd6;border-ra
     if (d.body) attach();
     else d.addEventListener("DOMContentLoaded", attach);
 
+    // ---------------------------------------------------------------- bots
+    // A bot's line says it is automated; its quick replies are buttons (their labels plain text) under the
+    // newest message while it is the bot's question; pressing one sends the label as the visitor's answer.
+    const botLabel = (m) => {
+      const who = h("span", { class: "who" });
+      who.textContent = (m.agent_name ? String(m.agent_name) + " \u00b7 " : "") + "Automated assistant";
+      return who;
+    };
+    const quickReplies = () => {
+      let last = null;
+      messages.forEach((m) => (last = m));
+      if (!last || last.author !== "bot" || !Array.isArray(last.replies) || !last.replies.length) return null;
+      const group = h("div", { class: "replies", role: "group", "aria-label": "Quick replies" });
+      last.replies.slice(0, 10).forEach((label) => {
+        const button = h("button", { type: "button", class: "reply" });
+        button.textContent = clip(String(label), 60); // data, never markup
+        button.addEventListener("click", () => {
+          if (sendChat(String(label))) input.focus();
+        });
+        group.append(button);
+      });
+      return group;
+    };
+
     const renderMessage = (m) => {
-      const author = ["visitor", "agent", "auto", "system"].indexOf(m.author) >= 0 ? m.author : "system";
+      const author = ["visitor", "agent", "auto", "system", "bot"].indexOf(m.author) >= 0 ? m.author : "system";
       const item = h("div", { class: "msg " + author + (m.pending ? " pending" : ""), "data-id": String(m.id) });
       if ((author === "agent" || author === "auto") && m.agent_name) {
         const who = h("span", { class: "who" });
         who.textContent = String(m.agent_name);
         item.append(who);
       }
+      if (author === "bot") item.append(botLabel(m));
       const text = h("span", { class: "text" });
       text.textContent = String(m.text); // network text is data, never markup
       item.append(text);
@@ -692,6 +722,8 @@ input,textarea{font-size:14px;padding:7px 9px;border:1px solid #c4ccd6;border-ra
         const notes = Array.from(log.querySelectorAll(".note"));
         log.replaceChildren();
         messages.forEach((m) => log.append(renderMessage(m)));
+        const replies = quickReplies();
+        if (replies) log.append(replies);
         notes.forEach((n) => log.append(n));
         if (atBottom || isOpen) log.scrollTop = log.scrollHeight;
         api.refresh();
@@ -799,9 +831,16 @@ input,textarea{font-size:14px;padding:7px 9px;border:1px solid #c4ccd6;border-ra
     return api;
   })();
 
+  // A bot may greet a visitor who opens the chat while no agent is online (the server decides).
+  let chatOpenedSent = false;
+  const chatOpened = () => {
+    if (chatOpenedSent || agentsOnline) return;
+    chatOpenedSent = send({ type: "chat_opened" });
+  };
   const openPanel = (focus) => {
     if (isOpen) return;
     ui.open(focus);
+    chatOpened();
     emit("open");
   };
   const closePanel = () => {

@@ -9,14 +9,17 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+import msgspec
 import pytest
 
 from desktop.app import Frontdesk
 from desktop.credentials import MemoryStore
 from desktop.settings import NotifyRule, Settings
 from desktop.ui.tray import NotificationAdapter, notification_safe, wants_visitor
+from protocol.bots.flow import FlowSpec
 from protocol.messages import Identify, Visitor, VisitorChat
 from protocol.rules import Plan
+from server.bots.store import BotStore
 from tests.fixtures.clients import VisitorSocket, new_id
 from tests.fixtures.server import LiveServer, Tenant
 from tests.gui.conftest import QLoop
@@ -168,3 +171,37 @@ def test_notification_text_is_inert_and_short() -> None:
     assert notification_safe("<img src=x>&amp;") == "‹img src=x›＆amp;"
     assert len(notification_safe("x" * 1000)) == 200
     assert notification_safe("a\n\n b\tc") == "a b c"
+
+
+def test_answers_to_a_bot_stay_quiet_and_the_hand_over_notifies(
+    qloop: QLoop, live_server: LiveServer, adapter: RecordingAdapter, session_app: tuple[Frontdesk, Tenant]
+) -> None:
+    app, tenant = session_app
+    assert app.session is not None
+    flow = {
+        "name": "Night desk",
+        "trigger": {"kind": "first_message"},
+        "start": "name",
+        "steps": [
+            {"id": "name", "kind": "ask", "text": "Your name?", "store": "name", "next": "team"},
+            {"id": "team", "kind": "hand_over"},
+        ],
+    }
+
+    async def add() -> None:
+        await BotStore(live_server.server.services.engine).add(tenant.account_id, msgspec.convert(flow, FlowSpec))
+
+    live_server.call(add)
+    socket = connect(qloop, live_server, tenant)
+    store = app.session.store
+    qloop.wait_until(lambda: socket.visitor_id in store.visitors, what="listed")
+    adapter.shown.clear()
+    qloop.run(socket.send(VisitorChat(id=new_id("m"), text="Hello?")))
+    qloop.wait_until(lambda: getattr(store.visitors[socket.visitor_id].bot, "status", None) == "running", what="bot")
+    shown_after_first = len(adapter.shown)  # the first message may be announced: it came before the bot
+    qloop.run(socket.send(VisitorChat(id=new_id("m"), text="Ada")))
+    qloop.wait_until(lambda: any(t.endswith("waits for an agent") for t, _b, _k in adapter.shown), what="hand-over")
+    titles = [t for t, _b, _k in adapter.shown[shown_after_first:]]
+    assert titles == ["Ada waits for an agent"], "the answer to the bot is not announced"
+    assert adapter.shown[-1][1:] == ("Connecting you to our team", f"chat:{socket.visitor_id}")
+    qloop.run(socket.ws.close())

@@ -130,7 +130,8 @@ def test_main_window_built_in_german_shows_the_seed_labels(app: QApplication, qt
     buttons = window.visitors.filters.buttons
     # The buttons carry live counts: "Kunden (0)".
     labels = {f: re.sub(r" \(\d+\)$", "", button.text()) for f, button in buttons.items()}
-    assert labels == SEED_FILTERS
+    assert {f: labels[f] for f in SEED_FILTERS} == SEED_FILTERS
+    assert labels[VisitorFilter.WITH_BOT] == "Mit Bot", "the bots' filter comes after the seed article's"
     assert window.visitors.open_button.text() == "Konversation öffnen"
     assert window.tabs.tabText(window.tabs.indexOf(window.visitors)) == "Besucher"
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bench import codec, retention, server, snapshot
+from bench import bots, codec, retention, server, snapshot
 from bench.common import Figure, percentile
 
 
@@ -33,6 +33,10 @@ def test_codec_benchmark_produces_ratios() -> None:
     figures = codec.run(frames=50, runs=1, snapshot=20)
     sane(figures)
     assert any("ratio" in f.extra for f in figures)
+
+
+def test_bots_benchmark_runs_a_conversation_and_validates() -> None:
+    sane(bots.run(events=30, steps=10, runs=1))
 
 
 @pytest.mark.slow

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from desktop.core.filters import MAX_SEARCH_CHARS, Search, VisitorFilter, count_filters, matches_filter
+from protocol.bots.flow import BotRun
 from protocol.rules import ACTIVE_WINDOW_SECONDS
 from tests.unit.desktop.factory import NOW, make_visitor
 
@@ -15,17 +16,20 @@ def test_each_filter() -> None:
     auto = make_visitor(5, auto_messaged=True)
     banned_gone = make_visitor(6, banned=True, online=False)
     left = make_visitor(7, online=False, left_at=NOW - 3)
-    everyone = [active, idle, chatting, customer, auto, banned_gone, left]
+    with_bot = make_visitor(8, bot=BotRun(flow_id=1, flow_name="Sales", status="running"))
+    bot_done = make_visitor(9, bot=BotRun(flow_id=1, flow_name="Sales", status="handed_over"))
+    everyone = [active, idle, chatting, customer, auto, banned_gone, left, with_bot, bot_done]
 
     def listed(f: VisitorFilter) -> set[str]:
         return {v.id for v in everyone if matches_filter(f, v, NOW)}
 
     assert listed(VisitorFilter.ALL) == {v.id for v in everyone} - {banned_gone.id}
-    assert listed(VisitorFilter.ACTIVE) == {active.id, chatting.id, customer.id, auto.id}
+    assert listed(VisitorFilter.ACTIVE) == {active.id, chatting.id, customer.id, auto.id, with_bot.id, bot_done.id}
     assert listed(VisitorFilter.IN_CHAT) == {chatting.id}
     assert listed(VisitorFilter.CUSTOMERS) == {customer.id}
     assert listed(VisitorFilter.AUTO_MESSAGED) == {auto.id}
     assert listed(VisitorFilter.BLOCKED) == {banned_gone.id}
+    assert listed(VisitorFilter.WITH_BOT) == {with_bot.id}
     counts = count_filters(everyone, NOW)
     assert counts == {f: len(listed(f)) for f in VisitorFilter}
 

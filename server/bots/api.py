@@ -1,0 +1,181 @@
+"""REST API of bots under /api/v1/bots: list, read, create, replace, delete, validate, import, export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, delete, get, post, put
+from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, JSONBody
+from litestar.response import Response
+
+from protocol.bots.flow import Flow, FlowExport, FlowRefused, FlowSpec, Problem, Validation, bots_allowed
+from protocol.bots.validate import FlowError, problems
+from protocol.messages import ErrorCode
+from server.api import ApiRefusedError, Caller, _agent, services_of
+from server.bots.store import BotStore
+from server.services import Services
+from server.store import AgentRow
+
+MAX_FLOW_BYTES = 256 * 1024
+"""Largest flow body accepted by validate and import."""
+
+
+def require_admin(agent: AgentRow) -> None:
+    """Refuse an agent who is not an admin of the account."""
+    if agent.role != "admin":
+        raise ApiRefusedError(
+            403, ErrorCode.FORBIDDEN, "only an admin of the account can change bots; ask an admin to do it"
+        )
+
+
+async def _editor(request: Request[Any, Any, Any], services: Services) -> Caller:
+    """The calling agent, when it may change bots: an admin of an account whose plan has bots."""
+    caller = await _agent(request, services)
+    require_admin(caller.agent)
+    account = await services.store.account(caller.agent.account_id)
+    if account is None or not bots_allowed(account.plan):
+        plan = account.plan.value.upper() if account is not None else "unknown"
+        raise ApiRefusedError(
+            403,
+            ErrorCode.PLAN_REQUIRED,
+            f"bots need the STANDARD or PRO plan; this account is on {plan}, upgrade it to use bots",
+        )
+    return caller
+
+
+def flow_error_handler(_request: Request[Any, Any, Any], exc: FlowError) -> Response[FlowRefused]:
+    """A flow that cannot be saved: every problem, each naming its step."""
+    return Response(FlowRefused(message=str(exc), problems=exc.problems), status_code=400)
+
+
+def decode_flow(body: bytes) -> FlowSpec:
+    """A flow from JSON, bare or in an export file; schema errors become one problem naming the field."""
+    if len(body) > MAX_FLOW_BYTES:
+        raise FlowError([Problem(step=None, message=f"the flow is larger than {MAX_FLOW_BYTES // 1024} KiB")])
+    try:
+        raw = msgspec.json.decode(body)
+        if isinstance(raw, dict) and raw.get("format") == "frontdesk-bot":
+            return msgspec.convert(raw, FlowExport).flow
+        return msgspec.convert(raw, FlowSpec)
+    except RecursionError:
+        raise FlowError([Problem(step=None, message="the JSON is nested too deeply to be a flow")]) from None
+    except msgspec.ValidationError as exc:
+        raise FlowError([Problem(step=None, message=f"the flow does not fit the schema: {exc}")]) from None
+    except msgspec.DecodeError as exc:
+        raise FlowError([Problem(step=None, message=f"the body is not JSON ({exc})")]) from None
+
+
+def _checked(spec: FlowSpec) -> FlowSpec:
+    found = problems(spec)
+    if found:
+        raise FlowError(found)
+    return spec
+
+
+REFUSED = {400: ResponseSpec(data_container=FlowRefused, description="The flow has problems; each names its step")}
+
+
+def _changed(services: Services, account_id: int) -> None:
+    # This process reads the flows again at once; other processes within FLOWS_TTL_SECONDS.
+    if services.hub is not None:
+        services.hub.bots.flows_changed(account_id)
+
+
+def _missing(flow_id: int) -> ApiRefusedError:
+    return ApiRefusedError(404, ErrorCode.NOT_FOUND, f"no bot {flow_id} in your account; list them first")
+
+
+class BotController(Controller):
+    """Chatbot flows of the caller's account (changes: admins of STANDARD and PRO accounts)."""
+
+    path = "/api/v1/bots"
+    tags = ["bots"]  # noqa: RUF012
+    exception_handlers = {FlowError: flow_error_handler}  # noqa: RUF012
+
+    @get("/", summary="List bots")
+    async def list_flows(self, state: State, request: Request[Any, Any, Any]) -> list[Flow]:
+        """Every bot of the account."""
+        services = services_of(state)
+        caller = await _agent(request, services)
+        return await BotStore(services.engine).flows(caller.agent.account_id)
+
+    @get("/{flow_id:int}", summary="Read a bot")
+    async def get_flow(self, state: State, request: Request[Any, Any, Any], flow_id: FromPath[int]) -> Flow:
+        """One bot of the account."""
+        services = services_of(state)
+        caller = await _agent(request, services)
+        flow = await BotStore(services.engine).get(caller.agent.account_id, flow_id)
+        if flow is None:
+            raise _missing(flow_id)
+        return flow
+
+    @post("/", status_code=201, summary="Add a bot", responses=REFUSED)
+    async def add_flow(self, state: State, request: Request[Any, Any, Any], data: JSONBody[FlowSpec]) -> Flow:
+        """Add a bot (validated first: the answer lists every problem)."""
+        services = services_of(state)
+        caller = await _editor(request, services)
+        flow = await BotStore(services.engine).add(caller.agent.account_id, _checked(data))
+        _changed(services, caller.agent.account_id)
+        return flow
+
+    @put("/{flow_id:int}", summary="Replace a bot", responses=REFUSED)
+    async def update_flow(
+        self, state: State, request: Request[Any, Any, Any], flow_id: FromPath[int], data: JSONBody[FlowSpec]
+    ) -> Flow:
+        """Replace a bot of the account; runs in progress continue with the new steps."""
+        services = services_of(state)
+        caller = await _editor(request, services)
+        flow = await BotStore(services.engine).update(caller.agent.account_id, flow_id, _checked(data))
+        if flow is None:
+            raise _missing(flow_id)
+        _changed(services, caller.agent.account_id)
+        return flow
+
+    @delete("/{flow_id:int}", status_code=204, summary="Delete a bot")
+    async def delete_flow(self, state: State, request: Request[Any, Any, Any], flow_id: FromPath[int]) -> None:
+        """Delete a bot of the account (allowed on any plan, so a downgraded account can clean up)."""
+        services = services_of(state)
+        caller = await _agent(request, services)
+        require_admin(caller.agent)
+        if not await BotStore(services.engine).delete(caller.agent.account_id, flow_id):
+            raise _missing(flow_id)
+        _changed(services, caller.agent.account_id)
+
+    @post("/validate", status_code=200, summary="Check a flow without saving it")
+    async def validate_flow(self, state: State, request: Request[Any, Any, Any]) -> Validation:
+        """Every problem of a flow (bare or an export file), each naming its step."""
+        services = services_of(state)
+        await _agent(request, services)
+        try:
+            found = problems(decode_flow(await request.body()))
+        except FlowError as exc:
+            found = exc.problems
+        return Validation(ok=not found, problems=found)
+
+    @post("/import", status_code=201, summary="Add a bot from an export file", responses=REFUSED)
+    async def import_flow(self, state: State, request: Request[Any, Any, Any]) -> Flow:
+        """Add a bot from JSON (an export file or a bare flow), validated first."""
+        services = services_of(state)
+        caller = await _editor(request, services)
+        spec = _checked(decode_flow(await request.body()))
+        flow = await BotStore(services.engine).add(caller.agent.account_id, spec)
+        _changed(services, caller.agent.account_id)
+        return flow
+
+    @get("/{flow_id:int}/export", summary="Export a bot as a JSON file")
+    async def export_flow(
+        self, state: State, request: Request[Any, Any, Any], flow_id: FromPath[int]
+    ) -> Response[FlowExport]:
+        """The bot as an importable JSON file."""
+        services = services_of(state)
+        caller = await _agent(request, services)
+        flow = await BotStore(services.engine).get(caller.agent.account_id, flow_id)
+        if flow is None:
+            raise _missing(flow_id)
+        filename = f"bot-{flow_id}.json"
+        return Response(
+            FlowExport(flow=flow.spec), headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        )
