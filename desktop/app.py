@@ -43,6 +43,7 @@ from desktop.ui.legend import StateIconProvider
 from desktop.ui.login import LoginDialog, normalize_server_url
 from desktop.ui.main_window import MainWindow
 from desktop.ui.settings_dialog import SettingsDialog
+from desktop.ui.style import install_theme
 from desktop.ui.tray import NotificationAdapter, Notifier, SystrayNotificationAdapter, Tray
 from desktop.ui.visitor_model import VisitorTableModel
 from protocol.bots.flow import bots_allowed
@@ -735,6 +736,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationVersion(app_version())
     app.setDesktopFileName(APP_ID)
     app.setWindowIcon(app_icon())
+    install_theme(app)  # palette for the system's scheme and contrast; follows them while running
     # A tray app: the last window closing must not end the loop; Quit sets an asyncio.Event instead.
     app.setQuitOnLastWindowClosed(False)
     settings = make_settings()

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from protocol.codec import strip_controls
 from protocol.rules import Plan
+from server.live.seams import AccountChanged, AgentChanged
 from server.rules import AutoRule, RuleSpec, validate
 from server.security import digest, hash_password, new_account_key, new_api_key
 from server.services import Services
@@ -147,6 +148,8 @@ async def set_role(
     )
     if services.hub is not None:
         await services.hub.agent_changed(agent_id)
+    elif services.control is not None:  # an admin command with --redis: every running process
+        await services.control.publish(AgentChanged(agent_id=agent_id))
 
 
 async def set_plan(services: Services, account_id: int, plan: Plan, *, actor: str = CLI_ACTOR) -> None:
@@ -156,16 +159,14 @@ async def set_plan(services: Services, account_id: int, plan: Plan, *, actor: st
     await services.store.add_audit(
         account_id, actor=actor, action="plan", target=f"account {account_id}", details={"plan": plan.value}
     )
-    if services.hub is not None:
-        await services.hub.refresh_account(account_id)
+    await _account_changed(services, account_id)
 
 
 async def set_allowed_origins(services: Services, account_id: int, origins: list[str]) -> None:
     """Replace the origins (``https://shop.example``) whose pages may use the account's widget."""
     if not await services.store.update_account(account_id, allowed_origins=origins):
         raise AdminError(f"there is no account {account_id}")
-    if services.hub is not None:
-        await services.hub.refresh_account(account_id)
+    await _account_changed(services, account_id)
 
 
 def clean_rule(rule: RuleSpec) -> RuleSpec:
@@ -182,7 +183,17 @@ async def add_rule(services: Services, account_id: int, rule: RuleSpec) -> AutoR
     stored = await services.store.add_rule(account_id, rule)
     if services.hub is not None:
         services.hub.rules_changed(account_id, await services.store.rules(account_id))
+    elif services.control is not None:
+        await services.control.publish(AccountChanged(account_id=account_id))
     return stored
+
+
+async def _account_changed(services: Services, account_id: int) -> None:
+    """Tell the live side: this process's hub, or (an admin command with --redis) every running process."""
+    if services.hub is not None:
+        await services.hub.refresh_account(account_id)
+    elif services.control is not None:
+        await services.control.publish(AccountChanged(account_id=account_id))
 
 
 async def list_rules(services: Services, account_id: int) -> list[AutoRule]:
@@ -228,8 +239,7 @@ async def set_retention(
             "offline_days": retention.offline_days,
         },
     )
-    if services.hub is not None:
-        await services.hub.refresh_account(account_id)
+    await _account_changed(services, account_id)
     return retention
 
 

@@ -8,12 +8,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from litestar import Litestar, MediaType, Response, get
-from litestar.datastructures import CacheControlHeader
+from litestar.datastructures import CacheControlHeader, State
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
-from server import __version__
+from server import __version__, metrics
 from server.api import (
     AccountController,
     ApiRefusedError,
@@ -28,7 +28,7 @@ from server.api import (
 from server.bots.api import BotController
 from server.config import Settings
 from server.logs import protect_logs
-from server.services import Services, close_services, open_services
+from server.services import Services, close_services, open_services, services_ready
 from server.sockets import agent_socket, visitor_socket
 from server.useragent import warm_up
 
@@ -56,6 +56,28 @@ async def index() -> Response[str]:
     )
 
 
+@get("/health", include_in_schema=False, cache_control=NO_CACHE)
+async def health() -> Response[str]:
+    """Liveness for a load balancer: the process serves HTTP."""
+    return Response("ok\n", media_type=MediaType.TEXT)
+
+
+@get("/ready", include_in_schema=False, cache_control=NO_CACHE)
+async def ready(state: State) -> Response[str]:
+    """Readiness: the database and (with ``--redis``) Redis answer; 503 names what does not."""
+    services: Services | None = state.get("services")
+    problems = ["starting"] if services is None else await services_ready(services)
+    if problems:
+        return Response("not ready: " + ", ".join(problems) + "\n", media_type=MediaType.TEXT, status_code=503)
+    return Response("ready\n", media_type=MediaType.TEXT)
+
+
+@get("/metrics", include_in_schema=False, cache_control=NO_CACHE)
+async def metrics_text() -> Response[bytes]:
+    """Prometheus metrics of this process."""
+    return Response(metrics.render(), media_type=metrics.CONTENT_TYPE)
+
+
 def create_app(settings: Settings, *, services: Services | None = None) -> Litestar:
     """The application; it opens its services (database, hub) on start-up unless given them."""
     protect_logs()
@@ -66,6 +88,9 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
         opened = await open_services(settings, serve=True) if own else services
         assert opened is not None
         app.state["services"] = opened
+        if opened.hub is not None:
+            hub = opened.hub
+            metrics.watch_sockets(lambda: hub.sockets()[0], lambda: hub.sockets()[1])
         warming = asyncio.get_running_loop().run_in_executor(None, warm_up)
         try:
             yield
@@ -85,6 +110,9 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
     return Litestar(
         route_handlers=[
             index,
+            health,
+            ready,
+            metrics_text,
             widget_js,
             demo,
             HealthController,

@@ -19,7 +19,7 @@ from typing import Any
 import msgspec
 import uvicorn
 
-from protocol.rules import Plan
+from protocol.rules import LEAVE_GRACE_SECONDS, Plan
 from server import __version__, admin
 from server.app import create_app
 from server.config import DEFAULT_PORT, Settings
@@ -30,6 +30,9 @@ from server.store import Retention
 
 log = logging.getLogger("server")
 PASSWORD_ENV = "FRONTDESK_AGENT_PASSWORD"  # noqa: S105 - the variable's name, not a password
+
+
+MIN_LEASE_SECONDS = 3.0
 
 
 class CliError(Exception):
@@ -62,7 +65,7 @@ def _plan(text: str) -> Plan:
         raise argparse.ArgumentTypeError(f"unknown plan {text!r}; use free, standard or pro") from None
 
 
-def _add_database(parser: argparse.ArgumentParser) -> None:
+def _add_database(parser: argparse.ArgumentParser, *, redis: bool = True) -> None:
     parser.add_argument(
         "--database",
         metavar="URL",
@@ -70,6 +73,13 @@ def _add_database(parser: argparse.ArgumentParser) -> None:
         help="sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB (default: SQLite in the user data directory; "
         "env FRONTDESK_DATABASE)",
     )
+    if redis:
+        parser.add_argument(
+            "--redis",
+            metavar="URL",
+            default=os.environ.get("FRONTDESK_REDIS"),
+            help="the Redis of running server processes, told about the change at once (env FRONTDESK_REDIS)",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the server")
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks one)")
-    _add_database(serve)
+    _add_database(serve, redis=False)
     serve.add_argument("--geoip", type=Path, metavar="PATH", help="MaxMind GeoLite2/GeoIP2 City or Country .mmdb")
     serve.add_argument(
         "--allowed-origin",
@@ -94,6 +104,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--forwarded-allow-ips",
         metavar="IPS",
         help="trust X-Forwarded-For/-Proto from these proxy addresses (comma-separated), e.g. 127.0.0.1",
+    )
+    serve.add_argument(
+        "--redis",
+        metavar="URL",
+        default=os.environ.get("FRONTDESK_REDIS"),
+        help="redis://HOST:PORT/DB: run as one of several processes sharing live state (needs the 'redis' extra "
+        "and PostgreSQL; env FRONTDESK_REDIS)",
+    )
+    serve.add_argument(
+        "--lease",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="with --redis: a process silent this long is taken for dead and its visitors leave (default 10)",
+    )
+    serve.add_argument(
+        "--leave-grace",
+        type=float,
+        default=LEAVE_GRACE_SECONDS,
+        metavar="SECONDS",
+        help=f"how long a visitor whose last tab closed stays listed (default {LEAVE_GRACE_SECONDS:g})",
     )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.add_argument("--access-log", action="store_true", help="log every HTTP request")
@@ -213,8 +244,10 @@ def _print_json(value: Any) -> None:
     print(json.dumps(msgspec.to_builtins(value), indent=2))
 
 
-async def _with_services(database: str | None, work: Callable[[Services], Awaitable[Any]]) -> Any:
-    services = await open_services(Settings(database_url=database), serve=False)
+async def _with_services(
+    database: str | None, work: Callable[[Services], Awaitable[Any]], redis_url: str | None = None
+) -> Any:
+    services = await open_services(Settings(database_url=database, redis_url=redis_url or None), serve=False)
     try:
         return await work(services)
     finally:
@@ -316,7 +349,7 @@ def _admin(args: argparse.Namespace) -> int:
                 return await admin.list_rules(services, args.account_id)
         raise CliError(f"unknown command {' '.join(command)}")  # pragma: no cover
 
-    _print_json(asyncio.run(_with_services(args.database, work)))
+    _print_json(asyncio.run(_with_services(args.database, work, args.redis)))
     return 0
 
 
@@ -335,6 +368,23 @@ def raise_open_files_limit() -> None:
             log.warning("could not raise the open-files limit above %d; raise it with ulimit -n", soft)
 
 
+def _check_cluster_options(redis_url: str, database: str | None, lease: float) -> None:
+    """Refuse, with the fix, what cannot work with several processes."""
+    if not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise CliError(f"--redis {redis_url!r} is not a Redis URL; use redis://HOST:PORT/0")
+    try:
+        import redis  # noqa: F401, PLC0415 - optional: only several processes need it
+    except ImportError:
+        raise CliError("--redis needs the Redis client; install it with: pip install 'frontdesk[redis]'") from None
+    if not database or not database.startswith(("postgresql://", "postgres://", "postgresql+asyncpg://")):
+        raise CliError(
+            "--redis needs a database every process shares; give --database postgresql://USER:PASSWORD@HOST/DB"
+        )
+    if lease < MIN_LEASE_SECONDS:
+        # Leases are renewed about once a second: a shorter one would let processes take each other for dead.
+        raise CliError(f"--lease must be at least {MIN_LEASE_SECONDS:g} seconds")
+
+
 def _serve(args: argparse.Namespace) -> int:
     raise_open_files_limit()
     logging.basicConfig(
@@ -344,6 +394,10 @@ def _serve(args: argparse.Namespace) -> int:
     )
     if args.geoip is not None and not args.geoip.is_file():
         raise CliError(f"no MaxMind database at {args.geoip}; give the path of a .mmdb file")
+    if args.redis:
+        _check_cluster_options(args.redis, args.database, args.lease)
+    if args.leave_grace < 0:
+        raise CliError("--leave-grace must be zero or more seconds")
     settings = Settings(
         database_url=args.database,
         host=args.host,
@@ -352,11 +406,14 @@ def _serve(args: argparse.Namespace) -> int:
         allowed_origins=tuple(args.allowed_origin),
         access_log=args.access_log,
         forwarded_allow_ips=args.forwarded_allow_ips,
+        redis_url=args.redis or None,
+        lease_seconds=args.lease,
+        leave_grace_seconds=args.leave_grace,
     )
     server = _Server(uvicorn_config(create_app(settings), settings, log_level=args.log_level))
     server.run()
     if not server.started:
-        raise CliError("the server could not start (see the log above: port in use? database unreachable?)")
+        raise CliError("the server could not start (see the log above: port in use? database or Redis unreachable?)")
     log.info("Frontdesk server stopped cleanly")
     return 0
 

@@ -69,3 +69,7 @@ class Settings:
     """How often expired visitors and messages are deleted (each account's retention settings say what)."""
     forwarded_allow_ips: str | None = None
     """Proxies whose X-Forwarded-For is trusted (uvicorn's option), e.g. ``127.0.0.1``."""
+    redis_url: str | None = None
+    """``redis://HOST:PORT/DB``: share live state with the other processes (None: this process alone)."""
+    lease_seconds: float = 10.0
+    """A process that has not renewed its lease for this long is dead: its visitors' tabs are dropped."""

@@ -82,6 +82,18 @@ def install_translators(
         else:
             log.warning("translation %s not found in %s; those texts stay in English", name, directory)
             translator.setParent(None)
-    # Dates, numbers and the layout direction follow the UI language when one is chosen.
-    QLocale.setDefault(QLocale(code) if language not in (None, "", SYSTEM) else QLocale.system())
+    QLocale.setDefault(ui_locale(code, language))
     return code
+
+
+def ui_locale(code: str, language: str | None) -> QLocale:
+    """The default locale for UI language ``code``: dates, numbers, visitor labels and countries follow it.
+
+    Following the system, the system's locale is kept when it speaks the UI's language (de_AT stays de_AT);
+    otherwise (a "C" locale with LANGUAGE=de, or English regional settings under a German UI) the UI's
+    language wins, so a German UI never shows "Visitor" or "Germany".
+    """
+    system = QLocale.system()
+    if language in (None, "", SYSTEM) and system.name().split("_")[0] == code:
+        return system
+    return QLocale(code)

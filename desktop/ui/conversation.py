@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import secrets
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QRect, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QColor, QFont, QFontMetrics, QKeyEvent, QPainter, QPen
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -21,6 +27,7 @@ from PySide6.QtWidgets import (
 from desktop.core.clock import Clock
 from desktop.core.store import Changes, VisitorStore
 from desktop.ui.actions import ActionError, AgentActions
+from desktop.ui.style import Theme, avatar_pixmap, current_theme, error_sheet, follow_theme, primary_button_sheet
 from desktop.ui.tasks import TaskRunner
 from desktop.ui.text import author_text, display_name, format_clock, message_state
 from protocol.messages import ChatMessage, MessageUpdated, Typing, Visitor
@@ -31,6 +38,94 @@ TYPING_IDLE_MS = 3000
 TYPING_SHOWN_MS = 15000
 """A visitor's typing indicator disappears after this long without news (a lost "stopped" frame)."""
 MESSAGE_ID_ROLE = int(Qt.ItemDataRole.UserRole)
+AUTHOR_ROLE = MESSAGE_ID_ROLE + 1
+"""visitor, agent, auto or system: which side and colour the bubble gets."""
+BODY_ROLE = MESSAGE_ID_ROLE + 2
+META_ROLE = MESSAGE_ID_ROLE + 3
+"""Author, time and delivery state, the small line above the text."""
+BUBBLE_FRACTION = 0.74
+"""A bubble is at most this share of the history's width: short lines read as a conversation."""
+AVATAR_PX = 32
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class BubbleDelegate(QStyledItemDelegate):
+    """Paints each message as a bubble: the visitor's on the left, the agents' on the right in the accent colour.
+
+    Text is drawn with QPainter.drawText, which never interprets markup: visitor text stays plain.
+    """
+
+    PAD_X = 12
+    PAD_Y = 8
+    GAP = 6
+
+    def __init__(self, view: QListWidget) -> None:
+        super().__init__(view)
+        self._view = view
+        self.theme = current_theme()
+
+    def _fonts(self, option: QStyleOptionViewItem) -> tuple[QFont, QFont]:
+        body = QFont(option.font)
+        meta = QFont(option.font)
+        meta.setPointSizeF(max(6.0, body.pointSizeF() * 0.85))
+        return body, meta
+
+    def _geometry(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> tuple[QRect, QRect, QRect]:
+        """The bubble, its body text and its meta line, within the row starting at option.rect's top-left."""
+        body_font, meta_font = self._fonts(option)
+        width = max(120, self._view.viewport().width() - 2 * self.GAP)
+        inner = int(width * BUBBLE_FRACTION) - 2 * self.PAD_X
+        body = str(index.data(BODY_ROLE) or "")
+        meta = str(index.data(META_ROLE) or "")
+        flags = int(Qt.TextFlag.TextWordWrap)
+        body_rect = QFontMetrics(body_font).boundingRect(QRect(0, 0, inner, 1_000_000), flags, body)
+        meta_rect = QFontMetrics(meta_font).boundingRect(QRect(0, 0, inner, 1_000_000), flags, meta)
+        text_w = max(body_rect.width(), meta_rect.width(), 24)
+        bubble_w = text_w + 2 * self.PAD_X
+        bubble_h = meta_rect.height() + 2 + body_rect.height() + 2 * self.PAD_Y
+        mine = index.data(AUTHOR_ROLE) == "agent"
+        left = option.rect.left() + self.GAP
+        x = left + width - bubble_w if mine else left
+        bubble = QRect(x, option.rect.top() + self.GAP // 2, bubble_w, bubble_h)
+        meta_box = QRect(bubble.left() + self.PAD_X, bubble.top() + self.PAD_Y, text_w, meta_rect.height())
+        body_box = QRect(meta_box.left(), meta_box.bottom() + 3, text_w, body_rect.height())
+        return bubble, body_box, meta_box
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
+        """As tall as the bubble plus a small gap."""
+        bubble, _body, _meta = self._geometry(option, index)
+        return QSize(self._view.viewport().width() - 2, bubble.height() + self.GAP)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        """The bubble, the meta line (author, time, delivery) and the text."""
+        theme = self.theme
+        bubble, body_box, meta_box = self._geometry(option, index)
+        author = index.data(AUTHOR_ROLE)
+        if author == "agent":
+            fill, text, muted = theme.bubble_agent, theme.bubble_agent_text, theme.bubble_agent_text
+        elif author == "visitor":
+            fill, text, muted = theme.bubble_visitor, theme.text, theme.muted
+        else:
+            fill, text, muted = theme.bubble_auto, theme.text, theme.muted
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        body_font, meta_font = self._fonts(option)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        border = QColor(theme.accent if selected else (theme.border if theme.high_contrast else fill))
+        painter.setPen(QPen(border, 2 if selected or theme.high_contrast else 1))
+        painter.setBrush(QColor(fill))
+        painter.drawRoundedRect(QRectF(bubble).adjusted(0.5, 0.5, -0.5, -0.5), 12, 12)
+        painter.setFont(meta_font)
+        painter.setPen(QColor(muted))
+        painter.drawText(meta_box, int(Qt.TextFlag.TextWordWrap), str(index.data(META_ROLE) or ""))
+        painter.setFont(body_font)
+        painter.setPen(QColor(text))
+        painter.drawText(body_box, int(Qt.TextFlag.TextWordWrap), str(index.data(BODY_ROLE) or ""))
+        painter.restore()
 
 
 def new_message_id() -> str:
@@ -83,12 +178,21 @@ class ConversationDialog(QDialog):
         font = self.header.font()
         font.setBold(True)
         self.header.setFont(font)
-        # A QListWidget's default delegate draws item text as plain text: visitor HTML stays literal.
+        self.subtitle = QLabel()
+        self.subtitle.setTextFormat(Qt.TextFormat.PlainText)
+        self.subtitle.setWordWrap(True)
+        self.avatar = QLabel()
+        self.avatar.setTextFormat(Qt.TextFormat.PlainText)
+        self.avatar.setFixedSize(QSize(AVATAR_PX, AVATAR_PX))
+        # The bubble delegate draws text with QPainter.drawText (plain text): visitor HTML stays literal.
         self.history = QListWidget()
         self.history.setWordWrap(True)
         self.history.setUniformItemSizes(False)
-        self.history.setAlternatingRowColors(True)
-        self.history.setSpacing(3)
+        self.history.setResizeMode(QListView.ResizeMode.Adjust)  # bubbles re-wrap when the window resizes
+        self.history.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.history.setFrameShape(QFrame.Shape.NoFrame)
+        self.bubbles = BubbleDelegate(self.history)
+        self.history.setItemDelegate(self.bubbles)
         self.history.setAccessibleName(self.tr("Conversation history"))
         self.history.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.typing_label = QLabel()
@@ -97,12 +201,11 @@ class ConversationDialog(QDialog):
         self.error_label = QLabel()
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #c0392b;")
         self.error_label.hide()
         self.input = ChatInput()
         self.input.setAccessibleName(self.tr("Message"))
         self.input.setPlaceholderText(self.tr("Write a message; Enter sends, Shift+Enter starts a new line"))
-        self.input.setMaximumHeight(90)
+        self.input.setMaximumHeight(72)
         self.input.sendRequested.connect(self.send)
         self.input.textChanged.connect(self._on_edit)
         self.send_button = QPushButton(self.tr("&Send"))
@@ -114,8 +217,14 @@ class ConversationDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.input, 1)
         row.addWidget(self.send_button)
+        names = QVBoxLayout()
+        names.setSpacing(0)
+        names.addWidget(self.header)
+        names.addWidget(self.subtitle)
         top = QHBoxLayout()
-        top.addWidget(self.header, 1)
+        top.setSpacing(10)
+        top.addWidget(self.avatar, 0, Qt.AlignmentFlag.AlignTop)
+        top.addLayout(names, 1)
         top.addWidget(self.end_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -133,7 +242,8 @@ class ConversationDialog(QDialog):
         self._visitor_typing_timeout.setInterval(TYPING_SHOWN_MS)
         self._visitor_typing_timeout.timeout.connect(self.typing_label.clear)
 
-        self.resize(460, 560)
+        self.resize(480, 600)
+        follow_theme(self.restyle)
         self.refresh_visitor()
         self.render_messages()
         self.input.setFocus()
@@ -144,24 +254,47 @@ class ConversationDialog(QDialog):
         """The visitor as the store has it now."""
         return self._store.visitors.get(self.visitor_id)
 
+    def restyle(self, theme: Theme) -> None:
+        """Bubble colours and the error line for ``theme``."""
+        self.bubbles.theme = theme
+        self.error_label.setStyleSheet(error_sheet(theme))
+        self.subtitle.setStyleSheet(f"color: {theme.muted};")
+        self.send_button.setStyleSheet(primary_button_sheet(theme))
+        self.history.viewport().update()
+        self._avatar_name = ""
+        self.refresh_visitor()
+
     def refresh_visitor(self) -> None:
-        """Title and header from the visitor's current record."""
+        """Title, avatar and header from the visitor's current record."""
         v = self.visitor()
         name = display_name(v) if v is not None else self.visitor_id
+        if name != getattr(self, "_avatar_name", ""):
+            ratio = self.devicePixelRatioF()
+            self.avatar.setPixmap(avatar_pixmap(self.visitor_id, name, AVATAR_PX, ratio, self.bubbles.theme))
+            self._avatar_name = name
         self.setWindowTitle(self.tr("Conversation with %1").replace("%1", name))
         if v is None:
-            self.header.setText(self.tr("%1 (no longer listed)").replace("%1", name))
+            self.header.setText(name)
+            self.subtitle.setText(self.tr("no longer listed"))
             return
         where = v.current_title or v.current_url or ""
         state = self.tr("online") if v.online else self.tr("left the website")
-        self.header.setText(f"{name} · {state}" + (f" · {where}" if where else ""))
+        self.header.setText(name)
+        self.subtitle.setText(f"{state} · {where}" if where else state)
 
-    def _line(self, message: ChatMessage, pending: bool) -> str:
+    def _meta(self, message: ChatMessage, pending: bool) -> str:
         state = self.tr("sending…") if pending else message_state(message)
         head = f"{author_text(message, self.visitor())} · {format_clock(message.sent_at)}"
-        if state:
-            head += f" · {state}"
-        return f"{head}\n{message.text}"
+        return f"{head} · {state}" if state else head
+
+    def _fill_item(self, item: QListWidgetItem, message: ChatMessage, pending: bool) -> None:
+        meta = self._meta(message, pending)
+        text = f"{meta}\n{message.text}"  # what screen readers and message_texts() get
+        if item.text() != text:
+            item.setData(META_ROLE, meta)
+            item.setData(BODY_ROLE, message.text)
+            item.setData(AUTHOR_ROLE, message.author)
+            item.setText(text)
 
     def messages(self) -> list[ChatMessage]:
         """The stored messages of this conversation."""
@@ -179,16 +312,14 @@ class ConversationDialog(QDialog):
             self.history.clear()
             self._items.clear()
             for m, pending in shown:
-                item = QListWidgetItem(self._line(m, pending))
+                item = QListWidgetItem()
                 item.setData(MESSAGE_ID_ROLE, m.id)
+                self._fill_item(item, m, pending)
                 self._items[m.id] = item
                 self.history.addItem(item)
         else:
             for m, pending in shown:
-                text = self._line(m, pending)
-                item = self._items[m.id]
-                if item.text() != text:
-                    item.setText(text)
+                self._fill_item(self._items[m.id], m, pending)
         if at_bottom:
             self.history.scrollToBottom()
 

@@ -9,6 +9,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from desktop.core.state import VisitorState
+from protocol.messages import Visitor
 
 LEGEND_ORDER = (
     VisitorState.NEW_CHAT,
@@ -24,20 +25,50 @@ LEGEND_ORDER = (
 )
 
 
+def state_name(state: VisitorState, visitor: Visitor | None = None) -> str:
+    """A state's short name, translated, as chips and the legend say it ("Returning (3)" with a visitor)."""
+    # Written out as QCoreApplication.translate(...) calls: lupdate finds only those, not an alias of it.
+    names = {
+        VisitorState.NEW_CHAT: QCoreApplication.translate("Legend", "New chat"),
+        VisitorState.CHATTING: QCoreApplication.translate("Legend", "Chatting"),
+        VisitorState.TYPING: QCoreApplication.translate("Legend", "Typing"),
+        VisitorState.ACTIVE: QCoreApplication.translate("Legend", "Active"),
+        VisitorState.IDLE: QCoreApplication.translate("Legend", "Idle"),
+        VisitorState.AUTO_MESSAGED: QCoreApplication.translate("Legend", "Auto-messaged"),
+        VisitorState.CUSTOMER: QCoreApplication.translate("Legend", "Customer"),
+        VisitorState.RETURNING: QCoreApplication.translate("Legend", "Returning"),
+        VisitorState.BANNED: QCoreApplication.translate("Legend", "Banned"),
+        VisitorState.LEFT: QCoreApplication.translate("Legend", "Left"),
+    }
+    name = names[state]
+    if state is VisitorState.RETURNING and visitor is not None:
+        return f"{name} ({visitor.visit_count})"
+    return name
+
+
 def state_meaning(state: VisitorState) -> str:
     """What a visitor icon means, translated."""
-    t = QCoreApplication.translate
     meanings = {
-        VisitorState.NEW_CHAT: t("Legend", "New or unanswered chat: the visitor wrote and waits for an agent"),
-        VisitorState.CHATTING: t("Legend", "Chatting with an agent"),
-        VisitorState.TYPING: t("Legend", "Typing a message right now"),
-        VisitorState.ACTIVE: t("Legend", "Active: did something on the site in the last 10 minutes"),
-        VisitorState.IDLE: t("Legend", "Idle: no activity for 10 minutes, the page is still open"),
-        VisitorState.AUTO_MESSAGED: t("Legend", "Received an automatic message"),
-        VisitorState.CUSTOMER: t("Legend", "Customer: identified through the contact form or the API"),
-        VisitorState.RETURNING: t("Legend", "Returning visitor (the number of visits is in the Visits column)"),
-        VisitorState.BANNED: t("Legend", "Banned by an agent"),
-        VisitorState.LEFT: t("Legend", "Left the website (stays listed for a short while)"),
+        VisitorState.NEW_CHAT: QCoreApplication.translate(
+            "Legend", "New or unanswered chat: the visitor wrote and waits for an agent"
+        ),
+        VisitorState.CHATTING: QCoreApplication.translate("Legend", "Chatting with an agent"),
+        VisitorState.TYPING: QCoreApplication.translate("Legend", "Typing a message right now"),
+        VisitorState.ACTIVE: QCoreApplication.translate(
+            "Legend", "Active: did something on the site in the last 10 minutes"
+        ),
+        VisitorState.IDLE: QCoreApplication.translate(
+            "Legend", "Idle: no activity for 10 minutes, the page is still open"
+        ),
+        VisitorState.AUTO_MESSAGED: QCoreApplication.translate("Legend", "Received an automatic message"),
+        VisitorState.CUSTOMER: QCoreApplication.translate(
+            "Legend", "Customer: identified through the contact form or the API"
+        ),
+        VisitorState.RETURNING: QCoreApplication.translate(
+            "Legend", "Returning visitor (the number of visits is in the Visits column)"
+        ),
+        VisitorState.BANNED: QCoreApplication.translate("Legend", "Banned by an agent"),
+        VisitorState.LEFT: QCoreApplication.translate("Legend", "Left the website (stays listed for a short while)"),
     }
     return meanings[state]
 
@@ -70,7 +101,10 @@ class LegendDialog(QDialog):
         self.list.setIconSize(QSize(24, 24))
         self.list.setWordWrap(True)
         for state in LEGEND_ORDER:
-            item = QListWidgetItem(icons(state), state_meaning(state))
+            # The chips' word first (unless the meaning starts with it), so chips and legend read alike.
+            name, meaning = state_name(state), state_meaning(state)
+            text = meaning if meaning.startswith(name) else f"{name} – {meaning}"
+            item = QListWidgetItem(icons(state), text)
             item.setData(Qt.ItemDataRole.UserRole, str(state))
             self.list.addItem(item)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

@@ -7,13 +7,14 @@ from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeyEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
     QCheckBox,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -38,9 +39,17 @@ from desktop.ui.actions import ActionError, AgentActions
 from desktop.ui.conversation import ConversationManager
 from desktop.ui.detail import DetailPane
 from desktop.ui.legend import LegendDialog, StateIconProvider
+from desktop.ui.style import (
+    AvatarDelegate,
+    Theme,
+    filter_bar_sheet,
+    follow_theme,
+    note_sheet,
+    primary_button_sheet,
+)
 from desktop.ui.tasks import TaskRunner
 from desktop.ui.text import display_name, has_chat
-from desktop.ui.visitor_model import VisitorTableModel
+from desktop.ui.visitor_model import VISITOR_ID_ROLE, VisitorTableModel
 from protocol.api import RetentionSettings
 from protocol.messages import Role, Visitor
 from protocol.rules import Capabilities, Plan
@@ -61,7 +70,15 @@ COLUMN_WIDTHS = {
     Column.REFERRER: 170,
     Column.DEVICE: 200,
 }
-"""Starting widths in pixels (the last column, the agent, takes the rest)."""
+"""Starting widths in pixels (the last column, the agent, takes the rest); titles that need more get more."""
+
+ROW_HEIGHT = 32
+"""Fixed row height: room for the avatar and air around the text (and fewer rows to paint than Qt's 30 px)."""
+STATE_ICON_PX = 18
+AVATAR_PX = 20
+"""The state icon's size (SVG, so drawn sharp at any scale)."""
+STATUS_MS = 6000
+"""How long a result line ("Visitor banned.") stays in the status bar."""
 
 FILTER_ORDER = (
     VisitorFilter.ALL,
@@ -75,13 +92,49 @@ FILTER_ORDER = (
 
 
 class FilterBar(QWidget):
-    """The filter buttons with live counts; exactly one is checked."""
+    """The filters as one segmented control with live counts; exactly one is checked."""
 
     filterChosen = Signal(object)  # VisitorFilter
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._labels: dict[VisitorFilter, str] = {
+        self.setObjectName("filterBar")
+        self._counts: dict[VisitorFilter, int] = {}
+        self._labels: dict[VisitorFilter, str] = {}
+        self.group = QButtonGroup(self)
+        self.group.setExclusive(True)
+        self.buttons: dict[VisitorFilter, QToolButton] = {}
+        self.shortcuts: dict[VisitorFilter, QShortcut] = {}
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)  # the buttons touch: one control, not six
+        for number, f in enumerate(FILTER_ORDER, start=1):
+            button = QToolButton()
+            button.setCheckable(True)
+            button.setAutoRaise(False)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            if number == 1:
+                button.setProperty("segment", "first")
+            elif number == len(FILTER_ORDER):
+                button.setProperty("segment", "last")
+            # A QShortcut, not the button's: QAbstractButton.setText (the counts) resets a button shortcut.
+            self.shortcuts[f] = QShortcut(QKeySequence(f"Alt+{number}"), self, lambda f=f: self.choose(f))
+            button.clicked.connect(lambda _checked=False, f=f: self.filterChosen.emit(f))
+            self.group.addButton(button)
+            self.buttons[f] = button
+            layout.addWidget(button)
+        layout.addStretch(1)
+        self.buttons[VisitorFilter.ALL].setChecked(True)
+        self.retranslate()
+        follow_theme(self.restyle)
+
+    def restyle(self, theme: Theme) -> None:
+        """Colours of the segments for ``theme``."""
+        self.setStyleSheet(filter_bar_sheet(theme))
+
+    def retranslate(self) -> None:
+        """Texts and tooltips in the UI's language."""
+        self._labels = {
             VisitorFilter.ALL: self.tr("All"),
             VisitorFilter.ACTIVE: self.tr("Active"),
             VisitorFilter.IN_CHAT: self.tr("In chat"),
@@ -99,31 +152,15 @@ class FilterBar(QWidget):
             VisitorFilter.BLOCKED: self.tr("Visitors banned by your agents"),
             VisitorFilter.WITH_BOT: self.tr("Visitors a bot is talking with right now; open one to take over"),
         }
-        self.group = QButtonGroup(self)
-        self.group.setExclusive(True)
-        self.buttons: dict[VisitorFilter, QToolButton] = {}
-        self.shortcuts: dict[VisitorFilter, QShortcut] = {}
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        for number, f in enumerate(FILTER_ORDER, start=1):
-            button = QToolButton()
-            button.setCheckable(True)
-            button.setAutoRaise(False)
-            button.setText(self._labels[f])
+        for f, button in self.buttons.items():
             button.setAccessibleName(self._labels[f])
-            shortcut = QKeySequence(f"Alt+{number}")
-            # A QShortcut, not the button's: QAbstractButton.setText (the counts) resets a button shortcut.
-            self.shortcuts[f] = QShortcut(shortcut, self, lambda f=f: self.choose(f))
-            button.setToolTip(f"{tips[f]} ({shortcut.toString(QKeySequence.SequenceFormat.NativeText)})")
-            button.clicked.connect(lambda _checked=False, f=f: self.filterChosen.emit(f))
-            self.group.addButton(button)
-            self.buttons[f] = button
-            layout.addWidget(button)
-        layout.addStretch(1)
-        self.buttons[VisitorFilter.ALL].setChecked(True)
+            keys = self.shortcuts[f].key().toString(QKeySequence.SequenceFormat.NativeText)
+            button.setToolTip(f"{tips[f]} ({keys})")
+        self.set_counts(self._counts)
 
     def set_counts(self, counts: Mapping[VisitorFilter, int]) -> None:
         """Show the number of visitors each filter would list."""
+        self._counts = dict(counts)
         for f, button in self.buttons.items():
             n = counts.get(f, 0)
             button.setText(f"{self._labels[f]} ({n})")
@@ -139,6 +176,8 @@ class VisitorsTab(QWidget):
     """Search bar, filters, visitor table, detail pane and the visitor actions."""
 
     statusMessage = Signal(str)
+    statusFinished = Signal(str)
+    """The action a status message announced is done: the message goes (if it is still shown)."""
 
     def __init__(
         self,
@@ -159,24 +198,32 @@ class VisitorsTab(QWidget):
         self._capabilities: Capabilities | None = None
         self._current_id: str | None = None
         self._tasks = TaskRunner(self._show_error, self)
+        self._build_search()
+        self._build_filters()
+        self._build_table()
+        self._build_actions()
+        self.detail = DetailPane()
+        self._build_layout()
+        self.retranslate()
 
+    # ------------------------------------------------------------ building
+
+    def _build_search(self) -> None:
         self.search = QLineEdit()
         self.search.setMaxLength(MAX_SEARCH_CHARS)
         self.search.setClearButtonEnabled(True)
-        self.search.setPlaceholderText(self.tr("Search by name, e-mail, page, country or visitor id (Ctrl+F)"))
-        self.search.setAccessibleName(self.tr("Search visitors"))
         self.search.textChanged.connect(self.model.set_search)
 
+    def _build_filters(self) -> None:
         self.filters = FilterBar()
-        self.filters.setAccessibleName(self.tr("Visitor filters"))
         self.filters.filterChosen.connect(self.model.set_filter)
         self.model.countsChanged.connect(self.filters.set_counts)
         self.filters.set_counts(self.model.counts)
 
+    def _build_table(self) -> None:
         self.table = QTableView()
         self.table.setModel(self.model)
         self.model.attach_view(self.table)
-        self.table.setAccessibleName(self.tr("Visitors"))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         # The header's default indicator is descending; the model's default order is ascending by state.
@@ -185,14 +232,22 @@ class VisitorsTab(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         self.table.setShowGrid(False)
+        self.table.setFrameShape(QFrame.Shape.NoFrame)
+        self.table.setIconSize(QSize(STATE_ICON_PX, STATE_ICON_PX))
         self.table.verticalHeader().hide()
         # Fixed row heights: the view never asks every row for its size (matters at 100,000 rows).
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setSortIndicatorShown(True)
+        self.table.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSortIndicatorShown(True)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setHighlightSections(False)
         for column, width in COLUMN_WIDTHS.items():
-            self.table.horizontalHeader().resizeSection(column, width)
+            header.resizeSection(column, width)
+        self.avatars = AvatarDelegate(VISITOR_ID_ROLE, AVATAR_PX, self.table)
+        self.table.setItemDelegateForColumn(Column.NAME, self.avatars)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.doubleClicked.connect(lambda _index: self.open_conversation())
@@ -200,15 +255,31 @@ class VisitorsTab(QWidget):
         self.model.modelReset.connect(self._reselect)
         self.model.layoutChanged.connect(self._reselect)
         self.model.rowsRemoved.connect(self._reselect)
+        self.model.headerDataChanged.connect(lambda *_args: self.fit_header())
+        # An empty list says why and what to do, instead of showing a blank area.
+        self.empty_label = QLabel(self.table.viewport())
+        self.empty_label.setObjectName("muted")
+        self.empty_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        for signal in (
+            self.model.rowsInserted,
+            self.model.rowsRemoved,
+            self.model.modelReset,
+            self.model.layoutChanged,
+        ):
+            signal.connect(self._update_empty_state)
+        self.table.viewport().installEventFilter(self)
 
-        self.open_action = QAction(self.tr("Open conversation"), self)
+    def _build_actions(self) -> None:
+        self.open_action = QAction(self)
         self.open_action.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
         self.open_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.open_action.triggered.connect(self.open_conversation)
         self.table.addAction(self.open_action)
         # Also as a key filter: the action's shortcut only fires in an active window, a key press always.
         self.table.installEventFilter(self)
-        self.ban_action = QAction(self.tr("Ban…"), self)
+        self.ban_action = QAction(self)
         self.ban_action.setShortcut(QKeySequence(Qt.Key.Key_Delete))
         self.ban_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.ban_action.triggered.connect(self.confirm_ban)
@@ -220,28 +291,37 @@ class VisitorsTab(QWidget):
         self.erase_action = QAction(self.tr("Erase data…"), self)
         self.erase_action.triggered.connect(self.confirm_erase)
 
-        self.open_button = QPushButton(self.tr("Open conversation"))
-        self.open_button.setAccessibleName(self.tr("Open conversation"))
+        self.open_button = QPushButton()
+        self.open_button.setDefault(True)
         self.open_button.clicked.connect(self.open_conversation)
-        self.ban_button = QPushButton(self.tr("Ban…"))
-        self.ban_button.setAccessibleName(self.tr("Ban or unban visitor"))
+        self.ban_button = QPushButton()
         self.ban_button.clicked.connect(self.confirm_ban)
         self.reason_label = QLabel()
+        self.reason_label.setObjectName("muted")
         self.reason_label.setTextFormat(Qt.TextFormat.PlainText)
         self.reason_label.setWordWrap(True)
-        self.reason_label.setAccessibleName(self.tr("Why the action is unavailable"))
+        follow_theme(self._restyle)
 
-        self.detail = DetailPane()
+    def _restyle(self, theme: Theme) -> None:
+        self.empty_label.setStyleSheet(note_sheet(theme))
+        self.avatars.set_theme(theme)
+        self.avatars.set_ratio(self.table.devicePixelRatioF())
+        self.table.viewport().update()
+        self.open_button.setStyleSheet(primary_button_sheet(theme))
+        self.reason_label.setStyleSheet(note_sheet(theme))
 
+    def _build_layout(self) -> None:
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.setSpacing(8)
         left_layout.addWidget(self.search)
         left_layout.addWidget(self.filters)
         left_layout.addWidget(self.table, 1)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.setSpacing(6)
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.ban_button)
@@ -254,14 +334,73 @@ class VisitorsTab(QWidget):
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
+        self.splitter.setHandleWidth(12)
         self.detail.setMinimumWidth(300)
-        self.splitter.setSizes([900, 380])
+        self.splitter.setSizes([880, 360])
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 6)
         layout.addWidget(self.splitter)
+
+    def retranslate(self) -> None:
+        """Every text of the tab in the UI's language (at start and after a language switch)."""
+        self.search.setPlaceholderText(self.tr("Search by name, e-mail, page, country or visitor id (Ctrl+F)"))
+        self.search.setAccessibleName(self.tr("Search visitors"))
+        self.filters.setAccessibleName(self.tr("Visitor filters"))
+        self.table.setAccessibleName(self.tr("Visitors"))
+        self.open_action.setText(self.tr("Open conversation"))
+        self.open_button.setText(self.tr("Open conversation"))
+        self.open_button.setAccessibleName(self.tr("Open conversation"))
+        self.ban_button.setAccessibleName(self.tr("Ban or unban visitor"))
+        self.reason_label.setAccessibleName(self.tr("Why the action is unavailable"))
+        self.empty_label.setAccessibleName(self.tr("No visitors listed"))
+        self._update_empty_state()
         self._update_actions()
+        self.fit_header()
+
+    def fit_header(self) -> None:
+        """Widen each column whose title (plus the sort arrow) would be cut; never narrow one the user set."""
+        header = self.table.horizontalHeader()
+        for column in range(self.model.columnCount() - 1):  # the last one stretches to the edge anyway
+            # The style's own measure of the title: text, margins and the sort indicator's room.
+            needed = header.sectionSizeHint(column)
+            if header.sectionSize(column) < needed:
+                header.resizeSection(column, needed)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Shown (maybe on another screen): avatars for that screen's pixel ratio."""
+        super().showEvent(event)
+        self.avatars.set_ratio(self.table.devicePixelRatioF())
+
+    def changeEvent(self, event: QEvent) -> None:
+        """A language switch: texts, and the visitor labels, countries and times built from the language."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.filters.retranslate()
+            self.retranslate()
+            # The cells (labels, countries) are built in the language of the moment: build them again.
+            self.model.apply_changes(Changes(reset=True))
+            self.detail.retranslate()
+            self._refresh_detail()
+
+    def _update_empty_state(self, *_args: object) -> None:
+        empty = self.model.rowCount() == 0
+        if empty:
+            query = self.search.text().strip()
+            if query:
+                text = self.tr("No visitor matches “%1”. Clear the search to see everyone.").replace("%1", query)
+            elif self.model.current_filter is not VisitorFilter.ALL:
+                text = self.tr("No visitors under this filter right now. Alt+1 shows everyone.")
+            else:
+                text = self.tr("Nobody is on your website right now. Visitors appear here as soon as they arrive.")
+            self.empty_label.setText(text)
+            self.empty_label.setGeometry(self.table.viewport().rect().adjusted(24, 24, -24, -24))
+        self.empty_label.setVisible(empty)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Enter or Return in the visitor list opens the conversation."""
+        """Enter or Return in the visitor list opens the conversation; the empty-list text stays centred."""
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self.empty_label.setGeometry(self.table.viewport().rect().adjusted(24, 24, -24, -24))
+            return False
         if (
             watched is self.table
             and event.type() == QEvent.Type.KeyPress
@@ -424,9 +563,11 @@ class VisitorsTab(QWidget):
             self._conversations.open(visitor.id)
             return
         vid = visitor.id
-        self.statusMessage.emit(self.tr("Opening the conversation with %1…").replace("%1", display_name(visitor)))
+        status = self.tr("Opening the conversation with %1…").replace("%1", display_name(visitor))
+        self.statusMessage.emit(status)
 
         def opened() -> None:
+            self.statusFinished.emit(status)
             self._conversations.open(vid)
 
         self._tasks.run(self._actions.open_conversation(vid), on_done=opened)
@@ -546,7 +687,7 @@ class VisitorsTab(QWidget):
         menu.popup(self.table.viewport().mapToGlobal(pos))
 
     def _show_error(self, error: ActionError) -> None:
-        self.statusMessage.emit(error.message)
+        self.statusMessage.emit(error.message)  # replaces the "Opening…" line of the action that failed
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Warning)
         box.setTextFormat(Qt.TextFormat.PlainText)
@@ -590,24 +731,17 @@ class MainWindow(QMainWindow):
         self._store = store
         self._icons = icons
         self._demo_url: str | None = None
-        self.setWindowTitle(self.tr("Frontdesk"))
+        self._session_facts: tuple[str, str, str] | None = None
         self.visitors = VisitorsTab(store, model, actions, conversations=conversations, clock=clock)
-        self.visitors.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.visitors.statusMessage.connect(self.show_status)
+        self.visitors.statusFinished.connect(self.clear_status)
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.visitors, self.tr("Visitors"))
+        self.tabs.setDocumentMode(True)  # no frame around the tab page: the content is the window
+        self.tabs.addTab(self.visitors, "")
         self.setCentralWidget(self.tabs)
-
-        self.connection_label = QLabel(self.tr("Connecting…"))
-        self.connection_label.setAccessibleName(self.tr("Connection"))
-        self.online_label = QLabel()
-        self.online_label.setAccessibleName(self.tr("Visitors online"))
-        self.unread_label = QLabel()
-        self.unread_label.setAccessibleName(self.tr("Unread chats"))
-        for label in (self.connection_label, self.online_label, self.unread_label):
-            label.setTextFormat(Qt.TextFormat.PlainText)
-            self.statusBar().addPermanentWidget(label)
-        self._account_text = ""
+        self._build_status_bar()
         self._build_menus()
+        self.retranslate()
         self._flags: dict[str, int] = {}
         self._online = self._unread = 0
         self._recount()
@@ -620,63 +754,109 @@ class MainWindow(QMainWindow):
         self.refresh_counts()
         self.resize(1200, 720)
 
+    def _build_status_bar(self) -> None:
+        self.connection_label = QLabel()
+        self.online_label = QLabel()
+        self.unread_label = QLabel()
+        for label in (self.connection_label, self.online_label, self.unread_label):
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setContentsMargins(8, 0, 8, 0)
+            self.statusBar().addPermanentWidget(label)
+        self.connection_label.setText(self.tr("Connecting…"))
+
     def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu(self.tr("&File"))
-        self.settings_action = file_menu.addAction(self.tr("&Settings…"))
+        self.file_menu = self.menuBar().addMenu("")
+        self.settings_action = self.file_menu.addAction("")
         self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
         self.settings_action.triggered.connect(self.settingsRequested)
-        self.bots_action = file_menu.addAction(self.tr("&Bots…"))
+        self.bots_action = self.file_menu.addAction("")
         self.bots_action.triggered.connect(self.botsRequested)
-        self.logout_action = file_menu.addAction(self.tr("&Log out"))
+        self.logout_action = self.file_menu.addAction("")
         self.logout_action.triggered.connect(self.logoutRequested)
-        file_menu.addSeparator()
-        self.close_action = file_menu.addAction(self.tr("&Close window"))
+        self.file_menu.addSeparator()
+        self.close_action = self.file_menu.addAction("")
         self.close_action.setShortcut(QKeySequence.StandardKey.Close)
         self.close_action.triggered.connect(self.close)
-        self.quit_action = file_menu.addAction(self.tr("&Quit"))
+        self.quit_action = self.file_menu.addAction("")
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit_action.triggered.connect(self.quitRequested)
 
-        visitors_menu = self.menuBar().addMenu(self.tr("&Visitors"))
-        self.find_action = visitors_menu.addAction(self.tr("&Find visitor"))
+        self.visitors_menu = self.menuBar().addMenu("")
+        self.find_action = self.visitors_menu.addAction("")
         self.find_action.setShortcut(QKeySequence.StandardKey.Find)
         self.find_action.triggered.connect(self.focus_search)
-        visitors_menu.addSeparator()
-        visitors_menu.addAction(self.visitors.open_action)
-        visitors_menu.addAction(self.visitors.ban_action)
-        visitors_menu.addSeparator()
-        visitors_menu.addAction(self.visitors.export_action)
-        visitors_menu.addAction(self.visitors.erase_action)
+        self.visitors_menu.addSeparator()
+        self.visitors_menu.addAction(self.visitors.open_action)
+        self.visitors_menu.addAction(self.visitors.ban_action)
+        self.visitors_menu.addSeparator()
+        self.visitors_menu.addAction(self.visitors.export_action)
+        self.visitors_menu.addAction(self.visitors.erase_action)
 
-        help_menu = self.menuBar().addMenu(self.tr("&Help"))
-        self.legend_action = help_menu.addAction(self.tr("Visitor &icons"))
+        self.help_menu = self.menuBar().addMenu("")
+        self.legend_action = self.help_menu.addAction("")
         self.legend_action.triggered.connect(self.show_legend)
-        self.demo_action = help_menu.addAction(self.tr("&Demo website"))
+        self.demo_action = self.help_menu.addAction("")
         self.demo_action.triggered.connect(self.open_demo_site)
         self.demo_action.setVisible(False)
-        help_menu.addSeparator()
-        self.account_action = help_menu.addAction(self.tr("About this &account"))
+        self.help_menu.addSeparator()
+        self.account_action = self.help_menu.addAction("")
         self.account_action.triggered.connect(self.accountRequested)
-        self.about_action = help_menu.addAction(self.tr("&About Frontdesk"))
+        self.about_action = self.help_menu.addAction("")
         self.about_action.triggered.connect(self.show_about)
+
+    def retranslate(self) -> None:
+        """Menus, tab and status texts in the UI's language (at start and after a language switch)."""
+        self.file_menu.setTitle(self.tr("&File"))
+        self.settings_action.setText(self.tr("&Settings…"))
+        self.bots_action.setText(self.tr("&Bots…"))
+        self.logout_action.setText(self.tr("&Log out"))
+        self.close_action.setText(self.tr("&Close window"))
+        self.quit_action.setText(self.tr("&Quit"))
+        self.visitors_menu.setTitle(self.tr("&Visitors"))
+        self.find_action.setText(self.tr("&Find visitor"))
+        self.help_menu.setTitle(self.tr("&Help"))
+        self.legend_action.setText(self.tr("Visitor &icons"))
+        self.demo_action.setText(self.tr("&Demo website"))
+        self.account_action.setText(self.tr("About this &account"))
+        self.about_action.setText(self.tr("&About Frontdesk"))
+        self.tabs.setTabText(self.tabs.indexOf(self.visitors), self.tr("Visitors"))
+        self.connection_label.setAccessibleName(self.tr("Connection"))
+        self.online_label.setAccessibleName(self.tr("Visitors online"))
+        self.unread_label.setAccessibleName(self.tr("Unread chats"))
+        self._show_title()
+
+    def changeEvent(self, event: QEvent) -> None:
+        """A language switch re-translates the window's own texts (the tab does its part itself)."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+            self.refresh_counts()
 
     # ------------------------------------------------------------ session facts
 
     def set_session(self, agent_name: str, account_name: str, plan: Plan, capabilities: Capabilities) -> None:
         """Who is logged in and what the plan allows."""
-        self.setWindowTitle(
-            self.tr("Frontdesk - %1 (%2, %3)")
-            .replace("%1", account_name)
-            .replace("%2", agent_name)
-            .replace("%3", plan.value.upper())
-        )
-        self._account_text = (
-            self.tr("Account: %1\nPlan: %2\nSigned in as: %3")
-            .replace("%1", account_name)
-            .replace("%2", plan.value.upper())
-            .replace("%3", agent_name)
-        )
+        self._session_facts = (account_name, agent_name, plan.value.upper())
+        self._show_title()
         self.visitors.set_capabilities(capabilities)
+
+    def _show_title(self) -> None:
+        if self._session_facts is None:
+            self.setWindowTitle(self.tr("Frontdesk"))
+            return
+        account_name, agent_name, plan = self._session_facts
+        self.setWindowTitle(
+            self.tr("Frontdesk - %1 (%2, %3)").replace("%1", account_name).replace("%2", agent_name).replace("%3", plan)
+        )
+
+    def show_status(self, text: str) -> None:
+        """A line in the status bar; it goes after a while, or when its action finished."""
+        self.statusBar().showMessage(text, STATUS_MS)
+
+    def clear_status(self, text: str) -> None:
+        """The action announced by ``text`` is done: remove the line unless another one replaced it."""
+        if self.statusBar().currentMessage() == text:
+            self.statusBar().clearMessage()
 
     def set_connection_text(self, text: str) -> None:
         """The connection state in the status bar."""
@@ -766,7 +946,16 @@ class MainWindow(QMainWindow):
 
     def show_account(self, kept: RetentionSettings | None) -> None:
         """Help > About this account: plan, who is signed in and how long visitors' data is kept."""
-        lines = [self._account_text or self.tr("Not connected yet.")]
+        if self._session_facts is None:
+            lines = [self.tr("Not connected yet.")]
+        else:
+            account_name, agent_name, plan = self._session_facts
+            lines = [
+                self.tr("Account: %1\nPlan: %2\nSigned in as: %3")
+                .replace("%1", account_name)
+                .replace("%2", plan)
+                .replace("%3", agent_name)
+            ]
         if kept is None:
             lines += ["", self.tr("The retention settings could not be loaded; try again later.")]
         else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -16,8 +16,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.integration.autostart import Autostart, AutostartError
+from desktop.integration.i18n import install_translators
 from desktop.settings import Language, NotifyRule, Settings
 from desktop.ui.login import normalize_server_url
+from desktop.ui.style import Theme, error_sheet, follow_theme
 
 
 class SettingsDialog(QDialog):
@@ -64,12 +66,12 @@ class SettingsDialog(QDialog):
         ):
             self.language_combo.addItem(text, str(lang))
         self.language_combo.setCurrentIndex(self.language_combo.findData(str(settings.language)))
-        self.language_note = QLabel(self.tr("A new language shows after Frontdesk restarts."))
+        self.language_note = QLabel(self.tr("The language changes at once; the column titles after a restart."))
         self.language_note.setWordWrap(True)
         self.error_label = QLabel()
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.error_label.setStyleSheet("color: #c0392b;")
         self.error_label.hide()
+        follow_theme(self._restyle)
 
         form = QFormLayout()
         form.addRow(self.tr("&Server:"), self.server_edit)
@@ -87,6 +89,9 @@ class SettingsDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error_label)
         layout.addWidget(buttons)
+
+    def _restyle(self, theme: Theme) -> None:
+        self.error_label.setStyleSheet(error_sheet(theme))
 
     def accept(self) -> None:
         """Validate, save, close."""
@@ -108,7 +113,14 @@ class SettingsDialog(QDialog):
         s.notify_messages = self.messages_check.isChecked()
         s.sound = self.sound_check.isChecked()
         s.start_minimized = self.minimized_check.isChecked()
-        s.language = Language(self.language_combo.currentData())
+        language = Language(self.language_combo.currentData())
+        changed = language != s.language
+        s.language = language
         s.sync()
         super().accept()
+        if changed:
+            app = QCoreApplication.instance()
+            if app is not None:
+                # Qt then sends LanguageChange: windows re-translate, visitor labels and countries follow.
+                install_translators(app, str(language))
         self.applied.emit()

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
+from PySide6.QtCore import QCoreApplication, QLocale
 
-from PySide6.QtCore import QCoreApplication
-
+from desktop.core import labels
 from protocol.messages import ChatMessage, Visitor
 
 
@@ -24,19 +23,29 @@ def format_duration(seconds: float) -> str:
     return f"{minutes}:{secs:02d}"
 
 
+def ui_locale() -> str:
+    """The UI's locale name ("de_DE"): i18n makes the chosen language Qt's default locale."""
+    return QLocale().name()
+
+
 def format_clock(epoch: float) -> str:
-    """Local wall-clock time of an instant, HH:MM."""
-    return time.strftime("%H:%M", time.localtime(epoch))
+    """Local wall-clock time of an instant in the UI's locale."""
+    return labels.format_clock(epoch, ui_locale())
 
 
 def format_datetime(epoch: float) -> str:
-    """Local date and time of an instant."""
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch))
+    """Local date and time of an instant in the UI's locale."""
+    return labels.format_datetime(epoch, ui_locale())
 
 
 def display_name(visitor: Visitor) -> str:
-    """The visitor's name, else e-mail, else the server's short label."""
-    return visitor.name or visitor.email or visitor.label
+    """The visitor's name, else e-mail, else a label built from the id in the UI's language."""
+    return labels.visitor_label(visitor, ui_locale())
+
+
+def country_name(visitor: Visitor) -> str:
+    """The visitor's country in the UI's language."""
+    return labels.country_name(visitor.country_code, ui_locale(), visitor.country)
 
 
 def author_text(message: ChatMessage, visitor: Visitor | None) -> str:

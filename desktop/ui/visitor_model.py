@@ -11,6 +11,7 @@ from typing import Any, Final
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QLocale,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import QTableView
 from desktop.core.activity import ActivityClock
 from desktop.core.clock import Clock
 from desktop.core.filters import FILTER_BITS, Search, VisitorFilter, add_mask, filter_mask, search_text
+from desktop.core.labels import location_text, visitor_label
 from desktop.core.ordering import Column, SortValue, sort_values, value_function
 from desktop.core.state import (
     STATE_NAMES,
@@ -30,9 +32,7 @@ from desktop.core.state import (
     badges,
     device_text,
     format_duration,
-    location_text,
     primary_state,
-    short_label,
     time_on_site,
 )
 from desktop.core.store import Changes, VisitorStore
@@ -383,10 +383,11 @@ class VisitorTableModel(QAbstractTableModel):
         tip = "\n".join(
             [self._state_name(state, v)] + [self._state_name(s, v) for s in badges(v, now) if s is not state]
         )
+        locale = QLocale().name()  # the UI's language (i18n sets the default locale); labels follow a switch
         cells = (
             "",
-            short_label(v),
-            location_text(v),
+            visitor_label(v, locale),
+            location_text(v, locale),
             v.current_title or v.current_url or "",
             "",
             str(v.visit_count),

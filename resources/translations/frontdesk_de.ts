@@ -221,8 +221,8 @@
             <translation>Konversation mit %1</translation>
         </message>
         <message>
-            <source>%1 (no longer listed)</source>
-            <translation>%1 (nicht mehr in der Liste)</translation>
+            <source>no longer listed</source>
+            <translation>nicht mehr in der Liste</translation>
         </message>
         <message>
             <source>online</source>
@@ -267,10 +267,6 @@
             <translation>Besucherdetails</translation>
         </message>
         <message>
-            <source>Identity</source>
-            <translation>Identität</translation>
-        </message>
-        <message>
             <source>Visit</source>
             <translation>Besuch</translation>
         </message>
@@ -287,12 +283,20 @@
             <translation>Seiten</translation>
         </message>
         <message>
+            <source>Contact</source>
+            <translation>Kontakt</translation>
+        </message>
+        <message>
+            <source>Recent messages</source>
+            <translation>Letzte Nachrichten</translation>
+        </message>
+        <message>
             <source>Page</source>
             <translation>Seite</translation>
         </message>
         <message>
             <source>Time on page</source>
-            <translation>Zeit auf der Seite</translation>
+            <translation>Dauer</translation>
         </message>
         <message>
             <source>At</source>
@@ -307,40 +311,24 @@
             <translation>Chatverlauf</translation>
         </message>
         <message>
-            <source>Select a visitor to see the details.</source>
-            <translation>Wählen Sie einen Besucher aus, um die Details zu sehen.</translation>
+            <source>Name</source>
+            <translation>Name</translation>
         </message>
         <message>
-            <source>unknown</source>
-            <translation>unbekannt</translation>
+            <source>E-mail</source>
+            <translation>E-Mail</translation>
         </message>
         <message>
-            <source>Name: %1</source>
-            <translation>Name: %1</translation>
+            <source>Phone</source>
+            <translation>Telefon</translation>
         </message>
         <message>
-            <source>E-mail: %1</source>
-            <translation>E-Mail: %1</translation>
+            <source>Customer</source>
+            <translation>Kunde</translation>
         </message>
         <message>
-            <source>Phone: %1</source>
-            <translation>Telefon: %1</translation>
-        </message>
-        <message>
-            <source>Customer: %1</source>
-            <translation>Kunde: %1</translation>
-        </message>
-        <message>
-            <source>yes</source>
-            <translation>ja</translation>
-        </message>
-        <message>
-            <source>no</source>
-            <translation>nein</translation>
-        </message>
-        <message>
-            <source>Visitor id: %1</source>
-            <translation>Besucher-ID: %1</translation>
+            <source>Visitor id</source>
+            <translation>Besucher-ID</translation>
         </message>
         <message>
             <source>talking now</source>
@@ -359,39 +347,76 @@
             <translation>von einem Agenten gestoppt</translation>
         </message>
         <message>
-            <source>Bot: %1 (%2)</source>
-            <translation>Bot: %1 (%2)</translation>
-        </message>
-        <message numerus="yes">
-            <source>%n visit(s)</source>
-            <translation>
-                <numerusform>%n Besuch</numerusform>
-                <numerusform>%n Besuche</numerusform>
-            </translation>
+            <source>Bot</source>
+            <translation>Bot</translation>
         </message>
         <message>
-            <source>Time on site: %1</source>
-            <translation>Zeit auf der Website: %1</translation>
+            <source>%1 (%2)</source>
+            <translation>%1 (%2)</translation>
         </message>
         <message>
-            <source>First seen: %1</source>
-            <translation>Zuerst gesehen: %1</translation>
+            <source>Visits</source>
+            <translation>Besuche</translation>
         </message>
         <message>
-            <source>Last activity: %1</source>
-            <translation>Letzte Aktivität: %1</translation>
+            <source>Time on site</source>
+            <translation>Verweildauer</translation>
         </message>
         <message>
-            <source>Referrer: %1</source>
-            <translation>Verweis: %1</translation>
+            <source>First seen</source>
+            <translation>Zuerst gesehen</translation>
+        </message>
+        <message>
+            <source>Last activity</source>
+            <translation>Letzte Aktivität</translation>
+        </message>
+        <message>
+            <source>Referrer</source>
+            <translation>Herkunft</translation>
+        </message>
+        <message>
+            <source>Status</source>
+            <translation>Status</translation>
+        </message>
+        <message>
+            <source>Consent</source>
+            <translation>Einwilligung</translation>
+        </message>
+        <message>
+            <source>Browser</source>
+            <translation>Browser</translation>
+        </message>
+        <message>
+            <source>System</source>
+            <translation>System</translation>
+        </message>
+        <message>
+            <source>Language</source>
+            <translation>Sprache</translation>
+        </message>
+        <message>
+            <source>Place</source>
+            <translation>Ort</translation>
+        </message>
+        <message>
+            <source>Time zone</source>
+            <translation>Zeitzone</translation>
+        </message>
+        <message>
+            <source>unknown</source>
+            <translation>unbekannt</translation>
+        </message>
+        <message>
+            <source>yes</source>
+            <translation>ja</translation>
+        </message>
+        <message>
+            <source>no</source>
+            <translation>nein</translation>
         </message>
         <message>
             <source>direct</source>
             <translation>direkt</translation>
-        </message>
-        <message>
-            <source>Status: %1</source>
-            <translation>Status: %1</translation>
         </message>
         <message>
             <source>online</source>
@@ -402,40 +427,23 @@
             <translation>gegangen</translation>
         </message>
         <message>
-            <source>Banned</source>
-            <translation>Gesperrt</translation>
-        </message>
-        <message>
-            <source>Received an automatic message</source>
-            <translation>Hat eine automatische Nachricht erhalten</translation>
-        </message>
-        <message>
             <source>Session only: no consent to be remembered; forgotten when they leave</source>
             <translation>Nur diese Sitzung: keine Einwilligung zum Wiedererkennen; wird beim Verlassen vergessen</translation>
         </message>
         <message>
-            <source>Browser: %1</source>
-            <translation>Browser: %1</translation>
-        </message>
-        <message>
-            <source>System: %1</source>
-            <translation>System: %1</translation>
-        </message>
-        <message>
-            <source>Device: %1</source>
-            <translation>Gerät: %1</translation>
-        </message>
-        <message>
-            <source>Language: %1</source>
-            <translation>Sprache: %1</translation>
-        </message>
-        <message>
-            <source>Time zone: %1</source>
-            <translation>Zeitzone: %1</translation>
-        </message>
-        <message>
             <source>No messages yet.</source>
             <translation>Noch keine Nachrichten.</translation>
+        </message>
+    </context>
+    <context>
+        <name>EmptyState</name>
+        <message>
+            <source>No visitor selected</source>
+            <translation>Kein Besucher ausgewählt</translation>
+        </message>
+        <message>
+            <source>Pick someone in the list to see who they are, which pages they read and what they wrote. Press Enter to open a conversation.</source>
+            <translation>Wählen Sie jemanden in der Liste aus, um zu sehen, wer es ist, welche Seiten er liest und was er geschrieben hat. Mit der Eingabetaste öffnen Sie eine Konversation.</translation>
         </message>
     </context>
     <context>
@@ -565,6 +573,89 @@
         <message>
             <source>sent</source>
             <translation>gesendet</translation>
+        </message>
+    </context>
+    <context>
+        <name>Legend</name>
+        <message>
+            <source>New chat</source>
+            <translation>Neuer Chat</translation>
+        </message>
+        <message>
+            <source>Chatting</source>
+            <translation>Im Chat</translation>
+        </message>
+        <message>
+            <source>Typing</source>
+            <translation>Schreibt</translation>
+        </message>
+        <message>
+            <source>Active</source>
+            <translation>Aktiv</translation>
+        </message>
+        <message>
+            <source>Idle</source>
+            <translation>Inaktiv</translation>
+        </message>
+        <message>
+            <source>Auto-messaged</source>
+            <translation>Automatisch benachrichtigt</translation>
+        </message>
+        <message>
+            <source>Customer</source>
+            <translation>Kunde</translation>
+        </message>
+        <message>
+            <source>Returning</source>
+            <translation>Wiederkehrend</translation>
+        </message>
+        <message>
+            <source>Banned</source>
+            <translation>Gesperrt</translation>
+        </message>
+        <message>
+            <source>Left</source>
+            <translation>Gegangen</translation>
+        </message>
+        <message>
+            <source>New or unanswered chat: the visitor wrote and waits for an agent</source>
+            <translation>Neuer oder unbeantworteter Chat: der Besucher hat geschrieben und wartet auf eine Antwort</translation>
+        </message>
+        <message>
+            <source>Chatting with an agent</source>
+            <translation>Im Chat mit einem Mitarbeiter</translation>
+        </message>
+        <message>
+            <source>Typing a message right now</source>
+            <translation>Schreibt gerade eine Nachricht</translation>
+        </message>
+        <message>
+            <source>Active: did something on the site in the last 10 minutes</source>
+            <translation>Aktiv: hat in den letzten 10 Minuten etwas auf der Website getan</translation>
+        </message>
+        <message>
+            <source>Idle: no activity for 10 minutes, the page is still open</source>
+            <translation>Inaktiv: seit 10 Minuten keine Aktivität, die Seite ist noch offen</translation>
+        </message>
+        <message>
+            <source>Received an automatic message</source>
+            <translation>Hat eine automatische Nachricht erhalten</translation>
+        </message>
+        <message>
+            <source>Customer: identified through the contact form or the API</source>
+            <translation>Kunde: über das Kontaktformular oder die API identifiziert</translation>
+        </message>
+        <message>
+            <source>Returning visitor (the number of visits is in the Visits column)</source>
+            <translation>Wiederkehrender Besucher (die Zahl der Besuche steht in der Spalte Besuche)</translation>
+        </message>
+        <message>
+            <source>Banned by an agent</source>
+            <translation>Von einem Mitarbeiter gesperrt</translation>
+        </message>
+        <message>
+            <source>Left the website (stays listed for a short while)</source>
+            <translation>Hat die Website verlassen (bleibt kurz in der Liste)</translation>
         </message>
     </context>
     <context>
@@ -936,8 +1027,8 @@ Sehen Sie alle, die gerade auf Ihrer Website sind, und sprechen Sie mit ihnen.</
             <translation>Systemsprache</translation>
         </message>
         <message>
-            <source>A new language shows after Frontdesk restarts.</source>
-            <translation>Eine neue Sprache wird nach einem Neustart von Frontdesk angezeigt.</translation>
+            <source>The language changes at once; the column titles after a restart.</source>
+            <translation>Die Sprache wechselt sofort, die Spaltentitel nach einem Neustart.</translation>
         </message>
         <message>
             <source>&amp;Server:</source>
@@ -1048,7 +1139,7 @@ Sehen Sie alle, die gerade auf Ihrer Website sind, und sprechen Sie mit ihnen.</
         <name>VisitorTableModel</name>
         <message>
             <source>State</source>
-            <translation>Zustand</translation>
+            <translation>Status</translation>
         </message>
         <message>
             <source>Name</source>
@@ -1064,7 +1155,7 @@ Sehen Sie alle, die gerade auf Ihrer Website sind, und sprechen Sie mit ihnen.</
         </message>
         <message>
             <source>Time on site</source>
-            <translation>Zeit auf der Website</translation>
+            <translation>Verweildauer</translation>
         </message>
         <message>
             <source>Visits</source>
@@ -1072,7 +1163,7 @@ Sehen Sie alle, die gerade auf Ihrer Website sind, und sprechen Sie mit ihnen.</
         </message>
         <message>
             <source>Referrer</source>
-            <translation>Verweis</translation>
+            <translation>Herkunft</translation>
         </message>
         <message>
             <source>Browser / OS / device</source>
@@ -1166,6 +1257,22 @@ Sehen Sie alle, die gerade auf Ihrer Website sind, und sprechen Sie mit ihnen.</
             <translation>Warum die Aktion nicht verfügbar ist</translation>
         </message>
         <message>
+            <source>No visitors listed</source>
+            <translation>Keine Besucher in der Liste</translation>
+        </message>
+        <message>
+            <source>No visitor matches “%1”. Clear the search to see everyone.</source>
+            <translation>Kein Besucher passt zu „%1“. Leeren Sie die Suche, um alle zu sehen.</translation>
+        </message>
+        <message>
+            <source>No visitors under this filter right now. Alt+1 shows everyone.</source>
+            <translation>Gerade keine Besucher unter diesem Filter. Alt+1 zeigt alle.</translation>
+        </message>
+        <message>
+            <source>Nobody is on your website right now. Visitors appear here as soon as they arrive.</source>
+            <translation>Gerade ist niemand auf Ihrer Website. Besucher erscheinen hier, sobald sie kommen.</translation>
+        </message>
+        <message>
             <source>Select a visitor first.</source>
             <translation>Wählen Sie zuerst einen Besucher aus.</translation>
         </message>
@@ -1187,7 +1294,7 @@ Sehen Sie alle, die gerade auf Ihrer Website sind, und sprechen Sie mit ihnen.</
         </message>
         <message>
             <source>Open a conversation with this visitor (Enter)</source>
-            <translation>Eine Konversation mit diesem Besucher öffnen (Eingabe)</translation>
+            <translation>Eine Konversation mit diesem Besucher öffnen (Eingabetaste)</translation>
         </message>
         <message>
             <source>Unban…</source>

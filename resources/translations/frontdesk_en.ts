@@ -12,16 +12,6 @@
     </message>
 </context>
 <context>
-    <name>DetailPane</name>
-    <message numerus="yes">
-        <source>%n visit(s)</source>
-        <translation>
-            <numerusform>%n visit</numerusform>
-            <numerusform>%n visits</numerusform>
-        </translation>
-    </message>
-</context>
-<context>
     <name>FilterBar</name>
     <message numerus="yes">
         <source>%n visitor(s)</source>

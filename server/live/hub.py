@@ -988,9 +988,19 @@ class Hub:
             except Exception:
                 log.exception("periodic work failed")
 
+    def _presence_lost(self) -> None:
+        """Redis lost the shared state: every socket of this process reconnects and registers again."""
+        for account in self._accounts.values():
+            for conn in list(account.agents):
+                conn.outbox.close(1012, "the live state was reset; reconnect")
+            for tabs in account.tabs.values():
+                for tab in tabs:
+                    tab.outbox.close(1012, "the live state was reset; reconnect")
+
     async def _tick(self, *, refresh: bool) -> None:
         presence = self.seams.presence
-        await presence.heartbeat()
+        if await presence.heartbeat():
+            self._presence_lost()
         for account_id, visitor_id in await presence.reap():
             # Its tabs were on a process that died: offline now, leaving after the grace period.
             if await self.account(account_id) is not None:
@@ -1007,6 +1017,11 @@ class Hub:
                 await self.evaluate_rules(account, visitor_id)
 
     # ------------------------------------------------------------------ figures
+
+    def sockets(self) -> tuple[int, int]:
+        """This process's open agent and visitor sockets (read by /metrics without awaiting)."""
+        accounts = self._accounts.values()
+        return sum(len(a.agents) for a in accounts), sum(len(t) for a in accounts for t in a.tabs.values())
 
     async def counts(self) -> dict[str, int]:
         """This process's agent sockets and the visitors present (for health and logs)."""

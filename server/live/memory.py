@@ -215,8 +215,9 @@ class MemoryPresence:
         """The account's agent sockets."""
         return len(self._agents.get(account_id, ()))
 
-    async def heartbeat(self) -> None:
-        """Nothing to renew: one process."""
+    async def heartbeat(self) -> bool:
+        """Nothing to renew: one process, and its memory is never lost while it runs."""
+        return False
 
     async def reap(self) -> list[tuple[int, str]]:
         """No other process can have died."""

@@ -89,8 +89,8 @@ class DeltaLog(Protocol):
 
         Afterwards ``since`` returns None for any ``after`` below the current seq (the agent gets a
         fresh snapshot), while the seq and the epoch go on and live delivery is untouched. A Redis
-        implementation deletes the account's history atomically with respect to ``append`` (no
-        entry appended before the call survives it), and a listener that later finds a gap
+        implementation (``server.live.redis.log``) deletes the account's stream, atomically with
+        respect to ``append`` (no entry appended before the call survives it), and a listener that later finds a gap
         it cannot fill from the history calls ``reset``.
         """
         ...
@@ -166,8 +166,12 @@ class Presence(Protocol):
         """The account's agent sockets over all processes."""
         ...
 
-    async def heartbeat(self) -> None:
-        """Renew this process's lease (call well within the lease time)."""
+    async def heartbeat(self) -> bool:
+        """Renew this process's lease (call well within the lease time).
+
+        True when the shared presence was lost since the last call (Redis restarted empty or was
+        flushed): this process's tabs and agents are no longer registered and must come back.
+        """
         ...
 
     async def reap(self) -> list[tuple[int, str]]:

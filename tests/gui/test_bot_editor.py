@@ -173,7 +173,7 @@ def test_agents_see_the_bot_and_its_lines_in_the_details(qapp: QApplication) -> 
     identity = pane.identity_label.text()
     assert "topic: Sales" in identity
     assert "Bot: Night desk (talking now)" in identity
-    assert "Bot Night desk" in pane.chat.toPlainText()
+    assert "Bot Night desk" in pane.chat.text()
     assert author_text(said, visitor) == "Bot Night desk"
 
 

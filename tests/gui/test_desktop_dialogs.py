@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, QLocale, Qt
 from PySide6.QtWidgets import QApplication
 
 from desktop.core.state import VisitorState
 from desktop.integration.autostart import Autostart
+from desktop.integration.i18n import install_translators
 from desktop.integration.resources import state_icon
 from desktop.settings import Language, NotifyRule, Settings
 from desktop.ui.legend import LEGEND_ORDER, LegendDialog, StateIconProvider
@@ -31,7 +32,15 @@ def test_settings_dialog_saves_every_preference_and_autostart(
     dialog.minimized_check.setChecked(True)
     dialog.autostart_check.setChecked(True)
     dialog.language_combo.setCurrentIndex(dialog.language_combo.findData(str(Language.GERMAN)))
-    dialog.accept()
+    locale = QLocale()
+    try:
+        dialog.accept()
+        # The new language applies at once, without a restart.
+        assert QCoreApplication.translate("FilterBar", "All") == "Alles"
+        assert QLocale().language() == QLocale.Language.German
+    finally:
+        install_translators(qapp, "en")
+        QLocale.setDefault(locale)
     assert dialog.result() == SettingsDialog.DialogCode.Accepted
     assert settings.server_url == "https://chat.example.com"
     assert settings.notify_rule is NotifyRule.RETURNING

@@ -72,12 +72,12 @@ def test_plural_forms_in_german_and_english(app: QApplication) -> None:
     install_translators(app, "de")
     assert translate("MainWindow", "%n unread chat(s)", "", 1) == "1 ungelesener Chat"
     assert translate("MainWindow", "%n unread chat(s)", "", 3) == "3 ungelesene Chats"
-    assert translate("DetailPane", "%n visit(s)", "", 1) == "1 Besuch"
-    assert translate("DetailPane", "%n visit(s)", "", 2) == "2 Besuche"
+    assert translate("Notifier", "%n new visitor(s)", "", 1) == "1 neuer Besucher"
+    assert translate("Notifier", "%n new visitor(s)", "", 2) == "2 neue Besucher"
     install_translators(app, "en")
     assert translate("MainWindow", "%n unread chat(s)", "", 1) == "1 unread chat"
     assert translate("MainWindow", "%n unread chat(s)", "", 3) == "3 unread chats"
-    assert translate("DetailPane", "%n visit(s)", "", 0) == "0 visits"
+    assert translate("Notifier", "%n new visitor(s)", "", 0) == "0 new visitors"
 
 
 def test_qt_own_texts_come_in_german_too(app: QApplication) -> None:

@@ -8,6 +8,7 @@ from PySide6.QtSvg import QSvgRenderer
 from pytestqt.qtbot import QtBot
 
 from desktop.integration.resources import app_icon, resource_root, state_icon
+from desktop.ui.style import DARK, HIGH_CONTRAST, HIGH_CONTRAST_DARK, LIGHT
 
 STATES = [
     "new_chat",
@@ -52,11 +53,26 @@ def _contrast(a: QColor, b: QColor) -> float:
     return (light + 0.05) / (dark + 0.05)
 
 
+# Every background a state icon is drawn on: a plain light and dark window, and each Frontdesk theme's rows
+# (base, alternate) and selected row (highlight), high contrast included.
+BACKGROUNDS = {
+    "light": "#FFFFFF",
+    "dark": "#1E1E1E",
+    **{
+        f"{theme.name}-{role}": getattr(theme, role)
+        for theme in (LIGHT, DARK, HIGH_CONTRAST, HIGH_CONTRAST_DARK)
+        for role in ("base", "alt_base", "highlight")
+    },
+}
+
+
 @pytest.mark.gui
 @pytest.mark.parametrize("state", STATES)
-@pytest.mark.parametrize("background", ["#FFFFFF", "#1E1E1E"], ids=["light", "dark"])
-def test_state_icon_stands_out_on_light_and_dark_themes(qtbot: QtBot, state: str, background: str) -> None:
-    image = state_icon(state).pixmap(16, 16).toImage()
+@pytest.mark.parametrize("background", list(BACKGROUNDS.values()), ids=list(BACKGROUNDS))
+@pytest.mark.parametrize("scale", [1, 2], ids=["100%", "200%"])
+def test_state_icon_stands_out_on_every_theme(qtbot: QtBot, state: str, background: str, scale: int) -> None:
+    # At 200% the SVG is drawn at 32 px, not a 16 px bitmap scaled up: crisp, and just as legible.
+    image = state_icon(state).pixmap(16 * scale, 16 * scale).toImage()
     base = QColor(background)
     # WCAG's 3:1 for graphical objects: enough of the glyph must reach it against the window colour.
     visible = 0
@@ -65,7 +81,7 @@ def test_state_icon_stands_out_on_light_and_dark_themes(qtbot: QtBot, state: str
             pixel = QColor.fromRgba(image.pixel(x, y))
             if pixel.alpha() > 200 and _contrast(pixel, base) >= 3.0:
                 visible += 1
-    assert visible >= 20, f"{state} has only {visible} pixels legible on {background}"
+    assert visible >= 20 * scale * scale, f"{state} has only {visible} pixels legible on {background}"
 
 
 @pytest.mark.gui

@@ -98,7 +98,7 @@ def test_default_order_and_cells(qapp: QApplication) -> None:
     assert shown_ids(model)[:2] == [visitor_id(3), visitor_id(2)]  # new chat, then chatting
     row = model.row_of(visitor_id(2))
     cells = [model.index(row, c).data(DISPLAY) for c in Column]
-    assert cells[Column.NAME] == "#2"
+    assert cells[Column.NAME] == f"Visitor {visitor_id(2)[-6:]}"  # built from the id in the UI language
     assert cells[Column.LOCATION] == "🇫🇷 France"
     assert cells[Column.PAGE] == "Product 2"
     assert cells[Column.TIME_ON_SITE] == "01:02"

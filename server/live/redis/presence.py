@@ -1,0 +1,243 @@
+"""Presence on Redis: visitor records as hashes, tabs and agent sockets counted per process under a lease.
+
+Keys of account A: ``fd:{acc:A}:v:ID`` (the visitor's fields), ``fd:{acc:A}:visitors`` (present
+ids), ``fd:{acc:A}:tabs:ID`` (fields ``PROCESS|TAB``), ``fd:{acc:A}:idle`` (visitor -> ms since its
+last tab closed), ``fd:{acc:A}:agents`` (fields ``PROCESS|CONN``). Per process: ``fd:procs`` (a
+sorted set of lease expiry times, Redis' clock) and ``fd:proc:PROCESS`` (what it holds, so a
+survivor can drop the tabs of a process that died). All times come from Redis' clock, so the
+machines' clocks do not need to agree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections import defaultdict
+from collections.abc import Sequence
+
+from server.live.redis.connection import PREFIX, RedisLink, account_key
+from server.live.seams import Fields, Page
+
+log = logging.getLogger(__name__)
+
+PROCESSES = f"{PREFIX}procs"
+ACCOUNTS = f"{PREFIX}accounts"
+INSTANCE = f"{PREFIX}instance"
+"""A token set once per life of the Redis data: a changed token means everything shared was lost."""
+CLAIM_MS = 30_000
+"""How long a survivor's claim on a dead process's cleanup holds before another may redo it."""
+
+
+def _token() -> str:
+    return secrets.token_hex(8)
+
+
+def _held(process_id: str) -> str:
+    return f"{PREFIX}proc:{process_id}"
+
+
+def _record(account_id: int, visitor_id: str) -> str:
+    return account_key(account_id, f"v:{visitor_id}")
+
+
+def _tabs(account_id: int, visitor_id: str) -> str:
+    return account_key(account_id, f"tabs:{visitor_id}")
+
+
+def _visitor_keys(account_id: int, visitor_id: str) -> list[str]:
+    return [
+        _record(account_id, visitor_id),
+        _tabs(account_id, visitor_id),
+        account_key(account_id, "idle"),
+        account_key(account_id, "visitors"),
+    ]
+
+
+class RedisPresence:
+    """``Presence`` shared by every process through Redis (see the module's docstring)."""
+
+    def __init__(self, link: RedisLink, *, lease_seconds: float) -> None:
+        self._link = link
+        self._me = link.process_id
+        self._lease_ms = str(round(lease_seconds * 1000))
+        self._accounts_listed: set[int] = set()
+        self._marker: bytes | None = None
+
+    def _field(self, item: str) -> str:
+        return f"{self._me}|{item}"
+
+    # ------------------------------------------------------------------ tabs
+
+    async def attach(self, account_id: int, visitor_id: str, tab_id: str) -> int:
+        """Count a tab of the visitor on this process; returns its tabs over all processes."""
+        # Listed under this process first (both go out in one pipelined write, in this order): a crash
+        # between the two leaves nothing a survivor cannot find.
+        keys = [_tabs(account_id, visitor_id), account_key(account_id, "idle")]
+        _listed, count = await asyncio.gather(
+            self._link.call("SADD", _held(self._me), f"t|{account_id}|{visitor_id}|{tab_id}"),
+            self._link.script("tab_attach", keys, [self._field(tab_id), visitor_id]),
+        )
+        return int(count)
+
+    async def detach(self, account_id: int, visitor_id: str, tab_id: str) -> int:
+        """Forget one tab; returns the tabs left (0 starts the visitor's idle time)."""
+        keys = [_tabs(account_id, visitor_id), account_key(account_id, "idle")]
+        count, _unlisted = await asyncio.gather(
+            self._link.script("tab_detach", keys, [self._field(tab_id), visitor_id]),
+            self._link.call("SREM", _held(self._me), f"t|{account_id}|{visitor_id}|{tab_id}"),
+        )
+        return int(count)
+
+    async def tabs(self, account_id: int, visitor_id: str) -> int:
+        """The visitor's tabs over all processes."""
+        count: int = await self._link.call("HLEN", _tabs(account_id, visitor_id))
+        return count
+
+    # ------------------------------------------------------------------ records
+
+    async def load(
+        self, account_id: int, visitor_id: str, fields: Sequence[str] | None = None
+    ) -> dict[str, bytes] | None:
+        """The visitor's fields (all, or the named ones that exist), or None when not present."""
+        if fields is None:
+            found = await self._link.call("HGETALL", _record(account_id, visitor_id))
+            if not found:
+                return None
+            if isinstance(found, dict):  # RESP3 (redis-py 8's default) answers a map
+                return {k.decode(): v for k, v in found.items()}
+            return {found[i].decode(): found[i + 1] for i in range(0, len(found), 2)}
+        if not fields:
+            exists = await self._link.call("EXISTS", _record(account_id, visitor_id))
+            return {} if exists else None
+        pairs = await self._link.script("visitor_load", [_record(account_id, visitor_id)], list(fields))
+        if pairs is None:
+            return None
+        return {pairs[i].decode(): pairs[i + 1] for i in range(0, len(pairs), 2)}
+
+    async def store(self, account_id: int, visitor_id: str, fields: Fields) -> None:
+        """Set some fields of a visitor (creating the record); fields not named are left alone."""
+        if not fields:
+            return
+        args: list[str | bytes] = [visitor_id]
+        for name, value in fields.items():
+            args += [name, value]
+        keys = [_record(account_id, visitor_id), account_key(account_id, "visitors")]
+        await self._link.script("visitor_store", keys, args)
+        if account_id not in self._accounts_listed:
+            await self._link.call("SADD", ACCOUNTS, account_id)
+            self._accounts_listed.add(account_id)
+
+    async def remove(self, account_id: int, visitor_id: str) -> None:
+        """Forget a visitor, its fields and tabs."""
+        await self._link.script("visitor_remove", _visitor_keys(account_id, visitor_id), [visitor_id])
+
+    async def expire(self, account_id: int, visitor_id: str, idle_for: float) -> bool:
+        """Remove the visitor if it has had no tab for ``idle_for`` seconds; True only for the call that did."""
+        done = await self._link.script(
+            "visitor_expire", _visitor_keys(account_id, visitor_id), [visitor_id, str(round(idle_for * 1000))]
+        )
+        return bool(done)
+
+    async def scan(self, account_id: int, cursor: str = "", count: int = 500) -> Page:
+        """About ``count`` visitors (Redis' SSCAN: one present throughout the scan is returned at least once)."""
+        found = await self._link.script(
+            "visitor_scan",
+            [account_key(account_id, "visitors")],
+            [cursor or "0", str(count), account_key(account_id, "v:")],
+        )
+        next_cursor = found[0].decode()
+        visitors = []
+        for i in range(1, len(found), 2):
+            flat = found[i + 1]
+            visitors.append((found[i].decode(), {flat[j].decode(): flat[j + 1] for j in range(0, len(flat), 2)}))
+        return Page("" if next_cursor == "0" else next_cursor, visitors)
+
+    async def count(self, account_id: int | None = None) -> int:
+        """Present visitors of one account, or of all accounts."""
+        if account_id is not None:
+            n: int = await self._link.call("SCARD", account_key(account_id, "visitors"))
+            return n
+        accounts = await self._link.call("SMEMBERS", ACCOUNTS)
+        counts = await asyncio.gather(
+            *(self._link.call("SCARD", account_key(int(member), "visitors")) for member in accounts)
+        )
+        return sum(counts)
+
+    # ------------------------------------------------------------------ agents
+
+    async def agent_attach(self, account_id: int, conn_id: str) -> int:
+        """Count an agent socket on this process; returns the account's agent sockets over all processes."""
+        keys = [account_key(account_id, "agents"), account_key(account_id, "idle")]
+        _listed, count = await asyncio.gather(
+            self._link.call("SADD", _held(self._me), f"a|{account_id}|{conn_id}"),
+            self._link.script("tab_attach", keys, [self._field(conn_id), ""]),
+        )
+        return int(count)
+
+    async def agent_detach(self, account_id: int, conn_id: str) -> int:
+        """Forget an agent socket; returns the account's agent sockets left."""
+        keys = [account_key(account_id, "agents"), account_key(account_id, "idle")]
+        count, _unlisted = await asyncio.gather(
+            self._link.script("tab_detach", keys, [self._field(conn_id), ""]),
+            self._link.call("SREM", _held(self._me), f"a|{account_id}|{conn_id}"),
+        )
+        return int(count)
+
+    async def agents(self, account_id: int) -> int:
+        """The account's agent sockets over all processes."""
+        count: int = await self._link.call("HLEN", account_key(account_id, "agents"))
+        return count
+
+    # ------------------------------------------------------------------ leases
+
+    async def heartbeat(self) -> bool:
+        """Renew this process's lease; True when Redis lost the shared state since the last renewal."""
+        marker = await self._link.script("lease_renew", [PROCESSES, INSTANCE], [self._me, self._lease_ms, _token()])
+        lost = self._marker is not None and marker != self._marker
+        self._marker = marker
+        if lost:
+            self._accounts_listed.clear()
+            log.warning("Redis lost the shared live state (restarted or flushed); registering this process again")
+        return lost
+
+    async def reap(self) -> list[tuple[int, str]]:
+        """Drop the tabs and agents of processes whose lease expired; returns visitors left with no tab."""
+        claimed = await self._link.script("lease_claim", [PROCESSES], [self._me, str(CLAIM_MS)])
+        left: list[tuple[int, str]] = []
+        for i in range(0, len(claimed), 2):
+            process = claimed[i].decode()
+            expired_at = claimed[i + 1].decode().split(".")[0]
+            left += await self._reap_process(process, expired_at)
+        return left
+
+    async def _reap_process(self, process: str, expired_at: str) -> list[tuple[int, str]]:
+        held = await self._link.call("SMEMBERS", _held(process))
+        tabs: dict[int, list[tuple[str, str]]] = defaultdict(list)
+        agents: dict[int, list[str]] = defaultdict(list)
+        for member in held:
+            parts = member.decode().split("|", 3)
+            if parts[0] == "t" and len(parts) == 4:
+                tabs[int(parts[1])].append((parts[2], f"{process}|{parts[3]}"))
+            elif parts[0] == "a" and len(parts) == 3:
+                agents[int(parts[1])].append(f"{process}|{parts[2]}")
+        left: list[tuple[int, str]] = []
+        for account_id in sorted(set(tabs) | set(agents)):
+            keys = [account_key(account_id, "idle"), account_key(account_id, "agents")]
+            args: list[str] = [expired_at, process]
+            for visitor_id, field in tabs[account_id]:
+                keys.append(_tabs(account_id, visitor_id))
+                args += [visitor_id, field]
+            args.append("--")
+            args += agents[account_id]
+            gone = await self._link.script("lease_reap", keys, args)
+            left += [(account_id, v.decode()) for v in gone]
+        await self._link.call("DEL", _held(process))
+        await self._link.call("ZREM", PROCESSES, process)
+        if held:
+            log.info("process %s stopped renewing its lease; dropped its %d sockets", process, len(held))
+        return left
+
+    async def aclose(self) -> None:
+        """Give up the lease now: a surviving process drops this one's remaining tabs and agents."""
+        await self._link.script("lease_renew", [PROCESSES, INSTANCE], [self._me, "0", _token()])
