@@ -28,6 +28,7 @@ from desktop.integration.idle import IdleProbe, open_idle_source
 from desktop.integration.resources import app_icon, resource_path, state_icon
 from desktop.integration.single_instance import SingleInstance
 from desktop.integration.windows import set_app_user_model_id
+from desktop.net import account as account_api
 from desktop.net.auth import AuthError, login, logout
 from desktop.net.bots import BotClient
 from desktop.net.client import ConnectionState
@@ -253,6 +254,7 @@ class Frontdesk(QObject):
         session.wire(window.botsRequested, self.show_bots)
         session.wire(window.closedToTray, self._window_closed)
         session.wire(session.stateChanged, self._on_state)
+        session.wire(window.accountRequested, lambda: self._spawn(self.show_account()))
         if self.demo is not None:
             window.set_demo_url(self.demo.demo_site_url)
             window.statusBar().showMessage(
@@ -307,6 +309,19 @@ class Frontdesk(QObject):
         await self.end_session()
         self.show_login(reason)
 
+    async def show_account(self) -> None:
+        """Help > About this account: the account's facts and retention, fetched when asked for."""
+        session = self.session
+        if session is None:
+            return
+        try:
+            kept = await account_api.retention(session.server_url, session.token)
+        except account_api.AccountRequestError as exc:
+            log.info("retention settings unavailable: %s", exc.message)
+            kept = None
+        if self.session is session:
+            session.window.show_account(kept)
+
     # ------------------------------------------------------------ windows
 
     def show_window(self) -> None:
@@ -349,8 +364,8 @@ class Frontdesk(QObject):
             return
         hello = session.hello
         plan = hello.account.plan if hello is not None else None
-        # Every agent is an admin until the server knows roles; then only admins change bots (it checks too).
-        admin = hello is not None and getattr(hello.agent, "role", "admin") == "admin"
+        # Only admins change bots (the server checks too).
+        admin = hello is not None and hello.agent.role == "admin"
         allowed = plan is not None and bots_allowed(plan) and admin
         window = session.window
         if allowed:

@@ -24,6 +24,7 @@ from desktop.core.store import Changes, VisitorStore
 from desktop.core.team import AutoAway, OpenKind, effective_status, open_decision
 from desktop.integration.idle import IdleProbe
 from desktop.integration.resources import app_icon
+from desktop.net import account as account_api
 from desktop.net.client import AgentClient, Answer, ConnectionState, RequestError
 from desktop.settings import Settings
 from desktop.ui.actions import ActionError
@@ -50,6 +51,7 @@ from protocol.messages import (
     ChatMessage,
     CloseConversation,
     DeleteCannedResponse,
+    EraseVisitor,
     ErrorCode,
     GetCannedResponses,
     GetHistory,
@@ -87,8 +89,10 @@ VIEWING_DEBOUNCE_MS: Final = 150
 class ClientActions:
     """The UI's AgentActions on top of the websocket client; server errors become ActionError."""
 
-    def __init__(self, client: AgentClient) -> None:
+    def __init__(self, client: AgentClient, *, server_url: str = "", token: str = "") -> None:
         self._client = client
+        self._server_url = server_url
+        self._token = token
 
     def _ref(self) -> str:
         # One counter for every instance: two of them on one client never reuse a ref.
@@ -121,9 +125,9 @@ class ClientActions:
         """End a conversation."""
         await self._request(CloseConversation(ref=self._ref(), visitor_id=visitor_id))
 
-    async def ban(self, visitor_id: str) -> None:
-        """Ban a visitor."""
-        await self._request(Ban(ref=self._ref(), visitor_id=visitor_id))
+    async def ban(self, visitor_id: str, *, cover_ip: bool = False) -> None:
+        """Ban a visitor, optionally their pages' IP addresses too (the server keeps keyed hashes only)."""
+        await self._request(Ban(ref=self._ref(), visitor_id=visitor_id, cover_ip=cover_ip))
 
     async def unban(self, visitor_id: str) -> None:
         """Lift a ban."""
@@ -133,6 +137,17 @@ class ClientActions:
         """The stored conversation."""
         answer = await self._request(GetHistory(ref=self._ref(), visitor_id=visitor_id))
         return list(answer.messages) if isinstance(answer, History) else []
+
+    async def erase_visitor(self, visitor_id: str) -> None:
+        """Erase a visitor's data (the server refuses agents who are not admins)."""
+        await self._request(EraseVisitor(ref=self._ref(), visitor_id=visitor_id))
+
+    async def export_visitor(self, visitor_id: str) -> bytes:
+        """A visitor's data as JSON, over the REST API (the server refuses agents who are not admins)."""
+        try:
+            return await account_api.export_visitor(self._server_url, self._token, visitor_id)
+        except account_api.AccountRequestError as exc:
+            raise ActionError(exc.code, exc.message) from None
 
     def send_typing(self, visitor_id: str, typing: bool) -> None:
         """Typing indicator for the visitor (dropped while offline: it is ephemeral)."""
@@ -211,7 +226,7 @@ class AgentSession(QObject):
         self.client = AgentClient(
             server_url, token, self.store, on_state=self._on_state, on_hello=self._on_hello, on_error=self._on_error
         )
-        self.actions = ClientActions(self.client)
+        self.actions = ClientActions(self.client, server_url=server_url, token=token)
         self.conversations = ConversationManager(self.store, self.actions, clock)
         self.window = MainWindow(
             self.store, self.model, self.actions, conversations=self.conversations, clock=clock, icons=icons
@@ -405,6 +420,7 @@ class AgentSession(QObject):
         self.window.set_session(
             hello.agent.name or hello.agent.email, hello.account.name, hello.account.plan, hello.capabilities
         )
+        self.window.visitors.set_role(hello.agent.role)
 
     def _on_error(self, error: ErrorFrame) -> None:
         if not self.ended:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
-from protocol.messages import AccountInfo, AgentInfo, Custom, Field
+from protocol.messages import AccountInfo, AgentInfo, Custom, Field, Role
 from protocol.rules import Capabilities
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
@@ -51,3 +51,35 @@ class IdentifyRequest(msgspec.Struct, kw_only=True):
     email: Field = ""
     phone: Field = ""
     custom: Custom = msgspec.field(default_factory=dict)
+
+
+Days = Annotated[int, msgspec.Meta(ge=1, le=3650)]
+
+
+class RetentionSettings(msgspec.Struct, kw_only=True):
+    """GET/PUT /api/v1/account/retention: days an account keeps what it no longer needs (PUT: admins)."""
+
+    visitor_days: Days = 90
+    """Departed visitors' records, from their last visit (banned visitors are kept while banned)."""
+    message_days: Days = 365
+    """Chat messages, from when they were sent."""
+    offline_days: Days = 90
+    """Messages a visitor left while no agent was online."""
+
+
+class AuditLine(msgspec.Struct, kw_only=True):
+    """One line of GET /api/v1/account/audit (admins): who did what to whom, when."""
+
+    id: int
+    at: float
+    actor: str
+    agent_id: int | None = None
+    action: str
+    target: str
+    details: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class RoleChange(msgspec.Struct, kw_only=True):
+    """PUT /api/v1/account/agents/{agent_id}/role (admins)."""
+
+    role: Role

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final, Generic, TypeVar
 
 import msgspec
@@ -50,6 +51,29 @@ def snapshot_frame(seq: int, reason: str, records: list[bytes], *, part: int, mo
 
 T = TypeVar("T")
 
+# The rule for every text field of the protocol: NUL and the other C0 control characters (carriage
+# return included) are dropped, tab and newline kept, so SQLite and PostgreSQL (which refuses NUL)
+# store the same text, and the rest of what a visitor typed is not lost to a refused frame.
+# A JSON escape of a C0 control character other than tab (\u0009) and newline (\u000a), preceded by an
+# even number of backslashes (an odd number would make the backslash itself the escaped character).
+# JSON forbids these characters raw inside strings, so escapes are the only way they can arrive.
+_CONTROL = r"(?<!\\)((?:\\\\)*)\\(?:u00(?:0[0-8bBcCdDeEfF]|1[0-9a-fA-F])|[bfr])"
+_CONTROL_TEXT: Final = re.compile(_CONTROL)
+_CONTROL_BYTES: Final = re.compile(_CONTROL.encode())
+_CONTROL_TABLE: Final = dict.fromkeys(c for c in range(32) if c not in (9, 10))
+
+
+def strip_controls_in_frame(frame: bytes | str) -> bytes | str:
+    """The frame with every escaped C0 control character except tab and newline removed from its strings."""
+    if isinstance(frame, str):
+        return _CONTROL_TEXT.sub(r"\1", frame) if "\\" in frame else frame
+    return _CONTROL_BYTES.sub(rb"\1", frame) if b"\\" in frame else frame
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without C0 control characters except tab and newline (the same rule for REST input)."""
+    return text.translate(_CONTROL_TABLE) if not text.isprintable() else text
+
 
 class _Decoder(Generic[T]):
     """A validating decoder for one direction's union."""
@@ -69,7 +93,10 @@ class _Decoder(Generic[T]):
                     f"frame of {size} bytes exceeds the limit of {self._max_bytes} bytes; send less per frame",
                 )
         try:
-            return self._decoder.decode(frame)
+            return self._decoder.decode(strip_controls_in_frame(frame))
+        except RecursionError:
+            # msgspec recurses per nesting level; a deep frame must not escape as a crash (close 4500).
+            raise FrameError(ErrorCode.BAD_FRAME, "frame is nested too deeply; send flat JSON objects") from None
         except msgspec.ValidationError as exc:
             raise FrameError(
                 ErrorCode.BAD_FRAME, f"invalid {self._direction} frame: {exc}; see docs/protocol.md"

@@ -30,13 +30,14 @@ ActivityKind = Literal["input", "scroll", "focus", "blur", "pointer", "visible",
 SnapshotReason = Literal["initial", "resume_unavailable"]
 """initial: the agent asked for no resume; resume_unavailable: it did, and its seq could not be continued."""
 Device = Literal["desktop", "mobile", "tablet", "bot", "other"]
+Role = Literal["admin", "agent"]
 
 
 class ErrorCode(enum.StrEnum):
     """Every error code either endpoint can send."""
 
     BAD_FRAME = "bad_frame"  # not JSON, not an object, or fails the schema
-    FRAME_TOO_LARGE = "frame_too_large"  # over MAX_FRAME_BYTES (the socket closes with 1009)
+    FRAME_TOO_LARGE = "frame_too_large"  # over MAX_FRAME_BYTES, dropped (past 256 KiB the socket closes with 1009)
     UNAUTHORIZED = "unauthorized"  # missing, wrong or revoked token; wrong password
     AUTH_TIMEOUT = "auth_timeout"  # no auth frame in time
     INCOMPATIBLE_PROTOCOL = "incompatible_protocol"  # the app speaks another protocol version: update it (closes 4426)
@@ -141,6 +142,8 @@ class Visitor(_Plain, kw_only=True):
     chat_agent_name: str | None = None
     unread: int = 0
     """Visitor messages no agent has marked read."""
+    session_only: bool = False
+    """The site asks for consent and the visitor has not given it: not recognised on return, forgotten on leaving."""
     bot: BotRun | None = None
     """The visitor's bot conversation (running, handed over, closed or stopped) and its answers."""
 
@@ -151,6 +154,8 @@ class AgentInfo(_Plain, kw_only=True):
     id: int
     email: str
     name: str
+    role: Role = "agent"
+    """``admin`` may also change retention, export and erase visitors, and edit rules."""
 
 
 class AccountInfo(_Plain, kw_only=True):
@@ -218,6 +223,8 @@ class Ban(_Msg, tag="ban", kw_only=True):
     ref: Ref
     visitor_id: Id
     reason: Field = ""
+    cover_ip: bool = False
+    """Also refuse the IP addresses of the visitor's open pages for a while (kept as a keyed hash, never as is)."""
 
 
 class Unban(_Msg, tag="unban", kw_only=True):
@@ -236,6 +243,13 @@ class GetHistory(_Msg, tag="get_history", kw_only=True):
 
 class GetTrail(_Msg, tag="get_trail", kw_only=True):
     """Ask for a present visitor's trail of pages (records in snapshots and deltas leave it out)."""
+
+    ref: Ref
+    visitor_id: Id
+
+
+class EraseVisitor(_Msg, tag="erase_visitor", kw_only=True):
+    """Erase everything held about a visitor but what a ban needs (admins only)."""
 
     ref: Ref
     visitor_id: Id
@@ -314,6 +328,7 @@ class VisitorPatch(_Msg, tag="visitor_patch", kw_only=True):
     unread: int | UnsetType = UNSET
     auto_messaged: bool | UnsetType = UNSET
     banned: bool | UnsetType = UNSET
+    session_only: bool | UnsetType = UNSET
     bot: BotRun | UnsetType | None = UNSET
 
 
@@ -420,6 +435,8 @@ class VisitorHello(_Msg, tag="hello", kw_only=True):
     referrer: Field = ""
     language: Annotated[str, msgspec.Meta(max_length=35)] = ""
     timezone: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    session_only: bool = False
+    """The site asks for consent and has none: the widget stores nothing, the server forgets the visitor on leaving."""
 
 
 class PageView(_Msg, tag="page_view", kw_only=True):
@@ -758,6 +775,7 @@ AgentToServer = (
     | Unban
     | GetHistory
     | GetTrail
+    | EraseVisitor
     | TeamRequest
 )
 

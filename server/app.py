@@ -15,6 +15,7 @@ from litestar.static_files import create_static_files_router
 
 from server import __version__, metrics
 from server.api import (
+    AccountController,
     ApiRefusedError,
     AuthController,
     HealthController,
@@ -121,6 +122,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
             RuleController,
             CannedController,
             TeamSettingsController,
+            AccountController,
             BotController,
             agent_socket,
             visitor_socket,

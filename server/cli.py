@@ -1,4 +1,4 @@
-"""``frontdesk-server``: serve, and administer accounts, agents, plans and rules."""
+"""``frontdesk-server``: serve, and administer accounts, agents, roles, plans, rules, retention and visitors' data."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from server.config import DEFAULT_PORT, Settings
 from server.embedded import uvicorn_config
 from server.rules import RuleConditions, RuleError, RuleSpec
 from server.services import Services, close_services, open_services
+from server.store import Retention
 
 log = logging.getLogger("server")
 PASSWORD_ENV = "FRONTDESK_AGENT_PASSWORD"  # noqa: S105 - the variable's name, not a password
@@ -149,6 +150,24 @@ def build_parser() -> argparse.ArgumentParser:
     origins.add_argument("--account-id", type=int, required=True)
     origins.add_argument("--origin", action="append", default=[], metavar="ORIGIN")
     _add_database(origins)
+    show_retention = account.add_parser("retention", help="show how many days an account keeps visitors' data")
+    show_retention.add_argument("--account-id", type=int, required=True)
+    _add_database(show_retention)
+    set_retention = account.add_parser(
+        "set-retention", help="change how many days an account keeps visitors' data (given values only)"
+    )
+    set_retention.add_argument("--account-id", type=int, required=True)
+    set_retention.add_argument("--visitor-days", type=int, metavar="DAYS", help="departed visitors' records")
+    set_retention.add_argument("--message-days", type=int, metavar="DAYS", help="chat messages")
+    set_retention.add_argument(
+        "--offline-days", type=int, metavar="DAYS", help="messages left while no agent was online"
+    )
+    _add_database(set_retention)
+    audit = account.add_parser("audit", help="print an account's audit log as JSON, newest first")
+    audit.add_argument("--account-id", type=int, required=True)
+    audit.add_argument("--limit", type=int, default=100)
+    audit.add_argument("--before-id", type=int, help="only lines older than this id (paging)")
+    _add_database(audit)
 
     agent = commands.add_parser("agent", help="manage agents").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -157,7 +176,34 @@ def build_parser() -> argparse.ArgumentParser:
     add_agent.add_argument("--account-id", type=int, required=True)
     add_agent.add_argument("--email", required=True)
     add_agent.add_argument("--name", default="")
+    add_agent.add_argument(
+        "--role",
+        choices=["admin", "agent"],
+        default="agent",
+        help="admin may also change retention, export and erase visitors and edit rules (default agent)",
+    )
     _add_database(add_agent)
+    role = agent.add_parser("set-role", help="make an agent admin or agent")
+    role.add_argument("--account-id", type=int, required=True)
+    role.add_argument("--agent-id", type=int, required=True)
+    role.add_argument("--role", choices=["admin", "agent"], required=True)
+    _add_database(role)
+    agent_list = agent.add_parser("list", help="list an account's agents and roles as JSON")
+    agent_list.add_argument("--account-id", type=int, required=True)
+    _add_database(agent_list)
+
+    visitor = commands.add_parser("visitor", help="a visitor's data: export or erase").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    export = visitor.add_parser("export", help="print everything held about a visitor as JSON (right of access)")
+    export.add_argument("--account-id", type=int, required=True)
+    export.add_argument("--visitor-id", required=True)
+    export.add_argument("--output", type=Path, metavar="FILE", help="write the JSON here instead of stdout")
+    _add_database(export)
+    erase = visitor.add_parser("erase", help="erase a visitor's data, keeping only what a ban needs")
+    erase.add_argument("--account-id", type=int, required=True)
+    erase.add_argument("--visitor-id", required=True)
+    _add_database(erase)
 
     rule = commands.add_parser("rule", help="manage automatic messages").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -264,8 +310,39 @@ def _admin(args: argparse.Namespace) -> int:
                 await admin.set_allowed_origins(services, args.account_id, args.origin)
                 return {"account_id": args.account_id, "allowed_origins": args.origin}
             case ("agent", "add"):
-                agent_id = await admin.add_agent(services, args.account_id, args.email, read_password(), args.name)
-                return {"agent_id": agent_id, "account_id": args.account_id, "email": args.email}
+                agent_id = await admin.add_agent(
+                    services, args.account_id, args.email, read_password(), args.name, role=args.role
+                )
+                return {"agent_id": agent_id, "account_id": args.account_id, "email": args.email, "role": args.role}
+            case ("agent", "set-role"):
+                await admin.set_role(services, args.account_id, args.agent_id, args.role)
+                return {"agent_id": args.agent_id, "role": args.role}
+            case ("agent", "list"):
+                return [
+                    {"id": a.id, "email": a.email, "name": a.name, "role": a.role}
+                    for a in await services.store.agents(args.account_id)
+                ]
+            case ("account", "retention"):
+                return await admin.retention(services, args.account_id)
+            case ("account", "set-retention"):
+                kept = await admin.retention(services, args.account_id)
+                wanted = Retention(
+                    visitor_days=kept.visitor_days if args.visitor_days is None else args.visitor_days,
+                    message_days=kept.message_days if args.message_days is None else args.message_days,
+                    offline_days=kept.offline_days if args.offline_days is None else args.offline_days,
+                )
+                return await admin.set_retention(services, args.account_id, wanted)
+            case ("account", "audit"):
+                return await admin.audit_log(services, args.account_id, limit=args.limit, before_id=args.before_id)
+            case ("visitor", "export"):
+                exported = await admin.export_visitor(services, args.account_id, args.visitor_id)
+                if args.output is None:
+                    return exported
+                args.output.write_text(json.dumps(exported, indent=2, ensure_ascii=False), encoding="utf-8")
+                return {"visitor_id": args.visitor_id, "written_to": str(args.output)}
+            case ("visitor", "erase"):
+                await admin.erase_visitor(services, args.account_id, args.visitor_id)
+                return {"visitor_id": args.visitor_id, "erased": True}
             case ("rule", "add"):
                 return await admin.add_rule(services, args.account_id, _rule_spec(args))
             case ("rule", "list"):

@@ -63,6 +63,10 @@ class Settings:
     outbox_limit: int = 5_000
     """Frames queued for one slow socket before it is dropped (an agent then resumes)."""
     access_log: bool = False
+    ip_ban_days: float = 30.0
+    """How long a ban that covers IP addresses refuses them (addresses change hands)."""
+    retention_interval_seconds: float = 3600.0
+    """How often expired visitors and messages are deleted (each account's retention settings say what)."""
     forwarded_allow_ips: str | None = None
     """Proxies whose X-Forwarded-For is trusted (uvicorn's option), e.g. ``127.0.0.1``."""
     redis_url: str | None = None

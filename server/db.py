@@ -23,6 +23,10 @@ accounts = sa.Table(
     sa.Column("api_key_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("allowed_origins", sa.JSON, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("retention_visitor_days", sa.Integer, nullable=False, server_default="90"),
+    sa.Column("retention_message_days", sa.Integer, nullable=False, server_default="365"),
+    sa.Column("retention_offline_days", sa.Integer, nullable=False, server_default="90"),
+    sa.Column("ip_key", sa.String(64), nullable=True),
 )
 
 agents = sa.Table(
@@ -34,6 +38,7 @@ agents = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("password_hash", sa.String(200), nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("role", sa.String(10), nullable=False, server_default="agent"),
 )
 
 tokens = sa.Table(
@@ -63,8 +68,10 @@ visitors = sa.Table(
     sa.Column("ban_reason", sa.String(2048), nullable=False),
     sa.Column("chat_status", sa.String(20), nullable=False),
     sa.Column("chat_agent_id", sa.Integer, nullable=True),
+    sa.Column("session_only", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 sa.Index("ix_visitors_banned", visitors.c.account_id, visitors.c.banned)
+sa.Index("ix_visitors_last_seen", visitors.c.account_id, visitors.c.last_seen_at)
 
 messages = sa.Table(
     "messages",
@@ -80,9 +87,11 @@ messages = sa.Table(
     sa.Column("agent_name", sa.String(200), nullable=True),
     sa.Column("delivered_at", sa.Float, nullable=True),
     sa.Column("read_at", sa.Float, nullable=True),
+    sa.Column("offline", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("replies", sa.JSON, nullable=True),  # a bot question's quick replies (migration 0004)
     sa.UniqueConstraint("account_id", "visitor_id", "id", name="uq_messages_client_id"),
 )
+sa.Index("ix_messages_sent", messages.c.account_id, messages.c.sent_at)
 
 rules = sa.Table(
     "rules",
@@ -156,6 +165,28 @@ team_settings = sa.Table(
     sa.Column("unanswered_alert_seconds", sa.Integer, nullable=False),
 )
 """An account's team settings; no row means the defaults."""
+audit = sa.Table(
+    "audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.Integer, nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("actor", sa.String(300), nullable=False),
+    sa.Column("agent_id", sa.Integer, nullable=True),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("target", sa.String(300), nullable=False),
+    sa.Column("details", sa.JSON, nullable=False),
+)
+sa.Index("ix_audit_account", audit.c.account_id, audit.c.id)
+
+ip_bans = sa.Table(
+    "ip_bans",
+    metadata,
+    sa.Column("account_id", sa.Integer, primary_key=True),
+    sa.Column("ip_hash", sa.String(64), primary_key=True),
+    sa.Column("visitor_id", sa.String(64), nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

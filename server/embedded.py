@@ -20,12 +20,16 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+WS_MAX_BYTES = 4 * MAX_FRAME_BYTES
+"""Frames up to this size are read (``frame_too_large`` past MAX_FRAME_BYTES); larger ones close with 1009."""
+
+
 def uvicorn_config(app: Any, settings: Settings, **extra: Any) -> uvicorn.Config:
-    """uvicorn's settings for Frontdesk: 64 KiB frames (1009 beyond), no compression."""
+    """uvicorn's settings for Frontdesk: frames read up to 256 KiB, no compression, no proxy unless configured."""
     options: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
-        "ws_max_size": MAX_FRAME_BYTES,
+        "ws_max_size": WS_MAX_BYTES,
         # Compression costs ~30 KiB per idle socket; frames are small JSON anyway.
         "ws_per_message_deflate": False,
         "ws": LeanWebSocketProtocol,
@@ -34,9 +38,10 @@ def uvicorn_config(app: Any, settings: Settings, **extra: Any) -> uvicorn.Config
         "access_log": settings.access_log,
         "timeout_graceful_shutdown": 10,
     }
-    if settings.forwarded_allow_ips:
-        options["proxy_headers"] = True
-        options["forwarded_allow_ips"] = settings.forwarded_allow_ips
+    # Passed explicitly either way: left out, uvicorn trusts X-Forwarded-For from 127.0.0.1 and ::1
+    # (or $FORWARDED_ALLOW_IPS), so any loopback hop would let a client fake its address.
+    options["proxy_headers"] = bool(settings.forwarded_allow_ips)
+    options["forwarded_allow_ips"] = settings.forwarded_allow_ips or ""
     options.update(extra)
     return uvicorn.Config(app, **options)
 

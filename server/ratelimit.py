@@ -39,7 +39,7 @@ class TokenBucket:
 
 
 class FailureLimiter:
-    """Counts failures per key (a client address) in a sliding window; too many blocks the key."""
+    """Counts failures per key (a client address, a target account) in a sliding window; too many block it."""
 
     def __init__(self, max_failures: int, window_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._max = max_failures

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 
 from argon2 import PasswordHasher
@@ -48,3 +49,8 @@ def new_visitor_id() -> str:
 def digest(secret: str) -> str:
     """SHA-256 of a high-entropy secret (token or API key), as stored."""
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def ip_hash(key: str, address: str) -> str:
+    """A keyed hash (HMAC-SHA-256) of an IP address: recognises it again without keeping it."""
+    return hmac.new(key.encode(), address.strip().lower().encode(), hashlib.sha256).hexdigest()

@@ -15,6 +15,7 @@ from server.live.hub import Hub
 from server.live.redis import close_seams, open_control, open_seams
 from server.live.seams import ControlChannel, Seams
 from server.ratelimit import FailureLimiter
+from server.retention import RetentionJob
 from server.store import Store
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ class Services:
     store: Store
     geo: Geolocator
     hub: Hub | None = None
+    retention: RetentionJob | None = None
+    """Deletes what expired (serving processes only)."""
     seams: Seams | None = None
     """Delta log, presence and control channel (in memory, or shared on Redis); only when serving."""
     redis: RedisLink | None = None
@@ -37,7 +40,7 @@ class Services:
     control: ControlChannel | None = None
     """Where an admin change is announced to every process (the seams' channel, or Redis' for a command)."""
     logins: FailureLimiter = field(default_factory=lambda: FailureLimiter(max_failures=10, window_seconds=60))
-    """Failed sign-ins per client address: guessing passwords gets slow."""
+    """Failed sign-ins per client address and per target e-mail: guessing passwords gets slow."""
 
 
 async def open_services(settings: Settings, *, serve: bool) -> Services:
@@ -57,6 +60,10 @@ async def open_services(settings: Settings, *, serve: bool) -> Services:
             services.control = services.seams.control
             services.hub = Hub(store, settings, geo, services.seams)
             await services.hub.start()
+            services.retention = RetentionJob(
+                store, present=services.hub.present_ids, interval=settings.retention_interval_seconds
+            )
+            services.retention.start()
         except BaseException:
             if services.seams is not None:
                 await close_seams(services.seams, services.redis)
@@ -72,6 +79,8 @@ async def open_services(settings: Settings, *, serve: bool) -> Services:
 
 async def close_services(services: Services) -> None:
     """Stop the hub (pending writes finish) and close the database."""
+    if services.retention is not None:
+        await services.retention.stop()
     if services.hub is not None:
         await services.hub.stop()
     if services.seams is not None:

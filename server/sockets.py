@@ -35,7 +35,7 @@ def _ref_of(frame: str | bytes) -> str | None:
     """The ``ref`` of a frame that failed validation, so the error can carry it."""
     try:
         ref = msgspec.json.decode(frame, type=_RefOnly).ref
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         return None
     return ref if ref is not None and len(ref) <= 64 else None
 
@@ -164,11 +164,12 @@ async def _agent_loop(socket: Socket, hub: Hub, conn: AgentConn, bucket: TokenBu
         if frame is None or conn.outbox.closing:
             return
         if not bucket.allow():
+            ref = _ref_of(frame)
             if bucket.abusive:
-                conn.send(Error(code=ErrorCode.RATE_LIMITED, message="too many frames; reconnect later"))
+                conn.send(Error(code=ErrorCode.RATE_LIMITED, message="too many frames; reconnect later", ref=ref))
                 conn.outbox.close(CloseCode.RATE_LIMITED, "rate limited")
                 return
-            conn.send(Error(code=ErrorCode.RATE_LIMITED, message="too many frames; slow down", ref=_ref_of(frame)))
+            conn.send(Error(code=ErrorCode.RATE_LIMITED, message="too many frames; slow down", ref=ref))
             continue
         try:
             request = agent_requests.decode(frame)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 import sqlalchemy as sa
@@ -16,6 +17,22 @@ from protocol.rules import Plan
 from server import db
 from server.rules import AutoRule, RuleConditions, RuleSpec
 
+Role = Literal["admin", "agent"]
+"""An admin may also change retention, export and erase visitors, and edit rules and canned responses."""
+ROLES: tuple[Role, ...] = ("admin", "agent")
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How many days an account keeps what it no longer needs (the defaults are documented in docs/privacy.md)."""
+
+    visitor_days: int = 90
+    """Departed visitors' records, counted from their last visit (banned visitors are kept)."""
+    message_days: int = 365
+    """Chat messages, counted from when they were sent."""
+    offline_days: int = 90
+    """Messages a visitor left while no agent was online."""
+
 
 @dataclass(slots=True)
 class AccountRow:
@@ -26,6 +43,7 @@ class AccountRow:
     plan: Plan
     account_key: str
     allowed_origins: list[str]
+    retention: Retention = field(default_factory=Retention)
 
 
 @dataclass(slots=True)
@@ -37,6 +55,20 @@ class AgentRow:
     email: str
     name: str
     password_hash: str
+    role: Role = "agent"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One line of an account's audit log: who did what to whom, when."""
+
+    id: int
+    at: float
+    actor: str
+    agent_id: int | None
+    action: str
+    target: str
+    details: dict[str, Any]
 
 
 @dataclass(slots=True)
@@ -58,6 +90,7 @@ class VisitorRow:
     ban_reason: str = ""
     chat_status: ChatStatus = "none"
     chat_agent_id: int | None = None
+    session_only: bool = False
 
 
 _VISITOR_COLUMNS = tuple(c.name for c in db.visitors.columns)
@@ -107,6 +140,11 @@ class Store:
             plan=Plan(row.plan),
             account_key=row.account_key,
             allowed_origins=list(row.allowed_origins or []),
+            retention=Retention(
+                visitor_days=row.retention_visitor_days,
+                message_days=row.retention_message_days,
+                offline_days=row.retention_offline_days,
+            ),
         )
 
     async def account(self, account_id: int) -> AccountRow | None:
@@ -129,20 +167,53 @@ class Store:
             row = (await conn.execute(query)).first()
         return None if row is None else self._account(row)
 
+    async def account_ids(self) -> list[int]:
+        """Every account's id."""
+        async with self.engine.connect() as conn:
+            return [row.id for row in await conn.execute(sa.select(db.accounts.c.id).order_by(db.accounts.c.id))]
+
     async def update_account(
-        self, account_id: int, *, plan: Plan | None = None, allowed_origins: list[str] | None = None
+        self,
+        account_id: int,
+        *,
+        plan: Plan | None = None,
+        allowed_origins: list[str] | None = None,
+        retention: Retention | None = None,
     ) -> bool:
-        """Change an account's plan or origins; False when there is no such account."""
+        """Change an account's plan, origins or retention; False when there is no such account."""
         values: dict[str, Any] = {}
         if plan is not None:
             values["plan"] = plan.value
         if allowed_origins is not None:
             values["allowed_origins"] = allowed_origins
+        if retention is not None:
+            values["retention_visitor_days"] = retention.visitor_days
+            values["retention_message_days"] = retention.message_days
+            values["retention_offline_days"] = retention.offline_days
         async with self.engine.begin() as conn:
             result = await conn.execute(db.accounts.update().where(db.accounts.c.id == account_id).values(**values))
         return bool(result.rowcount)
 
-    async def add_agent(self, *, account_id: int, email: str, name: str, password_hash: str) -> int:
+    async def ip_key(self, account_id: int) -> str:
+        """The account's secret for keyed hashes of IP addresses (created on first use)."""
+        async with self.engine.begin() as conn:
+            key = (await conn.execute(sa.select(db.accounts.c.ip_key).where(db.accounts.c.id == account_id))).scalar()
+            if key:
+                return str(key)
+            key = secrets.token_hex(32)
+            await conn.execute(
+                db.accounts.update()
+                .where(db.accounts.c.id == account_id, db.accounts.c.ip_key.is_(None))
+                .values(ip_key=key)
+            )
+            stored = (
+                await conn.execute(sa.select(db.accounts.c.ip_key).where(db.accounts.c.id == account_id))
+            ).scalar()
+        return str(stored)
+
+    async def add_agent(
+        self, *, account_id: int, email: str, name: str, password_hash: str, role: Role = "agent"
+    ) -> int:
         """Insert an agent and return its id (raises IntegrityError on a taken e-mail)."""
         async with self.engine.begin() as conn:
             result = await conn.execute(
@@ -152,6 +223,7 @@ class Store:
                     name=name,
                     password_hash=password_hash,
                     created_at=time.time(),
+                    role=role,
                 )
             )
             return int(result.inserted_primary_key[0])  # type: ignore[index]
@@ -159,8 +231,31 @@ class Store:
     @staticmethod
     def _agent(row: Any) -> AgentRow:
         return AgentRow(
-            id=row.id, account_id=row.account_id, email=row.email, name=row.name, password_hash=row.password_hash
+            id=row.id,
+            account_id=row.account_id,
+            email=row.email,
+            name=row.name,
+            password_hash=row.password_hash,
+            role=row.role,
         )
+
+    async def agent(self, agent_id: int) -> AgentRow | None:
+        """The agent with this id."""
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(sa.select(db.agents).where(db.agents.c.id == agent_id))).first()
+        return None if row is None else self._agent(row)
+
+    async def agents(self, account_id: int) -> list[AgentRow]:
+        """Every agent of an account, oldest first."""
+        query = sa.select(db.agents).where(db.agents.c.account_id == account_id).order_by(db.agents.c.id)
+        async with self.engine.connect() as conn:
+            return [self._agent(row) for row in await conn.execute(query)]
+
+    async def set_role(self, agent_id: int, role: Role) -> bool:
+        """Change an agent's role; False when there is no such agent."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(db.agents.update().where(db.agents.c.id == agent_id).values(role=role))
+        return bool(result.rowcount)
 
     async def agent_by_email(self, email: str) -> AgentRow | None:
         """The agent with this e-mail (case-insensitive)."""
@@ -295,11 +390,16 @@ class Store:
             replies=tuple(row.replies or ()),
         )
 
-    async def add_message(self, account_id: int, message: ChatMessage) -> tuple[ChatMessage, bool]:
-        """Store a message unless its id is already stored; returns the stored one and whether it is new."""
+    async def add_message(
+        self, account_id: int, message: ChatMessage, *, offline: bool = False
+    ) -> tuple[ChatMessage, bool]:
+        """Store a message unless its id is already stored; returns the stored one and whether it is new.
+
+        ``offline``: a visitor wrote while no agent was online (kept as long as the offline retention says).
+        """
         statement = (
             self._insert(db.messages)
-            .values(account_id=account_id, **msgspec.structs.asdict(message))
+            .values(account_id=account_id, offline=offline, **msgspec.structs.asdict(message))
             .on_conflict_do_nothing(index_elements=["account_id", "visitor_id", "id"])
         )
         async with self.engine.begin() as conn:
@@ -479,3 +579,202 @@ class Store:
         async with self.engine.begin() as conn:
             result = await conn.execute(statement)
         return bool(result.rowcount)
+
+    # ------------------------------------------------------------ audit log
+
+    async def add_audit(
+        self,
+        account_id: int,
+        *,
+        actor: str,
+        action: str,
+        target: str,
+        agent_id: int | None = None,
+        details: dict[str, Any] | None = None,
+        at: float | None = None,
+    ) -> None:
+        """Append one line to an account's audit log."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                db.audit.insert().values(
+                    account_id=account_id,
+                    at=time.time() if at is None else at,
+                    actor=actor[:300],
+                    agent_id=agent_id,
+                    action=action,
+                    target=target[:300],
+                    details=details or {},
+                )
+            )
+
+    async def audit(self, account_id: int, *, limit: int = 100, before_id: int | None = None) -> list[AuditEntry]:
+        """The newest ``limit`` audit lines of an account (older than ``before_id``), newest first."""
+        query = sa.select(db.audit).where(db.audit.c.account_id == account_id)
+        if before_id is not None:
+            query = query.where(db.audit.c.id < before_id)
+        query = query.order_by(db.audit.c.id.desc()).limit(limit)
+        async with self.engine.connect() as conn:
+            rows = list(await conn.execute(query))
+        return [
+            AuditEntry(
+                id=row.id,
+                at=row.at,
+                actor=row.actor,
+                agent_id=row.agent_id,
+                action=row.action,
+                target=row.target,
+                details=dict(row.details or {}),
+            )
+            for row in rows
+        ]
+
+    # ------------------------------------------------------------ retention, export, erasure
+
+    async def purge_departed_visitors(
+        self, account_id: int, *, last_seen_before: float, keep: set[str], batch: int
+    ) -> int:
+        """Delete up to ``batch`` visitors last seen before a time (not banned, not in ``keep``); returns how many."""
+        query = (
+            sa.select(db.visitors.c.id)
+            .where(
+                db.visitors.c.account_id == account_id,
+                db.visitors.c.last_seen_at < last_seen_before,
+                db.visitors.c.banned.is_(False),
+            )
+            .limit(batch + len(keep))
+        )
+        async with self.engine.begin() as conn:
+            ids = [row.id for row in await conn.execute(query) if row.id not in keep][:batch]
+            if not ids:
+                return 0
+            await conn.execute(
+                db.rule_firings.delete().where(
+                    db.rule_firings.c.account_id == account_id, db.rule_firings.c.visitor_id.in_(ids)
+                )
+            )
+            await conn.execute(
+                db.visitors.delete().where(db.visitors.c.account_id == account_id, db.visitors.c.id.in_(ids))
+            )
+        return len(ids)
+
+    async def purge_messages(self, account_id: int, *, sent_before: float, offline: bool, batch: int) -> int:
+        """Delete up to ``batch`` (offline or other) messages sent before a time; returns how many."""
+        query = (
+            sa.select(db.messages.c.seq)
+            .where(
+                db.messages.c.account_id == account_id,
+                db.messages.c.sent_at < sent_before,
+                db.messages.c.offline.is_(offline),
+            )
+            .limit(batch)
+        )
+        async with self.engine.begin() as conn:
+            seqs = [row.seq for row in await conn.execute(query)]
+            if seqs:
+                await conn.execute(db.messages.delete().where(db.messages.c.seq.in_(seqs)))
+        return len(seqs)
+
+    async def purge_ip_bans(self, *, expired_before: float) -> int:
+        """Delete IP bans that expired; returns how many."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(db.ip_bans.delete().where(db.ip_bans.c.expires_at < expired_before))
+        return int(result.rowcount or 0)
+
+    async def export_visitor(self, account_id: int, visitor_id: str) -> dict[str, Any] | None:
+        """Everything stored about a visitor (record, messages, fired rules, IP ban), or None when nothing is."""
+        visitor = await self.visitor(account_id, visitor_id)
+        messages = await self.messages(account_id, visitor_id, limit=1_000_000)
+        fired = await self.fired_rules(account_id, visitor_id)
+        query = sa.select(db.ip_bans.c.expires_at).where(
+            db.ip_bans.c.account_id == account_id, db.ip_bans.c.visitor_id == visitor_id
+        )
+        async with self.engine.connect() as conn:
+            ip_bans = [row.expires_at for row in await conn.execute(query)]
+        if visitor is None and not messages and not fired and not ip_bans:
+            return None
+        return {
+            "visitor": None if visitor is None else {name: getattr(visitor, name) for name in _VISITOR_COLUMNS},
+            "messages": [msgspec.to_builtins(m) for m in messages],
+            "rules_fired": sorted(fired),
+            "ip_ban_expires_at": ip_bans,
+        }
+
+    async def erase_visitor(self, account_id: int, visitor_id: str) -> bool:
+        """Delete everything about a visitor but what a ban needs; False when nothing was stored."""
+        async with self.engine.begin() as conn:
+            removed = 0
+            for table in (db.messages, db.rule_firings):
+                result = await conn.execute(
+                    table.delete().where(table.c.account_id == account_id, table.c.visitor_id == visitor_id)
+                )
+                removed += result.rowcount or 0
+            where = (db.visitors.c.account_id == account_id, db.visitors.c.id == visitor_id)
+            banned = (await conn.execute(sa.select(db.visitors.c.banned).where(*where))).scalar()
+            if banned:
+                # A ban needs the id and the flag; the rest (identity, custom fields, the reason, which
+                # an agent may have written about the person) goes.
+                result = await conn.execute(
+                    db.visitors.update()
+                    .where(*where)
+                    .values(
+                        name=None,
+                        email=None,
+                        phone=None,
+                        custom={},
+                        customer=False,
+                        auto_messaged=False,
+                        ban_reason="",
+                        chat_status="none",
+                        chat_agent_id=None,
+                        visit_count=1,
+                    )
+                )
+            else:
+                result = await conn.execute(db.visitors.delete().where(*where))
+                ip = await conn.execute(
+                    db.ip_bans.delete().where(
+                        db.ip_bans.c.account_id == account_id, db.ip_bans.c.visitor_id == visitor_id
+                    )
+                )
+                removed += ip.rowcount or 0
+            removed += result.rowcount or 0
+        return removed > 0
+
+    # ------------------------------------------------------------ IP bans
+
+    async def add_ip_ban(self, account_id: int, ip_hash: str, visitor_id: str, expires_at: float) -> None:
+        """Ban a keyed hash of an IP address until ``expires_at``."""
+        statement = self._insert(db.ip_bans).values(
+            account_id=account_id, ip_hash=ip_hash, visitor_id=visitor_id, expires_at=expires_at
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[db.ip_bans.c.account_id, db.ip_bans.c.ip_hash],
+            set_={"visitor_id": visitor_id, "expires_at": expires_at},
+        )
+        async with self.engine.begin() as conn:
+            await conn.execute(statement)
+
+    async def ip_banned(self, account_id: int, ip_hash: str, now: float) -> bool:
+        """Whether this IP hash is banned for the account at ``now``."""
+        query = sa.select(db.ip_bans.c.expires_at).where(
+            db.ip_bans.c.account_id == account_id, db.ip_bans.c.ip_hash == ip_hash, db.ip_bans.c.expires_at > now
+        )
+        async with self.engine.connect() as conn:
+            return (await conn.execute(query)).first() is not None
+
+    async def ip_ban_count(self, account_id: int, now: float) -> int:
+        """How many IP bans of the account are in force."""
+        query = (
+            sa.select(sa.func.count())
+            .select_from(db.ip_bans)
+            .where(db.ip_bans.c.account_id == account_id, db.ip_bans.c.expires_at > now)
+        )
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(query)).scalar() or 0)
+
+    async def remove_ip_bans(self, account_id: int, visitor_id: str) -> None:
+        """Lift the IP bans made with a visitor's ban."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                db.ip_bans.delete().where(db.ip_bans.c.account_id == account_id, db.ip_bans.c.visitor_id == visitor_id)
+            )

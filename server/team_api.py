@@ -27,11 +27,8 @@ def _team(services: Services) -> TeamStore:
 
 
 def _require_admin(caller: Caller) -> None:
-    """Canned responses and team settings are an admin's to change.
-
-    Until agents have roles (``AgentRow.role``) every agent of the account counts as its admin.
-    """
-    if getattr(caller.agent, "role", "admin") != "admin":
+    """Canned responses and team settings are an admin's to change."""
+    if caller.agent.role != "admin":
         raise ApiRefusedError(403, ErrorCode.FORBIDDEN, "only an admin of the account may change this")
 
 

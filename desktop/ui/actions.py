@@ -35,8 +35,8 @@ class AgentActions(Protocol):
         """End the conversation."""
         ...
 
-    async def ban(self, visitor_id: str) -> None:
-        """Ban a visitor."""
+    async def ban(self, visitor_id: str, *, cover_ip: bool = False) -> None:
+        """Ban a visitor (``cover_ip``: also refuse the addresses of their open pages for a while)."""
         ...
 
     async def unban(self, visitor_id: str) -> None:
@@ -45,6 +45,14 @@ class AgentActions(Protocol):
 
     async def history(self, visitor_id: str) -> list[ChatMessage]:
         """The stored conversation history."""
+        ...
+
+    async def erase_visitor(self, visitor_id: str) -> None:
+        """Erase everything held about a visitor but what a ban needs (admins)."""
+        ...
+
+    async def export_visitor(self, visitor_id: str) -> bytes:
+        """Everything held about a visitor as the server's JSON document (admins)."""
         ...
 
     def send_typing(self, visitor_id: str, typing: bool) -> None:

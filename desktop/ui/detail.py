@@ -413,16 +413,19 @@ class DetailPane(QStackedWidget):
 
     def _fill_visit(self, v: Visitor, now: float) -> None:
         end = v.left_at if (not v.online and v.left_at) else now
-        self.visit_label.set_facts(
-            [
-                (self.tr("Visits"), str(v.visit_count)),
-                (self.tr("Time on site"), format_duration(end - v.visit_started_at)),
-                (self.tr("First seen"), format_datetime(v.first_seen_at)),
-                (self.tr("Last activity"), format_clock(v.last_activity_at)),
-                (self.tr("Referrer"), v.referrer or self.tr("direct")),
-                (self.tr("Status"), self.tr("online") if v.online else self.tr("left")),
-            ]
-        )
+        facts = [
+            (self.tr("Visits"), str(v.visit_count)),
+            (self.tr("Time on site"), format_duration(end - v.visit_started_at)),
+            (self.tr("First seen"), format_datetime(v.first_seen_at)),
+            (self.tr("Last activity"), format_clock(v.last_activity_at)),
+            (self.tr("Referrer"), v.referrer or self.tr("direct")),
+            (self.tr("Status"), self.tr("online") if v.online else self.tr("left")),
+        ]
+        if v.session_only:
+            facts.append(
+                (self.tr("Consent"), self.tr("Session only: no consent to be remembered; forgotten when they leave"))
+            )
+        self.visit_label.set_facts(facts)
 
     def _fill_device(self, v: Visitor) -> None:
         unknown = self.tr("unknown")

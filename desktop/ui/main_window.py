@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeyEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
+    QCheckBox,
+    QFileDialog,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -46,7 +50,8 @@ from desktop.ui.style import (
 from desktop.ui.tasks import TaskRunner
 from desktop.ui.text import display_name, has_chat
 from desktop.ui.visitor_model import VISITOR_ID_ROLE, VisitorTableModel
-from protocol.messages import Visitor
+from protocol.api import RetentionSettings
+from protocol.messages import Role, Visitor
 from protocol.rules import Capabilities, Plan
 
 MAX_SEARCH_CHARS = 200
@@ -279,6 +284,12 @@ class VisitorsTab(QWidget):
         self.ban_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.ban_action.triggered.connect(self.confirm_ban)
         self.table.addAction(self.ban_action)
+        # Admin-only actions stay visible for every agent: disabled, with the reason as their tip.
+        self._role: Role | None = None
+        self.export_action = QAction(self.tr("Export data…"), self)
+        self.export_action.triggered.connect(self.export_visitor)
+        self.erase_action = QAction(self.tr("Erase data…"), self)
+        self.erase_action.triggered.connect(self.confirm_erase)
 
         self.open_button = QPushButton()
         self.open_button.setDefault(True)
@@ -514,6 +525,26 @@ class VisitorsTab(QWidget):
         self.ban_action.setText(text)
         self.ban_button.setEnabled(visitor is not None)
         self.ban_action.setEnabled(visitor is not None)
+        privacy_reason = self.privacy_reason(visitor)
+        for action in (self.export_action, self.erase_action):
+            action.setEnabled(privacy_reason is None)
+            action.setToolTip(privacy_reason or "")
+            action.setStatusTip(privacy_reason or "")
+
+    def set_role(self, role: Role) -> None:
+        """The signed-in agent's role (from Hello); gates export and erasure."""
+        self._role = role
+        self._update_actions()
+
+    def privacy_reason(self, visitor: Visitor | None) -> str | None:
+        """Why export and erasure are unavailable, or None when they are available."""
+        if visitor is None:
+            return self.tr("Select a visitor first.")
+        if self._role is None:
+            return self.tr("Connecting to the server…")
+        if self._role != "admin":
+            return self.tr("Only an admin of your account can export or erase a visitor's data.")
+        return None
 
     # ------------------------------------------------------------ actions
 
@@ -559,6 +590,7 @@ class VisitorsTab(QWidget):
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Question)
         box.setTextFormat(Qt.TextFormat.PlainText)
+        cover: QCheckBox | None = None
         if visitor.banned:
             box.setWindowTitle(self.tr("Unban visitor"))
             box.setText(self.tr("Lift the ban on %1? They can visit and chat again.").replace("%1", name))
@@ -567,6 +599,11 @@ class VisitorsTab(QWidget):
             box.setText(
                 self.tr("Ban %1? Their open pages disconnect and they cannot chat any more.").replace("%1", name)
             )
+            cover = QCheckBox(self.tr("Also refuse their internet address for a while"))
+            cover.setEnabled(visitor.online)
+            if not visitor.online:
+                cover.setToolTip(self.tr("The visitor has left; their address is not known."))
+            box.setCheckBox(cover)
         box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -575,13 +612,74 @@ class VisitorsTab(QWidget):
         def finished(result: int) -> None:
             if result != QMessageBox.StandardButton.Yes:
                 return
-            coro = self._actions.unban(vid) if banned else self._actions.ban(vid)
+            cover_ip = cover is not None and cover.isChecked()
+            coro = self._actions.unban(vid) if banned else self._actions.ban(vid, cover_ip=cover_ip)
             done = self.tr("Visitor unbanned.") if banned else self.tr("Visitor banned.")
             self._tasks.run(coro, on_done=lambda: self.statusMessage.emit(done))
 
         box.finished.connect(finished)
         self.ban_box = box  # for tests and to keep it alive
         box.open()
+
+    def confirm_erase(self) -> None:
+        """Ask before erasing everything held about the selected visitor."""
+        visitor = self.current_visitor()
+        reason = self.privacy_reason(visitor)
+        if visitor is None or reason is not None:
+            self.statusMessage.emit(reason or "")
+            return
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setWindowTitle(self.tr("Erase visitor data"))
+        box.setText(
+            self.tr(
+                "Erase everything held about %1: identity, custom variables, pages and every message? "
+                "This cannot be undone. A ban stays in force."
+            ).replace("%1", display_name(visitor))
+        )
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        vid = visitor.id
+
+        def finished(result: int) -> None:
+            if result == QMessageBox.StandardButton.Yes:
+                done = self.tr("The visitor's data was erased.")
+                self._tasks.run(self._actions.erase_visitor(vid), on_done=lambda: self.statusMessage.emit(done))
+
+        box.finished.connect(finished)
+        self.erase_box = box  # for tests and to keep it alive
+        box.open()
+
+    def export_visitor(self) -> None:
+        """Ask where to save everything held about the selected visitor, then fetch and write it as JSON."""
+        visitor = self.current_visitor()
+        reason = self.privacy_reason(visitor)
+        if visitor is None or reason is not None:
+            self.statusMessage.emit(reason or "")
+            return
+        vid = visitor.id
+        dialog = QFileDialog(self, self.tr("Export visitor data"), f"frontdesk-visitor-{vid}.json")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilter(self.tr("JSON files (*.json)"))
+        dialog.setDefaultSuffix("json")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def chosen(path: str) -> None:
+            async def fetch_and_write() -> None:
+                data = await self._actions.export_visitor(vid)
+                try:
+                    await asyncio.to_thread(Path(path).write_bytes, data)
+                except OSError as exc:
+                    raise ActionError("internal", f"{path} could not be written: {exc.strerror}") from None
+
+            done = self.tr("Visitor data saved to %1.").replace("%1", path)
+            self._tasks.run(fetch_and_write(), on_done=lambda: self.statusMessage.emit(done))
+
+        dialog.fileSelected.connect(chosen)
+        self.export_dialog = dialog  # for tests and to keep it alive
+        dialog.open()
 
     def _context_menu(self, pos: QPoint) -> None:
         index = self.table.indexAt(pos)
@@ -591,6 +689,9 @@ class VisitorsTab(QWidget):
         menu = QMenu(self)
         menu.addAction(self.open_action)
         menu.addAction(self.ban_action)
+        menu.addSeparator()
+        menu.addAction(self.export_action)
+        menu.addAction(self.erase_action)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.popup(self.table.viewport().mapToGlobal(pos))
 
@@ -615,6 +716,8 @@ class MainWindow(QMainWindow):
     """Frontdesk's main window; closing it keeps the app running in the tray."""
 
     logoutRequested = Signal()
+    accountRequested = Signal()
+    """Help > About this account (the app fetches the retention settings, then calls show_account)."""
     settingsRequested = Signal()
     botsRequested = Signal()
     quitRequested = Signal()
@@ -694,6 +797,9 @@ class MainWindow(QMainWindow):
         self.visitors_menu.addSeparator()
         self.visitors_menu.addAction(self.visitors.open_action)
         self.visitors_menu.addAction(self.visitors.ban_action)
+        self.visitors_menu.addSeparator()
+        self.visitors_menu.addAction(self.visitors.export_action)
+        self.visitors_menu.addAction(self.visitors.erase_action)
 
         self.help_menu = self.menuBar().addMenu("")
         self.legend_action = self.help_menu.addAction("")
@@ -702,6 +808,8 @@ class MainWindow(QMainWindow):
         self.demo_action.triggered.connect(self.open_demo_site)
         self.demo_action.setVisible(False)
         self.help_menu.addSeparator()
+        self.account_action = self.help_menu.addAction("")
+        self.account_action.triggered.connect(self.accountRequested)
         self.about_action = self.help_menu.addAction("")
         self.about_action.triggered.connect(self.show_about)
 
@@ -718,6 +826,7 @@ class MainWindow(QMainWindow):
         self.help_menu.setTitle(self.tr("&Help"))
         self.legend_action.setText(self.tr("Visitor &icons"))
         self.demo_action.setText(self.tr("&Demo website"))
+        self.account_action.setText(self.tr("About this &account"))
         self.about_action.setText(self.tr("&About Frontdesk"))
         self.tabs.setTabText(self.tabs.indexOf(self.visitors), self.tr("Visitors"))
         self.connection_label.setAccessibleName(self.tr("Connection"))
@@ -843,6 +952,37 @@ class MainWindow(QMainWindow):
         """Help > Demo website: open it in the default browser."""
         if self._demo_url is not None:
             QDesktopServices.openUrl(QUrl(self._demo_url))
+
+    def show_account(self, kept: RetentionSettings | None) -> None:
+        """Help > About this account: plan, who is signed in and how long visitors' data is kept."""
+        if self._session_facts is None:
+            lines = [self.tr("Not connected yet.")]
+        else:
+            account_name, agent_name, plan = self._session_facts
+            lines = [
+                self.tr("Account: %1\nPlan: %2\nSigned in as: %3")
+                .replace("%1", account_name)
+                .replace("%2", plan)
+                .replace("%3", agent_name)
+            ]
+        if kept is None:
+            lines += ["", self.tr("The retention settings could not be loaded; try again later.")]
+        else:
+            lines += [
+                "",
+                self.tr("Data is kept for:"),
+                self.tr("departed visitors: %1 days after their last visit").replace("%1", str(kept.visitor_days)),
+                self.tr("chat messages: %1 days").replace("%1", str(kept.message_days)),
+                self.tr("messages left while no agent was online: %1 days").replace("%1", str(kept.offline_days)),
+                self.tr("Admins change this with frontdesk-server account set-retention or the REST API."),
+            ]
+        box = QMessageBox(self)
+        box.setWindowTitle(self.tr("About this account"))
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText("\n".join(lines))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.account_box = box  # for tests
+        box.open()
 
     def show_about(self) -> None:
         """Help > About."""

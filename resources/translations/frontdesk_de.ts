@@ -610,6 +610,10 @@
             <translation>Status</translation>
         </message>
         <message>
+            <source>Consent</source>
+            <translation>Einwilligung</translation>
+        </message>
+        <message>
             <source>Browser</source>
             <translation>Browser</translation>
         </message>
@@ -652,6 +656,10 @@
         <message>
             <source>left</source>
             <translation>gegangen</translation>
+        </message>
+        <message>
+            <source>Session only: no consent to be remembered; forgotten when they leave</source>
+            <translation>Nur diese Sitzung: keine Einwilligung zum Wiedererkennen; wird beim Verlassen vergessen</translation>
         </message>
         <message>
             <source>No messages yet.</source>
@@ -1026,12 +1034,24 @@
             <translation>&amp;Demo-Website</translation>
         </message>
         <message>
+            <source>About this &amp;account</source>
+            <translation>Über dieses &amp;Konto</translation>
+        </message>
+        <message>
             <source>&amp;About Frontdesk</source>
             <translation>Ü&amp;ber Frontdesk</translation>
         </message>
         <message>
             <source>Frontdesk - %1 (%2, %3)</source>
             <translation>Frontdesk – %1 (%2, %3)</translation>
+        </message>
+        <message>
+            <source>Account: %1
+Plan: %2
+Signed in as: %3</source>
+            <translation>Konto: %1
+Tarif: %2
+Angemeldet als: %3</translation>
         </message>
         <message numerus="yes">
             <source>%n visitor(s) online</source>
@@ -1046,6 +1066,38 @@
                 <numerusform>%n ungelesener Chat</numerusform>
                 <numerusform>%n ungelesene Chats</numerusform>
             </translation>
+        </message>
+        <message>
+            <source>Not connected yet.</source>
+            <translation>Noch nicht verbunden.</translation>
+        </message>
+        <message>
+            <source>The retention settings could not be loaded; try again later.</source>
+            <translation>Die Aufbewahrungsfristen konnten nicht geladen werden; versuchen Sie es später erneut.</translation>
+        </message>
+        <message>
+            <source>Data is kept for:</source>
+            <translation>Daten werden aufbewahrt:</translation>
+        </message>
+        <message>
+            <source>departed visitors: %1 days after their last visit</source>
+            <translation>gegangene Besucher: %1 Tage nach ihrem letzten Besuch</translation>
+        </message>
+        <message>
+            <source>chat messages: %1 days</source>
+            <translation>Chatnachrichten: %1 Tage</translation>
+        </message>
+        <message>
+            <source>messages left while no agent was online: %1 days</source>
+            <translation>Nachrichten, während kein Agent online war: %1 Tage</translation>
+        </message>
+        <message>
+            <source>Admins change this with frontdesk-server account set-retention or the REST API.</source>
+            <translation>Admins ändern das mit frontdesk-server account set-retention oder über die REST-API.</translation>
+        </message>
+        <message>
+            <source>About this account</source>
+            <translation>Über dieses Konto</translation>
         </message>
         <message>
             <source>About Frontdesk</source>
@@ -1533,6 +1585,14 @@ Sehen Sie alle, die gerade auf Ihrer Website sind, und sprechen Sie mit ihnen.</
             <translation>Sperren …</translation>
         </message>
         <message>
+            <source>Export data…</source>
+            <translation>Daten exportieren…</translation>
+        </message>
+        <message>
+            <source>Erase data…</source>
+            <translation>Daten löschen…</translation>
+        </message>
+        <message>
             <source>Ban or unban visitor</source>
             <translation>Besucher sperren oder entsperren</translation>
         </message>
@@ -1585,6 +1645,10 @@ Sehen Sie alle, die gerade auf Ihrer Website sind, und sprechen Sie mit ihnen.</
             <translation>Entsperren …</translation>
         </message>
         <message>
+            <source>Only an admin of your account can export or erase a visitor's data.</source>
+            <translation>Nur ein Admin Ihres Kontos kann die Daten eines Besuchers exportieren oder löschen.</translation>
+        </message>
+        <message>
             <source>Opening the conversation with %1…</source>
             <translation>Konversation mit %1 wird geöffnet …</translation>
         </message>
@@ -1605,12 +1669,44 @@ Sehen Sie alle, die gerade auf Ihrer Website sind, und sprechen Sie mit ihnen.</
             <translation>%1 sperren? Die offenen Seiten werden getrennt und der Besucher kann nicht mehr chatten.</translation>
         </message>
         <message>
+            <source>Also refuse their internet address for a while</source>
+            <translation>Auch ihre Internetadresse eine Zeit lang abweisen</translation>
+        </message>
+        <message>
+            <source>The visitor has left; their address is not known.</source>
+            <translation>Der Besucher ist gegangen; seine Adresse ist nicht bekannt.</translation>
+        </message>
+        <message>
             <source>Visitor unbanned.</source>
             <translation>Besucher entsperrt.</translation>
         </message>
         <message>
             <source>Visitor banned.</source>
             <translation>Besucher gesperrt.</translation>
+        </message>
+        <message>
+            <source>Erase visitor data</source>
+            <translation>Besucherdaten löschen</translation>
+        </message>
+        <message>
+            <source>Erase everything held about %1: identity, custom variables, pages and every message? This cannot be undone. A ban stays in force.</source>
+            <translation>Alles über %1 Gespeicherte löschen: Identität, benutzerdefinierte Variablen, Seiten und alle Nachrichten? Das lässt sich nicht rückgängig machen. Eine Sperre bleibt bestehen.</translation>
+        </message>
+        <message>
+            <source>The visitor's data was erased.</source>
+            <translation>Die Daten des Besuchers wurden gelöscht.</translation>
+        </message>
+        <message>
+            <source>Export visitor data</source>
+            <translation>Besucherdaten exportieren</translation>
+        </message>
+        <message>
+            <source>JSON files (*.json)</source>
+            <translation>JSON-Dateien (*.json)</translation>
+        </message>
+        <message>
+            <source>Visitor data saved to %1.</source>
+            <translation>Besucherdaten gespeichert unter %1.</translation>
         </message>
         <message>
             <source>The server refused</source>

@@ -24,9 +24,8 @@ MAX_FLOW_BYTES = 256 * 1024
 
 
 def require_admin(agent: AgentRow) -> None:
-    """Refuse an agent who is not an admin of the account (every agent is one until roles exist)."""
-    role = getattr(agent, "role", "admin")
-    if role != "admin":
+    """Refuse an agent who is not an admin of the account."""
+    if agent.role != "admin":
         raise ApiRefusedError(
             403, ErrorCode.FORBIDDEN, "only an admin of the account can change bots; ask an admin to do it"
         )

@@ -178,6 +178,8 @@ class Remembered(Protocol):
     def chat_agent_id(self) -> int | None: ...
     @property
     def last_seen_at(self) -> float: ...
+    @property
+    def session_only(self) -> bool: ...
 
 
 @dataclass(slots=True, frozen=True)
@@ -211,6 +213,7 @@ def remembered_state(row: Remembered, now: float) -> VisitorState:
         chat_status=row.chat_status,
         chat_agent_id=row.chat_agent_id,
         in_chat=row.chat_status in OPEN_CHAT,
+        session_only=row.session_only,
     )
     record.label = label_for(record)
     return VisitorState(record=record)
@@ -253,18 +256,37 @@ def _visit_page(record: Visitor, url: str, title: str, now: float) -> bool:
     return True
 
 
-def tab_attached(state: VisitorState, hello: VisitorHello, *, new_visit: bool, now: float) -> Effects:
-    """A tab said hello: the visitor is online, active, and on the tab's page."""
+MAX_IP_HASHES: Final = 8
+"""Address hashes kept per visit (a ban covers these; more would only help someone hopping addresses)."""
+
+
+def tab_attached(
+    state: VisitorState, hello: VisitorHello, *, new_visit: bool, now: float, ip_hash: str | None = None
+) -> Effects:
+    """A tab said hello: the visitor is online, active, and on the tab's page.
+
+    A hello without ``session_only`` from a session-only visitor means consent was given: the
+    visitor is recognised from now on (and kept in SQL when they leave).
+    """
     effects = Effects()
     record = state.record
     record.online = True
     record.left_at = None
     record.last_activity_at = now
+    if ip_hash is not None and ip_hash not in state.ip_hashes:
+        state.ip_hashes = (*state.ip_hashes[-(MAX_IP_HASHES - 1) :], ip_hash)
+        effects.store.add("ip_hashes")
+    consented = record.session_only and not hello.session_only
+    if consented:
+        record.session_only = False
+        effects.writes["session_only"] = False
     if new_visit:
-        effects.store.update(("online", "activity"))
+        effects.store.update(("online", "activity", "consent") if consented else ("online", "activity"))
         effects.deltas.append(arrival_delta(state))
         return effects
     groups: list[str] = ["online", "activity"]
+    if consented:
+        groups.append("consent")
     if _visit_page(record, hello.url, hello.title, now):
         groups += ("page", "trail")
     effects.changed(state, *groups)
@@ -364,9 +386,56 @@ def last_tab_closed(state: VisitorState, *, now: float) -> Effects:
     return effects
 
 
-def visitor_left(visitor_id: str, *, now: float) -> Effects:
-    """The grace period passed with no tab: the visitor leaves the list."""
-    return Effects(deltas=[VisitorLeft(visitor_id=visitor_id)], writes={"last_seen_at": now})
+def forgotten_on_leaving(state: VisitorState) -> bool:
+    """Whether nothing about a leaving visitor is kept: session-only, no conversation, no details they gave.
+
+    A conversation the visitor started, or details they gave, are their own act and stay under the
+    account's retention. With ``has_messages`` unknown this says yes: the adapter asks SQL before
+    deleting anything.
+    """
+    record = state.record
+    return record.session_only and state.has_messages is not True and not record.customer
+
+
+def visitor_left(visitor_id: str, *, now: float, forget: bool = False) -> Effects:
+    """The grace period passed with no tab: the visitor leaves the list (a forgotten one's row is not touched)."""
+    return Effects(deltas=[VisitorLeft(visitor_id=visitor_id)], writes={} if forget else {"last_seen_at": now})
+
+
+def erased(state: VisitorState, *, has_tabs: bool, now: float) -> tuple[VisitorState, Effects]:
+    """A visitor still listed (on the site, or banned) whose data was erased: an anonymous record.
+
+    Only what the list needs to show the visit and what a ban needs are kept: the place, the
+    client, the page they are on (while on the site), the ban, the consent mark and the address
+    hashes a ban may cover. Agents see the visitor leave and an anonymous one arrive, so they drop
+    the trail and messages they held.
+    """
+    record = state.record
+    fresh = Visitor(
+        id=record.id,
+        label="",
+        first_seen_at=now,
+        visit_started_at=now,
+        last_activity_at=record.last_activity_at,
+        online=record.online,
+        left_at=record.left_at,
+        country_code=record.country_code,
+        country=record.country,
+        timezone=record.timezone,
+        language=record.language,
+        browser=record.browser,
+        os=record.os,
+        device=record.device,
+        current_url=record.current_url if has_tabs else None,
+        current_title=record.current_title if has_tabs else None,
+        banned=record.banned,
+        session_only=record.session_only,
+    )
+    fresh.label = label_for(fresh)
+    new_state = VisitorState(record=fresh, has_messages=False, ip_hashes=state.ip_hashes)
+    effects = Effects(store={*GROUPS, "fired", "has_messages", "activity_sent_at"})
+    effects.deltas += (VisitorLeft(visitor_id=record.id), arrival_delta(new_state))
+    return new_state, effects
 
 
 def identify(state: VisitorState | None, fields: Any, *, custom_before: Mapping[str, str]) -> Effects:
@@ -397,11 +466,14 @@ def identify(state: VisitorState | None, fields: Any, *, custom_before: Mapping[
 # ---------------------------------------------------------------- agents' actions
 
 
+def may_write(state: VisitorState, plan: Plan) -> bool:
+    """Whether agents may write (or be seen typing) to the visitor: they started it, or the plan allows starting."""
+    return state.record.chat_status in OPEN_CHAT or capabilities_for(plan).proactive_chat
+
+
 def may_start_chat(state: VisitorState, plan: Plan) -> None:
     """Refuse writing first to a visitor unless the plan allows proactive chat."""
-    if state.record.chat_status in OPEN_CHAT:
-        return  # the visitor started it: every plan may answer
-    if not capabilities_for(plan).proactive_chat:
+    if not may_write(state, plan):
         raise RefusedError(
             ErrorCode.PLAN_REQUIRED,
             "starting a conversation needs the STANDARD or PRO plan; upgrade the account, "
@@ -456,8 +528,14 @@ def agent_message(state: VisitorState, stored: ChatMessage, agent: tuple[int, st
     return effects
 
 
-def agent_typing(visitor_id: str, typing: bool, *, agent_name: str, conn_id: str) -> Effects:
-    """An agent started or stopped typing: the visitor and the other agents see it."""
+def agent_typing(state: VisitorState, typing: bool, *, plan: Plan, agent_name: str, conn_id: str) -> Effects:
+    """An agent started or stopped typing: the visitor and the other agents see it.
+
+    Gated like a proactive message: a visitor the plan may not be written to sees nothing.
+    """
+    visitor_id = state.record.id
+    if not may_write(state, plan):
+        return Effects()
     return Effects(
         tabs=[TabFrame(AgentTypingToVisitor(typing=typing, agent_name=agent_name))],
         agents=[

@@ -33,6 +33,7 @@ from protocol.messages import (
     ChatOpened,
     CloseCode,
     CloseConversation,
+    EraseVisitor,
     Error,
     ErrorCode,
     GetHistory,
@@ -52,6 +53,7 @@ from protocol.messages import (
     SnapshotReason,
     Trail,
     Unban,
+    Visitor,
     VisitorChat,
     VisitorHello,
     VisitorToServer,
@@ -68,10 +70,11 @@ from server.geo import Geolocator
 from server.live import core
 from server.live.core import Effects, RefusedError, TabFrame
 from server.live.memory import memory_seams
-from server.live.record import StateCache, VisitorState, encode_all, encode_groups, listed_json
+from server.live.record import StateCache, VisitorState, decode_state, encode_all, encode_groups, listed_json
 from server.live.seams import (
     AccountChanged,
     AccountVisitorsFrame,
+    AgentChanged,
     AgentsFrame,
     AgentStatus,
     CloseVisitor,
@@ -87,7 +90,7 @@ from server.live.sync import AgentSync
 from server.live.team_hub import TeamHub
 from server.outbox import Outbox
 from server.rules import AutoRule, CompiledRule, compile_rule
-from server.security import new_visitor_id
+from server.security import ip_hash, new_visitor_id
 from server.store import AccountRow, AgentRow, Store, VisitorRow
 from server.team_store import TeamStore
 from server.useragent import parse_user_agent
@@ -97,6 +100,9 @@ log = logging.getLogger(__name__)
 WELCOME_MESSAGES = 200
 SNAPSHOT_PAGE = 1000
 """Visitors read from presence per scan step."""
+
+_LEAVING_FIELDS = ("visit", "identity", "activity", "banned", "consent", "has_messages")
+"""What deciding a visitor's leaving reads from presence (whether it is kept or forgotten)."""
 
 __all__ = ["AccountState", "AgentConn", "Hub", "RefusedError", "VisitorConn"]
 
@@ -122,13 +128,15 @@ class AgentConn:
 class VisitorConn:
     """One widget socket (one browser tab)."""
 
-    __slots__ = ("outbox", "tab_id", "visitor_id")
+    __slots__ = ("ip_hash", "outbox", "tab_id", "visitor_id")
 
     def __init__(self, outbox: Outbox, tab_id: str) -> None:
         self.outbox = outbox
         self.tab_id = tab_id
         self.visitor_id: str | None = None
         """Set once the hello was accepted."""
+        self.ip_hash: str | None = None
+        """The keyed hash of the page's IP address (for a ban that covers it); the address itself is not kept."""
 
     def send(self, message: msgspec.Struct) -> None:
         """Queue one message."""
@@ -145,6 +153,10 @@ class AccountState:
     tabs: dict[str, list[VisitorConn]] = field(default_factory=dict)
     """This process's widget sockets by visitor id."""
     subscribed: bool = False
+    ip_key: str = ""
+    """The account's secret for keyed hashes of IP addresses."""
+    ip_bans: int = 0
+    """IP bans in force (when 0, a hello skips the lookup); re-read on every account change."""
 
     @property
     def info(self) -> AccountInfo:
@@ -200,6 +212,7 @@ class Hub:
         self._leave_timers: dict[tuple[int, str], asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ticker: asyncio.Task[None] | None = None
+        self._forgetting: set[asyncio.Task[None]] = set()
         self._closing = False
         self.team = TeamHub(self, TeamStore(store.engine))
         """The team layer: agent status, presence, chat claims, notes, canned responses, alerts."""
@@ -237,6 +250,8 @@ class Hub:
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=2.0)
         await self.writer.drain()
+        if self._forgetting:
+            await asyncio.wait(self._forgetting, timeout=2.0)
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.get_running_loop().create_task(work)
@@ -285,7 +300,12 @@ class Hub:
         row = await self.store.account(account_id)
         if row is None:
             return None
-        state = AccountState(row=row, rules=[compile_rule(r) for r in await self.store.rules(account_id)])
+        state = AccountState(
+            row=row,
+            rules=[compile_rule(r) for r in await self.store.rules(account_id)],
+            ip_key=await self.store.ip_key(account_id),
+            ip_bans=await self.store.ip_ban_count(account_id, self.clock()),
+        )
         presence = self.seams.presence
         for banned in await self.store.banned_visitors(account_id):
             if await presence.load(account_id, banned.id, ["visit"]) is None:
@@ -311,6 +331,7 @@ class Hub:
         plan_changed = row.plan != state.row.plan
         state.row = row
         state.rules = rules
+        state.ip_bans = await self.store.ip_ban_count(account_id, self.clock())  # expired, or made elsewhere
         if plan_changed:
             # Agents learn capabilities in Hello; a reconnect (with resume) gives them the new ones.
             for conn in list(state.agents):
@@ -417,6 +438,11 @@ class Hub:
                 self._close_token(message.token_hash)
             case AccountChanged():
                 self._spawn(self._reload_account(message.account_id))
+            case AgentChanged():
+                for account in self._accounts.values():
+                    for conn in list(account.agents):
+                        if conn.agent.id == message.agent_id:
+                            conn.outbox.close(1012, "your role changed; reconnect")
             case AgentStatus() | TeamConn() | TeamFrame():
                 self.team.on_control(message)
 
@@ -440,7 +466,7 @@ class Hub:
             Hello(
                 protocol=PROTOCOL_VERSION,
                 server_version=__version__,
-                agent=AgentInfo(id=agent.id, email=agent.email, name=agent.name),
+                agent=AgentInfo(id=agent.id, email=agent.email, name=agent.name, role=agent.role),
                 account=account.info,
                 capabilities=capabilities_for(account.row.plan),
                 seq=position.seq,
@@ -498,6 +524,10 @@ class Hub:
         self._close_token(token_hash)
         self._spawn(self.seams.control.publish(RevokeToken(token_hash=token_hash)))
 
+    async def agent_changed(self, agent_id: int) -> None:
+        """An agent's role changed: their sockets reconnect to learn it (as for a plan change), on every process."""
+        await self.seams.control.publish(AgentChanged(agent_id=agent_id))
+
     def _close_token(self, token_hash: str) -> None:
         frame = encode(Error(code=ErrorCode.UNAUTHORIZED, message="you signed out; sign in again")).decode()
         for account in self._accounts.values():
@@ -534,10 +564,10 @@ class Hub:
                 await self._agent_send(conn, account, message)
                 return Result(ref=message.ref)
             case AgentTyping():
-                await self._present(account_id, message.visitor_id)
+                state = await self._present(account_id, message.visitor_id)
                 await self.team.typing(conn, message.visitor_id, message.typing)
                 effects = core.agent_typing(
-                    message.visitor_id, message.typing, agent_name=conn.agent.name, conn_id=conn.conn_id
+                    state, message.typing, plan=plan, agent_name=conn.agent.name, conn_id=conn.conn_id
                 )
                 await self._apply(account_id, None, message.visitor_id, effects)
                 return None
@@ -564,13 +594,27 @@ class Hub:
                 return Result(ref=message.ref)
             case Ban():
                 state = await self._present(account_id, message.visitor_id)
+                covered = await self._cover_ip(account, state) if message.cover_ip else 0
                 await self._apply(account_id, state, message.visitor_id, core.ban(state, message.reason, now=now))
                 await self.team.release(account_id, message.visitor_id)
+                await self._audit(conn, "ban", message.visitor_id, {"ip_addresses": covered} if covered else None)
                 return Result(ref=message.ref)
             case Unban():
                 state = await self._present(account_id, message.visitor_id)
                 has_tabs = await self.seams.presence.tabs(account_id, message.visitor_id) > 0
                 await self._apply(account_id, state, message.visitor_id, core.unban(state, has_tabs=has_tabs))
+                await self.store.remove_ip_bans(account_id, message.visitor_id)
+                await self.refresh_account(account_id)  # every process re-counts its IP bans
+                await self._audit(conn, "unban", message.visitor_id)
+                return Result(ref=message.ref)
+            case EraseVisitor():
+                if conn.agent.role != "admin":
+                    raise RefusedError(
+                        ErrorCode.FORBIDDEN, "erasing a visitor's data needs an admin; ask an admin of your account"
+                    )
+                if not await self.erase_visitor(account_id, message.visitor_id):
+                    raise RefusedError(ErrorCode.NOT_FOUND, f"nothing is held about visitor {message.visitor_id}")
+                await self._audit(conn, "erase", message.visitor_id)
                 return Result(ref=message.ref)
             case GetHistory():
                 messages = await self.history_of(account_id, message.visitor_id)
@@ -582,6 +626,22 @@ class Hub:
                 raise RefusedError(ErrorCode.BAD_FRAME, "this socket is already authenticated; send auth only once")
             case _:
                 return await self.team.request(conn, account, message)  # the team layer's requests
+
+    async def _audit(self, conn: AgentConn, action: str, target: str, details: dict[str, Any] | None = None) -> None:
+        agent = conn.agent
+        await self.store.add_audit(
+            agent.account_id, actor=agent.email, agent_id=agent.id, action=action, target=target, details=details
+        )
+
+    async def _cover_ip(self, account: AccountState, state: VisitorState) -> int:
+        """Ban the address hashes the visitor's pages came from this visit; returns how many."""
+        account_id = account.row.id
+        expires = self.clock() + self.settings.ip_ban_days * 86_400
+        for address in state.ip_hashes:
+            await self.store.add_ip_ban(account_id, address, state.record.id, expires)
+        if state.ip_hashes:
+            await self.refresh_account(account_id)  # every process starts checking hellos against them
+        return len(state.ip_hashes)
 
     async def _agent_send(self, conn: AgentConn, account: AccountState, request: SendMessage) -> None:
         account_id = account.row.id
@@ -627,6 +687,10 @@ class Hub:
         """Attach a widget socket to its visitor (new, returning or another tab); False when banned."""
         account_id = account.row.id
         now = self.clock()
+        if ip:
+            conn.ip_hash = ip_hash(account.ip_key, ip)
+            if account.ip_bans and await self.store.ip_banned(account_id, conn.ip_hash, now):
+                return False
         visitor_id = hello.visitor_id
         state = await self._state(account_id, visitor_id) if visitor_id else None
         new_visit = state is None
@@ -639,7 +703,11 @@ class Hub:
                 known = row is not None
                 if row is None:
                     row = VisitorRow(
-                        account_id=account_id, id=visitor_id or new_visitor_id(), first_seen_at=now, last_seen_at=now
+                        account_id=account_id,
+                        id=visitor_id or new_visitor_id(),
+                        first_seen_at=now,
+                        last_seen_at=now,
+                        session_only=hello.session_only,
                     )
                 else:
                     row.visit_count += 1
@@ -655,7 +723,7 @@ class Hub:
         await self.seams.presence.attach(account_id, visitor_id, conn.tab_id)
         account.tabs.setdefault(visitor_id, []).append(conn)
         conn.visitor_id = visitor_id
-        effects = core.tab_attached(state, hello, new_visit=new_visit, now=now)
+        effects = core.tab_attached(state, hello, new_visit=new_visit, now=now, ip_hash=conn.ip_hash)
         # Skip the query when there is surely no conversation (hellos dominate when many arrive at once).
         messages = (
             []
@@ -741,7 +809,8 @@ class Hub:
         message = ChatMessage(
             id=request.id, visitor_id=visitor_id, author="visitor", text=request.text, sent_at=now, delivered_at=now
         )
-        stored, new = await self.store.add_message(account_id, message)
+        offline = await self.seams.presence.agents(account_id) == 0
+        stored, new = await self.store.add_message(account_id, message, offline=offline)
         state = await self._state(account_id, visitor_id)
         if state is None or state.record.banned:
             return
@@ -797,15 +866,88 @@ class Hub:
 
     async def _expire(self, account_id: int, visitor_id: str) -> None:
         presence = self.seams.presence
-        fields = await presence.load(account_id, visitor_id, ["banned"])
-        if fields is None or b"true" in fields.get("banned", b""):
+        fields = await presence.load(account_id, visitor_id, _LEAVING_FIELDS)
+        state = decode_state(fields, trail=False) if fields is not None else None
+        if state is None or state.record.banned:
             return
         # A little under the grace period: a timer may fire a hair early by the presence's clock.
         grace = self.settings.leave_grace_seconds
         if not await presence.expire(account_id, visitor_id, grace - min(0.05, grace / 2)):
             return
         self._cache.forget((account_id, visitor_id))
-        await self._apply(account_id, None, visitor_id, core.visitor_left(visitor_id, now=self.clock()))
+        forget = core.forgotten_on_leaving(state)
+        await self._apply(account_id, None, visitor_id, core.visitor_left(visitor_id, now=self.clock(), forget=forget))
+        if forget:
+            # No consent: nothing about the visit is kept once they are gone.
+            task = asyncio.get_running_loop().create_task(self._forget(account_id, visitor_id))
+            self._forgetting.add(task)
+            task.add_done_callback(self._forgetting.discard)
+
+    async def _forget(self, account_id: int, visitor_id: str) -> None:
+        try:
+            await self.writer.drain()  # the visit's own row write comes first
+            # Back in the meantime, or a conversation from an earlier page of the session: keep them.
+            if await self.seams.presence.load(account_id, visitor_id, ["visit"]) is None and not (
+                await self.store.messages(account_id, visitor_id, limit=1)
+            ):
+                await self.store.erase_visitor(account_id, visitor_id)
+                await self.bots.store.forget_visitor(account_id, visitor_id)
+        except Exception:
+            log.exception("forgetting a session-only visitor failed")
+
+    async def erase_visitor(self, account_id: int, visitor_id: str) -> bool:
+        """Erase a visitor from SQL, presence and the replay history, keeping only what a ban needs.
+
+        Agents see the visitor leave, or (while still on the site, or banned) become anonymous.
+        """
+        await self.writer.drain()  # a queued write must not bring the row back
+        erased = await self.store.erase_visitor(account_id, visitor_id)
+        await self.bots.store.forget_visitor(account_id, visitor_id)  # the bot's run holds their answers
+        # Replayable deltas hold the visitor's identity and messages: the log forgets them all, so
+        # an agent resuming from before the erasure gets a fresh snapshot instead.
+        await self.seams.log.forget(account_id)
+        state = await self._state(account_id, visitor_id)
+        if state is None:
+            return erased
+        has_tabs = await self.seams.presence.tabs(account_id, visitor_id) > 0
+        if has_tabs or state.record.banned:
+            now = self.clock()
+            fresh, effects = core.erased(state, has_tabs=has_tabs, now=now)
+            if has_tabs and not state.record.banned:
+                # Still on the site: SQL follows presence again, as a visitor first seen now.
+                self.writer.visit(
+                    VisitorRow(
+                        account_id=account_id,
+                        id=visitor_id,
+                        first_seen_at=now,
+                        last_seen_at=now,
+                        session_only=fresh.record.session_only,
+                    )
+                )
+            await self._apply(account_id, fresh, visitor_id, effects)
+        else:
+            self._cancel_leave(account_id, visitor_id)
+            await self.seams.presence.remove(account_id, visitor_id)
+            self._cache.forget((account_id, visitor_id))
+            gone = core.visitor_left(visitor_id, now=self.clock(), forget=True)
+            await self._apply(account_id, None, visitor_id, gone)
+        return True
+
+    async def visitor_record(self, account_id: int, visitor_id: str) -> Visitor | None:
+        """A present visitor's whole record (with its trail), or None (for an export)."""
+        state = await self._state(account_id, visitor_id)
+        return None if state is None else state.record
+
+    async def present_ids(self, account_id: int) -> set[str]:
+        """Every visitor of the account in presence now (on any process)."""
+        ids: set[str] = set()
+        cursor = ""
+        while True:
+            page = await self.seams.presence.scan(account_id, cursor, SNAPSHOT_PAGE)
+            ids.update(visitor_id for visitor_id, _fields in page.visitors)
+            if not page.cursor:
+                return ids
+            cursor = page.cursor
 
     async def identify(self, account: AccountState, visitor_id: str, fields: Any) -> bool:
         """Store a visitor's name, e-mail, phone and custom fields and make them a customer."""

@@ -87,6 +87,10 @@ class MemoryDeltaLog:
             if not listeners:
                 del self._listeners[account_id]
 
+    async def forget(self, account_id: int) -> None:
+        """Drop the account's kept entries (an erasure); earlier resume points get a snapshot."""
+        self._kept.pop(account_id, None)
+
     async def aclose(self) -> None:
         """Nothing to release."""
 

@@ -39,11 +39,12 @@ GROUPS: Final[dict[str, tuple[str, ...]]] = {
     "online": ("online", "left_at"),
     "chat": ("chat_status", "in_chat", "chat_agent_id", "chat_agent_name", "unread", "auto_messaged"),
     "banned": ("banned",),
+    "consent": ("session_only",),
     "bot": ("bot",),
 }
 """Record field groups: each is stored as one presence field and changes as one unit."""
 
-SERVER_GROUPS: Final = ("fired", "has_messages", "activity_sent_at")
+SERVER_GROUPS: Final = ("fired", "has_messages", "activity_sent_at", "ip_hashes")
 """Presence fields only the server reads."""
 
 ALL: Final = frozenset(GROUPS)
@@ -85,6 +86,8 @@ class VisitorState:
     """Whether the conversation has any message; None until known (saves a query per reconnect)."""
     activity_sent_at: float = 0.0
     """When an activity delta last went out for this visitor."""
+    ip_hashes: tuple[str, ...] = ()
+    """Keyed hashes of the addresses its pages came from this visit (a ban may cover them); never the addresses."""
 
 
 def encode_groups(state: VisitorState, names: frozenset[str] | set[str]) -> dict[str, bytes]:
@@ -98,6 +101,8 @@ def encode_groups(state: VisitorState, names: frozenset[str] | set[str]) -> dict
             out[name] = _encoder.encode(state.has_messages)
         elif name == "activity_sent_at":
             out[name] = _encoder.encode(state.activity_sent_at)
+        elif name == "ip_hashes":
+            out[name] = _encoder.encode(state.ip_hashes)
         else:
             out[name] = _encoder.encode(_GROUP_TYPES[name](**{attr: getattr(record, attr) for attr in GROUPS[name]}))
     return out
@@ -122,11 +127,13 @@ def decode_state(fields: dict[str, bytes], *, trail: bool = True) -> VisitorStat
     fired = fields.get("fired")
     has_messages = fields.get("has_messages")
     sent = fields.get("activity_sent_at")
+    hashes = fields.get("ip_hashes")
     return VisitorState(
         record=record,
         fired=set(_fired_decoder.decode(fired)) if fired else set(),
         has_messages=msgspec.json.decode(has_messages, type=bool | None) if has_messages else None,
         activity_sent_at=msgspec.json.decode(sent, type=float) if sent else 0.0,
+        ip_hashes=msgspec.json.decode(hashes, type=tuple[str, ...]) if hashes else (),
     )
 
 
@@ -145,6 +152,7 @@ def copy_state(state: VisitorState) -> VisitorState:
         fired=set(state.fired),
         has_messages=state.has_messages,
         activity_sent_at=state.activity_sent_at,
+        ip_hashes=state.ip_hashes,
     )
 
 

@@ -23,8 +23,8 @@ counted the same way ("agents online" is over all processes).
 
 **ControlChannel**: typed messages every process acts on for its own sockets: a frame for a
 visitor's tabs or an account's agents, closing a banned visitor's tabs, a revoked token, an
-account whose plan, rules or settings changed, an agent's status. A process receives its own
-messages too, so a handler does the same whichever process published.
+account whose plan, rules or settings changed, an agent whose role changed, an agent's status.
+A process receives its own messages too, so a handler does the same whichever process published.
 """
 
 from __future__ import annotations
@@ -82,6 +82,17 @@ class DeltaLog(Protocol):
 
     async def unsubscribe(self, account_id: int, listener: LogListener) -> None:
         """Stop delivering to ``listener``."""
+        ...
+
+    async def forget(self, account_id: int) -> None:
+        """Drop every kept entry of the account (an erasure: no replay may hold the erased data).
+
+        Afterwards ``since`` returns None for any ``after`` below the current seq (the agent gets a
+        fresh snapshot), while the seq and the epoch go on and live delivery is untouched. A Redis
+        implementation (``server.live.redis.log``) deletes the account's stream, atomically with
+        respect to ``append`` (no entry appended before the call survives it), and a listener that later finds a gap
+        it cannot fill from the history calls ``reset``.
+        """
         ...
 
     async def aclose(self) -> None:
@@ -230,6 +241,12 @@ class AccountChanged(_Control, tag="account_changed", kw_only=True, frozen=True)
     account_id: int
 
 
+class AgentChanged(_Control, tag="agent_changed", kw_only=True, frozen=True):
+    """An agent's role changed: their sockets reconnect to learn it in Hello."""
+
+    agent_id: int
+
+
 class AgentStatus(_Control, tag="agent_status", kw_only=True, frozen=True):
     """An agent's status changed (for the team layer: online, away, busy)."""
 
@@ -275,6 +292,7 @@ Control = (
     | AgentStatus
     | TeamConn
     | TeamFrame
+    | AgentChanged
 )
 """Every control message; a Redis implementation encodes them with msgspec (``kind`` is the tag)."""
 

@@ -57,12 +57,8 @@ ANNOUNCE_EVERY: Final = 10.0
 
 
 def may_manage_canned(conn: AgentConn) -> bool:
-    """Whether this agent may change the account's canned responses.
-
-    Canned responses are managed by admins. Until agents have roles (``AgentRow.role``) every agent of
-    the account counts as its admin; this is the one place the check lives.
-    """
-    return getattr(conn.agent, "role", "admin") == "admin"
+    """Whether this agent may change the account's canned responses (admins only; the one place the check lives)."""
+    return conn.agent.role == "admin"
 
 
 class TeamHub:
@@ -422,6 +418,7 @@ class TeamHub:
         await self.hub._apply(account_id, state, visitor_id, effects)
         self._cancel_alert(account_id, visitor_id)
         await self.presence_changed(account_id, visitor_id, state)
+        await self.hub._audit(conn, "take_over", visitor_id, {"from_agent_id": holder.agent_id})
 
     async def _transfer(self, conn: AgentConn, account: AccountState, request: TransferChat) -> None:
         account_id = account.row.id

@@ -1,8 +1,9 @@
 /*! Frontdesk website widget: presence, page views and live chat. No dependencies, nothing fetched.
  *
  * Embed:  <script src="https://HOST/widget.js" data-account="ACCOUNT_KEY" async></script>
+ *         add data-consent="required" to store nothing in the browser until frontdesk('consent', true)
  * API:    frontdesk('identify', {name, email, phone, ...custom}); frontdesk('on', 'message', fn);
- *         frontdesk('open'); frontdesk('close'); frontdesk('off', event, fn)
+ *         frontdesk('open'); frontdesk('close'); frontdesk('off', event, fn); frontdesk('consent', true|false)
  * Wire format: protocol/messages.py (VisitorToServer / ServerToVisitor). See docs/widget.md.
  */
 (() => {
@@ -17,6 +18,10 @@
   const script =
     d.currentScript || d.querySelector('script[data-account][src*="widget.js"]');
   const account = script ? (script.getAttribute("data-account") || "").trim() : "";
+  // Consent mode: until the site says so, nothing is stored in (or read from) cookies and localStorage,
+  // and the server treats the visitor as session-only. See docs/privacy.md.
+  const consentRequired = Boolean(script) && (script.getAttribute("data-consent") || "").trim() === "required";
+  let consent = !consentRequired;
   if (!script || !account) {
     console.warn(PREFIX + 'add data-account="YOUR_ACCOUNT_KEY" to the widget\'s <script> tag');
     return;
@@ -70,12 +75,22 @@
       }
     },
   });
-  const local = storage("localStorage");
-  const session = storage("sessionStorage");
   const keySuffix = account.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 64);
   const VID_KEY = "frontdesk_vid_" + keySuffix;
   const OUTBOX_KEY = "frontdesk_outbox_" + keySuffix;
   const OPEN_KEY = "frontdesk_open_" + keySuffix;
+  const SESSION_VID_KEY = "frontdesk_session_" + keySuffix;
+  const local = storage("localStorage");
+  const tabStorage = storage("sessionStorage");
+  // Without consent the tab's storage is used only once the visitor opened the chat (their own act), so
+  // the conversation follows them to the next page of this tab; it is gone when the tab closes.
+  let chatUsed = Boolean(tabStorage.get(OPEN_KEY) || tabStorage.get(OUTBOX_KEY) || tabStorage.get(SESSION_VID_KEY));
+  const session = {
+    get: (key) => tabStorage.get(key),
+    set(key, value) {
+      if (consent || chatUsed || value == null) tabStorage.set(key, value);
+    },
+  };
 
   // document.cookie throws in sandboxed frames; the widget then simply does not remember the visitor.
   const readCookie = (name) => {
@@ -96,12 +111,23 @@
     }
   };
   const loadVisitorId = () => {
-    const id = local.get(VID_KEY) || readCookie(VID_KEY);
+    const id = consent ? local.get(VID_KEY) || readCookie(VID_KEY) : tabStorage.get(SESSION_VID_KEY);
     return id && ID_RE.test(id) ? id : null;
   };
   const saveVisitorId = (id) => {
-    local.set(VID_KEY, id);
-    writeCookie(VID_KEY, id);
+    if (consent) {
+      local.set(VID_KEY, id);
+      writeCookie(VID_KEY, id);
+    } else if (chatUsed) tabStorage.set(SESSION_VID_KEY, id);
+  };
+  const forgetStored = () => {
+    local.set(VID_KEY, null);
+    try {
+      d.cookie = VID_KEY + "=; Path=/; Max-Age=0; SameSite=Lax";
+    } catch (e) {
+      /* see readCookie */
+    }
+    [SESSION_VID_KEY, OUTBOX_KEY, OPEN_KEY].forEach((key) => tabStorage.set(key, null));
   };
   const timeZone = () => {
     try {
@@ -177,6 +203,7 @@
       timezone: clip(timeZone(), 64),
     };
     if (visitorId) frame.visitor_id = visitorId;
+    if (!consent) frame.session_only = true;
     return frame;
   };
 
@@ -367,6 +394,7 @@
   const sendChat = (raw) => {
     const text = clip(String(raw).trim(), TEXT_CHARS);
     if (!text) return false;
+    useChat();
     const m = { id: newId(), author: "visitor", text, sent_at: Date.now() / 1000, pending: true };
     outbox.push(m);
     saveOutbox();
@@ -396,6 +424,7 @@
       } else dropped += 1;
     });
     if (kept) frame.custom = custom;
+    useChat();
     if (dropped) console.warn(PREFIX + "identify keeps " + MAX_CUSTOM + " custom fields; " + dropped + " were dropped");
     const before = identity || { name: "", email: "" };
     identity = { name: frame.name || before.name, email: frame.email || before.email };
@@ -831,6 +860,40 @@ input,textarea{font-size:14px;padding:7px 9px;border:1px solid #c4ccd6;border-ra
     emit("banned");
   };
 
+  // The visitor opened the chat or wrote: keep the conversation across this tab's pages.
+  const useChat = () => {
+    if (chatUsed || consent) return;
+    chatUsed = true;
+    if (visitorId) tabStorage.set(SESSION_VID_KEY, visitorId);
+  };
+
+  const setConsent = (given) => {
+    given = Boolean(given);
+    if (!consentRequired) return; // without data-consent="required" the widget behaves as always
+    if (given === consent) return;
+    consent = given;
+    if (given) {
+      visitorId = loadVisitorId() || visitorId; // a visitor who consented before is recognised again
+      if (visitorId) saveVisitorId(visitorId);
+      saveOutbox();
+      if (isOpen) session.set(OPEN_KEY, "1");
+      tabStorage.set(SESSION_VID_KEY, null);
+    } else {
+      forgetStored();
+      chatUsed = false;
+      visitorId = null; // from now on a new, session-only visitor
+      outbox = [];
+      messages.clear();
+      identity = null;
+      ui.renderAll();
+    }
+    // Say hello again, so the server marks or unmarks the visitor at once.
+    disconnect();
+    attempt = 0;
+    connect();
+    emit("consent", { given });
+  };
+
   // ------------------------------------------------------------------ public API
   const api = function frontdesk(command, arg, fn) {
     switch (command) {
@@ -854,8 +917,11 @@ input,textarea{font-size:14px;padding:7px 9px;border:1px solid #c4ccd6;border-ra
       case "close":
         closePanel();
         break;
+      case "consent":
+        setConsent(arg);
+        break;
       default:
-        console.warn(PREFIX + "unknown command '" + command + "'; use identify, on, off, open or close");
+        console.warn(PREFIX + "unknown command '" + command + "'; use identify, on, off, open, close or consent");
     }
   };
   api.loaded = true;

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bench import bots, codec, server, snapshot
+from bench import bots, codec, retention, server, snapshot
 from bench.common import Figure, percentile
 
 
@@ -51,6 +51,11 @@ def test_server_fanout_benchmark() -> None:
     figures = server.run_fanout(agents=2, rate=20, seconds=1.0, chat_rate=4, visitors=4, settle=0.5)
     sane(figures)
     assert figures[0].samples[0] > 0  # deliveries arrived
+
+
+def test_retention_benchmark_deletes_everything_expired() -> None:
+    figures = retention.run(messages=30, visitors=7, batch=4, runs=1)
+    sane(figures)
 
 
 @pytest.mark.slow

@@ -6,7 +6,7 @@ import msgspec
 import pytest
 
 from protocol import ACTIVE_WINDOW_SECONDS, MAX_FRAME_BYTES, Plan, capabilities_for, is_active
-from protocol.codec import FrameError, agent_events, agent_requests, encode, visitor_requests
+from protocol.codec import FrameError, agent_events, agent_requests, encode, strip_controls, visitor_requests
 from protocol.messages import (
     AccountInfo,
     AgentInfo,
@@ -15,6 +15,7 @@ from protocol.messages import (
     SendMessage,
     Snapshot,
     Visitor,
+    VisitorChat,
     VisitorHello,
 )
 
@@ -50,6 +51,38 @@ def test_oversized_frame_is_refused_before_parsing() -> None:
         visitor_requests.decode(frame)
     assert info.value.code is ErrorCode.FRAME_TOO_LARGE
     assert str(MAX_FRAME_BYTES) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("escaped", "text"),
+    [
+        (r"a\u0000b", "ab"),
+        (r"line\r\nnext", "line\nnext"),
+        (r"tab\there", "tab\there"),
+        (r"\u0007bell\u001F\u000a", "bell\n"),
+        (r"\b\fform", "form"),
+        (r"a\\u0000", "a\\u0000"),  # an escaped backslash followed by the letters u0000
+        (r"a\\\u0000", "a\\"),  # an escaped backslash, then a real NUL
+        ("caf\u00e9 \u2603", "caf\u00e9 \u2603"),
+    ],
+)
+def test_text_fields_lose_control_characters_but_keep_tab_and_newline(escaped: str, text: str) -> None:
+    frame = '{"type": "chat_message", "id": "m12345678", "text": "x' + escaped + '"}'
+    for raw in (frame, frame.encode()):
+        message = visitor_requests.decode(raw)
+        assert isinstance(message, VisitorChat)
+        assert message.text == "x" + text
+
+
+def test_rest_input_follows_the_same_text_rule() -> None:
+    assert strip_controls("a\x00b\r\n\tc\x1b") == "ab\n\tc"
+    assert strip_controls("plain") == "plain"
+
+
+def test_deep_nesting_is_a_bad_frame_not_a_crash() -> None:
+    with pytest.raises(FrameError) as info:
+        agent_requests.decode('{"type": "auth", "token": ' + "[" * 5000 + "]" * 5000 + "}")
+    assert info.value.code is ErrorCode.BAD_FRAME
 
 
 def test_message_text_is_capped() -> None:

@@ -84,6 +84,14 @@ class RedisDeltaLog:
             return None
         return [LogEntry(int(found[i]), found[i + 1]) for i in range(0, len(found), 2)]
 
+    async def forget(self, account_id: int) -> None:
+        """Delete the account's kept entries (an erasure); the counter and the epoch stay.
+
+        One DEL is atomic with the append script: every entry appended before it is gone, so
+        ``since`` from before now finds nothing to start from and answers None (a snapshot).
+        """
+        await self._link.call("DEL", account_key(account_id, "stream"))
+
     # ------------------------------------------------------------------ live delivery
 
     async def subscribe(self, account_id: int, listener: LogListener) -> None:

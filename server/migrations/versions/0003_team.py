@@ -1,7 +1,7 @@
 """team layer: agent status, chat claims, internal notes, canned responses, team settings
 
 Revision ID: 0003
-Revises: 0004
+Revises: 0002
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0004"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

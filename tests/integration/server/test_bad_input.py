@@ -24,9 +24,10 @@ from protocol.messages import (
     SendMessage,
     VisitorChat,
 )
-from protocol.rules import MAX_FRAME_BYTES, PROTOCOL_VERSION, Plan
+from protocol.rules import PROTOCOL_VERSION, Plan
 from server import admin
 from server.config import RateLimit
+from server.embedded import WS_MAX_BYTES
 from tests.fixtures.clients import AgentSocket, VisitorSocket, new_id, ref, until_closed
 from tests.fixtures.server import LiveServer
 
@@ -80,7 +81,7 @@ async def test_bad_visitor_frames_get_an_error_and_keep_the_socket(live_server: 
 async def test_oversized_frame_closes_with_1009(live_server: LiveServer) -> None:
     tenant = live_server.create_account()
     async with await VisitorSocket.connect(live_server.visitor_url(tenant.account_key)) as visitor:
-        await visitor.ws.send('{"type": "chat_message", "id": "m12345678", "text": "' + "x" * MAX_FRAME_BYTES + '"}')
+        await visitor.ws.send('{"type": "chat_message", "id": "m12345678", "text": "' + "x" * WS_MAX_BYTES + '"}')
         with pytest.raises(ConnectionClosed):
             await visitor.recv(3.0)
         assert visitor.ws.close_code == CloseCode.MESSAGE_TOO_BIG

@@ -224,8 +224,8 @@ def test_a_flow_starts_once_per_visitor_even_when_two_processes_race(live_server
 
 
 def test_require_admin_refuses_other_roles() -> None:
-    agent = AgentRow(id=1, account_id=1, email="a@example.com", name="a", password_hash="x")
-    require_admin(agent)  # no roles yet: every agent is an admin
-    with_role: Any = type("Agent", (), {"role": "agent"})()
+    admin = AgentRow(id=1, account_id=1, email="a@example.com", name="a", password_hash="x", role="admin")
+    require_admin(admin)
+    agent = AgentRow(id=2, account_id=1, email="b@example.com", name="b", password_hash="x", role="agent")
     with pytest.raises(ApiRefusedError, match="only an admin"):
-        require_admin(with_role)
+        require_admin(agent)

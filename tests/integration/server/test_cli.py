@@ -219,3 +219,36 @@ async def test_sigterm_shuts_down_cleanly_and_nothing_is_lost(database: str) -> 
         assert again.process.wait(30) == 0
     finally:
         again.close()
+
+
+@pytest.mark.slow
+def test_roles_retention_audit_export_and_erase_from_the_command_line(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'privacy.sqlite3'}"
+    created = _create_account(database, "boss@example.com")
+    account = str(created["account_id"])
+    env = {**os.environ, "FRONTDESK_AGENT_PASSWORD": "another password"}
+    added = _run(
+        "agent", "add", "--account-id", account, "--email", "helper@example.com", "--database", database, env=env
+    )
+    assert json.loads(added.stdout)["role"] == "agent"
+    listed = json.loads(_run("agent", "list", "--account-id", account, "--database", database).stdout)
+    assert [(a["email"], a["role"]) for a in listed] == [("boss@example.com", "admin"), ("helper@example.com", "agent")]
+    helper = str(listed[1]["id"])
+    promoted = _run(
+        "agent", "set-role", "--account-id", account, "--agent-id", helper, "--role", "admin", "--database", database
+    )
+    assert promoted.returncode == 0, promoted.stderr
+
+    changed = _run("account", "set-retention", "--account-id", account, "--message-days", "30", "--database", database)
+    assert json.loads(changed.stdout) == {"visitor_days": 90, "message_days": 30, "offline_days": 90}
+    too_long = _run("account", "set-retention", "--account-id", account, "--visitor-days", "0", "--database", database)
+    assert too_long.returncode == 2
+    assert "between 1 and 3650" in too_long.stderr
+
+    missing = _run("visitor", "export", "--account-id", account, "--visitor-id", "vnobody001", "--database", database)
+    assert missing.returncode == 2
+    assert "nothing is held" in missing.stderr
+
+    audit = json.loads(_run("account", "audit", "--account-id", account, "--database", database).stdout)
+    assert [line["action"] for line in audit] == ["retention", "role"]
+    assert {line["actor"] for line in audit} == {"command line"}

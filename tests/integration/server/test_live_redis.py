@@ -71,6 +71,21 @@ async def test_append_numbers_from_the_epoch_and_replays_exactly(link: RedisLink
     assert (await log.position(8)).seq != start + 5
 
 
+async def test_forgetting_an_accounts_log_leaves_nothing_to_replay(link: RedisLink) -> None:
+    log = RedisDeltaLog(link, history_size=1000)
+    epoch, start = await log.position(5)
+    await log.append(5, b'{"type":"x","name":"Grace"}')
+    await log.append(6, b"{}")
+    await log.forget(5)
+    assert await log.position(5) == (epoch, start + 1), "seq and epoch go on"
+    assert await log.since(5, start, epoch) is None, "nothing from before the erasure is replayable"
+    assert await log.since(5, start + 1, epoch) == []
+    after = await log.append(5, b"{}")
+    assert await log.since(5, start + 1, epoch) == [LogEntry(after, b"{}")]
+    other_epoch, other = await log.position(6)
+    assert await log.since(6, other - 1, other_epoch) == [LogEntry(other, b"{}")], "other accounts keep theirs"
+
+
 async def test_since_refuses_when_the_history_was_trimmed(link: RedisLink) -> None:
     log = RedisDeltaLog(link, history_size=10)
     epoch, start = await log.position(1)

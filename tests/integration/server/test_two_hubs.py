@@ -20,8 +20,11 @@ from protocol.messages import (
     Ban,
     Banned,
     ChatMessage,
+    EraseVisitor,
+    Identify,
     MessageAdded,
     PageView,
+    Result,
     SendMessage,
     ServerToAgent,
     ServerToVisitor,
@@ -204,3 +207,58 @@ async def test_a_rule_fires_once_when_two_hubs_race(cluster: Cluster) -> None:
     for _side, _conn, socket in tabs:
         got = [e for e in visitor_events_of(socket) if isinstance(e, VisitorMessage)]
         assert len(got) == 1, "each tab, on either hub, shows the message once"
+
+
+async def test_an_erasure_on_one_hub_reaches_the_shared_presence_and_log(cluster: Cluster) -> None:
+    hub_a, hub_b = cluster.hubs
+    ada = await cluster.store.agent_by_email("ada@shop.example")
+    assert ada is not None
+    await cluster.store.set_role(ada.id, "admin")  # erasure needs an admin
+    agent, agent_socket = await cluster.agent(hub_a)
+    tab, _tab_socket = await cluster.tab(hub_b, "visitor-0030", "tab-000030")
+    await hub_b.visitor_event(await cluster.account(hub_b), tab, Identify(name="Grace Hopper"))
+    await eventually(
+        lambda: any(isinstance(e, VisitorPatch) and e.name == "Grace Hopper" for e in agent_events_of(agent_socket)),
+        "the name on hub A",
+    )
+    before = await hub_a.seams.log.position(cluster.account_id)
+    erase = EraseVisitor(ref="r1", visitor_id="visitor-0030")
+    await hub_a.agent_request(agent, erase)
+    await eventually(
+        lambda: any(isinstance(e, Result) and e.ref == "r1" for e in agent_events_of(agent_socket)), "the answer"
+    )
+    events = agent_events_of(agent_socket)
+    left = next(i for i, e in enumerate(events) if isinstance(e, VisitorLeft))
+    [anonymous] = [e.visitor for e in events[left:] if isinstance(e, VisitorChanged)]
+    assert (anonymous.id, anonymous.name, anonymous.online) == ("visitor-0030", None, True), "still on the site"
+    record = await hub_b.visitor_record(cluster.account_id, "visitor-0030")
+    assert record is not None
+    assert record.name is None, "hub B reads the anonymous record"
+    replay = await hub_b.seams.log.since(cluster.account_id, before.seq - 1, before.epoch)
+    assert replay is None, "nothing from before the erasure is replayable"
+
+
+async def test_a_ban_covering_the_address_refuses_it_on_the_other_hub(cluster: Cluster) -> None:
+    hub_a, hub_b = cluster.hubs
+    agent, _agent_socket = await cluster.agent(hub_a)
+    conn = VisitorConn(Outbox(cast(Any, RecordingSocket()), 10), "tab-000040")
+    hello = VisitorHello(visitor_id="visitor-0040", tab_id="tab-000040", url="https://shop.example/")
+    assert await hub_b.visitor_hello(await cluster.account(hub_b), conn, hello, ip="203.0.113.9", user_agent="")
+    await hub_a.agent_request(agent, Ban(ref="r1", visitor_id="visitor-0040", cover_ip=True))
+    other = VisitorConn(Outbox(cast(Any, RecordingSocket()), 10), "tab-000041")
+    stranger = VisitorHello(tab_id="tab-000041", url="https://shop.example/")
+    account_b = await cluster.account(hub_b)
+    await eventually(lambda: account_b.ip_bans > 0, "hub B to re-read the account's IP bans")
+    assert not await hub_b.visitor_hello(account_b, other, stranger, ip="203.0.113.9", user_agent="")
+    elsewhere = VisitorConn(Outbox(cast(Any, RecordingSocket()), 10), "tab-000042")
+    assert await hub_b.visitor_hello(account_b, elsewhere, stranger, ip="198.51.100.7", user_agent="")
+
+
+async def test_a_role_change_reconnects_the_agents_sockets_on_every_hub(cluster: Cluster) -> None:
+    hub_a, hub_b = cluster.hubs
+    agent, agent_socket = await cluster.agent(hub_b)
+    await hub_a.agent_changed(agent.agent.id)
+    await eventually(lambda: agent.outbox.closing, "the socket on hub B to close")
+    await agent.outbox.flush(1.0)
+    assert agent_socket.closed is not None
+    assert agent_socket.closed[0] == 1012

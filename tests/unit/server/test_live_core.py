@@ -57,6 +57,7 @@ class Row:
     banned: bool = False
     chat_status: ChatStatus = "none"
     chat_agent_id: int | None = None
+    session_only: bool = False
 
 
 HELLO = VisitorHello(
@@ -258,10 +259,72 @@ def test_typing_goes_to_the_other_side_only() -> None:
     assert core.visitor_typing("visitor-0001", True).agents == [
         AgentFrame(Typing(visitor_id="visitor-0001", who="visitor", typing=True))
     ]
-    effects = core.agent_typing("visitor-0001", True, agent_name="Ada", conn_id="c1")
+    effects = core.agent_typing(arrived(), True, plan=Plan.PRO, agent_name="Ada", conn_id="c1")
     assert effects.tabs == [TabFrame(AgentTypingToVisitor(typing=True, agent_name="Ada"))]
     assert effects.agents[0].except_conn == "c1"
     assert core.agents_online(True) == AgentsOnline(online=True)
+
+
+def test_a_free_agents_typing_reaches_only_a_visitor_who_wrote() -> None:
+    state = arrived()
+    assert core.agent_typing(state, True, plan=Plan.FREE, agent_name="Ada", conn_id="c1") == core.Effects()
+    core.visitor_message(state, message(), from_tab="tab-00001", now=NOW + 1)
+    answered = core.agent_typing(state, True, plan=Plan.FREE, agent_name="Ada", conn_id="c1")
+    assert answered.tabs == [TabFrame(AgentTypingToVisitor(typing=True, agent_name="Ada"))]
+
+
+def test_a_session_only_visitor_is_marked_until_consent_and_forgotten_on_leaving_unless_it_wrote() -> None:
+    state = core.start_visit(Row(session_only=True), HELLO, core.Place(), known=False, now=NOW)
+    core.tab_attached(state, msgspec.structs.replace(HELLO, session_only=True), new_visit=True, now=NOW)
+    assert core.forgotten_on_leaving(state), "session-only, no conversation, no details"
+    wrote = core.start_visit(Row(session_only=True), HELLO, core.Place(), known=False, now=NOW)
+    core.visitor_message(wrote, message(), from_tab="tab-00001", now=NOW)
+    assert not core.forgotten_on_leaving(wrote), "a conversation the visitor started is kept"
+    known = core.start_visit(Row(session_only=True), HELLO, core.Place(), known=True, now=NOW)
+    assert core.forgotten_on_leaving(known), "an unknown conversation: the hub asks SQL before deleting"
+    customer = core.start_visit(Row(session_only=True, customer=True), HELLO, core.Place(), known=True, now=NOW)
+    assert not core.forgotten_on_leaving(customer), "details the visitor gave are kept"
+    assert core.visitor_left("visitor-0001", now=NOW + 40, forget=True).writes == {}
+
+    consent = core.tab_attached(state, HELLO, new_visit=False, now=NOW + 5)
+    assert not state.record.session_only
+    assert consent.writes == {"session_only": False}
+    assert "consent" in consent.store
+    assert any(isinstance(d, VisitorPatch) and d.session_only is False for d in consent.deltas)
+    assert not core.forgotten_on_leaving(state)
+
+
+def test_address_hashes_of_a_visit_are_kept_for_a_ban_without_repeats() -> None:
+    state = arrived()
+    first = core.tab_attached(state, HELLO, new_visit=False, now=NOW + 1, ip_hash="h1")
+    assert "ip_hashes" in first.store
+    again = core.tab_attached(state, HELLO, new_visit=False, now=NOW + 2, ip_hash="h1")
+    assert "ip_hashes" not in again.store
+    for n in range(2, 12):
+        core.tab_attached(state, HELLO, new_visit=False, now=NOW + n, ip_hash=f"h{n}")
+    assert state.ip_hashes == tuple(f"h{n}" for n in range(4, 12)), "the newest few"
+    assert decode_state(encode_all(state)) is not None
+    assert decode_state(encode_all(state)).ip_hashes == state.ip_hashes  # type: ignore[union-attr]
+
+
+def test_an_erased_visitor_still_on_the_site_becomes_anonymous() -> None:
+    state = arrived(name="Grace", email="g@example.com", custom={"id": "42"}, customer=True)
+    core.page_view(state, "https://shop.example/cart", "Cart", now=NOW + 3)
+    core.visitor_message(state, message(), from_tab="tab-00001", now=NOW + 4)
+    state.fired.add(3)
+    state.ip_hashes = ("h1",)
+    fresh, effects = core.erased(state, has_tabs=True, now=NOW + 10)
+    record = fresh.record
+    assert (record.name, record.email, record.custom, record.customer, record.pages) == (None, None, {}, False, ())
+    assert (record.chat_status, record.unread, record.first_seen_at) == ("none", 0, NOW + 10)
+    assert record.current_url == "https://shop.example/cart", "the page they are on now"
+    assert (fresh.fired, fresh.has_messages, fresh.ip_hashes) == (set(), False, ("h1",))
+    assert effects.deltas[0] == VisitorLeft(visitor_id=record.id), "agents drop what they held"
+    assert effects.deltas[1] == VisitorChanged(visitor=record)
+    assert "Grace" not in encode(effects.deltas[1]).decode()
+    assert {"identity", "trail", "chat", "fired", "has_messages"} <= effects.store
+    gone, _ = core.erased(state, has_tabs=False, now=NOW + 10)
+    assert gone.record.current_url is None
 
 
 def _rule(rule_id: int, **conditions: object) -> AutoRule:

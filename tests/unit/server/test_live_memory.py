@@ -151,3 +151,17 @@ async def test_control_reaches_the_publisher_too() -> None:
     assert got == [RevokeToken(token_hash="abc")]
     encoded = msgspec.json.encode(got[0])
     assert msgspec.json.decode(encoded, type=Control) == got[0]
+
+
+async def test_forgetting_an_accounts_log_makes_earlier_resume_points_unavailable() -> None:
+    log = MemoryDeltaLog(history_size=10, clock=FakeClock())
+    first = await log.append(1, b'{"type":"visitor_left","visitor_id":"visitor-0001"}')
+    await log.append(2, b"{}")
+    await log.forget(1)
+    position = await log.position(1)
+    assert position.seq == first, "seq goes on"
+    assert await log.since(1, first - 1, log.epoch) is None, "nothing from before the erasure is replayed"
+    assert await log.since(1, first, log.epoch) == []
+    after = await log.append(1, b"{}")
+    assert await log.since(1, first, log.epoch) == [LogEntry(after, b"{}")]
+    assert await log.since(2, (await log.position(2)).seq - 1, log.epoch) is not None, "other accounts keep theirs"
