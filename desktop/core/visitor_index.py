@@ -115,6 +115,7 @@ class VisitorIndex:
         self._deferred: set[str] = set()  # listed visitors changed while held (records already current)
         self._leaving: set[str] = set()  # listed visitors removed while held
         self._waiting: dict[str, Visitor] = {}  # visitors new while held
+        self._waiting_masks: dict[str, int] = {}  # their filter bits, as counted
         self._waiting_count = 0
 
     # ------------------------------------------------------------ reading
@@ -596,37 +597,55 @@ class VisitorIndex:
     # ------------------------------------------------------------ internals: the hold
 
     def _defer(self, removed: Collection[str], upserted: Collection[str], source: Mapping[str, Visitor] | None) -> None:
-        """While held: records change in place, everything else waits for :meth:`release`."""
+        """While held: records and counts change now, rows stay where they are until :meth:`release`.
+
+        Filter bits are not part of a row's place, so they (and the counts) follow at once; a leaving
+        visitor's bits are cleared, and a waiting visitor is counted under its own bits until it is applied.
+        """
+        counts, masks, slots = self._counts, self._masks, self._slot
+        counts_before = dict(counts)
         waiting_before = self._waiting_count
+        now = self._clock()
         changed: list[int] = []
-        for visitor_id in removed:
-            if self._waiting.pop(visitor_id, None) is None and visitor_id in self._slot:
-                self._leaving.add(visitor_id)
-                self._deferred.discard(visitor_id)
-        for visitor_id in upserted:
-            slot = self._slot.get(visitor_id)
-            if source is None:
+        for visitor_id in (*removed, *upserted):
+            slot = slots.get(visitor_id)
+            if visitor_id not in upserted:
+                visitor = None
+            elif source is None:
                 visitor = self._records[slot] if slot is not None else self._waiting.get(visitor_id)
             else:
                 visitor = source.get(visitor_id)
-            if visitor is None:
-                if self._waiting.pop(visitor_id, None) is None and slot is not None:
-                    self._leaving.add(visitor_id)
-                    self._deferred.discard(visitor_id)
-                continue
             if slot is None:
-                self._waiting[visitor_id] = visitor
+                old = self._waiting.pop(visitor_id, None)
+                if old is not None:
+                    add_mask(counts, self._waiting_masks.pop(visitor_id), -1)
+                if visitor is not None:
+                    mask = self._waiting_masks[visitor_id] = filter_mask(visitor, now)
+                    add_mask(counts, mask, 1)
+                    self._waiting[visitor_id] = visitor
                 continue
+            add_mask(counts, masks[slot], -1)
+            if visitor is None:
+                masks[slot] = 0
+                self._leaving.add(visitor_id)
+                self._deferred.discard(visitor_id)
+                continue
+            mask = masks[slot] = filter_mask(visitor, now)
+            add_mask(counts, mask, 1)
             self._records[slot] = visitor
+            self._activity.track(visitor_id, visitor.last_activity_at, now)
             self._leaving.discard(visitor_id)
             self._deferred.add(visitor_id)
             changed.append(slot)
         self._emit_changed(changed)
-        now = self._clock()
         bit, search = self._bit, self._search
         self._waiting_count = sum(
-            1 for v in self._waiting.values() if filter_mask(v, now) & bit and search.matches_text(search_text(v))
+            1
+            for vid, v in self._waiting.items()
+            if self._waiting_masks[vid] & bit and search.matches_text(search_text(v))
         )
+        if counts != counts_before:
+            self.listener.counts_changed(dict(counts))
         if self._waiting_count != waiting_before:
             self.listener.waiting_changed(self._waiting_count)
 
@@ -635,6 +654,8 @@ class VisitorIndex:
         if not (self._deferred or self._leaving or self._waiting):
             return
         source: dict[str, Visitor] = dict(self._waiting)
+        for mask in self._waiting_masks.values():
+            add_mask(self._counts, mask, -1)  # counted while waiting; applying them counts them again
         for visitor_id in self._deferred:
             record = self.record(visitor_id)
             if record is not None:
@@ -651,5 +672,5 @@ class VisitorIndex:
             self.listener.waiting_changed(0)
 
     def _held_clear(self) -> None:
-        self._deferred, self._leaving, self._waiting = set(), set(), {}
+        self._deferred, self._leaving, self._waiting, self._waiting_masks = set(), set(), {}, {}
         self._waiting_count = 0
