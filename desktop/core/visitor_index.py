@@ -11,18 +11,28 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping
 from itertools import compress, repeat
-from operator import and_, contains
-from typing import Final
+from operator import and_, attrgetter, contains, or_
+from typing import Any, Final
 
 from desktop.core.activity import ActivityClock
 from desktop.core.clock import Clock
-from desktop.core.filters import FILTER_BITS, Search, VisitorFilter, add_mask, filter_mask, search_text
+from desktop.core.filters import (
+    FILTER_BITS,
+    SHARED_SEARCH_FIELDS,
+    Search,
+    VisitorFilter,
+    add_mask,
+    filter_mask,
+    own_search_text,
+    search_text,
+)
 from desktop.core.ordering import Column, SortValue, sort_values, value_function
 from protocol.messages import Visitor
 
 _SLOTS: Final = "q"  # array typecode of slot numbers: 8 bytes a row, no int object per row
 _SEARCH_STACK: Final = 8  # results of this many earlier queries are kept for widening keystrokes
 _SHARED_LIMIT: Final = 200_000  # distinct sort texts shared before the table starts over
+_SHARED_FIELDS: Final = tuple(map(attrgetter, SHARED_SEARCH_FIELDS))
 
 
 class IndexListener:
@@ -91,12 +101,11 @@ class VisitorIndex:
     def __init__(self, clock: Clock, listener: IndexListener | None = None) -> None:
         self.listener = listener or IndexListener()
         self._clock = clock
-        self._slot: dict[str, int] = {}
         self._free: list[int] = []
         self._ids: list[str] = []
         self._records: list[Visitor | None] = []
         self._masks = bytearray()
-        self._texts: list[str] = []
+        self._texts: list[str] = []  # the case-folded search text of the fields not shared between visitors
         self._values: dict[Column, list[SortValue]] = {Column.STATE: []}
         self._functions: dict[Column, Callable[[Visitor, float], SortValue]] = {}
         self._shared: dict[str, str] = {}
@@ -130,7 +139,7 @@ class VisitorIndex:
         return (ids[s] for s in rows)
 
     def __contains__(self, visitor_id: object) -> bool:
-        return visitor_id in self._slot
+        return isinstance(visitor_id, str) and self._slot_of(visitor_id) is not None
 
     @property
     def sort_column(self) -> Column:
@@ -191,12 +200,12 @@ class VisitorIndex:
 
     def record(self, visitor_id: str) -> Visitor | None:
         """A visitor as the list has it (None when not in the list)."""
-        slot = self._slot.get(visitor_id)
+        slot = self._slot_of(visitor_id)
         return self._records[slot] if slot is not None else None
 
     def row_of(self, visitor_id: str) -> int:
         """The row showing a visitor, or -1 when it is not shown."""
-        slot = self._slot.get(visitor_id)
+        slot = self._slot_of(visitor_id)
         if slot is None:
             return -1
         i = self._find(slot)
@@ -276,13 +285,12 @@ class VisitorIndex:
         ids = sorted(visitors)
         records: list[Visitor] = list(map(visitors.__getitem__, ids))
         n = len(ids)
-        self._slot = dict(zip(ids, range(n), strict=True))
         self._free = []
         self._ids = ids
         self._records = list(records)
         masks = [filter_mask(v, now) for v in records]
         self._masks = bytearray(masks)
-        self._texts = list(map(search_text, records))
+        self._texts = list(map(own_search_text, records))
         self._shared.clear()
         self._values = {column: self._column_values(column) for column in {Column.STATE, self._column}}
         self._by_id = array(_SLOTS, range(n))
@@ -364,6 +372,16 @@ class VisitorIndex:
                 result[slot] = next(it)
         return result
 
+    def _slot_of(self, visitor_id: str) -> int | None:
+        """A visitor's slot, found by bisecting the id order (no dict entry and int object per visitor)."""
+        by_id, ids = self._by_id, self._ids
+        p = bisect_left(by_id, visitor_id, key=ids.__getitem__)
+        if p < len(by_id):
+            slot = by_id[p]
+            if ids[slot] == visitor_id:
+                return slot
+        return None
+
     def _key(self, slot: int) -> tuple[SortValue, str]:
         return (self._values[self._column][slot], self._ids[slot])
 
@@ -386,13 +404,30 @@ class VisitorIndex:
         else:
             masks = self._masks
             rows = array(_SLOTS, compress(source, map(and_, map(masks.__getitem__, source), repeat(self._bit))))
-        texts = self._texts
         for word in self._search.words:
-            rows = array(_SLOTS, compress(rows, map(contains, map(texts.__getitem__, rows), repeat(word))))
+            rows = self._matching(rows, word)
         return rows
 
+    def _matching(self, rows: array[int], word: str) -> array[int]:
+        """The rows with ``word`` in one of their fields, in C passes over the rows.
+
+        Only the fields of one visitor (name, e-mail, id, label) are kept as search text; page, place and
+        country are shared between many visitors, so the word is looked for in their few distinct values and
+        the rows are matched by value, which saves a copy of those texts per visitor.
+        """
+        hits: Iterator[Any] = map(contains, map(self._texts.__getitem__, rows), repeat(word))
+        records = list(map(self._records.__getitem__, rows))
+        for field in _SHARED_FIELDS:
+            matching = {v for v in set(map(field, records)) if v and word in v.casefold()}
+            if matching:
+                hits = map(or_, hits, map(matching.__contains__, map(field, records)))
+        return array(_SLOTS, compress(rows, hits))
+
     def _passes(self, slot: int) -> bool:
-        return bool(self._masks[slot] & self._bit) and self._search.matches_text(self._texts[slot])
+        if not self._masks[slot] & self._bit:
+            return False
+        record = self._records[slot]
+        return not self._search or (record is not None and self._search.matches_text(search_text(record)))
 
     def _relayout(self, source: array[int]) -> None:
         self.listener.reordering()
@@ -409,7 +444,7 @@ class VisitorIndex:
             self._defer(removed, upserted, source)
             return
         self._stack.clear()
-        if len(removed) + len(upserted) > max(self.BULK_MIN, len(self._slot) // 64):
+        if len(removed) + len(upserted) > max(self.BULK_MIN, len(self._by_id) // 64):
             self._update_bulk(removed, upserted, now, source)
         else:
             self._update_each(removed, upserted, now, source)
@@ -418,7 +453,7 @@ class VisitorIndex:
         """Write a visitor's columns into its slot; True when the current column's value changed."""
         self._records[slot] = visitor
         self._masks[slot] = mask
-        self._texts[slot] = search_text(visitor)
+        self._texts[slot] = own_search_text(visitor)
         moved = False
         for column, values in self._values.items():
             value = self._value_function(column)(visitor, now)
@@ -439,7 +474,6 @@ class VisitorIndex:
             self._texts.append("")
             for values in self._values.values():
                 values.append(0.0)
-        self._slot[visitor.id] = slot
         self._store_row(slot, visitor, mask, now)
         ids = self._ids
         self._by_id.insert(bisect_left(self._by_id, visitor.id, key=ids.__getitem__), slot)
@@ -457,7 +491,7 @@ class VisitorIndex:
         for visitor_id in removed:
             self._drop(visitor_id)
         for visitor_id in upserted:
-            slot = self._slot.get(visitor_id)
+            slot = self._slot_of(visitor_id)
             visitor = (records[slot] if slot is not None else None) if source is None else source.get(visitor_id)
             if visitor is None:
                 self._drop(visitor_id)
@@ -502,7 +536,7 @@ class VisitorIndex:
         for visitor_id in removed:
             self._forget(visitor_id)
         for visitor_id in upserted:
-            slot = self._slot.get(visitor_id)
+            slot = self._slot_of(visitor_id)
             visitor = (self._records[slot] if slot is not None else None) if source is None else source.get(visitor_id)
             if visitor is None:
                 self._forget(visitor_id)
@@ -523,12 +557,11 @@ class VisitorIndex:
 
     def _forget(self, visitor_id: str) -> None:
         """Free a visitor's slot (its row, if shown, must be gone or about to be rebuilt)."""
-        slot = self._slot.pop(visitor_id, None)
+        slot = self._slot_of(visitor_id)
         if slot is None:
             return
-        ids = self._ids
-        p = bisect_left(self._by_id, visitor_id, key=ids.__getitem__)
-        del self._by_id[p]
+        del self._by_id[bisect_left(self._by_id, visitor_id, key=self._ids.__getitem__)]
+        self._ids[slot] = ""
         add_mask(self._counts, self._masks[slot], -1)
         self._records[slot] = None
         self._masks[slot] = 0
@@ -538,7 +571,7 @@ class VisitorIndex:
         self._activity.forget(visitor_id)
 
     def _drop(self, visitor_id: str) -> None:
-        slot = self._slot.get(visitor_id)
+        slot = self._slot_of(visitor_id)
         if slot is None:
             return
         i = self._find(slot)
@@ -602,13 +635,13 @@ class VisitorIndex:
         Filter bits are not part of a row's place, so they (and the counts) follow at once; a leaving
         visitor's bits are cleared, and a waiting visitor is counted under its own bits until it is applied.
         """
-        counts, masks, slots = self._counts, self._masks, self._slot
+        counts, masks = self._counts, self._masks
         counts_before = dict(counts)
         waiting_before = self._waiting_count
         now = self._clock()
         changed: list[int] = []
         for visitor_id in (*removed, *upserted):
-            slot = slots.get(visitor_id)
+            slot = self._slot_of(visitor_id)
             if visitor_id not in upserted:
                 visitor = None
             elif source is None:
