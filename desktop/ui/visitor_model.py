@@ -394,13 +394,38 @@ class VisitorTableModel(QAbstractTableModel):
     # ------------------------------------------------------------ called by the index adapter
 
     def rows_changed(self, first: int, last: int) -> None:
-        """Rows show new data in place: forget their cached cells and tell the views."""
+        """Rows have new records: tell the views about those whose cells look different.
+
+        Most updates of a busy site are activity that changes nothing shown (the state stays Active), so a
+        painted row whose rebuilt cells equal the cached ones takes the new record silently: no repaint.
+        Rows not painted yet have no cached cells and are announced (a view ignores rows it does not show).
+        """
         cells, index = self._cells, self._index
+        start = -1
         for row in range(first, last + 1):
-            visitor_id = index.id_at(row)
-            if visitor_id is not None:
-                cells.pop(visitor_id, None)
-        self.dataChanged.emit(self.createIndex(first, 0), self.createIndex(last, _LAST_COLUMN))
+            record = index.record_at(row)
+            old = cells.get(record.id) if record is not None else None
+            if record is not None and old is not None:
+                new = cells[record.id] = self._build_cells(record)
+                if self._looks_same(old, new):
+                    if start >= 0:
+                        self.dataChanged.emit(self.createIndex(start, 0), self.createIndex(row - 1, _LAST_COLUMN))
+                        start = -1
+                    continue
+            if start < 0:
+                start = row
+        if start >= 0:
+            self.dataChanged.emit(self.createIndex(start, 0), self.createIndex(last, _LAST_COLUMN))
+
+    def _looks_same(self, old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
+        """Whether two builds of a row's cells show the same (texts, state, flag, time, page link)."""
+        if old[:_RECORD_CELL] != new[:_RECORD_CELL] or old[_FLAG_CELL] is not new[_FLAG_CELL]:
+            return False
+        a, b = old[_RECORD_CELL], new[_RECORD_CELL]
+        if a is None or b is None:
+            return a is b
+        now = self._clock()
+        return a.current_url == b.current_url and int(time_on_site(a, now)) == int(time_on_site(b, now))
 
     def clear_cells(self) -> None:
         """Forget every cached cell (after a reset)."""

@@ -466,3 +466,24 @@ def test_a_held_key_holds_the_order_until_released_and_calm(qapp: QApplication, 
     qtbot.waitUntil(lambda: model.row_of(visitor_id(9)) == 0, timeout=CALM_MS + 2000)
     assert shown_ids(model) == expected_ids(store, clock(), column=Column.PAGE)
     view.close()
+
+
+def test_only_updates_that_change_what_is_shown_repaint(qapp: QApplication) -> None:
+    """Activity that leaves the state as it was announces nothing for a painted row; a visible change does."""
+    store, _clock, model = build()
+    row = model.row_of(visitor_id(0))
+    for column in Column:
+        model.index(row, column).data(DISPLAY)  # painted: the row's cells are cached
+    seen: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda a, b, _roles=(): seen.append((a.row(), b.row())))
+    store.apply(activity(11, 0, NOW - 1))
+    model.apply_changes(store.take_changes())
+    assert seen == []
+    store.apply(Typing(visitor_id=visitor_id(0), who="visitor", typing=True))
+    model.apply_changes(store.take_changes())
+    assert seen == [(row, row)]
+    assert model.index(row, Column.STATE).data(TOOLTIP).startswith("Typing")
+    store.apply(changed(12, make_visitor(0, name="Ada King", email="ada@example.org", last_activity_at=NOW - 1)))
+    model.apply_changes(store.take_changes())
+    assert seen[-1] == (model.row_of(visitor_id(0)), model.row_of(visitor_id(0)))
+    assert model.index(model.row_of(visitor_id(0)), Column.NAME).data(DISPLAY) == "Ada King"
