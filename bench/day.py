@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from bench.common import Figure, add_json_option, report, rss_of
+from bench.common import Figure, add_json_option, pointer_away, report, rss_of
 from bench.server import TOKEN_ENV, Child
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -55,6 +55,7 @@ def app_child(http_url: str, token: str, profile: str | None) -> None:
     from desktop.settings import Settings
 
     app = QApplication(["frontdesk"])
+    pointer_away()  # an agent's pointer is mostly elsewhere; a hold would defer the list's moves
     quit_event = asyncio.Event()
     paints = [0]
 

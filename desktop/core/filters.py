@@ -102,17 +102,19 @@ def search_text(visitor: Visitor) -> str:
     return "\n".join(filter(None, parts)).casefold()
 
 
-SHARED_SEARCH_FIELDS: Final = ("current_title", "current_url", "country", "country_code", "city")
-"""Searched fields whose values many visitors share (a list can search their distinct values once)."""
-
-
 def own_search_text(visitor: Visitor) -> str:
     """The case-folded text of the searched fields that are the visitor's own: name, e-mail, id, label.
 
-    With the :data:`SHARED_SEARCH_FIELDS`, these are the fields of :func:`search_text`: a word matches a
-    visitor when it occurs in this text or in one of those fields (case-folded).
+    With :func:`shared_search_text` these are the fields of :func:`search_text`: a word matches a visitor
+    when it occurs in one of the two (a word has no line break, so it never spans two fields).
     """
     return "\n".join(filter(None, (visitor.name, visitor.email, visitor.id, visitor.label))).casefold()
+
+
+def shared_search_text(visitor: Visitor) -> str:
+    """The case-folded text of the searched fields many visitors share: page title and URL, country, city."""
+    parts = (visitor.current_title, visitor.current_url, visitor.country, visitor.country_code, visitor.city)
+    return "\n".join(filter(None, parts)).casefold()
 
 
 class Search:

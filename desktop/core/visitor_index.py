@@ -11,20 +11,20 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping
 from itertools import compress, repeat
-from operator import and_, attrgetter, contains, or_
-from typing import Any, Final
+from operator import and_, contains, or_
+from typing import Final
 
 from desktop.core.activity import ActivityClock
 from desktop.core.clock import Clock
 from desktop.core.filters import (
     FILTER_BITS,
-    SHARED_SEARCH_FIELDS,
     Search,
     VisitorFilter,
     add_mask,
     filter_mask,
     own_search_text,
     search_text,
+    shared_search_text,
 )
 from desktop.core.ordering import Column, SortValue, sort_values, value_function
 from protocol.messages import Visitor
@@ -32,7 +32,6 @@ from protocol.messages import Visitor
 _SLOTS: Final = "q"  # array typecode of slot numbers: 8 bytes a row, no int object per row
 _SEARCH_STACK: Final = 8  # results of this many earlier queries are kept for widening keystrokes
 _SHARED_LIMIT: Final = 200_000  # distinct sort texts shared before the table starts over
-_SHARED_FIELDS: Final = tuple(map(attrgetter, SHARED_SEARCH_FIELDS))
 
 
 class IndexListener:
@@ -105,7 +104,9 @@ class VisitorIndex:
         self._ids: list[str] = []
         self._records: list[Visitor | None] = []
         self._masks = bytearray()
-        self._texts: list[str] = []  # the case-folded search text of the fields not shared between visitors
+        self._texts: list[str] = []  # case-folded search text of a visitor's own fields
+        self._places: list[str] = []  # case-folded search text of page and place, one string per distinct value
+        self._place_table: dict[str, str] = {}
         self._values: dict[Column, list[SortValue]] = {Column.STATE: []}
         self._functions: dict[Column, Callable[[Visitor, float], SortValue]] = {}
         self._shared: dict[str, str] = {}
@@ -291,6 +292,8 @@ class VisitorIndex:
         masks = [filter_mask(v, now) for v in records]
         self._masks = bytearray(masks)
         self._texts = list(map(own_search_text, records))
+        self._place_table.clear()
+        self._places = list(map(self._place_text, records))
         self._shared.clear()
         self._values = {column: self._column_values(column) for column in {Column.STATE, self._column}}
         self._by_id = array(_SLOTS, range(n))
@@ -408,20 +411,30 @@ class VisitorIndex:
             rows = self._matching(rows, word)
         return rows
 
+    def _place_text(self, visitor: Visitor) -> str:
+        """The shared search text of a visitor's page and place (equal texts are one object)."""
+        text = shared_search_text(visitor)
+        table = self._place_table
+        if len(table) > _SHARED_LIMIT:
+            table.clear()
+        return table.setdefault(text, text)
+
     def _matching(self, rows: array[int], word: str) -> array[int]:
         """The rows with ``word`` in one of their fields, in C passes over the rows.
 
-        Only the fields of one visitor (name, e-mail, id, label) are kept as search text; page, place and
-        country are shared between many visitors, so the word is looked for in their few distinct values and
-        the rows are matched by value, which saves a copy of those texts per visitor.
+        A visitor's own fields (name, e-mail, id, label) are one text per row; page and place are one text
+        per distinct combination, shared by the many visitors on it, so the word is looked for in each
+        distinct text once and the rows are matched by identity of that text.
         """
-        hits: Iterator[Any] = map(contains, map(self._texts.__getitem__, rows), repeat(word))
-        records = list(map(self._records.__getitem__, rows))
-        for field in _SHARED_FIELDS:
-            matching = {v for v in set(map(field, records)) if v and word in v.casefold()}
-            if matching:
-                hits = map(or_, hits, map(matching.__contains__, map(field, records)))
-        return array(_SLOTS, compress(rows, hits))
+        places = self._places
+        distinct = set(map(places.__getitem__, rows))
+        found = {text for text in distinct if word in text}
+        own = map(contains, map(self._texts.__getitem__, rows), repeat(word))
+        if not found:
+            return array(_SLOTS, compress(rows, own))
+        if len(found) == len(distinct):
+            return array(_SLOTS, rows)
+        return array(_SLOTS, compress(rows, map(or_, own, map(found.__contains__, map(places.__getitem__, rows)))))
 
     def _passes(self, slot: int) -> bool:
         if not self._masks[slot] & self._bit:
@@ -454,6 +467,7 @@ class VisitorIndex:
         self._records[slot] = visitor
         self._masks[slot] = mask
         self._texts[slot] = own_search_text(visitor)
+        self._places[slot] = self._place_text(visitor)
         moved = False
         for column, values in self._values.items():
             value = self._value_function(column)(visitor, now)
@@ -472,6 +486,7 @@ class VisitorIndex:
             self._records.append(None)
             self._masks.append(0)
             self._texts.append("")
+            self._places.append("")
             for values in self._values.values():
                 values.append(0.0)
         self._store_row(slot, visitor, mask, now)
@@ -566,6 +581,7 @@ class VisitorIndex:
         self._records[slot] = None
         self._masks[slot] = 0
         self._texts[slot] = ""
+        self._places[slot] = ""
         self._free.append(slot)
         self._all = None
         self._activity.forget(visitor_id)
