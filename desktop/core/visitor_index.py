@@ -11,7 +11,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping
 from itertools import compress, repeat
-from operator import and_, contains, or_
+from operator import and_, or_
 from typing import Final
 
 from desktop.core.activity import ActivityClock
@@ -27,6 +27,7 @@ from desktop.core.filters import (
     shared_search_text,
 )
 from desktop.core.ordering import Column, SortValue, sort_values, value_function
+from desktop.core.text_column import TextColumn
 from protocol.messages import Visitor
 
 _SLOTS: Final = "q"  # array typecode of slot numbers: 8 bytes a row, no int object per row
@@ -104,7 +105,7 @@ class VisitorIndex:
         self._ids: list[str] = []
         self._records: list[Visitor | None] = []
         self._masks = bytearray()
-        self._texts: list[str] = []  # case-folded search text of a visitor's own fields
+        self._own = TextColumn()  # case-folded search text of a visitor's own fields, by slot
         self._places: list[str] = []  # case-folded search text of page and place, one string per distinct value
         self._place_table: dict[str, str] = {}
         self._values: dict[Column, list[SortValue]] = {Column.STATE: []}
@@ -291,7 +292,7 @@ class VisitorIndex:
         self._records = list(records)
         masks = [filter_mask(v, now) for v in records]
         self._masks = bytearray(masks)
-        self._texts = list(map(own_search_text, records))
+        self._own = TextColumn(map(own_search_text, records))
         self._place_table.clear()
         self._places = list(map(self._place_text, records))
         self._shared.clear()
@@ -422,19 +423,21 @@ class VisitorIndex:
     def _matching(self, rows: array[int], word: str) -> array[int]:
         """The rows with ``word`` in one of their fields, in C passes over the rows.
 
-        A visitor's own fields (name, e-mail, id, label) are one text per row; page and place are one text
-        per distinct combination, shared by the many visitors on it, so the word is looked for in each
-        distinct text once and the rows are matched by identity of that text.
+        A visitor's own fields (name, e-mail, id, label) are searched in one joined string
+        (:class:`TextColumn`); page and place are one text per distinct combination, shared by the many
+        visitors on it, so the word is looked for in each distinct text once and the rows are matched by
+        identity of that text.
         """
         places = self._places
         distinct = set(map(places.__getitem__, rows))
         found = {text for text in distinct if word in text}
-        own = map(contains, map(self._texts.__getitem__, rows), repeat(word))
-        if not found:
-            return array(_SLOTS, compress(rows, own))
         if len(found) == len(distinct):
             return array(_SLOTS, rows)
-        return array(_SLOTS, compress(rows, map(or_, own, map(found.__contains__, map(places.__getitem__, rows)))))
+        own = self._own.containing(word)
+        if not found:
+            return array(_SLOTS, compress(rows, map(own.__contains__, rows)))
+        hits = map(or_, map(own.__contains__, rows), map(found.__contains__, map(places.__getitem__, rows)))
+        return array(_SLOTS, compress(rows, hits))
 
     def _passes(self, slot: int) -> bool:
         if not self._masks[slot] & self._bit:
@@ -466,7 +469,7 @@ class VisitorIndex:
         """Write a visitor's columns into its slot; True when the current column's value changed."""
         self._records[slot] = visitor
         self._masks[slot] = mask
-        self._texts[slot] = own_search_text(visitor)
+        self._own.put(slot, own_search_text(visitor))
         self._places[slot] = self._place_text(visitor)
         moved = False
         for column, values in self._values.items():
@@ -485,7 +488,6 @@ class VisitorIndex:
             self._ids.append(visitor.id)
             self._records.append(None)
             self._masks.append(0)
-            self._texts.append("")
             self._places.append("")
             for values in self._values.values():
                 values.append(0.0)
@@ -580,7 +582,7 @@ class VisitorIndex:
         add_mask(self._counts, self._masks[slot], -1)
         self._records[slot] = None
         self._masks[slot] = 0
-        self._texts[slot] = ""
+        self._own.put(slot, "")
         self._places[slot] = ""
         self._free.append(slot)
         self._all = None
