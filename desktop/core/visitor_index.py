@@ -7,7 +7,7 @@ methods, as napari's ``QtListModel`` adapts an ``EventedList``.
 from __future__ import annotations
 
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping
 from itertools import compress, repeat
@@ -112,6 +112,10 @@ class VisitorIndex:
         self._functions: dict[Column, Callable[[Visitor, float], SortValue]] = {}
         self._shared: dict[str, str] = {}
         self._by_id = array(_SLOTS)  # every slot in id order (ties of a column sort stay in id order)
+        # Every live slot by the hash of its id, to find a slot from an id by bisecting one contiguous array
+        # (a dict would cost ~60 bytes per visitor; bisecting the id order touches a string per probe).
+        self._hashes = array(_SLOTS)
+        self._hash_slots = array(_SLOTS)
         self._all: array[int] | None = array(_SLOTS)  # every slot in order; None until needed again
         self._rows = array(_SLOTS)  # the shown slots, ascending
         self._column = Column.STATE
@@ -298,6 +302,9 @@ class VisitorIndex:
         self._shared.clear()
         self._values = {column: self._column_values(column) for column in {Column.STATE, self._column}}
         self._by_id = array(_SLOTS, range(n))
+        pairs = sorted(zip(map(hash, ids), range(n), strict=True))
+        self._hashes = array(_SLOTS, [h for h, _ in pairs])
+        self._hash_slots = array(_SLOTS, [slot for _, slot in pairs])
         self._all = None
         self._stack.clear()
         self._held_clear()
@@ -377,22 +384,47 @@ class VisitorIndex:
         return result
 
     def _slot_of(self, visitor_id: str) -> int | None:
-        """A visitor's slot, found by bisecting the id order (no dict entry and int object per visitor)."""
-        by_id, ids = self._by_id, self._ids
-        p = bisect_left(by_id, visitor_id, key=ids.__getitem__)
-        if p < len(by_id):
-            slot = by_id[p]
-            if ids[slot] == visitor_id:
+        """A visitor's slot: its id's hash bisected in the hash array, then the id compared."""
+        hashes = self._hashes
+        h = hash(visitor_id)
+        p = bisect_left(hashes, h)
+        n = len(hashes)
+        while p < n and hashes[p] == h:
+            slot = self._hash_slots[p]
+            if self._ids[slot] == visitor_id:
                 return slot
+            p += 1
         return None
 
-    def _key(self, slot: int) -> tuple[SortValue, str]:
-        return (self._values[self._column][slot], self._ids[slot])
+    def _hash_position(self, visitor_id: str, slot: int) -> int:
+        """Where a live slot sits in the hash array."""
+        hashes, slots = self._hashes, self._hash_slots
+        p = bisect_left(hashes, hash(visitor_id))
+        while slots[p] != slot:
+            p += 1
+        return p
+
+    def _bisect(self, slot: int, lo: int, hi: int) -> int:
+        """Where a slot's key (its value, then its id) belongs among the shown rows ``lo``..``hi``.
+
+        Three bisections whose key functions are C methods (the column's and the ids' ``__getitem__``):
+        the run of rows with an equal value, then the id within that run. A Python key function building
+        (value, id) per probe would cost several times more per update.
+        """
+        rows, values = self._rows, self._values[self._column]
+        value_of = values.__getitem__
+        value = values[slot]
+        first = bisect_left(rows, value, lo, hi, key=value_of)
+        end = bisect_right(rows, value, first, hi, key=value_of)
+        if first == end:
+            return first
+        ids = self._ids
+        return bisect_left(rows, ids[slot], first, end, key=ids.__getitem__)
 
     def _find(self, slot: int) -> int:
         """Where a slot sits in the shown rows (by its current key), or -1."""
         rows = self._rows
-        i = bisect_left(rows, self._key(slot), key=self._key)
+        i = self._bisect(slot, 0, len(rows))
         return i if i < len(rows) and rows[i] == slot else -1
 
     def _sorted_all(self) -> array[int]:
@@ -494,6 +526,10 @@ class VisitorIndex:
         self._store_row(slot, visitor, mask, now)
         ids = self._ids
         self._by_id.insert(bisect_left(self._by_id, visitor.id, key=ids.__getitem__), slot)
+        h = hash(visitor.id)
+        p = bisect_left(self._hashes, h)
+        self._hashes.insert(p, h)
+        self._hash_slots.insert(p, slot)
         self._all = None
         return slot
 
@@ -578,6 +614,9 @@ class VisitorIndex:
         if slot is None:
             return
         del self._by_id[bisect_left(self._by_id, visitor_id, key=self._ids.__getitem__)]
+        p = self._hash_position(visitor_id, slot)
+        del self._hashes[p]
+        del self._hash_slots[p]
         self._ids[slot] = ""
         add_mask(self._counts, self._masks[slot], -1)
         self._records[slot] = None
@@ -602,7 +641,7 @@ class VisitorIndex:
 
     def _insert_row(self, slot: int) -> None:
         rows = self._rows
-        j = bisect_left(rows, self._key(slot), key=self._key)
+        j = self._bisect(slot, 0, len(rows))
         self.listener.inserting(self._view_row(j, len(rows) + 1))
         rows.insert(j, slot)
         self.listener.inserted()
@@ -618,9 +657,8 @@ class VisitorIndex:
         rows = self._rows
         n = len(rows)
         # The old entry at i still sits in rows with a stale key: search both sides of it.
-        key = self._key(slot)
-        left = bisect_left(rows, key, 0, i, key=self._key)
-        j = left if left < i else bisect_left(rows, key, i + 1, n, key=self._key) - 1
+        left = self._bisect(slot, 0, i)
+        j = left if left < i else self._bisect(slot, i + 1, n) - 1
         source, target = self._view_row(i, n), self._view_row(j, n)
         if source == target:
             return
