@@ -48,6 +48,7 @@ _ROOT: Final = QModelIndex()
 
 VISITOR_ID_ROLE: Final = int(Qt.ItemDataRole.UserRole) + 1
 """Data role giving the visitor id of any cell of a row."""
+_SERVED_ROLES: Final = frozenset({_DISPLAY, _DECORATION, _TOOLTIP, _ALIGNMENT, VISITOR_ID_ROLE})
 
 _STATE: Final = int(Column.STATE)
 _NAME: Final = int(Column.NAME)
@@ -235,6 +236,8 @@ class VisitorTableModel(QAbstractTableModel):
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = _DISPLAY) -> Any:
         """Cell contents; visitor text is returned as plain strings, never markup."""
+        if role not in _SERVED_ROLES:
+            return None  # font, colours, check state...: the delegate asks for each of them per painted cell
         row = index.row()
         visitors = self._index
         if not 0 <= row < len(visitors):
