@@ -238,11 +238,15 @@ class VisitorIndex:
         self.listener.reordered()
 
     def set_filter(self, f: VisitorFilter) -> None:
-        """Show only the visitors of one filter."""
+        """Show only the visitors of one filter.
+
+        Choosing a filter, even the current one, applies what a hold deferred: it is an explicit request to
+        see the list as it is (selecting a new visitor from a notification goes through here).
+        """
         f = VisitorFilter(f)
+        self._apply_deferred()
         if f == self._filter:
             return
-        self._apply_deferred()
         self._filter = f
         self._bit = FILTER_BITS[f]
         self._stack.clear()

@@ -64,9 +64,9 @@ class ReorderHold(QObject):
         self.deleteLater()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Hold on pointer and keys over the list; release when the pointer leaves."""
+        """Hold on pointer and keys over the list; release when the pointer leaves or the list is hidden."""
         kind = event.type()
-        if kind in _HOLD_EVENTS:
+        if kind in _HOLD_EVENTS and self._view.isVisible():
             self._model.hold()
             self._calm.start()
         elif kind == QEvent.Type.Leave and watched is self._view.viewport():
@@ -78,6 +78,11 @@ class ReorderHold(QObject):
         elif kind == QEvent.Type.KeyRelease and isinstance(event, QKeyEvent) and not event.isAutoRepeat():
             self._keys.discard(event.key())
             self._calm.start()
+        elif kind == QEvent.Type.Hide and watched is self._view:
+            # Hidden (the window too): nobody is aiming at a row, and a notification may ask for a new one.
+            self._keys.clear()
+            self._calm.stop()
+            self._model.release()
         elif kind == QEvent.Type.FocusOut:
             self._keys.clear()
             self._calm.start()

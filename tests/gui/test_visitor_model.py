@@ -9,7 +9,7 @@ import pytest
 from PySide6 import QtGui
 from PySide6.QtCore import QEvent, QPersistentModelIndex, QPointF, Qt
 from PySide6.QtGui import QColor, QEnterEvent, QIcon, QKeyEvent, QMouseEvent, QPixmap
-from PySide6.QtWidgets import QApplication, QPushButton, QTableView
+from PySide6.QtWidgets import QApplication, QPushButton, QTableView, QWidget
 
 from desktop.core.clock import ManualClock
 from desktop.core.filters import Search, VisitorFilter, count_filters, matches_filter
@@ -487,3 +487,22 @@ def test_only_updates_that_change_what_is_shown_repaint(qapp: QApplication) -> N
     model.apply_changes(store.take_changes())
     assert seen[-1] == (model.row_of(visitor_id(0)), model.row_of(visitor_id(0)))
     assert model.index(model.row_of(visitor_id(0)), Column.NAME).data(DISPLAY) == "Ada King"
+
+
+def test_hiding_the_window_applies_the_held_order(qapp: QApplication) -> None:
+    store, clock, model = build([make_visitor(i, current_title=f"Page {i:03d}") for i in range(10)])
+    window = QWidget()
+    view = QTableView(window)
+    view.setModel(model)
+    window.show()
+    model.attach_view(view)
+    model.sort(Column.PAGE, Qt.SortOrder.AscendingOrder)
+    QApplication.sendEvent(view.viewport(), QEnterEvent(QPointF(5, 5), QPointF(5, 5), QPointF(5, 5)))
+    store.apply(changed(11, make_visitor(30, current_title="Aa new")))
+    model.apply_changes(store.take_changes())
+    assert model.row_of(visitor_id(30)) == -1
+    assert model.waiting == 1
+    window.hide()  # a notification's click may now ask for the new visitor's row
+    assert model.row_of(visitor_id(30)) == 0
+    assert shown_ids(model) == expected_ids(store, clock(), column=Column.PAGE)
+    window.close()

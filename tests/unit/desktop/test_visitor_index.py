@@ -317,3 +317,15 @@ def test_a_visitor_new_and_gone_within_a_hold_never_shows() -> None:
     index.release()
     assert "insert" not in mirror.events
     check(index, mirror, store, clock())
+
+
+def test_choosing_the_current_filter_applies_what_the_hold_deferred() -> None:
+    store, clock, index, mirror = build()
+    index.hold()
+    store[visitor_id(30)] = make_visitor(30)
+    index.apply((), {visitor_id(30)}, store)
+    assert index.row_of(visitor_id(30)) == -1
+    index.set_filter(VisitorFilter.ALL)
+    assert index.row_of(visitor_id(30)) >= 0
+    assert index.held
+    check(index, mirror, store, clock())
