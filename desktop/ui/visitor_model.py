@@ -397,38 +397,56 @@ class VisitorTableModel(QAbstractTableModel):
     # ------------------------------------------------------------ called by the index adapter
 
     def rows_changed(self, first: int, last: int) -> None:
-        """Rows have new records: tell the views about those whose cells look different.
+        """Rows have new records: tell the views about the cells that look different, and only those.
 
-        Most updates of a busy site are activity that changes nothing shown (the state stays Active), so a
-        painted row whose rebuilt cells equal the cached ones takes the new record silently: no repaint.
-        Rows not painted yet have no cached cells and are announced (a view ignores rows it does not show).
+        Most updates of a busy site are activity that changes nothing shown (the state stays Active), and
+        a page view changes one cell: a painted row's rebuilt cells are compared with the cached ones, so
+        a view repaints only changed cells. Rows not painted yet have no cached cells and are announced
+        whole (a view ignores rows it does not show).
         """
         cells, index = self._cells, self._index
-        start = -1
+        start = -1  # a run of rows announced whole
         for row in range(first, last + 1):
             record = index.record_at(row)
             old = cells.get(record.id) if record is not None else None
-            if record is not None and old is not None:
-                new = cells[record.id] = self._build_cells(record)
-                if self._looks_same(old, new):
-                    if start >= 0:
-                        self.dataChanged.emit(self.createIndex(start, 0), self.createIndex(row - 1, _LAST_COLUMN))
-                        start = -1
+            if record is None or old is None:
+                if start < 0:
+                    start = row
+                continue
+            if start >= 0:
+                self.dataChanged.emit(self.createIndex(start, 0), self.createIndex(row - 1, _LAST_COLUMN))
+                start = -1
+            new = cells[record.id] = self._build_cells(record)
+            changed = self._changed_columns(old, new)
+            column = 0
+            while column < _COLUMNS:  # one signal per run of adjacent changed cells
+                if not changed[column]:
+                    column += 1
                     continue
-            if start < 0:
-                start = row
+                run = column
+                while run + 1 < _COLUMNS and changed[run + 1]:
+                    run += 1
+                self.dataChanged.emit(self.createIndex(row, column), self.createIndex(row, run))
+                column = run + 1
         if start >= 0:
             self.dataChanged.emit(self.createIndex(start, 0), self.createIndex(last, _LAST_COLUMN))
 
-    def _looks_same(self, old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
-        """Whether two builds of a row's cells show the same (texts, state, flag, time, page link)."""
-        if old[:_RECORD_CELL] != new[:_RECORD_CELL] or old[_FLAG_CELL] is not new[_FLAG_CELL]:
-            return False
+    def _changed_columns(self, old: tuple[Any, ...], new: tuple[Any, ...]) -> list[bool]:
+        """Which columns of a row show something different (text, state icon or tooltip, flag, time, link)."""
+        changed = [old[c] != new[c] for c in range(_COLUMNS)]
+        if old[_STATE_CELL] != new[_STATE_CELL] or old[_TIP_CELL] != new[_TIP_CELL]:
+            changed[_STATE] = True
+        if old[_FLAG_CELL] is not new[_FLAG_CELL]:
+            changed[_LOCATION] = True
         a, b = old[_RECORD_CELL], new[_RECORD_CELL]
         if a is None or b is None:
-            return a is b
+            return [True] * _COLUMNS if a is not b else changed
+        if a.current_url != b.current_url:
+            changed[_PAGE] = True  # the tooltip
         now = self._clock()
-        return a.current_url == b.current_url and int(time_on_site(a, now)) == int(time_on_site(b, now))
+        if int(time_on_site(a, now)) != int(time_on_site(b, now)):
+            changed[_TIME] = True
+        return changed
 
     def clear_cells(self) -> None:
         """Forget every cached cell (after a reset)."""

@@ -481,12 +481,29 @@ def test_only_updates_that_change_what_is_shown_repaint(qapp: QApplication) -> N
     assert seen == []
     store.apply(Typing(visitor_id=visitor_id(0), who="visitor", typing=True))
     model.apply_changes(store.take_changes())
-    assert seen == [(row, row)]
+    assert seen == [(row, row)]  # the state icon's cell
     assert model.index(row, Column.STATE).data(TOOLTIP).startswith("Typing")
     store.apply(changed(12, make_visitor(0, name="Ada King", email="ada@example.org", last_activity_at=NOW - 1)))
     model.apply_changes(store.take_changes())
     assert seen[-1] == (model.row_of(visitor_id(0)), model.row_of(visitor_id(0)))
     assert model.index(model.row_of(visitor_id(0)), Column.NAME).data(DISPLAY) == "Ada King"
+
+
+def test_a_page_view_announces_only_the_cells_that_changed(qapp: QApplication) -> None:
+    store, _clock, model = build()
+    row = model.row_of(visitor_id(0))
+    for column in Column:
+        model.index(row, column).data(DISPLAY)  # painted: the row's cells are cached
+    seen: list[tuple[int, int, int, int]] = []
+    model.dataChanged.connect(lambda a, b, _roles=(): seen.append((a.row(), a.column(), b.row(), b.column())))
+    visitor = make_visitor(
+        0, name="Ada Lovelace", email="ada@example.org", current_title="Checkout", current_url="https://x.example/c"
+    )
+    store.apply(changed(11, visitor))
+    model.apply_changes(store.take_changes())
+    assert seen == [(row, Column.PAGE, row, Column.PAGE)]  # a view repaints that one cell
+    assert model.index(row, Column.PAGE).data(DISPLAY) == "Checkout"
+    assert model.index(row, Column.PAGE).data(TOOLTIP) == "https://x.example/c"
 
 
 def test_hiding_the_window_applies_the_held_order(qapp: QApplication) -> None:
