@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping
 from itertools import compress, repeat
 from operator import and_, or_
-from typing import Final
+from typing import Final, cast
 
 from desktop.core.activity import ActivityClock
 from desktop.core.clock import Clock
@@ -297,7 +297,7 @@ class VisitorIndex:
         n = len(ids)
         self._free = []
         self._ids = ids
-        self._records = list(records)
+        self._records = cast("list[Visitor | None]", records)  # the same list: slots of leavers become None
         masks = [filter_mask(v, now) for v in records]
         self._masks = bytearray(masks)
         self._own = TextColumn(map(own_search_text, records))
