@@ -523,3 +523,28 @@ def test_hiding_the_window_applies_the_held_order(qapp: QApplication) -> None:
     assert model.row_of(visitor_id(30)) == 0
     assert shown_ids(model) == expected_ids(store, clock(), column=Column.PAGE)
     window.close()
+
+
+def test_dispatcher_paces_calm_traffic_and_keeps_up_with_busy_traffic(qtbot: Any) -> None:
+    store, clock, model = build()
+    dispatcher = StoreDispatcher(store, calm_gap_ms=400, busy_per_second=20)
+    dispatcher.visitorsChanged.connect(model.apply_changes)
+    store.apply(activity(11, 0, NOW + 1))
+    qtbot.waitUntil(lambda: dispatcher.drains == 1)  # the first change after a quiet spell: one frame
+    store.apply(activity(12, 1, NOW + 1))
+    qtbot.wait(150)
+    assert dispatcher.drains == 1  # calm: not before the gap since the previous drain
+    qtbot.waitUntil(lambda: dispatcher.drains == 2, timeout=3000)
+    # Sustained traffic above busy_per_second: drains follow the changes (the calm gap would allow 2.5/s).
+    seq = 12
+    drains_before = 0
+    for step in range(30):
+        if step == 20:
+            drains_before = dispatcher.drains
+        for n in range(5):
+            seq += 1
+            store.apply(changed(seq, make_visitor(200 + n, visit_count=seq)))
+        qtbot.wait(50)
+    assert dispatcher.drains - drains_before >= 6  # in the last ten feeds, about half a second
+    assert shown_ids(model) == expected_ids(store, clock())
+    dispatcher.detach()
