@@ -52,6 +52,7 @@ class StoreDispatcher(QObject):
         self,
         store: VisitorStore,
         parent: QObject | None = None,
+        *,
         frame_ms: int = FRAME_MS,
         chunk: int = CHUNK,
         calm_gap_ms: int = CALM_GAP_MS,
