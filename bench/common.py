@@ -329,6 +329,9 @@ def qt_app() -> QApplication:
 
     app = QApplication.instance()
     if app is None:
+        from desktop.app import configure_qt_environment
+
+        configure_qt_environment()  # as the app's main() does
         app = QApplication(["bench"])
         pointer_away()
     assert isinstance(app, QApplication)

@@ -50,10 +50,11 @@ def app_child(http_url: str, token: str, profile: str | None) -> None:
     from PySide6.QtCore import QEvent, QObject, QSettings
     from PySide6.QtWidgets import QApplication
 
-    from desktop.app import Frontdesk
+    from desktop.app import Frontdesk, configure_qt_environment
     from desktop.credentials import MemoryStore
     from desktop.settings import Settings
 
+    configure_qt_environment()  # as desktop.app.main does
     app = QApplication(["frontdesk"])
     pointer_away()  # an agent's pointer is mostly elsewhere; a hold would defer the list's moves
     quit_event = asyncio.Event()
