@@ -16,7 +16,7 @@ import json
 import subprocess
 import sys
 
-from bench.common import Figure, report, rss_bytes
+from bench.common import Figure, add_json_option, report, rss_bytes
 
 
 def child(n: int, trace: bool) -> dict[str, float]:
@@ -53,8 +53,8 @@ def child(n: int, trace: bool) -> dict[str, float]:
         for stat in snap.statistics("traceback"):
             names = " ".join(frame.filename for frame in stat.traceback)
             key = (
-                "model rows (keys, masks, search text, cells)"
-                if "visitor_model" in names
+                "list index and model (columns, order, search text, cells)"
+                if "visitor_model" in names or "visitor_index" in names
                 else "visitor records (decoded snapshot kept by the store)"
                 if "client" in names or "store" in names
                 else "other"
@@ -94,11 +94,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
+    add_json_option(parser)
     args = parser.parse_args()
     if args.child is not None:
         print(json.dumps(child(args.child, args.trace)))
         return
-    report("memory: client store + model per visitor", run(args.size, args.runs))
+    report("memory: client store + model per visitor", run(args.size, args.runs), json_path=args.json)
 
 
 if __name__ == "__main__":

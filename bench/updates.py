@@ -17,7 +17,7 @@ from typing import Final
 
 import msgspec
 
-from bench.common import NOW, Figure, close_view, make_visitors, percentile, qt_app, real_model, report
+from bench.common import NOW, Figure, add_json_option, close_view, make_visitors, percentile, qt_app, real_model, report
 
 TICK_MS: Final = 5
 """The feeder wakes this often and applies what the rate owes since its last wake."""
@@ -252,10 +252,12 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--runs", type=int, default=3)
+    add_json_option(parser)
     args = parser.parse_args()
     report(
         "updates: sustained deltas through store, dispatcher, model and view",
         run(args.size or [10_000, 100_000], args.rate, args.seconds, args.runs),
+        json_path=args.json,
     )
 
 

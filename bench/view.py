@@ -17,7 +17,18 @@ import sys
 import time
 from typing import Any, Final
 
-from bench.common import Figure, close_view, configure_view, make_visitors, ms_since, paint, qt_app, real_model, report
+from bench.common import (
+    Figure,
+    add_json_option,
+    close_view,
+    configure_view,
+    make_visitors,
+    ms_since,
+    paint,
+    qt_app,
+    real_model,
+    report,
+)
 
 QUERY: Final = "lapsang"
 """Typed one letter at a time (each narrows), then erased (each widens)."""
@@ -247,6 +258,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--baseline-timeout", type=float, default=20.0)
     parser.add_argument("--proxy-only", choices=["keystroke", "sort_column", "all"], help=argparse.SUPPRESS)
+    add_json_option(parser)
     args = parser.parse_args()
     sizes = args.size or [10_000, 100_000]
     if args.proxy_only:
@@ -255,6 +267,7 @@ def main() -> None:
     report(
         "view: filter keystroke and sort (offscreen QTableView, repainted)",
         run(sizes, args.runs, args.baseline_timeout),
+        json_path=args.json,
     )
 
 

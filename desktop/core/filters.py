@@ -106,6 +106,21 @@ def search_text(visitor: Visitor) -> str:
     return "\n".join(filter(None, parts)).casefold()
 
 
+def own_search_text(visitor: Visitor) -> str:
+    """The case-folded text of the searched fields that are the visitor's own: name, e-mail, id, label.
+
+    With :func:`shared_search_text` these are the fields of :func:`search_text`: a word matches a visitor
+    when it occurs in one of the two (a word has no line break, so it never spans two fields).
+    """
+    return "\n".join(filter(None, (visitor.name, visitor.email, visitor.id, visitor.label))).casefold()
+
+
+def shared_search_text(visitor: Visitor) -> str:
+    """The case-folded text of the searched fields many visitors share: page title and URL, country, city."""
+    parts = (visitor.current_title, visitor.current_url, visitor.country, visitor.country_code, visitor.city)
+    return "\n".join(filter(None, parts)).casefold()
+
+
 class Search:
     """A search-bar query: every word must occur (case-insensitively) in one of the visitor's fields."""
 

@@ -79,10 +79,15 @@ def country_name(code: str | None, locale: str | None, fallback: str | None = No
     return fallback or code or ""
 
 
+def place_text(visitor: Visitor, locale: str | None) -> str:
+    """Country in the UI's language and city, e.g. "Deutschland, Berlin" (the list draws the flag as an icon)."""
+    country = country_name(visitor.country_code, locale, visitor.country)
+    return f"{country}, {visitor.city}" if country and visitor.city else country or (visitor.city or "")
+
+
 def location_text(visitor: Visitor, locale: str | None) -> str:
     """Flag, country in the UI's language and city, e.g. "🇩🇪 Deutschland, Berlin"."""
-    country = country_name(visitor.country_code, locale, visitor.country)
-    place = f"{country}, {visitor.city}" if country and visitor.city else country or (visitor.city or "")
+    place = place_text(visitor, locale)
     flag = flag_emoji(visitor.country_code)
     return f"{flag} {place}" if flag and place else flag or place
 

@@ -107,8 +107,8 @@ class ChatAlerts(QObject):
     def on_visitor_message(self, message: ChatMessage) -> None:
         """A waiting visitor wrote again: the notification on screen shows the newest words."""
         vid = message.visitor_id
-        if message.author != "visitor":
-            return  # a hand-over line is already in the notification the alert showed
+        if message.author != "visitor" or message.read_at is not None:
+            return  # a hand-over line is already in the notification; an answer a bot read is no news
         if vid in self.alert.waiting and vid not in self._quiet and self._shown.get(vid) != message.id:
             self._notify(vid)
 

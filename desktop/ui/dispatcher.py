@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from itertools import islice
 from typing import Final
 
@@ -15,6 +16,13 @@ FRAME_MS: Final = 16
 CHUNK: Final = 256
 """Visitor changes emitted per drain: a backlog is applied over several frames, not in one long stall."""
 
+CALM_GAP_MS: Final = 250
+"""While traffic is light, drains are at least this far apart: each one that changes the rows repaints the
+list's viewport, header and scroll bar, which is most of the app's CPU on an ordinary day."""
+
+BUSY_PER_SECOND: Final = 100
+"""From this many deltas a second on, drains go out once per frame (the latency targets)."""
+
 
 class StoreDispatcher(QObject):
     """Drains the store's coalesced changes one frame after they start, and emits them as Qt signals.
@@ -23,6 +31,10 @@ class StoreDispatcher(QObject):
     changes) for the next frame, so the event loop and the repaints between drains are never blocked for
     longer than one chunk takes, however far behind the traffic has put the list. A snapshot goes out
     whole (it is one rebuild). Messages, message updates, typing and arrivals go out with the next drain.
+
+    While traffic is calm (under ``busy_per_second`` deltas a second, no backlog), a drain comes
+    one frame after the first change but at least ``calm_gap_ms`` after the previous drain, so a trickle of
+    updates repaints the list a few times a second rather than at every change.
     """
 
     visitorsChanged = Signal(object)
@@ -39,11 +51,25 @@ class StoreDispatcher(QObject):
     """list[TeamEvent]: presence, team status, notes, canned responses, alerts, in arrival order."""
 
     def __init__(
-        self, store: VisitorStore, parent: QObject | None = None, frame_ms: int = FRAME_MS, chunk: int = CHUNK
+        self,
+        store: VisitorStore,
+        parent: QObject | None = None,
+        *,
+        frame_ms: int = FRAME_MS,
+        chunk: int = CHUNK,
+        calm_gap_ms: int = CALM_GAP_MS,
+        busy_per_second: int = BUSY_PER_SECOND,
     ) -> None:
         super().__init__(parent)
         self._store = store
         self._chunk = max(1, chunk)
+        self._frame_ms = frame_ms
+        self._calm_gap = calm_gap_ms / 1000
+        self._busy_per_second = busy_per_second
+        self._last_drain = float("-inf")
+        self._window_start = time.monotonic()
+        self._window_seq = store.seq
+        self._rate = 0.0  # deltas per second (by the store's seq, before coalescing) over the last second
         self._pending = Changes()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -60,7 +86,23 @@ class StoreDispatcher(QObject):
 
     def _schedule(self) -> None:
         if not self._timer.isActive():
-            self._timer.start()
+            self._timer.start(self._delay_ms())
+
+    def _delay_ms(self) -> int:
+        """One frame, or under calm traffic whatever is left of the gap since the previous drain."""
+        if self._rate >= self._busy_per_second or self.backlog:
+            return self._frame_ms
+        wait = self._calm_gap - (time.monotonic() - self._last_drain)
+        return max(self._frame_ms, round(wait * 1000)) if wait > 0 else self._frame_ms
+
+    def _count(self) -> None:
+        now = time.monotonic()
+        self._last_drain = now
+        elapsed = now - self._window_start
+        if elapsed >= 1.0:
+            seq = self._store.seq
+            self._rate = max(0, seq - self._window_seq) / elapsed  # a snapshot may set seq anywhere
+            self._window_start, self._window_seq = now, seq
 
     def flush(self) -> None:
         """Emit everything pending now, in one batch (tests and shutdown may call this)."""
@@ -74,9 +116,10 @@ class StoreDispatcher(QObject):
         self._merge(self._store.take_changes())
         changes = self._take(limit)
         if self.backlog:
-            self._timer.start()
+            self._timer.start(self._frame_ms)
         if not changes:
             return
+        self._count()
         self.drains += 1
         if changes.reset or changes.upserted or changes.removed:
             self.visitorsChanged.emit(changes)

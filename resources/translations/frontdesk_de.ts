@@ -1231,6 +1231,20 @@ Sehen Sie alle, die gerade auf Ihrer Website sind, und sprechen Sie mit ihnen.</
         </message>
     </context>
     <context>
+        <name>ReorderHold</name>
+        <message>
+            <source>New visitors waiting</source>
+            <translation>Neue Besucher warten</translation>
+        </message>
+        <message numerus="yes">
+            <source>↑ %n new</source>
+            <translation>
+                <numerusform>↑ %n neuer</numerusform>
+                <numerusform>↑ %n neue</numerusform>
+            </translation>
+        </message>
+    </context>
+    <context>
         <name>SettingsDialog</name>
         <message>
             <source>Frontdesk settings</source>

@@ -59,6 +59,16 @@
     </message>
 </context>
 <context>
+    <name>ReorderHold</name>
+    <message numerus="yes">
+        <source>↑ %n new</source>
+        <translation>
+            <numerusform>↑ %n new</numerusform>
+            <numerusform>↑ %n new</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>Tray</name>
     <message numerus="yes">
         <source>%n visitor(s) online</source>

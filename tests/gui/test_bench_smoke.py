@@ -1,14 +1,16 @@
-"""Tiny runs of the Qt benchmarks (view, updates, memory, latency, start-up) so the scripts never rot."""
+"""Tiny runs of the Qt benchmarks (view, updates, memory, latency, start-up, day) so the scripts never rot."""
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
 
-from bench import latency, memory, startup, updates, view
-from bench.common import Figure
+from bench import day, latency, memory, startup, updates, view
+from bench.common import Figure, report
 
 
 def sane(figures: list[Figure]) -> None:
@@ -53,3 +55,16 @@ def test_startup_benchmark() -> None:
     figures = startup.run(n=30, runs=1)
     sane(figures)
     assert figures[0].samples[0] >= figures[1].samples[0]  # painted after the imports finished
+
+
+@pytest.mark.slow
+def test_day_benchmark(tmp_path: Path) -> None:
+    figures = day.run(minutes=0.05, interval=3, baseline=3, warmup=3)
+    sane(figures)
+    listed = next(f for f in figures if "visitors listed" in f.name)
+    assert listed.samples[0] > 0  # the simulator's visitors reached the app
+    out = tmp_path / "day.json"
+    report("day (smoke)", figures, json_path=str(out))
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert document["machine"]["calibration_ms"] > 0
+    assert [f["name"] for f in document["figures"]] == [f.name.strip() for f in figures]

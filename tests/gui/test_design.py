@@ -107,15 +107,13 @@ def test_visitor_labels_countries_and_texts_follow_a_language_switch(app: QAppli
     tab = window.visitors
     assert tab.select_visitor(make_visitor(1).id)
     assert f"Visitor {make_visitor(1).id[-6:]}" in _cells(window, Column.NAME)
-    assert "\U0001f1e9\U0001f1ea Germany, Berlin" in _cells(window, Column.LOCATION)
+    assert "Germany, Berlin" in _cells(window, Column.LOCATION)
     assert tab.detail.title_label.text() == f"Visitor {make_visitor(1).id[-6:]}"
 
     install_translators(app, "de")  # at run time: Qt posts LanguageChange to every widget
     app.processEvents()
     assert f"Besucher {make_visitor(1).id[-6:]}" in _cells(window, Column.NAME)
-    assert {"\U0001f1e9\U0001f1ea Deutschland, Berlin", "\U0001f1e6\U0001f1f9 Österreich"} <= _cells(
-        window, Column.LOCATION
-    )
+    assert {"Deutschland, Berlin", "Österreich"} <= _cells(window, Column.LOCATION)
     assert "Ada Lovelace" in _cells(window, Column.NAME)  # a name stays a name
     assert tab.detail.title_label.text() == f"Besucher {make_visitor(1).id[-6:]}"
     assert tab.detail.identity_title.text() == "Kontakt"
@@ -126,7 +124,7 @@ def test_visitor_labels_countries_and_texts_follow_a_language_switch(app: QAppli
 
     install_translators(app, "en")
     app.processEvents()
-    assert "\U0001f1e6\U0001f1f9 Austria" in _cells(window, Column.LOCATION)
+    assert "Austria" in _cells(window, Column.LOCATION)
 
 
 def test_detail_pane_shows_what_to_do_without_a_selection(app: QApplication, qtbot: QtBot) -> None:

@@ -205,6 +205,7 @@ def test_answers_to_a_bot_stay_quiet_and_the_hand_over_notifies(
     socket = connect(qloop, live_server, tenant)
     store = app.session.store
     qloop.wait_until(lambda: socket.visitor_id in store.visitors, what="listed")
+    qloop.do(app.session.dispatcher.flush)  # the arrival is announced now, not in a calm-traffic batch later
     adapter.shown.clear()
     qloop.run(socket.send(VisitorChat(id=new_id("m"), text="Hello?")))
     qloop.wait_until(lambda: getattr(store.visitors[socket.visitor_id].bot, "status", None) == "running", what="bot")

@@ -271,6 +271,7 @@ def test_presence_of_a_colleague_shows_beside_the_list(
     for session in (anna.session, jonas.session):
         qloop.wait_until(lambda s=session: s.model.row_of(socket.visitor_id) >= 0, what="listed")  # type: ignore[misc]
     # Selecting happens on the running loop, as a click does in the app.
+    qloop.wait_until(lambda: anna.session.model.row_of(socket.visitor_id) >= 0, what="listed")
     qloop.do(anna.session.window.visitors.select_visitor, socket.visitor_id)
     qloop.do(jonas.session.window.visitors.select_visitor, socket.visitor_id)
     anna_name = anna.session.hello.agent.name  # type: ignore[union-attr]
@@ -312,6 +313,7 @@ def test_canned_responses_notes_and_transfer_from_the_app(
     assert picker.shown == []
 
     # A note, seen by the colleague, never by the visitor.
+    qloop.wait_until(lambda: anna.session.model.row_of(socket.visitor_id) >= 0, what="listed")
     qloop.do(anna.session.window.visitors.select_visitor, socket.visitor_id)
     notes = qloop_call(qloop, anna.session.show_notes)
     assert notes is not None

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from PySide6 import QtGui
-from PySide6.QtCore import QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor, QIcon, QPixmap
-from PySide6.QtWidgets import QApplication, QTableView
+from PySide6.QtCore import QEvent, QPersistentModelIndex, QPointF, Qt
+from PySide6.QtGui import QColor, QEnterEvent, QIcon, QKeyEvent, QMouseEvent, QPixmap
+from PySide6.QtWidgets import QApplication, QPushButton, QTableView, QWidget
 
 from desktop.core.clock import ManualClock
 from desktop.core.filters import Search, VisitorFilter, count_filters, matches_filter
@@ -17,6 +17,7 @@ from desktop.core.ordering import Column, sort_key
 from desktop.core.state import VisitorState, primary_state
 from desktop.core.store import VisitorStore
 from desktop.ui.dispatcher import StoreDispatcher
+from desktop.ui.reorder_hold import CALM_MS
 from desktop.ui.visitor_model import VISITOR_ID_ROLE, VisitorTableModel
 from protocol.messages import MessageAdded, Typing, Visitor
 from protocol.rules import ACTIVE_WINDOW_SECONDS
@@ -99,7 +100,8 @@ def test_default_order_and_cells(qapp: QApplication) -> None:
     row = model.row_of(visitor_id(2))
     cells = [model.index(row, c).data(DISPLAY) for c in Column]
     assert cells[Column.NAME] == f"Visitor {visitor_id(2)[-6:]}"  # built from the id in the UI language
-    assert cells[Column.LOCATION] == "🇫🇷 France"
+    assert cells[Column.LOCATION] == "France"
+    assert not model.index(row, Column.LOCATION).data(DECORATION).isNull()  # the flag, a cached icon
     assert cells[Column.PAGE] == "Product 2"
     assert cells[Column.TIME_ON_SITE] == "01:02"
     assert cells[Column.VISITS] == "1"
@@ -267,7 +269,7 @@ def test_random_updates_match_a_fresh_computation(qapp: QApplication, qtmodeltes
     rng = random.Random(7 if bulk else 3)
     store, clock, model = build([make_visitor(i, visit_started_at=NOW - rng.uniform(0, 9000)) for i in range(60)])
     if bulk:
-        model.BULK_MIN = 0  # type: ignore[misc]
+        model.visitor_index.BULK_MIN = 0  # type: ignore[misc]
     qtmodeltester.check(model, force_py=False)
     view = QTableView()
     view.setModel(model)
@@ -380,3 +382,169 @@ def test_unsorted_means_the_default_order(qapp: QApplication) -> None:
     model.sort(-1, Qt.SortOrder.AscendingOrder)
     assert model.sort_column == Column.STATE
     assert shown_ids(model) == expected_ids(store, NOW)
+
+
+def test_rows_hold_still_under_the_pointer(qapp: QApplication, qtmodeltester: Any) -> None:
+    """Pointer over a row: a burst that would move it leaves it in place; on leaving the order is right."""
+    store, clock, model = build([make_visitor(i, current_title=f"Page {i:03d}") for i in range(40)])
+    qtmodeltester.check(model, force_py=False)
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+    view.resize(700, 500)
+    view.show()
+    model.attach_view(view)
+    model.sort(Column.PAGE, Qt.SortOrder.AscendingOrder)
+    pointed, chosen = visitor_id(5), visitor_id(7)
+    view.selectRow(model.row_of(chosen))
+    view.setCurrentIndex(model.index_of(chosen, 1))
+    pos = view.visualRect(model.index_of(pointed)).center()
+    viewport = view.viewport()
+    global_pos = QPointF(viewport.mapToGlobal(pos))
+    QApplication.sendEvent(viewport, QEnterEvent(QPointF(pos), QPointF(pos), global_pos))
+    QApplication.sendEvent(
+        viewport,
+        QMouseEvent(
+            QEvent.Type.MouseMove,
+            QPointF(pos),
+            global_pos,
+            Qt.MouseButton.NoButton,
+            Qt.MouseButton.NoButton,
+            Qt.KeyboardModifier.NoModifier,
+        ),
+    )
+    rows_before = shown_ids(model)
+    seq = 10
+    burst = [
+        make_visitor(5, current_title="Zz moved to the end"),
+        make_visitor(7, current_title="Aa chosen moves to the top"),
+        *(make_visitor(n, current_title=f"Ab {n}") for n in range(20, 30)),
+        *(make_visitor(n, current_title="Ac new") for n in (50, 51, 52)),
+    ]
+    for visitor in burst:
+        seq += 1
+        store.apply(changed(seq, visitor))
+    seq += 1
+    store.apply(left(seq, 3))
+    model.apply_changes(store.take_changes())
+
+    assert view.indexAt(pos).data(VISITOR_ID_ROLE) == pointed
+    assert shown_ids(model) == rows_before
+    assert view.indexAt(pos).siblingAtColumn(Column.PAGE).data(DISPLAY) == "Zz moved to the end"  # in place
+    assert model.waiting == 3
+    banner = view.findChild(QPushButton, "newVisitorsWaiting")
+    assert banner is not None
+    assert banner.isVisible()
+    assert "3" in banner.text()
+    assert {i.data(VISITOR_ID_ROLE) for i in view.selectionModel().selectedRows()} == {chosen}
+
+    QApplication.sendEvent(viewport, QEvent(QEvent.Type.Leave))
+    assert shown_ids(model) == expected_ids(store, clock(), column=Column.PAGE)
+    assert shown_ids(model)[0] == chosen
+    assert model.waiting == 0
+    assert not banner.isVisible()
+    assert {i.data(VISITOR_ID_ROLE) for i in view.selectionModel().selectedRows()} == {chosen}
+    assert view.currentIndex().data(VISITOR_ID_ROLE) == chosen
+    assert view.currentIndex().column() == 1
+    view.close()
+
+
+def test_a_held_key_holds_the_order_until_released_and_calm(qapp: QApplication, qtbot: Any) -> None:
+    store, clock, model = build([make_visitor(i, current_title=f"Page {i:03d}") for i in range(10)])
+    view = QTableView()
+    view.setModel(model)
+    view.show()
+    model.attach_view(view)
+    model.sort(Column.PAGE, Qt.SortOrder.AscendingOrder)
+    press = QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_Down, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(view, press)
+    store.apply(changed(11, make_visitor(9, current_title="Aa first")))
+    model.apply_changes(store.take_changes())
+    assert model.row_of(visitor_id(9)) == 9
+    QApplication.sendEvent(view, QKeyEvent(QEvent.Type.KeyRelease, Qt.Key.Key_Down, Qt.KeyboardModifier.NoModifier))
+    assert model.row_of(visitor_id(9)) == 9  # not yet: the calm comes first
+    qtbot.waitUntil(lambda: model.row_of(visitor_id(9)) == 0, timeout=CALM_MS + 2000)
+    assert shown_ids(model) == expected_ids(store, clock(), column=Column.PAGE)
+    view.close()
+
+
+def test_only_updates_that_change_what_is_shown_repaint(qapp: QApplication) -> None:
+    """Activity that leaves the state as it was announces nothing for a painted row; a visible change does."""
+    store, _clock, model = build()
+    row = model.row_of(visitor_id(0))
+    for column in Column:
+        model.index(row, column).data(DISPLAY)  # painted: the row's cells are cached
+    seen: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda a, b, _roles=(): seen.append((a.row(), b.row())))
+    store.apply(activity(11, 0, NOW - 1))
+    model.apply_changes(store.take_changes())
+    assert seen == []
+    store.apply(Typing(visitor_id=visitor_id(0), who="visitor", typing=True))
+    model.apply_changes(store.take_changes())
+    assert seen == [(row, row)]  # the state icon's cell
+    assert model.index(row, Column.STATE).data(TOOLTIP).startswith("Typing")
+    store.apply(changed(12, make_visitor(0, name="Ada King", email="ada@example.org", last_activity_at=NOW - 1)))
+    model.apply_changes(store.take_changes())
+    assert seen[-1] == (model.row_of(visitor_id(0)), model.row_of(visitor_id(0)))
+    assert model.index(model.row_of(visitor_id(0)), Column.NAME).data(DISPLAY) == "Ada King"
+
+
+def test_a_page_view_announces_only_the_cells_that_changed(qapp: QApplication) -> None:
+    store, _clock, model = build()
+    row = model.row_of(visitor_id(0))
+    for column in Column:
+        model.index(row, column).data(DISPLAY)  # painted: the row's cells are cached
+    seen: list[tuple[int, int, int, int]] = []
+    model.dataChanged.connect(lambda a, b, _roles=(): seen.append((a.row(), a.column(), b.row(), b.column())))
+    visitor = make_visitor(
+        0, name="Ada Lovelace", email="ada@example.org", current_title="Checkout", current_url="https://x.example/c"
+    )
+    store.apply(changed(11, visitor))
+    model.apply_changes(store.take_changes())
+    assert seen == [(row, Column.PAGE, row, Column.PAGE)]  # a view repaints that one cell
+    assert model.index(row, Column.PAGE).data(DISPLAY) == "Checkout"
+    assert model.index(row, Column.PAGE).data(TOOLTIP) == "https://x.example/c"
+
+
+def test_hiding_the_window_applies_the_held_order(qapp: QApplication) -> None:
+    store, clock, model = build([make_visitor(i, current_title=f"Page {i:03d}") for i in range(10)])
+    window = QWidget()
+    view = QTableView(window)
+    view.setModel(model)
+    window.show()
+    model.attach_view(view)
+    model.sort(Column.PAGE, Qt.SortOrder.AscendingOrder)
+    QApplication.sendEvent(view.viewport(), QEnterEvent(QPointF(5, 5), QPointF(5, 5), QPointF(5, 5)))
+    store.apply(changed(11, make_visitor(30, current_title="Aa new")))
+    model.apply_changes(store.take_changes())
+    assert model.row_of(visitor_id(30)) == -1
+    assert model.waiting == 1
+    window.hide()  # a notification's click may now ask for the new visitor's row
+    assert model.row_of(visitor_id(30)) == 0
+    assert shown_ids(model) == expected_ids(store, clock(), column=Column.PAGE)
+    window.close()
+
+
+def test_dispatcher_paces_calm_traffic_and_keeps_up_with_busy_traffic(qtbot: Any) -> None:
+    store, clock, model = build()
+    dispatcher = StoreDispatcher(store, calm_gap_ms=400, busy_per_second=20)
+    dispatcher.visitorsChanged.connect(model.apply_changes)
+    store.apply(activity(11, 0, NOW + 1))
+    qtbot.waitUntil(lambda: dispatcher.drains == 1)  # the first change after a quiet spell: one frame
+    store.apply(activity(12, 1, NOW + 1))
+    qtbot.wait(150)
+    assert dispatcher.drains == 1  # calm: not before the gap since the previous drain
+    qtbot.waitUntil(lambda: dispatcher.drains == 2, timeout=3000)
+    # Sustained traffic above busy_per_second: drains follow the changes (the calm gap would allow 2.5/s).
+    seq = 12
+    drains_before = 0
+    for step in range(30):
+        if step == 20:
+            drains_before = dispatcher.drains
+        for n in range(5):
+            seq += 1
+            store.apply(changed(seq, make_visitor(200 + n, visit_count=seq)))
+        qtbot.wait(50)
+    assert dispatcher.drains - drains_before >= 6  # in the last ten feeds, about half a second
+    assert shown_ids(model) == expected_ids(store, clock())
+    dispatcher.detach()

@@ -1,0 +1,769 @@
+"""The visitor list's sorted, filtered index: order, filter, search, counts, what moved, and the reorder hold.
+
+Pure Python (no Qt): a Qt model adapts it by forwarding the :class:`IndexListener` calls to its begin/end
+methods, as napari's ``QtListModel`` adapts an ``EventedList``.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left, bisect_right
+from collections import Counter
+from collections.abc import Callable, Collection, Iterator, Mapping
+from itertools import compress, repeat
+from operator import and_, or_
+from typing import Final, cast
+
+from desktop.core.activity import ActivityClock
+from desktop.core.clock import Clock
+from desktop.core.filters import (
+    FILTER_BITS,
+    Search,
+    VisitorFilter,
+    add_mask,
+    filter_mask,
+    own_search_text,
+    search_text,
+    shared_search_text,
+)
+from desktop.core.ordering import Column, SortValue, sort_values, value_function
+from desktop.core.text_column import TextColumn
+from protocol.messages import Visitor
+
+_SLOTS: Final = "q"  # array typecode of slot numbers: 8 bytes a row, no int object per row
+_SEARCH_STACK: Final = 8  # results of this many earlier queries are kept for widening keystrokes
+_SHARED_LIMIT: Final = 200_000  # distinct sort texts shared before the table starts over
+
+
+class IndexListener:
+    """Receives an index's changes as before/after pairs; rows are the rows shown (0 is the top).
+
+    The base class ignores everything; a Qt model overrides each method with its begin/end call.
+    """
+
+    def inserting(self, row: int) -> None:
+        """A visitor is about to appear at ``row``."""
+
+    def inserted(self) -> None:
+        """The insertion announced by :meth:`inserting` is done."""
+
+    def removing(self, row: int) -> None:
+        """The visitor at ``row`` is about to disappear."""
+
+    def removed(self) -> None:
+        """The removal announced by :meth:`removing` is done."""
+
+    def moving(self, source: int, target: int) -> None:
+        """The visitor at ``source`` is about to move so that it ends up at ``target``."""
+
+    def moved(self) -> None:
+        """The move announced by :meth:`moving` is done."""
+
+    def changed(self, first: int, last: int) -> None:
+        """Rows ``first``..``last`` show changed data in place (called once per run of adjacent rows)."""
+
+    def reordering(self) -> None:
+        """Many rows are about to change places, appear or disappear at once (read ids of old rows now)."""
+
+    def reordered(self) -> None:
+        """The change announced by :meth:`reordering` is done (map old rows to new ones by visitor id)."""
+
+    def resetting(self) -> None:
+        """Everything is about to be replaced (a snapshot)."""
+
+    def reset(self) -> None:
+        """The replacement announced by :meth:`resetting` is done."""
+
+    def counts_changed(self, counts: dict[VisitorFilter, int]) -> None:
+        """How many visitors each filter lists changed."""
+
+    def waiting_changed(self, count: int) -> None:
+        """How many new visitors wait for the hold to end changed."""
+
+
+class VisitorIndex:
+    """Every visitor of the store, filtered, searched and sorted, held in columns rather than row objects.
+
+    Each visitor has a *slot*, a small integer naming its place in per-slot columns: the record, the filter
+    bits (one byte), the case-folded search text, and the sort value of each column used so far (text values
+    shared between visitors). The order is arrays of slots: every visitor sorted by the current column
+    (rebuilt with one C sort from cached values when needed) and the shown rows (ascending; a descending
+    view reads it backwards). Filtering and searching run in C (``compress`` over ``map``).
+
+    While held (:meth:`hold`), updates change records in place and announce them with :meth:`changed`,
+    but nothing moves, appears or disappears: new visitors wait (:attr:`waiting`), and :meth:`release`
+    applies everything deferred.
+    """
+
+    BULK_MIN: Final = 256
+    """A batch larger than this (and than 1/64 of the list) is applied as one reorder."""
+
+    def __init__(self, clock: Clock, listener: IndexListener | None = None) -> None:
+        self.listener = listener or IndexListener()
+        self._clock = clock
+        self._free: list[int] = []
+        self._ids: list[str] = []
+        self._records: list[Visitor | None] = []
+        self._masks = bytearray()
+        self._own = TextColumn()  # case-folded search text of a visitor's own fields, by slot
+        self._places: list[str] = []  # case-folded search text of page and place, one string per distinct value
+        self._place_table: dict[str, str] = {}
+        self._values: dict[Column, list[SortValue]] = {Column.STATE: []}
+        self._functions: dict[Column, Callable[[Visitor, float], SortValue]] = {}
+        self._shared: dict[str, str] = {}
+        self._by_id = array(_SLOTS)  # every slot in id order (ties of a column sort stay in id order)
+        # Every live slot by the hash of its id, to find a slot from an id by bisecting one contiguous array
+        # (a dict would cost ~60 bytes per visitor; bisecting the id order touches a string per probe).
+        self._hashes = array(_SLOTS)
+        self._hash_slots = array(_SLOTS)
+        self._all: array[int] | None = array(_SLOTS)  # every slot in order; None until needed again
+        self._rows = array(_SLOTS)  # the shown slots, ascending
+        self._column = Column.STATE
+        self._descending = False
+        self._filter = VisitorFilter.ALL
+        self._bit = FILTER_BITS[VisitorFilter.ALL]
+        self._search = Search()
+        self._stack: list[tuple[Search, array[int]]] = []
+        self._counts: dict[VisitorFilter, int] = dict.fromkeys(VisitorFilter, 0)
+        self._activity = ActivityClock()
+        self._held = False
+        self._deferred: set[str] = set()  # listed visitors changed while held (records already current)
+        self._leaving: set[str] = set()  # listed visitors removed while held
+        self._waiting: dict[str, Visitor] = {}  # visitors new while held
+        self._waiting_masks: dict[str, int] = {}  # their filter bits, as counted
+        self._waiting_count = 0
+
+    # ------------------------------------------------------------ reading
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __iter__(self) -> Iterator[str]:
+        """Visitor ids of the shown rows, top to bottom."""
+        ids = self._ids
+        rows = reversed(self._rows) if self._descending else self._rows
+        return (ids[s] for s in rows)
+
+    def __contains__(self, visitor_id: object) -> bool:
+        return isinstance(visitor_id, str) and self._slot_of(visitor_id) is not None
+
+    @property
+    def sort_column(self) -> Column:
+        """The column the rows are sorted by."""
+        return self._column
+
+    @property
+    def descending(self) -> bool:
+        """Whether the rows are in descending order."""
+        return self._descending
+
+    @property
+    def current_filter(self) -> VisitorFilter:
+        """The filter applied."""
+        return self._filter
+
+    @property
+    def search(self) -> Search:
+        """The search applied."""
+        return self._search
+
+    @property
+    def counts(self) -> dict[VisitorFilter, int]:
+        """How many visitors each filter lists (a copy; search not applied)."""
+        return dict(self._counts)
+
+    @property
+    def activity(self) -> ActivityClock:
+        """The activity clock (when the next visitor turns inactive)."""
+        return self._activity
+
+    @property
+    def held(self) -> bool:
+        """Whether the order is held (see :meth:`hold`)."""
+        return self._held
+
+    @property
+    def waiting(self) -> int:
+        """New visitors the current filter and search would show once the hold ends."""
+        return self._waiting_count
+
+    def slot_at(self, row: int) -> int:
+        """The slot shown at a row (the row must exist)."""
+        rows = self._rows
+        return rows[len(rows) - 1 - row if self._descending else row]
+
+    def id_at(self, row: int) -> str | None:
+        """The visitor id shown at ``row``, or None outside the list."""
+        if not 0 <= row < len(self._rows):
+            return None
+        return self._ids[self.slot_at(row)]
+
+    def record_at(self, row: int) -> Visitor | None:
+        """The record shown at ``row``, or None outside the list."""
+        if not 0 <= row < len(self._rows):
+            return None
+        return self._records[self.slot_at(row)]
+
+    def record(self, visitor_id: str) -> Visitor | None:
+        """A visitor as the list has it (None when not in the list)."""
+        slot = self._slot_of(visitor_id)
+        return self._records[slot] if slot is not None else None
+
+    def row_of(self, visitor_id: str) -> int:
+        """The row showing a visitor, or -1 when it is not shown."""
+        slot = self._slot_of(visitor_id)
+        if slot is None:
+            return -1
+        i = self._find(slot)
+        if i < 0:
+            return -1
+        return len(self._rows) - 1 - i if self._descending else i
+
+    # ------------------------------------------------------------ order, filter, search
+
+    def set_sort(self, column: Column, descending: bool) -> None:
+        """Sort by a column; ties stay in id order. Deferred updates are applied first."""
+        if column == self._column and descending == self._descending:
+            return
+        self._apply_deferred()
+        self.listener.reordering()
+        if column != self._column:
+            self._column = column
+            self._stack.clear()
+            if column not in self._values:
+                self._values[column] = self._column_values(column)
+            self._all = None
+            self._rows = self._shown(self._sorted_all())
+        self._descending = descending
+        self.listener.reordered()
+
+    def set_filter(self, f: VisitorFilter) -> None:
+        """Show only the visitors of one filter.
+
+        Choosing a filter, even the current one, applies what a hold deferred: it is an explicit request to
+        see the list as it is (selecting a new visitor from a notification goes through here).
+        """
+        f = VisitorFilter(f)
+        self._apply_deferred()
+        if f == self._filter:
+            return
+        self._filter = f
+        self._bit = FILTER_BITS[f]
+        self._stack.clear()
+        self._relayout(self._sorted_all())
+
+    def set_search(self, text: str) -> None:
+        """Show only visitors matching a query (capped; case-insensitive; every word must match).
+
+        Typing on narrows from the shown rows; a widening keystroke (backspace) takes the result of the
+        same query from earlier, or narrows from the result of a wider earlier query, when nothing changed
+        in between; only otherwise does it scan everyone.
+        """
+        search = Search(text)
+        if search == self._search:
+            self._search = search
+            return
+        self._apply_deferred()
+        stack = self._stack
+        stack.append((self._search, self._rows))
+        del stack[:-_SEARCH_STACK]
+        source: array[int] | None = None
+        exact = False
+        if search.narrows(self._search):
+            source = self._rows
+        else:
+            for earlier, rows in reversed(stack):
+                if earlier == search:
+                    source, exact = rows, True
+                    break
+                if source is None and search.narrows(earlier):
+                    source = rows
+        self._search = search
+        self.listener.reordering()
+        if exact and source is not None:
+            self._rows = source
+        else:
+            self._rows = self._shown(source if source is not None else self._sorted_all())
+        self.listener.reordered()
+
+    # ------------------------------------------------------------ changes
+
+    def reset(self, visitors: Mapping[str, Visitor]) -> None:
+        """Everything from a snapshot: the one place the index resets."""
+        self.listener.resetting()
+        now = self._clock()
+        ids = sorted(visitors)
+        records: list[Visitor] = list(map(visitors.__getitem__, ids))
+        n = len(ids)
+        self._free = []
+        self._ids = ids
+        self._records = cast("list[Visitor | None]", records)  # the same list: slots of leavers become None
+        masks = [filter_mask(v, now) for v in records]
+        self._masks = bytearray(masks)
+        self._own = TextColumn(map(own_search_text, records))
+        self._place_table.clear()
+        self._places = list(map(self._place_text, records))
+        self._shared.clear()
+        self._values = {column: self._column_values(column) for column in {Column.STATE, self._column}}
+        self._by_id = array(_SLOTS, range(n))
+        pairs = sorted(zip(map(hash, ids), range(n), strict=True))
+        self._hashes = array(_SLOTS, [h for h, _ in pairs])
+        self._hash_slots = array(_SLOTS, [slot for _, slot in pairs])
+        self._all = None
+        self._stack.clear()
+        self._held_clear()
+        counts = dict.fromkeys(VisitorFilter, 0)
+        for mask, count in Counter(masks).items():
+            add_mask(counts, mask, count)
+        self._counts = counts
+        self._rows = self._shown(self._sorted_all())
+        activity = self._activity
+        activity.clear()
+        for v in records:
+            activity.track(v.id, v.last_activity_at, now)
+        self.listener.reset()
+        self.listener.counts_changed(dict(counts))
+
+    def apply(self, removed: Collection[str], upserted: Collection[str], visitors: Mapping[str, Visitor]) -> None:
+        """Apply changed visitors from ``visitors`` (the store); a removed or missing one leaves the list."""
+        if removed or upserted:
+            self._update(removed, upserted, self._clock(), visitors)
+
+    def tick(self) -> list[str]:
+        """Visitors whose Active flag ran out are re-evaluated (their state, filters and order change)."""
+        now = self._clock()
+        flipped = self._activity.due(now)
+        if flipped:
+            self._update((), flipped, now, None)
+        return flipped
+
+    def hold(self) -> None:
+        """Keep the shown order: from now on updates change rows in place until :meth:`release`."""
+        self._held = True
+
+    def release(self) -> None:
+        """End the hold: apply every deferred move, arrival and departure (selection follows by id)."""
+        if not self._held:
+            return
+        self._held = False
+        self._apply_deferred()
+
+    # ------------------------------------------------------------ internals: columns
+
+    def _value_function(self, column: Column) -> Callable[[Visitor, float], SortValue]:
+        function = self._functions.get(column)
+        if function is None:
+            function = self._functions[column] = self._make_value_function(column)
+        return function
+
+    def _make_value_function(self, column: Column) -> Callable[[Visitor, float], SortValue]:
+        function = value_function(column)
+        if column in (Column.STATE, Column.TIME_ON_SITE, Column.VISITS):
+            return function
+        shared = self._shared
+
+        def share(visitor: Visitor, now: float) -> SortValue:
+            value = function(visitor, now)
+            if len(shared) > _SHARED_LIMIT:
+                shared.clear()
+            return shared.setdefault(value, value) if isinstance(value, str) else value
+
+        return share
+
+    def _column_values(self, column: Column) -> list[SortValue]:
+        """One column's sort value for every slot (free slots hold a placeholder)."""
+        records = self._records
+        live = [v for v in records if v is not None]
+        values = sort_values(column, live, self._clock())
+        if column not in (Column.STATE, Column.TIME_ON_SITE, Column.VISITS):
+            share = self._shared.setdefault
+            values = [share(v, v) if isinstance(v, str) else v for v in values]
+        if len(live) == len(records):
+            return values
+        result: list[SortValue] = [0.0] * len(records)
+        it = iter(values)
+        for slot, v in enumerate(records):
+            if v is not None:
+                result[slot] = next(it)
+        return result
+
+    def _slot_of(self, visitor_id: str) -> int | None:
+        """A visitor's slot: its id's hash bisected in the hash array, then the id compared."""
+        hashes = self._hashes
+        h = hash(visitor_id)
+        p = bisect_left(hashes, h)
+        n = len(hashes)
+        while p < n and hashes[p] == h:
+            slot = self._hash_slots[p]
+            if self._ids[slot] == visitor_id:
+                return slot
+            p += 1
+        return None
+
+    def _hash_position(self, visitor_id: str, slot: int) -> int:
+        """Where a live slot sits in the hash array."""
+        hashes, slots = self._hashes, self._hash_slots
+        p = bisect_left(hashes, hash(visitor_id))
+        while slots[p] != slot:
+            p += 1
+        return p
+
+    def _bisect(self, slot: int, lo: int, hi: int) -> int:
+        """Where a slot's key (its value, then its id) belongs among the shown rows ``lo``..``hi``.
+
+        Three bisections whose key functions are C methods (the column's and the ids' ``__getitem__``):
+        the run of rows with an equal value, then the id within that run. A Python key function building
+        (value, id) per probe would cost several times more per update.
+        """
+        rows, values = self._rows, self._values[self._column]
+        value_of = values.__getitem__
+        value = values[slot]
+        first = bisect_left(rows, value, lo, hi, key=value_of)
+        end = bisect_right(rows, value, first, hi, key=value_of)
+        if first == end:
+            return first
+        ids = self._ids
+        return bisect_left(rows, ids[slot], first, end, key=ids.__getitem__)
+
+    def _find(self, slot: int) -> int:
+        """Where a slot sits in the shown rows (by its current key), or -1."""
+        rows = self._rows
+        i = self._bisect(slot, 0, len(rows))
+        return i if i < len(rows) and rows[i] == slot else -1
+
+    def _sorted_all(self) -> array[int]:
+        """Every slot in order (a stable C sort of the id order by the cached column values)."""
+        if self._all is None:
+            self._all = array(_SLOTS, sorted(self._by_id, key=self._values[self._column].__getitem__))
+        return self._all
+
+    def _shown(self, source: array[int]) -> array[int]:
+        """The slots of ``source`` passing filter and search, in order; runs in C, not a loop per row."""
+        if source is self._all and self._counts[self._filter] == len(source):
+            rows = array(_SLOTS, source)  # everyone passes the filter (the usual "All")
+        else:
+            masks = self._masks
+            rows = array(_SLOTS, compress(source, map(and_, map(masks.__getitem__, source), repeat(self._bit))))
+        for word in self._search.words:
+            rows = self._matching(rows, word)
+        return rows
+
+    def _place_text(self, visitor: Visitor) -> str:
+        """The shared search text of a visitor's page and place (equal texts are one object)."""
+        text = shared_search_text(visitor)
+        table = self._place_table
+        if len(table) > _SHARED_LIMIT:
+            table.clear()
+        return table.setdefault(text, text)
+
+    def _matching(self, rows: array[int], word: str) -> array[int]:
+        """The rows with ``word`` in one of their fields, in C passes over the rows.
+
+        A visitor's own fields (name, e-mail, id, label) are searched in one joined string
+        (:class:`TextColumn`); page and place are one text per distinct combination, shared by the many
+        visitors on it, so the word is looked for in each distinct text once and the rows are matched by
+        identity of that text.
+        """
+        places = self._places
+        distinct = set(map(places.__getitem__, rows))
+        found = {text for text in distinct if word in text}
+        if len(found) == len(distinct):
+            return array(_SLOTS, rows)
+        own = self._own.containing(word)
+        if not found:
+            return array(_SLOTS, compress(rows, map(own.__contains__, rows)))
+        hits = map(or_, map(own.__contains__, rows), map(found.__contains__, map(places.__getitem__, rows)))
+        return array(_SLOTS, compress(rows, hits))
+
+    def _passes(self, slot: int) -> bool:
+        if not self._masks[slot] & self._bit:
+            return False
+        record = self._records[slot]
+        return not self._search or (record is not None and self._search.matches_text(search_text(record)))
+
+    def _relayout(self, source: array[int]) -> None:
+        self.listener.reordering()
+        self._rows = self._shown(source)
+        self.listener.reordered()
+
+    # ------------------------------------------------------------ internals: updates
+
+    def _update(
+        self, removed: Collection[str], upserted: Collection[str], now: float, source: Mapping[str, Visitor] | None
+    ) -> None:
+        """Apply changed visitors from ``source`` (None: re-evaluate the records the index already has)."""
+        if self._held:
+            self._defer(removed, upserted, source)
+            return
+        self._stack.clear()
+        if len(removed) + len(upserted) > max(self.BULK_MIN, len(self._by_id) // 64):
+            self._update_bulk(removed, upserted, now, source)
+        else:
+            self._update_each(removed, upserted, now, source)
+
+    def _store_row(self, slot: int, visitor: Visitor, mask: int, now: float) -> bool:
+        """Write a visitor's columns into its slot; True when the current column's value changed."""
+        self._records[slot] = visitor
+        self._masks[slot] = mask
+        self._own.put(slot, own_search_text(visitor))
+        self._places[slot] = self._place_text(visitor)
+        moved = False
+        for column, values in self._values.items():
+            value = self._value_function(column)(visitor, now)
+            if column == self._column and value != values[slot]:
+                moved = True
+            values[slot] = value
+        return moved
+
+    def _new_slot(self, visitor: Visitor, mask: int, now: float) -> int:
+        if self._free:
+            slot = self._free.pop()
+            self._ids[slot] = visitor.id
+        else:
+            slot = len(self._ids)
+            self._ids.append(visitor.id)
+            self._records.append(None)
+            self._masks.append(0)
+            self._places.append("")
+            for values in self._values.values():
+                values.append(0.0)
+        self._store_row(slot, visitor, mask, now)
+        ids = self._ids
+        self._by_id.insert(bisect_left(self._by_id, visitor.id, key=ids.__getitem__), slot)
+        h = hash(visitor.id)
+        p = bisect_left(self._hashes, h)
+        self._hashes.insert(p, h)
+        self._hash_slots.insert(p, slot)
+        self._all = None
+        return slot
+
+    def _update_each(
+        self, removed: Collection[str], upserted: Collection[str], now: float, source: Mapping[str, Visitor] | None
+    ) -> None:
+        """Few changes: one insert, remove or move per visitor, then :meth:`changed` per run of rows."""
+        counts = self._counts
+        counts_before = dict(counts)
+        records, masks, activity = self._records, self._masks, self._activity
+        changed: list[int] = []
+        for visitor_id in removed:
+            self._drop(visitor_id)
+        for visitor_id in upserted:
+            slot = self._slot_of(visitor_id)
+            visitor = (records[slot] if slot is not None else None) if source is None else source.get(visitor_id)
+            if visitor is None:
+                self._drop(visitor_id)
+                continue
+            mask = filter_mask(visitor, now)
+            activity.track(visitor_id, visitor.last_activity_at, now)
+            if slot is None:
+                add_mask(counts, mask, 1)
+                slot = self._new_slot(visitor, mask, now)
+                if self._passes(slot):
+                    self._insert_row(slot)
+                continue
+            old_mask = masks[slot]
+            i = self._find(slot)  # before the key changes
+            if old_mask != mask:
+                add_mask(counts, mask, 1)
+                add_mask(counts, old_mask, -1)
+            moves = self._store_row(slot, visitor, mask, now)
+            if moves:
+                self._all = None
+            if i < 0:
+                if self._passes(slot):
+                    self._insert_row(slot)
+            elif not self._passes(slot):
+                self._remove_row(i)
+            elif not moves:
+                changed.append(slot)
+            else:
+                self._move_row(i, slot)
+                changed.append(slot)
+        self._emit_changed(changed)
+        if counts != counts_before:
+            self.listener.counts_changed(dict(counts))
+
+    def _update_bulk(
+        self, removed: Collection[str], upserted: Collection[str], now: float, source: Mapping[str, Visitor] | None
+    ) -> None:
+        """Many changes: columns written, one C sort, one reorder."""
+        self.listener.reordering()
+        counts, masks, activity = self._counts, self._masks, self._activity
+        counts_before = dict(counts)
+        for visitor_id in removed:
+            self._forget(visitor_id)
+        for visitor_id in upserted:
+            slot = self._slot_of(visitor_id)
+            visitor = (self._records[slot] if slot is not None else None) if source is None else source.get(visitor_id)
+            if visitor is None:
+                self._forget(visitor_id)
+                continue
+            mask = filter_mask(visitor, now)
+            activity.track(visitor_id, visitor.last_activity_at, now)
+            add_mask(counts, mask, 1)
+            if slot is None:
+                self._new_slot(visitor, mask, now)
+            else:
+                add_mask(counts, masks[slot], -1)
+                self._store_row(slot, visitor, mask, now)
+        self._all = None
+        self._rows = self._shown(self._sorted_all())
+        self.listener.reordered()
+        if counts != counts_before:
+            self.listener.counts_changed(dict(counts))
+
+    def _forget(self, visitor_id: str) -> None:
+        """Free a visitor's slot (its row, if shown, must be gone or about to be rebuilt)."""
+        slot = self._slot_of(visitor_id)
+        if slot is None:
+            return
+        del self._by_id[bisect_left(self._by_id, visitor_id, key=self._ids.__getitem__)]
+        p = self._hash_position(visitor_id, slot)
+        del self._hashes[p]
+        del self._hash_slots[p]
+        self._ids[slot] = ""
+        add_mask(self._counts, self._masks[slot], -1)
+        self._records[slot] = None
+        self._masks[slot] = 0
+        self._own.put(slot, "")
+        self._places[slot] = ""
+        self._free.append(slot)
+        self._all = None
+        self._activity.forget(visitor_id)
+
+    def _drop(self, visitor_id: str) -> None:
+        slot = self._slot_of(visitor_id)
+        if slot is None:
+            return
+        i = self._find(slot)
+        if i >= 0:  # the row goes first: views read it while it is being removed
+            self._remove_row(i)
+        self._forget(visitor_id)
+
+    def _view_row(self, i: int, n: int) -> int:
+        return n - 1 - i if self._descending else i
+
+    def _insert_row(self, slot: int) -> None:
+        rows = self._rows
+        j = self._bisect(slot, 0, len(rows))
+        self.listener.inserting(self._view_row(j, len(rows) + 1))
+        rows.insert(j, slot)
+        self.listener.inserted()
+
+    def _remove_row(self, i: int) -> None:
+        rows = self._rows
+        self.listener.removing(self._view_row(i, len(rows)))
+        del rows[i]
+        self.listener.removed()
+
+    def _move_row(self, i: int, slot: int) -> None:
+        """Move the row at list position ``i`` to where the slot's new key belongs."""
+        rows = self._rows
+        n = len(rows)
+        # The old entry at i still sits in rows with a stale key: search both sides of it.
+        left = self._bisect(slot, 0, i)
+        j = left if left < i else self._bisect(slot, i + 1, n) - 1
+        source, target = self._view_row(i, n), self._view_row(j, n)
+        if source == target:
+            return
+        self.listener.moving(source, target)
+        del rows[i]
+        rows.insert(j, slot)
+        self.listener.moved()
+
+    def _emit_changed(self, slots: list[int]) -> None:
+        """:meth:`IndexListener.changed` per run of adjacent changed rows; never one range over unrelated rows."""
+        if not slots:
+            return
+        n = len(self._rows)
+        found = sorted({self._view_row(i, n) for i in map(self._find, slots) if i >= 0})
+        start = prev = -2
+        for r in found:
+            if r != prev + 1:
+                if start >= 0:
+                    self.listener.changed(start, prev)
+                start = r
+            prev = r
+        if start >= 0:
+            self.listener.changed(start, prev)
+
+    # ------------------------------------------------------------ internals: the hold
+
+    def _defer(self, removed: Collection[str], upserted: Collection[str], source: Mapping[str, Visitor] | None) -> None:
+        """While held: records and counts change now, rows stay where they are until :meth:`release`.
+
+        Filter bits are not part of a row's place, so they (and the counts) follow at once; a leaving
+        visitor's bits are cleared, and a waiting visitor is counted under its own bits until it is applied.
+        """
+        counts, masks = self._counts, self._masks
+        counts_before = dict(counts)
+        waiting_before = self._waiting_count
+        now = self._clock()
+        changed: list[int] = []
+        for visitor_id in (*removed, *upserted):
+            slot = self._slot_of(visitor_id)
+            if visitor_id not in upserted:
+                visitor = None
+            elif source is None:
+                visitor = self._records[slot] if slot is not None else self._waiting.get(visitor_id)
+            else:
+                visitor = source.get(visitor_id)
+            if slot is None:
+                old = self._waiting.pop(visitor_id, None)
+                if old is not None:
+                    add_mask(counts, self._waiting_masks.pop(visitor_id), -1)
+                if visitor is not None:
+                    mask = self._waiting_masks[visitor_id] = filter_mask(visitor, now)
+                    add_mask(counts, mask, 1)
+                    self._waiting[visitor_id] = visitor
+                continue
+            add_mask(counts, masks[slot], -1)
+            if visitor is None:
+                masks[slot] = 0
+                self._leaving.add(visitor_id)
+                self._deferred.discard(visitor_id)
+                continue
+            mask = masks[slot] = filter_mask(visitor, now)
+            add_mask(counts, mask, 1)
+            self._records[slot] = visitor
+            self._activity.track(visitor_id, visitor.last_activity_at, now)
+            self._leaving.discard(visitor_id)
+            self._deferred.add(visitor_id)
+            changed.append(slot)
+        self._emit_changed(changed)
+        bit, search = self._bit, self._search
+        self._waiting_count = sum(
+            1
+            for vid, v in self._waiting.items()
+            if self._waiting_masks[vid] & bit and search.matches_text(search_text(v))
+        )
+        if counts != counts_before:
+            self.listener.counts_changed(dict(counts))
+        if self._waiting_count != waiting_before:
+            self.listener.waiting_changed(self._waiting_count)
+
+    def _apply_deferred(self) -> None:
+        """Apply what the hold deferred, as if it had just arrived (the hold itself stays as it is)."""
+        if not (self._deferred or self._leaving or self._waiting):
+            return
+        source: dict[str, Visitor] = dict(self._waiting)
+        for mask in self._waiting_masks.values():
+            add_mask(self._counts, mask, -1)  # counted while waiting; applying them counts them again
+        for visitor_id in self._deferred:
+            record = self.record(visitor_id)
+            if record is not None:
+                source[visitor_id] = record
+        removed = self._leaving
+        had_waiting = bool(self._waiting_count)
+        self._held_clear()
+        held, self._held = self._held, False
+        try:
+            self._update(removed, source.keys(), self._clock(), source)
+        finally:
+            self._held = held
+        if had_waiting:
+            self.listener.waiting_changed(0)
+
+    def _held_clear(self) -> None:
+        self._deferred, self._leaving, self._waiting, self._waiting_masks = set(), set(), {}, {}
+        self._waiting_count = 0

@@ -1,0 +1,331 @@
+"""The visitor index without Qt: order, filter, search, counts, the change events, and the reorder hold."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from desktop.core.clock import ManualClock
+from desktop.core.filters import Search, VisitorFilter, count_filters, matches_filter
+from desktop.core.ordering import Column, sort_key
+from desktop.core.visitor_index import IndexListener, VisitorIndex
+from protocol.messages import Visitor
+from protocol.rules import ACTIVE_WINDOW_SECONDS
+from tests.unit.desktop.factory import NOW, make_visitor, visitor_id
+
+
+class Mirror(IndexListener):
+    """A list kept only from the events, as a view would keep its rows; it must always equal the index."""
+
+    def __init__(self) -> None:
+        self.index: VisitorIndex | None = None
+        self.rows: list[str] = []
+        self.pending: tuple[str, int, int] | None = None
+        self.events: list[str] = []
+        self.changed_rows: list[tuple[int, int]] = []
+        self.counts: list[dict[VisitorFilter, int]] = []
+        self.waiting: list[int] = []
+
+    def _idx(self) -> VisitorIndex:
+        assert self.index is not None
+        return self.index
+
+    def inserting(self, row: int) -> None:
+        assert 0 <= row <= len(self.rows)
+        self.pending = ("insert", row, row)
+
+    def inserted(self) -> None:
+        assert self.pending is not None
+        assert self.pending[0] == "insert"
+        row = self.pending[1]
+        vid = self._idx().id_at(row)
+        assert vid is not None
+        self.rows.insert(row, vid)
+        self.events.append("insert")
+        self.pending = None
+
+    def removing(self, row: int) -> None:
+        assert 0 <= row < len(self.rows)
+        assert self._idx().id_at(row) == self.rows[row]  # still readable while being removed
+        self.pending = ("remove", row, row)
+
+    def removed(self) -> None:
+        assert self.pending is not None
+        assert self.pending[0] == "remove"
+        del self.rows[self.pending[1]]
+        self.events.append("remove")
+        self.pending = None
+
+    def moving(self, source: int, target: int) -> None:
+        assert source != target
+        assert 0 <= source < len(self.rows)
+        assert 0 <= target < len(self.rows)
+        self.pending = ("move", source, target)
+
+    def moved(self) -> None:
+        assert self.pending is not None
+        assert self.pending[0] == "move"
+        _, source, target = self.pending
+        self.rows.insert(target, self.rows.pop(source))
+        self.events.append("move")
+        self.pending = None
+
+    def changed(self, first: int, last: int) -> None:
+        assert 0 <= first <= last < len(self.rows)
+        self.changed_rows.append((first, last))
+        self.events.append("changed")
+
+    def reordering(self) -> None:
+        self.events.append("reordering")
+
+    def reordered(self) -> None:
+        self.rows = list(self._idx())
+        self.events.append("reordered")
+
+    def reset(self) -> None:
+        self.rows = list(self._idx())
+        self.events.append("reset")
+
+    def counts_changed(self, counts: dict[VisitorFilter, int]) -> None:
+        self.counts.append(counts)
+
+    def waiting_changed(self, count: int) -> None:
+        self.waiting.append(count)
+
+
+def mixed() -> list[Visitor]:
+    idle = NOW - ACTIVE_WINDOW_SECONDS - 1
+    return [
+        make_visitor(0, name="Ada Lovelace", email="ada@example.org"),
+        make_visitor(1, last_activity_at=idle, visit_started_at=NOW - 4000),
+        make_visitor(2, chat_status="active", in_chat=True, chat_agent_name="Bo", country_code="FR", country="France"),
+        make_visitor(3, chat_status="unanswered", in_chat=True, unread=1),
+        make_visitor(4, customer=True, name="Grace", visit_count=3),
+        make_visitor(5, auto_messaged=True, browser="Firefox", os="Linux", device="desktop"),
+        make_visitor(6, banned=True, online=False),
+        make_visitor(7, online=False, left_at=NOW - 2),
+        make_visitor(8, current_title="Checkout", current_url="https://shop.example/checkout"),
+        make_visitor(9, visit_count=2, last_activity_at=NOW - ACTIVE_WINDOW_SECONDS + 30),
+    ]
+
+
+def build(visitors: list[Visitor] | None = None) -> tuple[dict[str, Visitor], ManualClock, VisitorIndex, Mirror]:
+    store = {v.id: v for v in (mixed() if visitors is None else visitors)}
+    clock = ManualClock(NOW)
+    mirror = Mirror()
+    index = VisitorIndex(clock, mirror)
+    mirror.index = index
+    index.reset(store)
+    return store, clock, index, mirror
+
+
+def expected(
+    store: dict[str, Visitor],
+    now: float,
+    f: VisitorFilter = VisitorFilter.ALL,
+    search: str = "",
+    column: Column = Column.STATE,
+    descending: bool = False,
+) -> list[str]:
+    query = Search(search)
+    chosen = [v for v in store.values() if matches_filter(f, v, now) and query.matches(v)]
+    chosen.sort(key=lambda v: sort_key(column, v, now), reverse=descending)
+    return [v.id for v in chosen]
+
+
+def check(index: VisitorIndex, mirror: Mirror, store: dict[str, Visitor], now: float) -> None:
+    want = expected(store, now, index.current_filter, index.search.query, index.sort_column, index.descending)
+    assert list(index) == want
+    assert mirror.rows == want
+    assert index.counts == count_filters(store.values(), now)
+    for row, vid in enumerate(want):
+        assert index.row_of(vid) == row
+        assert index.id_at(row) == vid
+
+
+def test_reset_orders_filters_and_counts() -> None:
+    store, clock, index, mirror = build()
+    check(index, mirror, store, clock())
+    assert list(index)[:2] == [visitor_id(3), visitor_id(2)]
+    assert mirror.events == ["reset"]
+    assert index.id_at(len(index)) is None
+    assert index.record_at(-1) is None
+
+
+@pytest.mark.parametrize("column", list(Column))
+@pytest.mark.parametrize("descending", [False, True])
+def test_every_column_sorts_and_filters(column: Column, descending: bool) -> None:
+    store, clock, index, mirror = build()
+    index.set_sort(column, descending)
+    check(index, mirror, store, clock())
+    for f in VisitorFilter:
+        index.set_filter(f)
+        check(index, mirror, store, clock())
+
+
+def test_search_narrows_widens_and_reuses_earlier_results() -> None:
+    store, clock, index, mirror = build([make_visitor(i, name=f"n{i % 7}x{i % 3}") for i in range(200)])
+    for text in ["n", "n1", "n1x", "n1x2", "n1x", "n1", "n", "", "x2 n3", "x2"]:
+        index.set_search(text)
+        check(index, mirror, store, clock())
+    # Widening after an update cannot reuse results from before it.
+    index.set_search("n1x")
+    store[visitor_id(1)] = make_visitor(1, name="n5x5")
+    index.apply((), {visitor_id(1)}, store)
+    index.set_search("n1")
+    check(index, mirror, store, clock())
+
+
+def test_single_updates_move_insert_and_remove_rows_one_at_a_time() -> None:
+    store, clock, index, mirror = build()
+    index.set_sort(Column.PAGE, False)
+    mirror.events.clear()
+    store[visitor_id(8)] = make_visitor(8, current_title="Zzz last")
+    index.apply((), {visitor_id(8)}, store)
+    assert mirror.events[0] == "move"
+    store[visitor_id(20)] = make_visitor(20)
+    index.apply((), {visitor_id(20)}, store)
+    del store[visitor_id(0)]
+    index.apply({visitor_id(0)}, (), store)
+    assert "reordering" not in mirror.events
+    assert "reset" not in mirror.events
+    check(index, mirror, store, clock())
+
+
+def test_an_unchanged_order_announces_only_the_changed_row() -> None:
+    store, _clock, index, mirror = build()
+    mirror.events.clear()
+    store[visitor_id(4)] = make_visitor(4, customer=True, name="Grace Hopper", visit_count=3)
+    index.apply((), {visitor_id(4)}, store)
+    row = index.row_of(visitor_id(4))
+    assert mirror.events == ["changed"]
+    assert mirror.changed_rows == [(row, row)]
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+@pytest.mark.parametrize("holds", [False, True])
+def test_random_updates_match_a_fresh_computation(bulk: bool, holds: bool) -> None:
+    rng = random.Random(5)
+    store, clock, index, mirror = build([make_visitor(i) for i in range(120)])
+    if not bulk:
+        index.BULK_MIN = 10_000  # type: ignore[misc]
+    for step in range(60):
+        column = Column(rng.randrange(len(Column)))
+        if step % 10 == 0:
+            index.set_sort(column, rng.random() < 0.5)
+            index.set_filter(rng.choice(list(VisitorFilter)))
+            index.set_search(rng.choice(["", "1", "product 2", "de"]))
+        removed: set[str] = set()
+        upserted: set[str] = set()
+        for _ in range(rng.randrange(1, 400 if bulk else 8)):
+            n = rng.randrange(160)
+            vid = visitor_id(n)
+            if rng.random() < 0.2:
+                store.pop(vid, None)
+                removed.add(vid)
+                upserted.discard(vid)
+            else:
+                store[vid] = make_visitor(
+                    n,
+                    current_title=f"Page {rng.randrange(20)}",
+                    last_activity_at=NOW - rng.choice([5, ACTIVE_WINDOW_SECONDS + 5]),
+                    customer=rng.random() < 0.3,
+                    in_chat=rng.random() < 0.1,
+                    visit_count=rng.randrange(1, 4),
+                )
+                upserted.add(vid)
+                removed.discard(vid)
+        if holds and rng.random() < 0.5:
+            index.hold()
+            before = list(index)
+            index.apply(removed, upserted, store)
+            assert list(index) == before
+            assert mirror.rows == before
+            assert index.counts == count_filters(store.values(), clock())
+            if rng.random() < 0.5:
+                continue  # still held at the next step
+            index.release()
+        else:
+            index.apply(removed, upserted, store)
+            index.release()
+        check(index, mirror, store, clock())
+
+
+def test_active_runs_out_with_time_alone() -> None:
+    store, clock, index, mirror = build()
+    index.set_filter(VisitorFilter.ACTIVE)
+    clock.advance(ACTIVE_WINDOW_SECONDS)
+    assert index.tick()
+    check(index, mirror, store, clock())
+
+
+def test_hold_keeps_the_rows_in_place_and_release_applies_the_order() -> None:
+    store, clock, index, mirror = build([make_visitor(i) for i in range(50)])
+    index.set_sort(Column.PAGE, False)
+    pointed = visitor_id(10)
+    row = index.row_of(pointed)
+    before = list(index)
+    index.hold()
+    mirror.events.clear()
+    # A burst that would move the pointed row to the top, others around it, arrivals and departures.
+    store[pointed] = make_visitor(10, current_title="AAA first")
+    for n in range(0, 50, 3):
+        store[visitor_id(n)] = make_visitor(n, current_title=f"Zed {n}")
+    for n in (60, 61, 62):
+        store[visitor_id(n)] = make_visitor(n, current_title="Zz new")
+    del store[visitor_id(20)]
+    upserted = {pointed, *(visitor_id(n) for n in range(0, 50, 3)), *(visitor_id(n) for n in (60, 61, 62))}
+    index.apply({visitor_id(20)}, upserted, store)
+    assert list(index) == before
+    assert index.row_of(pointed) == row
+    assert set(mirror.events) == {"changed"}
+    assert index.record_at(row) == store[pointed]  # the cell shows the new data in place
+    assert index.waiting == 3
+    assert mirror.waiting == [3]
+    assert index.counts == count_filters(store.values(), clock())  # the filter buttons' counts stay live
+    index.tick()
+    assert list(index) == before
+    index.release()
+    assert index.waiting == 0
+    assert mirror.waiting == [3, 0]
+    check(index, mirror, store, clock())
+    assert index.row_of(pointed) == 0
+
+
+def test_filter_change_while_held_applies_what_was_deferred() -> None:
+    store, clock, index, mirror = build()
+    index.hold()
+    store[visitor_id(30)] = make_visitor(30, customer=True)
+    index.apply((), {visitor_id(30)}, store)
+    assert index.row_of(visitor_id(30)) == -1
+    index.set_filter(VisitorFilter.CUSTOMERS)
+    assert index.held
+    check(index, mirror, store, clock())
+
+
+def test_a_visitor_new_and_gone_within_a_hold_never_shows() -> None:
+    store, clock, index, mirror = build()
+    index.hold()
+    store[visitor_id(30)] = make_visitor(30)
+    index.apply((), {visitor_id(30)}, store)
+    del store[visitor_id(30)]
+    del store[visitor_id(0)]
+    index.apply({visitor_id(30), visitor_id(0)}, (), store)
+    assert index.waiting == 0
+    assert index.row_of(visitor_id(0)) >= 0
+    index.release()
+    assert "insert" not in mirror.events
+    check(index, mirror, store, clock())
+
+
+def test_choosing_the_current_filter_applies_what_the_hold_deferred() -> None:
+    store, clock, index, mirror = build()
+    index.hold()
+    store[visitor_id(30)] = make_visitor(30)
+    index.apply((), {visitor_id(30)}, store)
+    assert index.row_of(visitor_id(30)) == -1
+    index.set_filter(VisitorFilter.ALL)
+    assert index.row_of(visitor_id(30)) >= 0
+    assert index.held
+    check(index, mirror, store, clock())
