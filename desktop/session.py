@@ -235,6 +235,8 @@ class AgentSession(QObject):
         # Everything Qt of a session hangs off its window, so deleting the window deletes it all on this thread.
         # (Python's cycle collector may otherwise free them on a server or executor thread: "Timers cannot be
         # stopped from another thread", or worse.)
+        self.conversations.set_tab_host(self.window.tabs)
+        self.conversations.prefer_tabs = settings.conversations_in_tabs
         for child in (self.model, self.dispatcher, self.conversations, self):
             child.setParent(self.window)
         self.window.setWindowIcon(app_icon())
@@ -452,7 +454,8 @@ class AgentSession(QObject):
         self._show_status()
 
     def settings_changed(self) -> None:
-        """The settings were saved: a new auto-away time applies now (the alert reads its own each tick)."""
+        """The settings were saved: auto-away and where new conversations open apply now (alerts read theirs)."""
+        self.conversations.prefer_tabs = self.settings.conversations_in_tabs
         minutes = self.settings.auto_away_minutes
         source = self.idle.source if self.idle is not None else None
         self.auto_away.idle_after = minutes * 60.0 if minutes and source is not None else None
@@ -735,7 +738,7 @@ class AgentSession(QObject):
 
     def _conversation_focused(self, visitor_id: str) -> bool:
         dialog = self.conversations.dialogs.get(visitor_id)
-        return dialog is not None and dialog.isActiveWindow()
+        return dialog is not None and dialog.is_seen()
 
     def open_conversation_from_notification(self, visitor_id: str) -> None:
         """A chat notification or the Chats panel: open that conversation."""

@@ -102,6 +102,15 @@ class Settings:
         self._q.setValue("window/start_minimized", value)
 
     @property
+    def conversations_in_tabs(self) -> bool:
+        """New conversations open as tabs of the main window (otherwise each in a window of its own)."""
+        return self._bool("window/conversations_in_tabs", True)
+
+    @conversations_in_tabs.setter
+    def conversations_in_tabs(self, value: bool) -> None:
+        self._q.setValue("window/conversations_in_tabs", value)
+
+    @property
     def language(self) -> Language:
         """The interface language (system follows the desktop's locale)."""
         try:

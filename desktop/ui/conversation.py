@@ -1,14 +1,13 @@
-"""Conversation dialogs: one non-modal window per visitor, several open at once."""
+"""Conversations: one view per visitor, shown as a tab of the main window or in a window of its own."""
 
 from __future__ import annotations
 
 import secrets
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QRect, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QColor, QFont, QFontMetrics, QKeyEvent, QPainter, QPen
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QFont, QFontMetrics, QKeyEvent, QKeySequence, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -148,8 +148,13 @@ class ChatInput(QPlainTextEdit):
         super().keyPressEvent(event)
 
 
-class ConversationDialog(QDialog):
-    """The chat with one visitor: history (plain text), typing state, delivery state, input."""
+class ConversationDialog(QWidget):
+    """The chat with one visitor: history (plain text), typing state, delivery state, input; a tab or a window."""
+
+    closed = Signal(str)
+    """The view closed (its tab or window); the chat itself goes on on the server."""
+    popRequested = Signal(str)
+    """The agent asked to move the view between its tab and a window of its own."""
 
     def __init__(
         self,
@@ -169,8 +174,7 @@ class ConversationDialog(QDialog):
         self._items: dict[str, QListWidgetItem] = {}
         self._agent_typing = False
         self._marking_read = False
-        self.setModal(False)
-        self.setWindowFlag(Qt.WindowType.Window, True)
+        self._closed = False
 
         self.header = QLabel()
         self.header.setTextFormat(Qt.TextFormat.PlainText)
@@ -213,6 +217,14 @@ class ConversationDialog(QDialog):
         self.end_button = QPushButton(self.tr("&End conversation"))
         self.end_button.setToolTip(self.tr("Close the chat for the visitor too; the history stays"))
         self.end_button.clicked.connect(self.end_conversation)
+        self.pop_button = QPushButton()
+        self.pop_button.clicked.connect(lambda: self.popRequested.emit(self.visitor_id))
+        # Esc closes the view, tab or window, as it closed the dialog; the chat goes on on the server.
+        self.escape_action = QAction(self)
+        self.escape_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        self.escape_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.escape_action.triggered.connect(self.close)
+        self.addAction(self.escape_action)
 
         row = QHBoxLayout()
         row.addWidget(self.input, 1)
@@ -225,6 +237,7 @@ class ConversationDialog(QDialog):
         top.setSpacing(10)
         top.addWidget(self.avatar, 0, Qt.AlignmentFlag.AlignTop)
         top.addLayout(names, 1)
+        top.addWidget(self.pop_button)
         top.addWidget(self.end_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -243,12 +256,30 @@ class ConversationDialog(QDialog):
         self._visitor_typing_timeout.timeout.connect(self.typing_label.clear)
 
         self.resize(480, 600)
+        self.update_pop_button()
         follow_theme(self.restyle)
         self.refresh_visitor()
         self.render_messages()
         self.input.setFocus()
 
     # ------------------------------------------------------------ rendering
+
+    def in_tab(self) -> bool:
+        """Whether the view is a tab of the main window (not a window of its own)."""
+        return not self.isWindow()
+
+    def update_pop_button(self) -> None:
+        """The pop-out button says where the view goes next."""
+        if self.in_tab():
+            self.pop_button.setText(self.tr("&Pop out"))
+            self.pop_button.setToolTip(self.tr("Show this conversation in a window of its own"))
+        else:
+            self.pop_button.setText(self.tr("Back to a &tab"))
+            self.pop_button.setToolTip(self.tr("Show this conversation as a tab of the main window"))
+
+    def is_seen(self) -> bool:
+        """Whether the agent is looking at this conversation: its window is active and its tab is the current one."""
+        return self.isVisible() and self.isActiveWindow()
 
     def visitor(self) -> Visitor | None:
         """The visitor as the store has it now."""
@@ -426,7 +457,7 @@ class ConversationDialog(QDialog):
     def mark_read_if_seen(self) -> None:
         """Clear the unread count when the agent is looking at this conversation."""
         v = self.visitor()
-        if v is None or v.unread == 0 or self._marking_read or not self.isActiveWindow():
+        if v is None or v.unread == 0 or self._marking_read or not self.is_seen():
             return
         self._marking_read = True
 
@@ -439,7 +470,7 @@ class ConversationDialog(QDialog):
     def changeEvent(self, event: QEvent) -> None:
         """Focusing the window counts as reading it."""
         super().changeEvent(event)
-        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+        if event.type() == QEvent.Type.ActivationChange and self.is_seen():
             self.mark_read_if_seen()
 
     def _show_error(self, error: ActionError) -> None:
@@ -451,14 +482,12 @@ class ConversationDialog(QDialog):
             self.render_messages()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Stop the typing indicator on the visitor's side when the window closes."""
+        """Stop the typing indicator on the visitor's side when the tab or window closes."""
         self._set_agent_typing(False)
         super().closeEvent(event)
-
-    def done(self, result: int) -> None:
-        """Esc or close: stop typing, then close."""
-        self._set_agent_typing(False)
-        super().done(result)
+        if not self._closed:
+            self._closed = True
+            self.closed.emit(self.visitor_id)
 
     @property
     def tasks(self) -> TaskRunner:
@@ -467,7 +496,10 @@ class ConversationDialog(QDialog):
 
 
 class ConversationManager(QObject):
-    """Owns the open conversation dialogs and routes store events to them."""
+    """Owns the open conversations, hosts them as tabs (or windows) and routes store events to them.
+
+    A visitor's conversation exists at most once: opening it again brings the same tab or window forward.
+    """
 
     opened = Signal(str)
 
@@ -483,34 +515,140 @@ class ConversationManager(QObject):
         self._actions = actions
         self._clock = clock
         self._parent_widget = parent_widget
+        self._tabs: QTabWidget | None = None
         self.dialogs: dict[str, ConversationDialog] = {}
         self.agent_id: int | None = None
         self.agent_name: str | None = None
+        self.prefer_tabs = True
+        """New conversations open as tabs (the setting); without a tab host they always get a window."""
 
     def set_parent_widget(self, widget: QWidget | None) -> None:
         """The window new dialogs belong to (so they close with it)."""
         self._parent_widget = widget
 
+    def set_tab_host(self, tabs: QTabWidget | None) -> None:
+        """The main window's tab widget conversations open in."""
+        if self._tabs is not None:
+            self._tabs.tabCloseRequested.disconnect(self._tab_close_requested)
+            self._tabs.currentChanged.disconnect(self._tab_changed)
+        self._tabs = tabs
+        if tabs is not None:
+            tabs.tabCloseRequested.connect(self._tab_close_requested)
+            tabs.currentChanged.connect(self._tab_changed)
+
     def open(self, visitor_id: str) -> ConversationDialog:
-        """Show (or bring forward) the conversation with a visitor."""
+        """Show (or bring forward) the conversation with a visitor: a new tab or window, or the existing one."""
         dialog = self.dialogs.get(visitor_id)
         if dialog is None:
-            dialog = ConversationDialog(visitor_id, self._store, self._actions, self._clock, self._parent_widget)
+            dialog = ConversationDialog(visitor_id, self._store, self._actions, self._clock)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            dialog.finished.connect(lambda _r, vid=visitor_id: self.dialogs.pop(vid, None))
+            dialog.closed.connect(self._closed)
+            dialog.popRequested.connect(self.toggle_pop)
             self.dialogs[visitor_id] = dialog
+            if self._tabs is not None and self.prefer_tabs:
+                self._add_tab(dialog)
+            else:
+                self._make_window(dialog)
             dialog.load_history()
-        dialog.show()
-        dialog.raise_()
-        dialog.activateWindow()
+        self._focus(dialog)
         self.opened.emit(visitor_id)
         return dialog
 
+    def _add_tab(self, dialog: ConversationDialog) -> None:
+        assert self._tabs is not None
+        self._tabs.addTab(dialog, "")  # reparents it: no longer a window of its own
+        dialog.update_pop_button()
+        self._label_tab(dialog)
+
+    def _make_window(self, dialog: ConversationDialog) -> None:
+        dialog.setParent(self._parent_widget, Qt.WindowType.Window)
+        dialog.resize(480, 600)
+        dialog.update_pop_button()
+        dialog.refresh_visitor()
+
+    def _focus(self, dialog: ConversationDialog) -> None:
+        if dialog.in_tab() and self._tabs is not None:
+            self._tabs.setCurrentWidget(dialog)
+            host = self._tabs.window()
+            host.show()
+            host.raise_()
+            host.activateWindow()
+        else:
+            dialog.show()
+            dialog.raise_()
+            dialog.activateWindow()
+        dialog.input.setFocus()
+        dialog.mark_read_if_seen()
+
+    def toggle_pop(self, visitor_id: str) -> None:
+        """Move a conversation from its tab into a window of its own, or back into a tab."""
+        dialog = self.dialogs.get(visitor_id)
+        if dialog is None:
+            return
+        if dialog.in_tab():
+            if self._tabs is not None:
+                self._tabs.removeTab(self._tabs.indexOf(dialog))
+            self._make_window(dialog)
+        elif self._tabs is not None:
+            dialog.hide()
+            self._add_tab(dialog)
+        else:
+            return
+        self._focus(dialog)
+
+    def tab_index(self, visitor_id: str) -> int:
+        """The conversation's tab index, -1 when it is a window or not open."""
+        dialog = self.dialogs.get(visitor_id)
+        return -1 if dialog is None or self._tabs is None else self._tabs.indexOf(dialog)
+
+    def _label_tab(self, dialog: ConversationDialog) -> None:
+        tabs = self._tabs
+        index = -1 if tabs is None else tabs.indexOf(dialog)
+        if tabs is None or index < 0:
+            return
+        v = dialog.visitor()
+        name = display_name(v) if v is not None else dialog.visitor_id
+        unread = v.unread if v is not None else 0
+        label = name.replace("&", "&&")  # a tab text reads & as a mnemonic; a visitor's name is plain text
+        if unread:
+            label = f"● {label} ({unread})"
+        tip = dialog.tr("Conversation with %1").replace("%1", name)
+        if unread:
+            tip += " · " + dialog.tr("%n unread message(s)", "", unread)
+        if tabs.tabText(index) != label:
+            tabs.setTabText(index, label)
+        tabs.setTabToolTip(index, tip)
+        tabs.setTabWhatsThis(index, tip)
+
+    def _tab_close_requested(self, index: int) -> None:
+        if self._tabs is None:
+            return
+        dialog = self._tabs.widget(index)
+        if isinstance(dialog, ConversationDialog):
+            dialog.close()  # the view only: the chat stays open and held on the server
+
+    def _tab_changed(self, index: int) -> None:
+        if self._tabs is None:
+            return
+        dialog = self._tabs.widget(index)
+        if isinstance(dialog, ConversationDialog):
+            dialog.input.setFocus()
+            dialog.mark_read_if_seen()
+
+    def _closed(self, visitor_id: str) -> None:
+        dialog = self.dialogs.pop(visitor_id, None)
+        if dialog is not None and self._tabs is not None:
+            index = self._tabs.indexOf(dialog)
+            if index >= 0:
+                self._tabs.removeTab(index)
+
     def on_changes(self, changes: Changes) -> None:
-        """Visitor records changed: refresh the headers of open dialogs."""
+        """Visitor records changed: refresh the headers and tab labels of open conversations."""
         for vid, dialog in self.dialogs.items():
             if changes.reset or vid in changes.upserted or vid in changes.removed:
                 dialog.refresh_visitor()
+                self._label_tab(dialog)
+                dialog.mark_read_if_seen()
 
     def on_message(self, message: ChatMessage) -> None:
         """Route a new message to its dialog."""
@@ -533,7 +671,7 @@ class ConversationManager(QObject):
             dialog.on_typing(typing)
 
     def close_all(self) -> None:
-        """Close every dialog (logout, quit)."""
+        """Close every tab and window (logout, quit)."""
         for dialog in list(self.dialogs.values()):
             dialog.close()
         self.dialogs.clear()

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSplitter,
+    QTabBar,
     QTableView,
     QTabWidget,
     QToolButton,
@@ -747,6 +748,17 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)  # no frame around the tab page: the content is the window
         self.tabs.addTab(self.visitors, "")
+        # Conversations open as closable tabs beside the Visitors tab (ConversationManager.set_tab_host).
+        self.tabs.setTabsClosable(True)
+        self.tabs.setMovable(True)
+        self.tabs.setElideMode(Qt.TextElideMode.ElideRight)
+        for side in (QTabBar.ButtonPosition.LeftSide, QTabBar.ButtonPosition.RightSide):
+            self.tabs.tabBar().setTabButton(0, side, None)  # the Visitors tab stays
+        # Window-wide, so the keys switch tabs from the visitor list and from a conversation's input alike.
+        self.tab_shortcuts = [
+            QShortcut(QKeySequence(keys), self, lambda step=step: self.switch_tab(step))
+            for keys, step in (("Ctrl+Tab", 1), ("Ctrl+PgDown", 1), ("Ctrl+Shift+Tab", -1), ("Ctrl+PgUp", -1))
+        ]
         self.setCentralWidget(self.tabs)
         self._build_status_bar()
         self._build_menus()
@@ -932,6 +944,12 @@ class MainWindow(QMainWindow):
         self.bring_forward()
         self.visitors.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.visitors.search.selectAll()
+
+    def switch_tab(self, step: int) -> None:
+        """Ctrl+Tab / Ctrl+PgDown (step 1) and back (-1): the next tab, wrapping around."""
+        count = self.tabs.count()
+        if count > 1:
+            self.tabs.setCurrentIndex((self.tabs.currentIndex() + step) % count)
 
     def bring_forward(self) -> None:
         """Show, un-minimize and raise the window."""

@@ -82,6 +82,8 @@ class SettingsDialog(QDialog):
                 )
             )
         self.away_note.setVisible(bool(idle_problem))
+        self.tabs_check = QCheckBox(self.tr("Open conversations as tabs (otherwise each in its own window)"))
+        self.tabs_check.setChecked(settings.conversations_in_tabs)
         self.minimized_check = QCheckBox(self.tr("Start minimized to the tray"))
         self.minimized_check.setChecked(settings.start_minimized)
         self.autostart_check = QCheckBox(self.tr("Start Frontdesk when I log in"))
@@ -113,6 +115,7 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("&Repeat sound for waiting chats:"), self.repeat_spin)
         form.addRow(self.tr("&Away when idle for:"), self.away_spin)
         form.addRow("", self.away_note)
+        form.addRow("", self.tabs_check)
         form.addRow("", self.minimized_check)
         form.addRow("", self.autostart_check)
         form.addRow(self.tr("&Language:"), self.language_combo)
@@ -150,6 +153,7 @@ class SettingsDialog(QDialog):
         s.alert_repeat_seconds = self.repeat_spin.value()
         s.auto_away_minutes = self.away_spin.value()
         s.start_minimized = self.minimized_check.isChecked()
+        s.conversations_in_tabs = self.tabs_check.isChecked()
         language = Language(self.language_combo.currentData())
         changed = language != s.language
         s.language = language

@@ -468,18 +468,19 @@ def test_end_conversation_closes_it_for_the_visitor(
     store = app.session.store
     qloop.wait_until(lambda: store.visitors[socket.visitor_id].in_chat, what="in chat")
 
-    # A second conversation opens beside the first: several at once, none modal.
+    # A second conversation opens beside the first as another tab: several at once, none modal.
     other = visitor(qloop, live_server, tenant)
     qloop.wait_until(lambda: listed(app, other.visitor_id), what="second visitor listed")
     assert tab.select_visitor(other.visitor_id)
     tab.open_button.click()
     qloop.wait_until(lambda: other.visitor_id in conversations.dialogs, what="second conversation opened")
-    assert conversations.dialogs[socket.visitor_id].isVisible()
-    assert conversations.dialogs[other.visitor_id].isVisible()
+    assert conversations.tab_index(socket.visitor_id) > 0
+    assert conversations.tab_index(other.visitor_id) > 0
+    assert app.session.window.tabs.currentWidget() is conversations.dialogs[other.visitor_id]
 
     conversations.dialogs[socket.visitor_id].end_button.click()
     qloop.run(socket.wait_for(ChatClosed))
-    qloop.wait_until(lambda: socket.visitor_id not in conversations.dialogs, what="window closed")
+    qloop.wait_until(lambda: socket.visitor_id not in conversations.dialogs, what="tab closed")
     qloop.wait_until(lambda: not store.visitors[socket.visitor_id].in_chat, what="chat ended in the list")
     assert other.visitor_id in conversations.dialogs
     qloop.run(socket.ws.close())

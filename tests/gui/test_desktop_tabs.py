@@ -1,0 +1,144 @@
+"""Conversations as tabs of the main window (real AgentSession, real server): open once, pop out, close."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QListWidgetItem
+
+from desktop.core.clock import system_clock
+from desktop.core.team import ChatBucket
+from desktop.integration.idle import IdleProbe
+from desktop.integration.resources import state_icon
+from desktop.session import AgentSession
+from desktop.settings import Settings
+from desktop.ui.chats_panel import VISITOR_ROLE
+from desktop.ui.legend import StateIconProvider
+from protocol.messages import ChatClosed, Identify, VisitorChat
+from protocol.rules import Plan
+from tests.fixtures.clients import VisitorSocket, new_id
+from tests.fixtures.server import DEFAULT_PASSWORD, LiveServer
+from tests.gui.conftest import QLoop
+
+pytestmark = pytest.mark.gui
+
+NAME = "Ada <b>&</b> Co"
+"""Markup and an ampersand: the tab shows them as typed (no bold, no mnemonic)."""
+
+
+@pytest.fixture
+def session(qloop: QLoop, live_server: LiveServer, settings: Settings) -> Iterator[AgentSession]:
+    tenant = live_server.create_account(Plan.PRO, name="Tab shop")
+    s = AgentSession(
+        live_server.http_url,
+        tenant.agent_email,
+        live_server.login(tenant.agent_email, DEFAULT_PASSWORD),
+        settings=settings,
+        clock=system_clock,
+        icons=StateIconProvider(state_icon),
+        adapter=None,
+        idle=IdleProbe(None, "none in tests"),
+    )
+    s.setProperty("account_key", tenant.account_key)
+    s.start(show=True)
+    qloop.wait_until(lambda: s.store.team.supported, what="the team from the server")
+    yield s
+    qloop.run(s.close())
+
+
+def panel_item(session: AgentSession, visitor_id: str) -> QListWidgetItem:
+    """The Chats panel's row for a visitor."""
+    rows = session.chats.list
+    return next(rows.item(i) for i in range(rows.count()) if rows.item(i).data(VISITOR_ROLE) == visitor_id)
+
+
+def tab_text(session: AgentSession, visitor_id: str) -> str:
+    """The conversation's tab label ("" when it is not a tab)."""
+    index = session.conversations.tab_index(visitor_id)
+    return session.window.tabs.tabText(index) if index >= 0 else ""
+
+
+def test_a_chat_opens_as_one_tab_pops_out_and_back_and_closing_it_keeps_the_chat(
+    qloop: QLoop, live_server: LiveServer, session: AgentSession, settings: Settings
+) -> None:
+    key = str(session.property("account_key"))
+    socket = qloop.run(VisitorSocket.connect(live_server.visitor_url(key)))
+    qloop.run(socket.send(Identify(name=NAME)))
+    qloop.run(socket.send(VisitorChat(id=new_id(), text="Hello?")))
+    vid = socket.visitor_id
+    session.chats.show_bucket(ChatBucket.UNASSIGNED)
+    qloop.wait_until(lambda: vid in session.chats.ids(), what="listed as unassigned")
+    qloop.wait_until(lambda: session.store.visitors[vid].name == NAME, what="the name")
+    tabs = session.window.tabs
+    conversations = session.conversations
+
+    # Opening from the panel answers the chat and opens it as a tab beside the Visitors tab.
+    qloop.do(session.chats.list.itemActivated.emit, panel_item(session, vid))
+    qloop.wait_until(lambda: vid in conversations.dialogs, what="conversation opened")
+    dialog = conversations.dialogs[vid]
+    assert conversations.tab_index(vid) == 1
+    assert tabs.currentWidget() is dialog
+    qloop.wait_until(lambda: session.store.visitors[vid].chat_agent_id == session.me, what="held by me")
+    qloop.wait_until(lambda: tab_text(session, vid) == "Ada <b>&&</b> Co", what="read: plain name, no marker")
+
+    # Ctrl+Tab and Ctrl+PgDown switch tabs from the keyboard.
+    qloop.do(QTest.keyClick, dialog.input, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
+    assert tabs.currentWidget() is session.window.visitors
+    qloop.do(QTest.keyClick, session.window.visitors.table, Qt.Key.Key_PageDown, Qt.KeyboardModifier.ControlModifier)
+    assert tabs.currentWidget() is dialog
+
+    # A message while the Visitors tab is in front: the tab is marked unread; looking at it reads it.
+    qloop.do(tabs.setCurrentWidget, session.window.visitors)
+    qloop.run(socket.send(VisitorChat(id=new_id(), text="Still there?")))
+    qloop.wait_until(lambda: tab_text(session, vid).startswith("● "), what="unread marker")
+    assert tab_text(session, vid).endswith("(1)")
+
+    # Selecting the chat again (now under My chats) focuses the same tab: never shown twice.
+    session.chats.show_bucket(ChatBucket.MINE)
+    qloop.wait_until(lambda: vid in session.chats.ids(), what="listed as mine")
+    qloop.do(session.chats.list.itemActivated.emit, panel_item(session, vid))
+    qloop.wait_until(lambda: tabs.currentWidget() is dialog, what="the same tab in front")
+    assert conversations.dialogs == {vid: dialog}
+    assert tabs.count() == 2
+    qloop.wait_until(lambda: session.store.visitors[vid].unread == 0, what="read once in front")
+    qloop.wait_until(lambda: not tab_text(session, vid).startswith("● "), what="marker gone")
+
+    # Pop out into a window of its own, and back into a tab.
+    qloop.do(dialog.pop_button.click)
+    assert dialog.isWindow()
+    assert dialog.isVisible()
+    assert conversations.tab_index(vid) == -1
+    assert tabs.count() == 1
+    assert dialog.windowTitle() == f"Conversation with {NAME}"
+    qloop.do(session.chats.list.itemActivated.emit, panel_item(session, vid))
+    assert conversations.dialogs == {vid: dialog}
+    assert dialog.isWindow()
+    qloop.do(dialog.pop_button.click)
+    assert not dialog.isWindow()
+    assert tabs.currentWidget() is dialog
+    assert "Still there?" in dialog.message_texts()[-1]
+
+    # Closing the tab closes the view only: the chat stays open and held.
+    qloop.do(tabs.tabCloseRequested.emit, conversations.tab_index(vid))
+    qloop.wait_until(lambda: vid not in conversations.dialogs, what="tab closed")
+    assert tabs.count() == 1
+    with contextlib.suppress(TimeoutError):
+        while True:
+            qloop.run(socket.recv(0.5))
+    assert not [e for e in socket.events if isinstance(e, ChatClosed)]
+    visitor = session.store.visitors[vid]
+    assert visitor.chat_status == "active"
+    assert visitor.chat_agent_id == session.me
+
+    # With the setting off, a conversation opens in a window of its own.
+    settings.conversations_in_tabs = False
+    session.settings_changed()
+    qloop.do(session.chats.list.itemActivated.emit, panel_item(session, vid))
+    qloop.wait_until(lambda: vid in conversations.dialogs, what="opened again")
+    assert conversations.dialogs[vid].isWindow()
+    assert tabs.count() == 1
+    qloop.run(socket.ws.close())
