@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QRect, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QColor, QFont, QFontMetrics, QKeyEvent, QKeySequence, QPainter, QPen
+from PySide6.QtGui import QCloseEvent, QColor, QFont, QFontMetrics, QKeyEvent, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -219,12 +219,6 @@ class ConversationDialog(QWidget):
         self.end_button.clicked.connect(self.end_conversation)
         self.pop_button = QPushButton()
         self.pop_button.clicked.connect(lambda: self.popRequested.emit(self.visitor_id))
-        # Esc closes the view, tab or window, as it closed the dialog; the chat goes on on the server.
-        self.escape_action = QAction(self)
-        self.escape_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
-        self.escape_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.escape_action.triggered.connect(self.close)
-        self.addAction(self.escape_action)
 
         row = QHBoxLayout()
         row.addWidget(self.input, 1)
@@ -276,6 +270,18 @@ class ConversationDialog(QWidget):
         else:
             self.pop_button.setText(self.tr("Back to a &tab"))
             self.pop_button.setToolTip(self.tr("Show this conversation as a tab of the main window"))
+
+    def tab_label(self) -> tuple[str, str]:
+        """The tab's text (the visitor's name, a marker and the count when unread) and its tooltip."""
+        v = self.visitor()
+        name = display_name(v) if v is not None else self.visitor_id
+        unread = v.unread if v is not None else 0
+        label = name.replace("&", "&&")  # a tab text reads & as a mnemonic; a visitor's name is plain text
+        tip = self.tr("Conversation with %1").replace("%1", name)
+        if unread:
+            label = f"● {label} ({unread})"
+            tip += " · " + self.tr("%n unread message(s)", "", unread)
+        return label, tip
 
     def is_seen(self) -> bool:
         """Whether the agent is looking at this conversation: its window is active and its tab is the current one."""
@@ -481,6 +487,16 @@ class ConversationDialog(QWidget):
             self._pending.clear()
             self.render_messages()
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Esc closes the view, tab or window, as it closed the dialog; the chat goes on on the server.
+
+        A key press, not a shortcut: the canned-response list open above the input takes its Esc first.
+        """
+        if event.key() == Qt.Key.Key_Escape and not event.modifiers():
+            self.close()
+            return
+        super().keyPressEvent(event)
+
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop the typing indicator on the visitor's side when the tab or window closes."""
         self._set_agent_typing(False)
@@ -606,15 +622,7 @@ class ConversationManager(QObject):
         index = -1 if tabs is None else tabs.indexOf(dialog)
         if tabs is None or index < 0:
             return
-        v = dialog.visitor()
-        name = display_name(v) if v is not None else dialog.visitor_id
-        unread = v.unread if v is not None else 0
-        label = name.replace("&", "&&")  # a tab text reads & as a mnemonic; a visitor's name is plain text
-        if unread:
-            label = f"● {label} ({unread})"
-        tip = dialog.tr("Conversation with %1").replace("%1", name)
-        if unread:
-            tip += " · " + dialog.tr("%n unread message(s)", "", unread)
+        label, tip = dialog.tab_label()
         if tabs.tabText(index) != label:
             tabs.setTabText(index, label)
         tabs.setTabToolTip(index, tip)

@@ -455,8 +455,31 @@
             <translation>Beendet den Chat auch für den Besucher; der Verlauf bleibt erhalten</translation>
         </message>
         <message>
+            <source>&amp;Pop out</source>
+            <translation>Ab&amp;docken</translation>
+        </message>
+        <message>
+            <source>Show this conversation in a window of its own</source>
+            <translation>Diese Konversation in einem eigenen Fenster zeigen</translation>
+        </message>
+        <message>
+            <source>Back to a &amp;tab</source>
+            <translation>Zurück in einen &amp;Tab</translation>
+        </message>
+        <message>
+            <source>Show this conversation as a tab of the main window</source>
+            <translation>Diese Konversation als Tab im Hauptfenster zeigen</translation>
+        </message>
+        <message>
             <source>Conversation with %1</source>
             <translation>Konversation mit %1</translation>
+        </message>
+        <message numerus="yes">
+            <source>%n unread message(s)</source>
+            <translation>
+                <numerusform>%n ungelesene Nachricht</numerusform>
+                <numerusform>%n ungelesene Nachrichten</numerusform>
+            </translation>
         </message>
         <message>
             <source>no longer listed</source>
@@ -1305,6 +1328,10 @@ Sehen Sie alle, die gerade auf Ihrer Website sind, und sprechen Sie mit ihnen.</
         <message>
             <source>Automatic away is not available here (%1); set your status by hand.</source>
             <translation>Automatisch abwesend ist hier nicht verfügbar (%1); setzen Sie Ihren Status von Hand.</translation>
+        </message>
+        <message>
+            <source>Open conversations as tabs (otherwise each in its own window)</source>
+            <translation>Konversationen als Tabs öffnen (sonst jede in einem eigenen Fenster)</translation>
         </message>
         <message>
             <source>Start minimized to the tray</source>

@@ -85,6 +85,24 @@ def test_a_chat_opens_as_one_tab_pops_out_and_back_and_closing_it_keeps_the_chat
     qloop.wait_until(lambda: session.store.visitors[vid].chat_agent_id == session.me, what="held by me")
     qloop.wait_until(lambda: tab_text(session, vid) == "Ada <b>&&</b> Co", what="read: plain name, no marker")
 
+    # The canned-response picker works in the tab, and its Esc closes the list, not the tab.
+    canned = session.show_canned()
+    canned.shortcut_edit.setText("shipping")
+    canned.text_edit.setPlainText("Hi {visitor_name}, we ship in 3 days.")
+    qloop.do(canned.save_button.click)
+    qloop.wait_until(lambda: [c.shortcut for c in session.store.team.canned] == ["shipping"], what="saved")
+    canned.close()
+    picker = session.pickers[vid]
+    qloop.do(dialog.input.setPlainText, "/sh")
+    assert picker.shown == ["shipping"]
+    qloop.do(QTest.keyClick, dialog.input, Qt.Key.Key_Escape)
+    assert picker.shown == []
+    assert conversations.tab_index(vid) == 1
+    qloop.do(dialog.input.setPlainText, "/sh")
+    qloop.do(QTest.keyClick, dialog.input, Qt.Key.Key_Return)
+    assert dialog.input.toPlainText() == f"Hi {NAME}, we ship in 3 days."
+    qloop.do(dialog.input.clear)
+
     # Ctrl+Tab and Ctrl+PgDown switch tabs from the keyboard.
     qloop.do(QTest.keyClick, dialog.input, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
     assert tabs.currentWidget() is session.window.visitors
