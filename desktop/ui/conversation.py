@@ -37,6 +37,8 @@ TYPING_IDLE_MS = 3000
 """The agent counts as no longer typing this long after the last keystroke."""
 TYPING_SHOWN_MS = 15000
 """A visitor's typing indicator disappears after this long without news (a lost "stopped" frame)."""
+TAB_NAME_CHARS = 28
+"""A longer visitor name is cut on its tab, so one name cannot push the other tabs away."""
 MESSAGE_ID_ROLE = int(Qt.ItemDataRole.UserRole)
 AUTHOR_ROLE = MESSAGE_ID_ROLE + 1
 """visitor, agent, auto or system: which side and colour the bubble gets."""
@@ -276,7 +278,8 @@ class ConversationDialog(QWidget):
         v = self.visitor()
         name = display_name(v) if v is not None else self.visitor_id
         unread = v.unread if v is not None else 0
-        label = name.replace("&", "&&")  # a tab text reads & as a mnemonic; a visitor's name is plain text
+        short = name if len(name) <= TAB_NAME_CHARS else name[: TAB_NAME_CHARS - 1] + "…"  # the tip has it all
+        label = short.replace("&", "&&")  # a tab text reads & as a mnemonic; a visitor's name is plain text
         tip = self.tr("Conversation with %1").replace("%1", name)
         if unread:
             label = f"● {label} ({unread})"
