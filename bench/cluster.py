@@ -36,6 +36,7 @@ from typing import Any
 
 import httpx
 import msgspec
+from websockets.exceptions import ConnectionClosed
 
 from bench.common import Figure, percentile, report, rss_of
 from bench.server import PASSWORD, Child, raise_nofile
@@ -282,8 +283,11 @@ class _Page(msgspec.Struct):
     more: bool = False
 
 
-async def _paged_snapshot(server: Server, token: str) -> tuple[float, float, int, int]:
-    """An agent's snapshot: seconds to the first page and to the last, visitors received, pages."""
+async def _paged_snapshot(server: Server, token: str, kinds: dict[str, int]) -> tuple[float, float, int, int]:
+    """An agent's snapshot: seconds to the first page and to the last, visitors received, pages.
+
+    ``kinds`` counts every frame by type (what filled the agent's queue when the server closed it).
+    """
     from websockets.asyncio.client import connect
 
     from protocol.codec import encode
@@ -300,6 +304,7 @@ async def _paged_snapshot(server: Server, token: str) -> tuple[float, float, int
         while time.monotonic() < deadline:
             frame = await asyncio.wait_for(ws.recv(), max(0.1, deadline - time.monotonic()))
             page = decoder.decode(frame)
+            kinds[page.type] = kinds.get(page.type, 0) + 1
             if page.type != "snapshot":
                 continue
             pages += 1
@@ -375,8 +380,13 @@ def run_idle(visitors: int, procs: int, servers: int = 2) -> list[Figure]:
             figures.append(
                 Figure("Redis memory per present visitor", "B", [(redis_after - redis_before) / max(1, present)])
             )
-            first_page, whole, count, pages = asyncio.run(_paged_snapshot(nodes[0], _token(nodes[0])))
-            note = f"{count:,} visitors in {pages} pages"
+            kinds: dict[str, int] = {}
+            try:
+                first_page, whole, count, pages = asyncio.run(_paged_snapshot(nodes[0], _token(nodes[0]), kinds))
+                note = f"{count:,} visitors in {pages} pages"
+            except (ConnectionClosed, TimeoutError) as exc:
+                first_page = whole = float("nan")
+                note = f"failed: {exc}; frames received by type: {kinds}"
             figures.append(Figure("agent snapshot: first page", "ms", [first_page * 1000], "< 1 s", note=note))
             figures.append(Figure("agent snapshot: last page", "ms", [whole * 1000], "< 5 s"))
         finally:
