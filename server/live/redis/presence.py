@@ -278,14 +278,25 @@ class RedisPresence:
     # ------------------------------------------------------------------ leases
 
     async def heartbeat(self) -> bool:
-        """Renew this process's lease; True when Redis lost the shared state since the last renewal."""
-        marker = await self._link.script("lease_renew", [PROCESSES, INSTANCE], [self._me, self._lease_ms, _token()])
-        lost = self._marker is not None and marker != self._marker
+        """Renew this process's lease; True when its registrations were lost since the last renewal.
+
+        Lost: Redis lost the shared state, or this process renewed too late and a survivor dropped its
+        tabs and agents as a dead process's.
+        """
+        renewed = self._marker is not None
+        marker, lapsed = await self._link.script(
+            "lease_renew", [PROCESSES, INSTANCE], [self._me, self._lease_ms, _token(), "1" if renewed else "0"]
+        )
+        lost = renewed and marker != self._marker
         self._marker = marker
+        if lost:
+            log.warning("Redis lost the shared live state (restarted or flushed); registering this process again")
+        elif lapsed:
+            lost = True
+            log.warning("this process renewed its lease too late (overloaded?); registering its sockets again")
         if lost:
             self._accounts_listed.clear()
             self._known.clear()
-            log.warning("Redis lost the shared live state (restarted or flushed); registering this process again")
         return lost
 
     async def reap(self) -> list[tuple[int, str]]:
@@ -327,4 +338,4 @@ class RedisPresence:
 
     async def aclose(self) -> None:
         """Give up the lease now: a surviving process drops this one's remaining tabs and agents."""
-        await self._link.script("lease_renew", [PROCESSES, INSTANCE], [self._me, "0", _token()])
+        await self._link.script("lease_renew", [PROCESSES, INSTANCE], [self._me, "0", _token(), "0"])

@@ -248,6 +248,10 @@ async def test_a_dead_process_loses_its_tabs_and_agents_once(redis_url: str) -> 
         assert await living.agents(1) == 1
         assert await living.expire(1, "v1", 0.1)  # idle since the lease ran out
         assert await living.reap() == []
+        # It was only slow: its next renewal says its registrations are gone, so its sockets register again.
+        assert await dying.heartbeat()
+        assert not await dying.heartbeat()
+        assert not await living.heartbeat()
     finally:
         for link in (one, two, three):
             await link.aclose()
