@@ -95,7 +95,7 @@ def postgres() -> Iterator[str]:
     port = _free_port()
     subprocess.run(_as_postgres([initdb, "-D", str(data), "-A", "trust", "-U", "frontdesk"]), check=True,
                    capture_output=True)  # fmt: skip
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=600"
     subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "-o", options, "-l", str(root / "pg.log"), "-w", "start"]),
                    check=True, capture_output=True)  # fmt: skip
     try:
