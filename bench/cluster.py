@@ -5,17 +5,20 @@ processes, and reuses bench/server.py's visitor and agent load generators (separ
 latency on ``time.monotonic()``, one clock for every process on Linux).
 
     .venv/bin/python -m bench.cluster latency [--rate 2000] [--seconds 10] [--visitors 400]
-    .venv/bin/python -m bench.cluster idle [--visitors 10000] [--procs 2]
+    .venv/bin/python -m bench.cluster idle [--visitors 10000] [--procs 2] [--servers 2] [--json]
 
 ``latency`` runs three set-ups in one run at the same offered rate: one process without Redis;
 visitors and agent on process A with Redis; visitors on A and the agent on B (visitor -> A ->
-Redis -> B -> agent). ``idle`` holds idle visitor sockets spread over two processes and reports
-RSS per socket and Redis memory per visitor.
+Redis -> B -> agent). ``idle`` holds idle visitor sockets spread over ``--servers`` processes (each on
+its own loopback address, 127.0.0.2 and up, so no address pair runs out of source ports) and
+reports how many were admitted, RSS per socket, Redis memory per visitor, and an agent's paged
+snapshot of all of them: time to the first page and to the last.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import glob
 import json
@@ -32,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
+from websockets.exceptions import ConnectionClosed
 
 from bench.common import Figure, percentile, report, rss_of
 from bench.server import PASSWORD, Child, raise_nofile
@@ -90,7 +95,7 @@ def postgres() -> Iterator[str]:
     port = _free_port()
     subprocess.run(_as_postgres([initdb, "-D", str(data), "-A", "trust", "-U", "frontdesk"]), check=True,
                    capture_output=True)  # fmt: skip
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=600"
     subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "-o", options, "-l", str(root / "pg.log"), "-w", "start"]),
                    check=True, capture_output=True)  # fmt: skip
     try:
@@ -103,15 +108,16 @@ def postgres() -> Iterator[str]:
 class Server:
     """One ``frontdesk-server serve`` process."""
 
-    def __init__(self, database: str, redis: str | None, log: Path) -> None:
+    def __init__(self, database: str, redis: str | None, log: Path, host: str = "127.0.0.1") -> None:
         self.port = _free_port()
-        command = [*CLI, "serve", "--port", str(self.port), "--database", database, "--log-level", "warning"]
+        command = [*CLI, "serve", "--host", host, "--port", str(self.port), "--database", database]
+        command += ["--log-level", "warning"]
         if redis:
             command += ["--redis", redis]
         with log.open("ab") as out:
             self.proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-        self.http = f"http://127.0.0.1:{self.port}"
-        self.ws = f"ws://127.0.0.1:{self.port}"
+        self.http = f"http://{host}:{self.port}"
+        self.ws = f"ws://{host}:{self.port}"
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -269,9 +275,67 @@ def run_latency(rate: float, seconds: float, visitors: int) -> list[Figure]:
     return figures
 
 
-def run_idle(visitors: int, procs: int) -> list[Figure]:
-    """Idle visitor sockets over two processes on Redis: RSS per socket, Redis memory per visitor."""
-    raise_nofile()
+class _Page(msgspec.Struct):
+    """What the snapshot bench reads of a frame (visitors left undecoded)."""
+
+    type: str
+    visitors: list[msgspec.Raw] = []
+    more: bool = False
+
+
+async def _paged_snapshot(server: Server, token: str, kinds: dict[str, int]) -> tuple[float, float, int, int]:
+    """An agent's snapshot: seconds to the first page and to the last, visitors received, pages.
+
+    ``kinds`` counts every frame by type (what filled the agent's queue when the server closed it).
+    """
+    from websockets.asyncio.client import connect
+
+    from protocol.codec import encode
+    from protocol.messages import Auth
+    from protocol.rules import PROTOCOL_VERSION
+
+    decoder = msgspec.json.Decoder(_Page)
+    t0 = time.monotonic()
+    first = 0.0
+    count = pages = 0
+    async with connect(server.ws + "/ws/agent", max_size=None, open_timeout=60, ping_interval=None) as ws:
+        await ws.send(encode(Auth(token=token, protocol=PROTOCOL_VERSION)).decode())
+        deadline = t0 + 120
+        while time.monotonic() < deadline:
+            frame = await asyncio.wait_for(ws.recv(), max(0.1, deadline - time.monotonic()))
+            page = decoder.decode(frame)
+            kinds[page.type] = kinds.get(page.type, 0) + 1
+            if page.type != "snapshot":
+                continue
+            pages += 1
+            count += len(page.visitors)
+            if pages == 1:
+                first = time.monotonic() - t0
+            if not page.more:
+                return first, time.monotonic() - t0, count, pages
+    raise TimeoutError("the snapshot did not end within 120 s")
+
+
+def _present(url: str) -> int:
+    """Present visitors of every account, as Redis counts them."""
+    port = int(url.rsplit(":", 1)[1].split("/", maxsplit=1)[0])
+    keys = subprocess.run(
+        [_program("redis-cli"), "-p", str(port), "--scan", "--pattern", "fd:{acc:*}:visitors"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    total = 0
+    for key in keys:
+        command = [_program("redis-cli"), "-p", str(port), "SCARD", key]
+        total += int(subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip() or 0)
+    return total
+
+
+def run_idle(visitors: int, procs: int, servers: int = 2) -> list[Figure]:
+    """Idle visitor sockets over several processes on Redis: admitted, RSS per socket, Redis memory, snapshot."""
+    limit = raise_nofile()
+    per_gen = visitors // (servers * procs)
+    if per_gen + 100 > limit:
+        raise SystemExit(f"{per_gen:,} sockets per generator exceed the open-files limit {limit:,}: raise --procs")
     figures: list[Figure] = []
     with (
         tempfile.TemporaryDirectory(prefix="fd-cluster-") as tmp,
@@ -279,56 +343,57 @@ def run_idle(visitors: int, procs: int) -> list[Figure]:
         postgres() as database,
     ):
         key = _account(database)
-        servers = [Server(database, redis_url, Path(tmp) / f"s{i}.log") for i in range(2)]
+        # One loopback address per process: each (source, destination) pair has its own ~28,000 ports.
+        hosts = [f"127.0.0.{2 + i}" for i in range(servers)]
+        nodes = [Server(database, redis_url, Path(tmp) / f"s{i}.log", host) for i, host in enumerate(hosts)]
         gens: list[Child] = []
         try:
-            before = [rss_of(s.proc.pid) for s in servers]
+            before = [rss_of(s.proc.pid) for s in nodes]
             redis_before = int(_redis_info(redis_url, "memory")["used_memory"])
-            per_server = visitors // len(servers)
-            for i, server in enumerate(servers):
-                url = f"{server.ws}/ws/visitor?account={key}"
-                share = per_server // procs
+            t0 = time.monotonic()
+            for i, node in enumerate(nodes):
+                url = f"{node.ws}/ws/visitor?account={key}"
                 for p in range(procs):
-                    first = i * per_server + p * share
-                    gens.append(
-                        Child(
-                            "--role",
-                            "visitors",
-                            "--url",
-                            url,
-                            "--mode",
-                            "idle",
-                            "--first",
-                            str(first),
-                            "--n",
-                            str(share),
-                            "--reconnect",
-                            "0",
-                        )
-                    )
-            for gen in gens:
-                gen.read(900)
+                    first = (i * procs + p) * per_gen
+                    args = ["--role", "visitors", "--url", url, "--mode", "idle", "--first", str(first)]
+                    gens.append(Child(*args, "--n", str(per_gen), "--reconnect", "0"))
+            ready = [gen.read(900) for gen in gens]
+            ramp = time.monotonic() - t0
             time.sleep(5)
-            after = [rss_of(s.proc.pid) for s in servers]
+            after = [rss_of(s.proc.pid) for s in nodes]
             redis_after = int(_redis_info(redis_url, "memory")["used_memory"])
-            held = per_server // procs * procs
-            for i, (b, a) in enumerate(zip(before, after, strict=True)):
-                figures.append(
-                    Figure(
-                        f"process {i + 1}: RSS per idle visitor socket ({held:,} sockets)",
-                        "KiB",
-                        [(a - b) / held / 1024],
-                        "<= 16 KiB",
-                    )
-                )
+            held = per_gen * procs
+            present = _present(redis_url)
             figures.append(
-                Figure("Redis memory per present visitor", "B", [(redis_after - redis_before) / (held * len(servers))])
+                Figure(
+                    f"visitors admitted over {servers} processes",
+                    "",
+                    [float(present)],
+                    f"{held * servers:,}",
+                    note=f"ramp {ramp:.0f} s, {sum(r['retries'] for r in ready):,} retries",
+                )
             )
+            per_socket = [(a - b) / held / 1024 for b, a in zip(before, after, strict=True)]
+            figures.append(
+                Figure(f"RSS per idle visitor socket ({held:,} per process)", "KiB", per_socket, "<= 16 KiB")
+            )
+            figures.append(
+                Figure("Redis memory per present visitor", "B", [(redis_after - redis_before) / max(1, present)])
+            )
+            kinds: dict[str, int] = {}
+            try:
+                first_page, whole, count, pages = asyncio.run(_paged_snapshot(nodes[0], _token(nodes[0]), kinds))
+                note = f"{count:,} visitors in {pages} pages"
+            except (ConnectionClosed, TimeoutError) as exc:
+                first_page = whole = float("nan")
+                note = f"failed: {exc}; frames received by type: {kinds}"
+            figures.append(Figure("agent snapshot: first page", "ms", [first_page * 1000], "< 1 s", note=note))
+            figures.append(Figure("agent snapshot: last page", "ms", [whole * 1000], "< 5 s"))
         finally:
             for gen in gens:
                 gen.close()
-            for server in servers:
-                server.stop()
+            for node in nodes:
+                node.stop()
     return figures
 
 
@@ -339,14 +404,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--visitors", type=int, default=0, help="visitor sockets (latency: 400, idle: 10,000)")
     parser.add_argument("--procs", type=int, default=2, help="idle: generator processes per server")
+    parser.add_argument("--servers", type=int, default=2, help="idle: server processes")
+    parser.add_argument("--json", action="store_true", help="also print the figures as one JSON line")
     args = parser.parse_args()
     if args.bench == "latency":
         figures = run_latency(args.rate, args.seconds, args.visitors or 400)
         title = f"cluster: delta latency at {args.rate:g} deltas/s (loopback, two processes on Redis)"
     else:
-        figures = run_idle(args.visitors or 10_000, args.procs)
-        title = "cluster: idle visitor sockets on two processes with Redis"
+        figures = run_idle(args.visitors or 10_000, args.procs, args.servers)
+        title = f"cluster: idle visitor sockets on {args.servers} processes with Redis"
     report(title, figures)
+    if args.json:
+        print(json.dumps({"title": title, "figures": [{"name": f.name.strip(), "unit": f.unit, "values": f.samples}
+                                                       for f in figures]}))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -363,20 +363,32 @@ class Hub:
 
     async def _apply(self, account_id: int, state: VisitorState | None, visitor_id: str, effects: Effects) -> None:
         """Carry out effects in order: presence and SQL, the log, then frames to sockets."""
+        deltas, writes = effects.deltas, effects.writes
         if effects.store and state is not None:
             encoded = encode_groups(state, effects.store)
             key = (account_id, visitor_id)
+            # A non-durable SQL write is only queued, so the record and the first delta may go together
+            # (one atomic Redis script, one round trip: the page view path).
+            together = bool(deltas) and not effects.durable
+            if together and writes:
+                self.writer.update(account_id, visitor_id, **writes)
+                writes = {}
             try:
-                await self.seams.presence.store(account_id, visitor_id, encoded)
+                if together:
+                    presence, log = self.seams.presence, self.seams.log
+                    await presence.store_and_append(account_id, visitor_id, encoded, log, encode(deltas[0]))
+                    deltas = deltas[1:]
+                else:
+                    await self.seams.presence.store(account_id, visitor_id, encoded)
             except BaseException:
                 self._cache.forget(key)
                 raise
             self._cache.stored(key, state, encoded)
-        if effects.writes:
-            written = self.writer.update(account_id, visitor_id, **effects.writes)
+        if writes:
+            written = self.writer.update(account_id, visitor_id, **writes)
             if effects.durable:
                 await written
-        for delta in effects.deltas:
+        for delta in deltas:
             await self.seams.log.append(account_id, encode(delta))
         control = self.seams.control
         for frame in effects.tabs:

@@ -12,6 +12,7 @@ from itertools import islice
 from server.live.seams import (
     Control,
     ControlHandler,
+    DeltaLog,
     Fields,
     LogEntry,
     LogListener,
@@ -150,6 +151,13 @@ class MemoryPresence:
     async def store(self, account_id: int, visitor_id: str, fields: Fields) -> None:
         """Set some fields (creating the record)."""
         self._records.setdefault(account_id, {}).setdefault(visitor_id, {}).update(fields)
+
+    async def store_and_append(
+        self, account_id: int, visitor_id: str, fields: Fields, log: DeltaLog, body: bytes
+    ) -> int:
+        """``store`` then ``log.append`` (nothing runs in between: no await until the append's)."""
+        await self.store(account_id, visitor_id, fields)
+        return await log.append(account_id, body)
 
     async def remove(self, account_id: int, visitor_id: str) -> None:
         """Forget a visitor."""

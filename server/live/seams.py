@@ -138,6 +138,12 @@ class Presence(Protocol):
         """Set some fields of a visitor (creating the record); fields not named are left alone."""
         ...
 
+    async def store_and_append(
+        self, account_id: int, visitor_id: str, fields: Fields, log: DeltaLog, body: bytes
+    ) -> int:
+        """``store`` then ``log.append(body)``, in one atomic step where both live in one engine; the seq."""
+        ...
+
     async def remove(self, account_id: int, visitor_id: str) -> None:
         """Forget a visitor, its fields and tabs."""
         ...

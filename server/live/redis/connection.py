@@ -32,6 +32,8 @@ SCRIPTS = (
     "tab_attach",
     "tab_detach",
     "visitor_store",
+    "visitor_commit",
+    "visitor_fresh",
     "visitor_load",
     "visitor_remove",
     "visitor_expire",

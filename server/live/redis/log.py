@@ -37,6 +37,11 @@ def _keys(account_id: int) -> list[str]:
     return [account_key(account_id, "log"), account_key(account_id, "stream")]
 
 
+def log_keys(account_id: int) -> tuple[str, str, str]:
+    """The account's log meta hash, stream and pub/sub channel (for scripts that append with other work)."""
+    return account_key(account_id, "log"), account_key(account_id, "stream"), _channel(account_id)
+
+
 @dataclass(eq=False)
 class _Feed:
     """One account's live entries on this process."""
@@ -56,6 +61,8 @@ class RedisDeltaLog:
     def __init__(self, link: RedisLink, history_size: int) -> None:
         self._link = link
         self._size = str(history_size)
+        self.history_size = self._size
+        """Entries the stream keeps (a script argument)."""
         self._feeds: dict[int, _Feed] = {}
         self._by_channel: dict[bytes, _Feed] = {}
         self._lock = asyncio.Lock()

@@ -16,8 +16,10 @@ import secrets
 from collections import defaultdict
 from collections.abc import Sequence
 
+from server import metrics
 from server.live.redis.connection import PREFIX, RedisLink, account_key
-from server.live.seams import Fields, Page
+from server.live.redis.log import RedisDeltaLog, log_keys
+from server.live.seams import DeltaLog, Fields, Page
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,10 @@ def _tabs(account_id: int, visitor_id: str) -> str:
     return account_key(account_id, f"tabs:{visitor_id}")
 
 
+def _revisions(account_id: int) -> str:
+    return account_key(account_id, "rev")
+
+
 def _visitor_keys(account_id: int, visitor_id: str) -> list[str]:
     return [
         _record(account_id, visitor_id),
@@ -63,6 +69,11 @@ class RedisPresence:
         self._lease_ms = str(round(lease_seconds * 1000))
         self._accounts_listed: set[int] = set()
         self._marker: bytes | None = None
+        self._local: dict[tuple[int, str], int] = {}
+        """Tabs of each visitor on this process: only their records are remembered."""
+        self._known: dict[tuple[int, str], tuple[bytes, dict[str, bytes]]] = {}
+        """The last record (revision, fields) this process read or wrote of a visitor with a tab here:
+        while Redis still has that revision, a read is answered without sending the record again."""
 
     def _field(self, item: str) -> str:
         return f"{self._me}|{item}"
@@ -74,6 +85,8 @@ class RedisPresence:
         # Listed under this process first (both go out in one pipelined write, in this order): a crash
         # between the two leaves nothing a survivor cannot find.
         keys = [_tabs(account_id, visitor_id), account_key(account_id, "idle")]
+        key = (account_id, visitor_id)
+        self._local[key] = self._local.get(key, 0) + 1
         _listed, count = await asyncio.gather(
             self._link.call("SADD", _held(self._me), f"t|{account_id}|{visitor_id}|{tab_id}"),
             self._link.script("tab_attach", keys, [self._field(tab_id), visitor_id]),
@@ -83,6 +96,13 @@ class RedisPresence:
     async def detach(self, account_id: int, visitor_id: str, tab_id: str) -> int:
         """Forget one tab; returns the tabs left (0 starts the visitor's idle time)."""
         keys = [_tabs(account_id, visitor_id), account_key(account_id, "idle")]
+        key = (account_id, visitor_id)
+        left_here = self._local.get(key, 0) - 1
+        if left_here > 0:
+            self._local[key] = left_here
+        else:
+            self._local.pop(key, None)
+            self._known.pop(key, None)
         count, _unlisted = await asyncio.gather(
             self._link.script("tab_detach", keys, [self._field(tab_id), visitor_id]),
             self._link.call("SREM", _held(self._me), f"t|{account_id}|{visitor_id}|{tab_id}"),
@@ -101,12 +121,7 @@ class RedisPresence:
     ) -> dict[str, bytes] | None:
         """The visitor's fields (all, or the named ones that exist), or None when not present."""
         if fields is None:
-            found = await self._link.call("HGETALL", _record(account_id, visitor_id))
-            if not found:
-                return None
-            if isinstance(found, dict):  # RESP3 (redis-py 8's default) answers a map
-                return {k.decode(): v for k, v in found.items()}
-            return {found[i].decode(): found[i + 1] for i in range(0, len(found), 2)}
+            return await self._load_all(account_id, visitor_id)
         if not fields:
             exists = await self._link.call("EXISTS", _record(account_id, visitor_id))
             return {} if exists else None
@@ -115,6 +130,38 @@ class RedisPresence:
             return None
         return {pairs[i].decode(): pairs[i + 1] for i in range(0, len(pairs), 2)}
 
+    async def _load_all(self, account_id: int, visitor_id: str) -> dict[str, bytes] | None:
+        key = (account_id, visitor_id)
+        known = self._known.get(key)
+        if known is None:
+            found = await self._link.call("HGETALL", _record(account_id, visitor_id))
+        else:
+            # The page view path: one small reply when nobody else wrote the record since.
+            found = await self._link.script("visitor_fresh", [_record(account_id, visitor_id)], [known[0]])
+            if found == 1:
+                return dict(known[1])
+        if not found:
+            self._known.pop(key, None)
+            return None
+        if isinstance(found, dict):  # RESP3 (redis-py 8's default) answers a map
+            record = {k.decode(): v for k, v in found.items()}
+        else:
+            record = {found[i].decode(): found[i + 1] for i in range(0, len(found), 2)}
+        rev = record.pop("rev", None)  # not a field of the visitor: callers compare fields to what they stored
+        if rev is not None and key in self._local:
+            self._known[key] = (rev, record)
+        return dict(record)
+
+    def _stored(self, key: tuple[int, str], before: bytes, rev: bytes, fields: Fields) -> None:
+        """Keep the remembered record current after this process's write (revision ``before`` -> ``rev``)."""
+        known = self._known.get(key)
+        if known is None:
+            return
+        if known[0] != before:  # another process wrote in between: read the whole record next time
+            del self._known[key]
+            return
+        self._known[key] = (rev, {**known[1], **fields})
+
     async def store(self, account_id: int, visitor_id: str, fields: Fields) -> None:
         """Set some fields of a visitor (creating the record); fields not named are left alone."""
         if not fields:
@@ -122,14 +169,51 @@ class RedisPresence:
         args: list[str | bytes] = [visitor_id]
         for name, value in fields.items():
             args += [name, value]
-        keys = [_record(account_id, visitor_id), account_key(account_id, "visitors")]
-        await self._link.script("visitor_store", keys, args)
+        keys = [_record(account_id, visitor_id), account_key(account_id, "visitors"), _revisions(account_id)]
+        key = (account_id, visitor_id)
+        try:
+            before, rev = await self._link.script("visitor_store", keys, args)
+        except BaseException:
+            self._known.pop(key, None)
+            raise
+        self._stored(key, before, rev, fields)
+        await self._listed(account_id)
+
+    async def store_and_append(
+        self, account_id: int, visitor_id: str, fields: Fields, log: DeltaLog, body: bytes
+    ) -> int:
+        """``store`` then ``log.append(body)`` in one script (one round trip, atomic); returns the seq."""
+        if not fields or not isinstance(log, RedisDeltaLog):
+            await self.store(account_id, visitor_id, fields)
+            return await log.append(account_id, body)
+        args: list[str | bytes] = [visitor_id, body, log.history_size, log_keys(account_id)[2]]
+        for name, value in fields.items():
+            args += [name, value]
+        keys = [
+            _record(account_id, visitor_id),
+            account_key(account_id, "visitors"),
+            _revisions(account_id),
+            *log_keys(account_id)[:2],
+        ]
+        key = (account_id, visitor_id)
+        try:
+            before, rev, _epoch, seq = await self._link.script("visitor_commit", keys, args)
+        except BaseException:
+            self._known.pop(key, None)
+            raise
+        metrics.DELTAS.inc()
+        self._stored(key, before, rev, fields)
+        await self._listed(account_id)
+        return int(seq)
+
+    async def _listed(self, account_id: int) -> None:
         if account_id not in self._accounts_listed:
             await self._link.call("SADD", ACCOUNTS, account_id)
             self._accounts_listed.add(account_id)
 
     async def remove(self, account_id: int, visitor_id: str) -> None:
         """Forget a visitor, its fields and tabs."""
+        self._known.pop((account_id, visitor_id), None)
         await self._link.script("visitor_remove", _visitor_keys(account_id, visitor_id), [visitor_id])
 
     async def expire(self, account_id: int, visitor_id: str, idle_for: float) -> bool:
@@ -150,7 +234,9 @@ class RedisPresence:
         visitors = []
         for i in range(1, len(found), 2):
             flat = found[i + 1]
-            visitors.append((found[i].decode(), {flat[j].decode(): flat[j + 1] for j in range(0, len(flat), 2)}))
+            record = {flat[j].decode(): flat[j + 1] for j in range(0, len(flat), 2)}
+            record.pop("rev", None)
+            visitors.append((found[i].decode(), record))
         return Page("" if next_cursor == "0" else next_cursor, visitors)
 
     async def count(self, account_id: int | None = None) -> int:
@@ -192,13 +278,25 @@ class RedisPresence:
     # ------------------------------------------------------------------ leases
 
     async def heartbeat(self) -> bool:
-        """Renew this process's lease; True when Redis lost the shared state since the last renewal."""
-        marker = await self._link.script("lease_renew", [PROCESSES, INSTANCE], [self._me, self._lease_ms, _token()])
-        lost = self._marker is not None and marker != self._marker
+        """Renew this process's lease; True when its registrations were lost since the last renewal.
+
+        Lost: Redis lost the shared state, or this process renewed too late and a survivor dropped its
+        tabs and agents as a dead process's.
+        """
+        renewed = self._marker is not None
+        marker, lapsed = await self._link.script(
+            "lease_renew", [PROCESSES, INSTANCE], [self._me, self._lease_ms, _token(), "1" if renewed else "0"]
+        )
+        lost = renewed and marker != self._marker
         self._marker = marker
         if lost:
-            self._accounts_listed.clear()
             log.warning("Redis lost the shared live state (restarted or flushed); registering this process again")
+        elif lapsed:
+            lost = True
+            log.warning("this process renewed its lease too late (overloaded?); registering its sockets again")
+        if lost:
+            self._accounts_listed.clear()
+            self._known.clear()
         return lost
 
     async def reap(self) -> list[tuple[int, str]]:
@@ -240,4 +338,4 @@ class RedisPresence:
 
     async def aclose(self) -> None:
         """Give up the lease now: a surviving process drops this one's remaining tabs and agents."""
-        await self._link.script("lease_renew", [PROCESSES, INSTANCE], [self._me, "0", _token()])
+        await self._link.script("lease_renew", [PROCESSES, INSTANCE], [self._me, "0", _token(), "0"])

@@ -176,6 +176,39 @@ async def test_tabs_over_two_processes_and_expiry_once(redis_url: str) -> None:
         await two.aclose()
 
 
+async def test_a_remembered_record_is_read_again_after_another_process_wrote_it(redis_url: str) -> None:
+    one, two = RedisLink(redis_url, process_id="one"), RedisLink(redis_url, process_id="two")
+    a = RedisPresence(one, lease_seconds=30)
+    b = RedisPresence(two, lease_seconds=30)
+    log_a = RedisDeltaLog(one, history_size=100)
+    try:
+        await a.attach(1, "v1", "tab1")  # a tab here: its record is remembered
+        await a.store(1, "v1", {"visit": b"1", "chat": b"none"})
+        assert await a.load(1, "v1") == {"visit": b"1", "chat": b"none"}
+        # The record and a delta in one script: both land, and the seq follows the log's.
+        epoch, start = await log_a.position(1)
+        seq = await a.store_and_append(1, "v1", {"page": b"p2"}, log_a, b'{"type":"visitor_patch"}')
+        assert seq == start + 1
+        assert await log_a.since(1, start, epoch) == [LogEntry(seq, b'{"type":"visitor_patch"}')]
+        whole_reads = REGISTRY.get_sample_value("frontdesk_redis_round_trips_total", {"op": "hgetall"}) or 0
+        assert await a.load(1, "v1") == {"visit": b"1", "chat": b"none", "page": b"p2"}
+        # Nobody else wrote it: answered from the remembered copy (a revision check, not the record).
+        assert REGISTRY.get_sample_value("frontdesk_redis_round_trips_total", {"op": "hgetall"}) == whole_reads
+        await b.store(1, "v1", {"chat": b"active"})  # another process: the remembered copy is stale
+        assert await a.load(1, "v1") == {"visit": b"1", "chat": b"active", "page": b"p2"}
+        # A write of this process right after another's: the merge is not trusted, the next read is whole.
+        await b.store(1, "v1", {"chat": b"closed"})
+        await a.store(1, "v1", {"page": b"p3"})
+        assert await a.load(1, "v1") == {"visit": b"1", "chat": b"closed", "page": b"p3"}
+        await b.remove(1, "v1")
+        assert await a.load(1, "v1") is None
+        assert (await b.scan(1)).visitors == []
+    finally:
+        await log_a.aclose()
+        await one.aclose()
+        await two.aclose()
+
+
 async def test_scan_count_and_agents(redis_url: str) -> None:
     link = RedisLink(redis_url, process_id="solo")
     presence = RedisPresence(link, lease_seconds=30)
@@ -230,6 +263,10 @@ async def test_a_dead_process_loses_its_tabs_and_agents_once(redis_url: str) -> 
         assert await living.agents(1) == 1
         assert await living.expire(1, "v1", 0.1)  # idle since the lease ran out
         assert await living.reap() == []
+        # It was only slow: its next renewal says its registrations are gone, so its sockets register again.
+        assert await dying.heartbeat()
+        assert not await dying.heartbeat()
+        assert not await living.heartbeat()
     finally:
         for link in (one, two, three):
             await link.aclose()
