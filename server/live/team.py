@@ -208,17 +208,23 @@ def system_line(message_id: str, visitor_id: str, text: str, *, now: float) -> C
     return ChatMessage(id=message_id, visitor_id=visitor_id, author="system", text=text, sent_at=now, delivered_at=now)
 
 
-def taken_over(
-    state: VisitorState, by: tuple[int, str], previous: tuple[int, str], line: ChatMessage | None
-) -> Effects:
-    """A take-over was settled in the database: the record, the system line, the announcement."""
+def _handed(state: VisitorState, holder: tuple[int, str], line: ChatMessage | None) -> Effects:
+    """The chat now held by ``holder``, with the system line that says so in the history and the widget."""
     effects = Effects()
-    _hold(state, by, effects)
+    _hold(state, holder, effects)
     if line is not None:
         state.has_messages = True
         effects.store.add("has_messages")
         effects.deltas.append(MessageAdded(message=line))
         effects.tabs.append(TabFrame(VisitorMessage(message=line)))
+    return effects
+
+
+def taken_over(
+    state: VisitorState, by: tuple[int, str], previous: tuple[int, str], line: ChatMessage | None
+) -> Effects:
+    """A take-over was settled in the database: the record, the system line, the announcement."""
+    effects = _handed(state, by, line)
     effects.agents.append(
         AgentFrame(
             TakenOver(
@@ -237,13 +243,7 @@ def transferred(
     state: VisitorState, sender: tuple[int, str], receiver: tuple[int, str], note: str, line: ChatMessage | None
 ) -> Effects:
     """A transfer was settled in the database: the receiver holds the chat and is alerted with the note."""
-    effects = Effects()
-    _hold(state, receiver, effects)
-    if line is not None:
-        state.has_messages = True
-        effects.store.add("has_messages")
-        effects.deltas.append(MessageAdded(message=line))
-        effects.tabs.append(TabFrame(VisitorMessage(message=line)))
+    effects = _handed(state, receiver, line)
     effects.agents.append(
         AgentFrame(
             Transferred(

@@ -7,7 +7,7 @@ D-Bus path of the adapter is covered by tests/e2e/test_desktop_tray.py.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 import msgspec
 import pytest
@@ -15,7 +15,7 @@ import pytest
 from desktop.app import Frontdesk
 from desktop.credentials import MemoryStore
 from desktop.settings import NotifyRule, Settings
-from desktop.ui.tray import NotificationAdapter, notification_safe, wants_visitor
+from desktop.ui.tray import notification_safe, wants_visitor
 from protocol.bots.flow import FlowSpec
 from protocol.messages import Identify, Visitor, VisitorChat
 from protocol.rules import Plan
@@ -23,32 +23,9 @@ from server.bots.store import BotStore
 from tests.fixtures.clients import VisitorSocket, new_id
 from tests.fixtures.server import LiveServer, Tenant
 from tests.gui.conftest import QLoop
+from tests.gui.recording import RecordingAdapter
 
 pytestmark = pytest.mark.gui
-
-
-class RecordingAdapter(NotificationAdapter):
-    """Keeps every notification instead of showing it; ``click`` does what the desktop's click does."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.shown: list[tuple[str, str, str]] = []
-        self.sticky: set[str] = set()
-        self.withdrawn: list[str] = []
-
-    def present(
-        self, title: str, body: str, key: str, *, sticky: bool = False, actions: Sequence[tuple[str, str]] = ()
-    ) -> None:
-        self.shown.append((title, body, key))
-        if sticky:
-            self.sticky.add(key)
-
-    def withdraw(self, key: str) -> None:
-        self.withdrawn.append(key)
-        self.sticky.discard(key)
-
-    def click(self, key: str) -> None:
-        self.clicked.emit(key)
 
 
 @pytest.fixture

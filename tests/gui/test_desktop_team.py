@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -20,38 +20,15 @@ from desktop.integration.resources import app_icon, state_icon
 from desktop.session import AgentSession
 from desktop.settings import Settings
 from desktop.ui.legend import StateIconProvider
-from desktop.ui.tray import NotificationAdapter, Tray
+from desktop.ui.tray import Tray
 from protocol.messages import AgentsOnline, Identify, VisitorChat
 from protocol.rules import Plan
 from tests.fixtures.clients import VisitorSocket, new_id
 from tests.fixtures.server import DEFAULT_PASSWORD, LiveServer, Tenant
 from tests.gui.conftest import QLoop
+from tests.gui.recording import RecordingAdapter
 
 pytestmark = pytest.mark.gui
-
-
-class RecordingAdapter(NotificationAdapter):
-    """Keeps notifications; ``press`` and ``click`` do what the desktop's notification center does."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.shown: list[tuple[str, str, str]] = []
-        self.sticky: set[str] = set()
-        self.withdrawn: list[str] = []
-
-    def present(
-        self, title: str, body: str, key: str, *, sticky: bool = False, actions: Sequence[tuple[str, str]] = ()
-    ) -> None:
-        self.shown.append((title, body, key))
-        if sticky:
-            self.sticky.add(key)
-
-    def withdraw(self, key: str) -> None:
-        self.withdrawn.append(key)
-        self.sticky.discard(key)
-
-    def press(self, key: str, action: str) -> None:
-        self.actionInvoked.emit(key, action)
 
 
 @dataclass
