@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from protocol.codec import strip_controls
 from protocol.rules import Plan
 from server.bots.store import BotStore
-from server.live.seams import AccountChanged, AgentChanged
+from server.live.seams import AccountChanged, AgentChanged, EraseVisitorLive
 from server.rules import AutoRule, RuleSpec, validate
 from server.security import digest, hash_password, new_account_key, new_api_key
 from server.services import Services
@@ -282,6 +282,12 @@ async def erase_visitor(
         erased = await services.hub.erase_visitor(account_id, visitor_id)
     else:
         erased = await services.store.erase_visitor(account_id, visitor_id)
+        await BotStore(services.engine).forget_visitor(account_id, visitor_id)
+        if services.control is not None:
+            # An admin command with --redis: the running processes erase presence and the replay history;
+            # whether they held the visitor is not known here, so the request counts as done.
+            await services.control.publish(EraseVisitorLive(account_id=account_id, visitor_id=visitor_id))
+            erased = True
     if not erased:
         raise AdminError(f"nothing is held about visitor {visitor_id} in account {account_id}")
     await services.store.add_audit(account_id, actor=actor, agent_id=actor_id, action="erase", target=visitor_id)
