@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 
 from protocol.codec import strip_controls
 from protocol.rules import Plan
-from server.live.seams import AccountChanged, AgentChanged
+from server.bots.store import BotStore
+from server.live.seams import AccountChanged, AgentChanged, EraseVisitorLive
 from server.rules import AutoRule, RuleSpec, validate
 from server.security import digest, hash_password, new_account_key, new_api_key
 from server.services import Services
@@ -248,19 +249,27 @@ async def export_visitor(
 ) -> dict[str, Any]:
     """Everything held about one visitor (right of access), as JSON-ready data."""
     stored = await services.store.export_visitor(account_id, visitor_id)
+    bots = BotStore(services.engine)
+    run = await bots.run(account_id, visitor_id)
+    bot = None if run is None else msgspec.to_builtins(run.state)
+    flows_run = sorted(await bots.fired(account_id, visitor_id))
     live: dict[str, Any] | None = None
     if services.hub is not None:
         present = await services.hub.visitor_record(account_id, visitor_id)
         if present is not None:
             live = msgspec.to_builtins(present)
-    if stored is None and live is None:
+    if stored is None and live is None and bot is None and not flows_run:
         raise AdminError(f"nothing is held about visitor {visitor_id} in account {account_id}")
     await services.store.add_audit(account_id, actor=actor, agent_id=actor_id, action="export", target=visitor_id)
+    stored = stored or {"visitor": None, "messages": [], "rules_fired": [], "ip_ban_expires_at": []}
+    # The bot's run: its state and the answers it collected, and which flows ran (once per visitor).
+    stored["bot_run"] = bot
+    stored["bot_flows_run"] = flows_run
     return {
         "account_id": account_id,
         "visitor_id": visitor_id,
         "exported_at": time.time(),
-        "stored": stored or {"visitor": None, "messages": [], "rules_fired": [], "ip_ban_expires_at": []},
+        "stored": stored,
         "on_site_now": live,
     }
 
@@ -273,6 +282,12 @@ async def erase_visitor(
         erased = await services.hub.erase_visitor(account_id, visitor_id)
     else:
         erased = await services.store.erase_visitor(account_id, visitor_id)
+        await BotStore(services.engine).forget_visitor(account_id, visitor_id)
+        if services.control is not None:
+            # An admin command with --redis: the running processes erase presence and the replay history;
+            # whether they held the visitor is not known here, so the request counts as done.
+            await services.control.publish(EraseVisitorLive(account_id=account_id, visitor_id=visitor_id))
+            erased = True
     if not erased:
         raise AdminError(f"nothing is held about visitor {visitor_id} in account {account_id}")
     await services.store.add_audit(account_id, actor=actor, agent_id=actor_id, action="erase", target=visitor_id)

@@ -100,8 +100,6 @@ class SettingsDialog(QDialog):
         ):
             self.language_combo.addItem(text, str(lang))
         self.language_combo.setCurrentIndex(self.language_combo.findData(str(settings.language)))
-        self.language_note = QLabel(self.tr("The language changes at once; the column titles after a restart."))
-        self.language_note.setWordWrap(True)
         self.error_label = QLabel()
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
         self.error_label.hide()
@@ -119,7 +117,6 @@ class SettingsDialog(QDialog):
         form.addRow("", self.minimized_check)
         form.addRow("", self.autostart_check)
         form.addRow(self.tr("&Language:"), self.language_combo)
-        form.addRow("", self.language_note)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)

@@ -7,6 +7,7 @@ from typing import Any, Final
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QLocale,
     QModelIndex,
     QObject,
@@ -39,6 +40,7 @@ from protocol.messages import Visitor
 _DISPLAY: Final = int(Qt.ItemDataRole.DisplayRole)
 _DECORATION: Final = int(Qt.ItemDataRole.DecorationRole)
 _TOOLTIP: Final = int(Qt.ItemDataRole.ToolTipRole)
+_LANGUAGE_CHANGE: Final = QEvent.Type.LanguageChange
 _ALIGNMENT: Final = int(Qt.ItemDataRole.TextAlignmentRole)
 _HORIZONTAL: Final = Qt.Orientation.Horizontal
 _ASCENDING: Final = Qt.SortOrder.AscendingOrder
@@ -183,6 +185,14 @@ class VisitorTableModel(QAbstractTableModel):
         self._view: QTableView | None = None
         self._hold: Any = None
         self._index = VisitorIndex(clock, _QtEvents(self))
+        self._headers: tuple[str, ...] = ()
+        self._state_names: dict[VisitorState, str] = {}
+        self._translate()
+        if store.visitors:
+            self._index.reset(store.visitors)
+
+    def _translate(self) -> None:
+        """Column titles and state names in the UI's language of the moment."""
         self._headers = (
             self.tr("State"),
             self.tr("Name"),
@@ -206,8 +216,21 @@ class VisitorTableModel(QAbstractTableModel):
             VisitorState.LEFT: self.tr("Left"),
             VisitorState.TYPING: self.tr("Typing"),
         }
-        if store.visitors:
-            self._index.reset(store.visitors)
+
+    def retranslate(self) -> None:
+        """A language switch: new column titles, and every cell (labels, countries, state tooltips) built again."""
+        self._translate()
+        self._cells.clear()
+        self.headerDataChanged.emit(_HORIZONTAL, 0, _COLUMNS - 1)
+        rows = len(self._index)
+        if rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(rows - 1, _COLUMNS - 1))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The attached view's header tells of a language switch (a model gets no LanguageChange itself)."""
+        if event.type() == _LANGUAGE_CHANGE:
+            self.retranslate()
+        return False
 
     # ------------------------------------------------------------ Qt model interface
 
@@ -360,8 +383,12 @@ class VisitorTableModel(QAbstractTableModel):
         if self._hold is not None:
             self._hold.detach()
             self._hold = None
+        if self._view is not None:
+            self._view.horizontalHeader().removeEventFilter(self)
         self._view = view
         if view is not None:
+            # Qt hands LanguageChange on to every child widget; the header sees few other events.
+            view.horizontalHeader().installEventFilter(self)
             from desktop.ui.reorder_hold import ReorderHold  # noqa: PLC0415 (a widget helper, not needed headless)
 
             self._hold = ReorderHold(self, view)

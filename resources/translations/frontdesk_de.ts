@@ -1350,10 +1350,6 @@ Sehen Sie alle, die gerade auf Ihrer Website sind, und sprechen Sie mit ihnen.</
             <translation>Systemsprache</translation>
         </message>
         <message>
-            <source>The language changes at once; the column titles after a restart.</source>
-            <translation>Die Sprache wechselt sofort, die Spaltentitel nach einem Neustart.</translation>
-        </message>
-        <message>
             <source>&amp;Server:</source>
             <translation>&amp;Server:</translation>
         </message>

@@ -131,8 +131,13 @@ class HubBotPort:
         await self._apply(account_id, visitor_id, lambda state: answers_stored(state, values))
 
     async def bot_hand_over(self, account_id: int, visitor_id: str) -> None:
-        """Make the chat unanswered for the agents."""
-        await self._apply(account_id, visitor_id, handed_over)
+        """Make the chat unanswered for the agents: a new chat, re-alerted like a visitor's own message."""
+        hub = self.hub
+        state = await hub._state(account_id, visitor_id)
+        if state is None:
+            return  # the visitor left meanwhile: what was stored stays in the history
+        await hub._apply(account_id, state, visitor_id, handed_over(state))
+        await hub.team.visitor_wrote(account_id, state)
 
     async def bot_close(self, account_id: int, visitor_id: str) -> None:
         """End the conversation."""
@@ -183,6 +188,7 @@ async def visitor_wrote(
             fresh.record.unread += 1
             effects.changed(fresh, "chat")
             await hub._apply(account_id, fresh, visitor_id, effects)
+            await hub.team.visitor_wrote(account_id, fresh)
     return True
 
 

@@ -79,6 +79,7 @@ from server.live.seams import (
     AgentStatus,
     CloseVisitor,
     Control,
+    EraseVisitorLive,
     LogEntry,
     RevokeToken,
     Seams,
@@ -457,6 +458,9 @@ class Hub:
                             conn.outbox.close(1012, "your role changed; reconnect")
             case AgentStatus() | TeamConn() | TeamFrame():
                 self.team.on_control(message)
+            case EraseVisitorLive():
+                if message.account_id in self._accounts:
+                    self._spawn(self._erase_requested(message.account_id, message.visitor_id))
 
     # ------------------------------------------------------------------ agents
 
@@ -944,6 +948,21 @@ class Hub:
             gone = core.visitor_left(visitor_id, now=self.clock(), forget=True)
             await self._apply(account_id, None, visitor_id, gone)
         return True
+
+    async def _erase_requested(self, account_id: int, visitor_id: str) -> None:
+        """An erasure from the command line (:class:`EraseVisitorLive`), on a process holding the account.
+
+        The process holding the visitor's tabs (any, when none does) erases presence and the log;
+        every other one only keeps a queued write of its own from bringing SQL rows back.
+        """
+        account = self._accounts.get(account_id)
+        if account is None:
+            return
+        if visitor_id in account.tabs or await self.seams.presence.tabs(account_id, visitor_id) == 0:
+            await self.erase_visitor(account_id, visitor_id)
+        else:
+            await self.writer.drain()
+            await self.store.erase_visitor(account_id, visitor_id)
 
     async def visitor_record(self, account_id: int, visitor_id: str) -> Visitor | None:
         """A present visitor's whole record (with its trail), or None (for an export)."""

@@ -253,6 +253,17 @@ class AgentChanged(_Control, tag="agent_changed", kw_only=True, frozen=True):
     agent_id: int
 
 
+class EraseVisitorLive(_Control, tag="erase_visitor", kw_only=True, frozen=True):
+    """The command line erased a visitor in SQL: a process holding the account erases them live too.
+
+    Presence (the visitor vanishes or turns anonymous), the replay history, and whatever a write
+    still queued in that process would bring back.
+    """
+
+    account_id: int
+    visitor_id: str
+
+
 class AgentStatus(_Control, tag="agent_status", kw_only=True, frozen=True):
     """An agent's status changed (for the team layer: online, away, busy)."""
 
@@ -299,6 +310,7 @@ Control = (
     | TeamConn
     | TeamFrame
     | AgentChanged
+    | EraseVisitorLive
 )
 """Every control message; a Redis implementation encodes them with msgspec (``kind`` is the tag)."""
 

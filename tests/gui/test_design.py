@@ -109,9 +109,18 @@ def test_visitor_labels_countries_and_texts_follow_a_language_switch(app: QAppli
     assert f"Visitor {make_visitor(1).id[-6:]}" in _cells(window, Column.NAME)
     assert "Germany, Berlin" in _cells(window, Column.LOCATION)
     assert tab.detail.title_label.text() == f"Visitor {make_visitor(1).id[-6:]}"
+    model = tab.model
+    titles: list[tuple[int, int]] = []
+    model.headerDataChanged.connect(lambda _o, first, last: titles.append((first, last)))
+    assert model.headerData(Column.STATE, Qt.Orientation.Horizontal) == "State"
+    state_tip = model.index(tab.model.row_of(make_visitor(1).id), Column.STATE).data(Qt.ItemDataRole.ToolTipRole)
 
     install_translators(app, "de")  # at run time: Qt posts LanguageChange to every widget
     app.processEvents()
+    assert model.headerData(Column.STATE, Qt.Orientation.Horizontal) == "Status"
+    assert titles, "the header was told its titles changed"
+    german_tip = model.index(tab.model.row_of(make_visitor(1).id), Column.STATE).data(Qt.ItemDataRole.ToolTipRole)
+    assert german_tip != state_tip, "the state tooltip follows the language"
     assert f"Besucher {make_visitor(1).id[-6:]}" in _cells(window, Column.NAME)
     assert {"Deutschland, Berlin", "Österreich"} <= _cells(window, Column.LOCATION)
     assert "Ada Lovelace" in _cells(window, Column.NAME)  # a name stays a name
@@ -125,6 +134,7 @@ def test_visitor_labels_countries_and_texts_follow_a_language_switch(app: QAppli
     install_translators(app, "en")
     app.processEvents()
     assert "Austria" in _cells(window, Column.LOCATION)
+    assert model.headerData(Column.STATE, Qt.Orientation.Horizontal) == "State"
 
 
 def test_detail_pane_shows_what_to_do_without_a_selection(app: QApplication, qtbot: QtBot) -> None:

@@ -15,6 +15,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from desktop.core.store import VisitorStore
+from protocol.codec import encode
 from protocol.messages import (
     Ack,
     Ban,
@@ -24,6 +25,7 @@ from protocol.messages import (
     Delta,
     Error,
     ErrorCode,
+    Identify,
     MessageAdded,
     PageView,
     Result,
@@ -31,6 +33,7 @@ from protocol.messages import (
     SendMessage,
     Snapshot,
     Visitor,
+    VisitorChanged,
     VisitorChat,
     VisitorLeft,
     VisitorMessage,
@@ -379,3 +382,48 @@ async def test_a_redis_restart_gives_resume_unavailable_and_a_correct_snapshot(c
 
 
 __all__ = ["ClusterTenant"]
+
+
+async def test_an_erasure_from_the_command_line_reaches_presence_and_the_replay_history(cluster: Cluster) -> None:
+    s1, s2, s3 = cluster.servers
+    tenant = await cluster.create_account()
+    token = await cluster.login(s2, tenant.agent_email)
+    agent = await LiveAgent.connect(s2, token)
+    await agent.wait(agent.snapshot_done, "the snapshot")
+    visitor = await cluster.visitor(s1, tenant)
+    vid = visitor.visitor_id
+    await visitor.send(Identify(name="Grace Hopper", email="grace@example.com"))
+    await visitor.send(VisitorChat(id=new_id(), text="my order 4711"))
+    await visitor.wait_for(Ack)
+    await agent.wait(
+        lambda: any(isinstance(d, MessageAdded) and d.message.visitor_id == vid for d in agent.deltas()),
+        "the visitor's message",
+    )
+    before = agent.last_seq()
+
+    # The command line reaches only SQL and Redis; the process holding the visitor erases them live.
+    erased = await cluster.admin("visitor", "erase", "--account-id", str(tenant.account_id), "--visitor-id", vid)
+    assert erased == {"visitor_id": vid, "erased": True}
+
+    def after() -> list[Delta]:
+        return [d for d in agent.deltas() if d.seq > before]
+
+    def anonymous() -> bool:
+        return any(isinstance(d, VisitorChanged) and d.visitor.id == vid and d.visitor.name is None for d in after())
+
+    await agent.wait(anonymous, "the visitor turning anonymous")
+    assert any(isinstance(d, VisitorLeft) and d.visitor_id == vid for d in after())
+    # A fresh agent on a third process sees the anonymous visitor still on the site.
+    fresh = await LiveAgent.connect(s3, token)
+    await fresh.wait(fresh.snapshot_done, "the snapshot")
+    (listed,) = [v for v in fresh.snapshot_visitors() if v.id == vid]
+    assert (listed.name, listed.email) == (None, None)
+    # Resuming from before the erasure replays nothing that held them: a fresh snapshot comes instead.
+    resumed = await LiveAgent.connect(s3, token, resume_from=before, epoch=agent.hello.epoch)
+    await resumed.wait(resumed.snapshot_done, "the snapshot")
+    snapshot = next(e for e in resumed.events if isinstance(e, Snapshot))
+    assert snapshot.reason == "resume_unavailable"
+    assert "Grace" not in encode(snapshot).decode()
+    for socket in (agent, fresh, resumed):
+        await socket.close()
+    await visitor.ws.close()

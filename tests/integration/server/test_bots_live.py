@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
 
@@ -15,6 +16,7 @@ from protocol.messages import (
     OpenConversation,
     PageView,
     Result,
+    UnansweredAlert,
     VisitorChat,
     VisitorMessage,
 )
@@ -129,6 +131,56 @@ async def test_an_agent_taking_over_stops_a_running_bot(live_server: LiveServer)
         await no_message(visitor)
         changed = await agent.wait_for_visitor(lambda v: v.unread > 0)
         assert changed.chat_status == "active"
+
+
+async def _alert_after_ten_seconds(live_server: LiveServer, token: str) -> None:
+    async with httpx.AsyncClient() as http:
+        response = await http.put(
+            f"{live_server.http_url}/api/v1/team/settings",
+            json={"unanswered_alert_seconds": 10},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert response.status_code == 200, response.text
+
+
+async def test_a_hand_over_with_no_answer_alerts_the_online_agents_again(live_server: LiveServer) -> None:
+    tenant = live_server.create_account(Plan.STANDARD)
+    add_flow(live_server, tenant, {**SALES, "trigger": {"kind": "first_message"}})
+    token = live_server.login(tenant.agent_email, tenant.agent_password)
+    await _alert_after_ten_seconds(live_server, token)
+    async with (
+        await AgentSocket.connect(live_server.agent_ws_url, token) as agent,
+        await VisitorSocket.connect(live_server.visitor_url(tenant.account_key)) as visitor,
+    ):
+        await agent.hello()
+        await say(visitor, "Hello?")
+        await visitor.wait_for(VisitorMessage, lambda e: e.message.author == "bot")
+        await say(visitor, "Support")
+        await visitor.wait_for(VisitorMessage, lambda e: e.message.author == "system")
+        await agent.wait_for_visitor(lambda v: v.chat_status == "unanswered")
+        alert = await agent.wait_for(UnansweredAlert, within=15)
+        assert alert.visitor_id == visitor.visitor_id
+
+
+async def test_a_message_no_bot_takes_after_all_alerts_the_online_agents_again(live_server: LiveServer) -> None:
+    tenant = live_server.create_account(Plan.STANDARD)
+    bye = {"name": "Bye", "trigger": {"kind": "first_message"}, "start": "bye",
+           "steps": [{"id": "bye", "kind": "close", "text": "Thanks, we will write back."}]}  # fmt: skip
+    add_flow(live_server, tenant, bye)
+    token = live_server.login(tenant.agent_email, tenant.agent_password)
+    await _alert_after_ten_seconds(live_server, token)
+    async with (
+        await AgentSocket.connect(live_server.agent_ws_url, token) as agent,
+        await VisitorSocket.connect(live_server.visitor_url(tenant.account_key)) as visitor,
+    ):
+        await agent.hello()
+        await say(visitor, "Hello?")
+        await agent.wait_for_visitor(lambda v: v.bot is not None and v.chat_status == "closed")
+        # The flow ran once for this visitor: the next first message goes to a person.
+        await say(visitor, "Hello again?")
+        await agent.wait_for_visitor(lambda v: v.chat_status == "unanswered")
+        alert = await agent.wait_for(UnansweredAlert, within=15)
+        assert alert.visitor_id == visitor.visitor_id
 
 
 async def test_a_free_account_never_runs_a_bot(live_server: LiveServer) -> None:

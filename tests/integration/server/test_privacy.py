@@ -8,13 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 import sqlalchemy as sa
 
+from protocol.bots.flow import FlowSpec
 from protocol.codec import encode
 from protocol.messages import (
     Ack,
     Ban,
+    ChatOpened,
     EraseVisitor,
     Error,
     ErrorCode,
@@ -31,10 +34,12 @@ from protocol.messages import (
     VisitorChat,
     VisitorHello,
     VisitorLeft,
+    VisitorMessage,
     VisitorPatch,
 )
 from protocol.rules import Plan
 from server import admin, db
+from server.bots.store import BotStore
 from tests.fixtures.clients import AgentSocket, VisitorSocket, new_id, ref
 from tests.fixtures.server import DEFAULT_PASSWORD, LiveServer, Tenant
 
@@ -339,3 +344,37 @@ async def test_cli_like_admin_calls_export_and_erase_a_visitor_who_left(live_ser
     with pytest.raises(admin.AdminError):
         live_server.call(admin.export_visitor, services, tenant.account_id, vid)
     assert "remember me" not in await _all_rows(live_server)
+
+
+ASK_NAME = {
+    "name": "Name",
+    "trigger": {"kind": "chat_opened_offline"},
+    "start": "name",
+    "steps": [
+        {"id": "name", "kind": "ask", "text": "Your name?", "store": "name", "next": "team"},
+        {"id": "team", "kind": "hand_over"},
+    ],
+}
+
+
+async def test_export_holds_the_bot_s_answers_and_erasure_removes_them(live_server: LiveServer) -> None:
+    tenant = live_server.create_account(Plan.PRO)
+    engine = live_server.server.services.engine
+
+    async def add_flow() -> Any:
+        return await BotStore(engine).add(tenant.account_id, msgspec.convert(ASK_NAME, FlowSpec))
+
+    flow = live_server.call(add_flow)
+    async with await VisitorSocket.connect(live_server.visitor_url(tenant.account_key)) as visitor:
+        vid = visitor.visitor_id
+        await visitor.send(ChatOpened())
+        await visitor.wait_for(VisitorMessage, lambda e: e.message.author == "bot")
+        await visitor.send(VisitorChat(id=new_id(), text="Ada Lovelace"))
+        await visitor.wait_for(VisitorMessage, lambda e: e.message.author == "system")
+        exported = _api(live_server, "GET", f"/visitors/{vid}/export", headers={"X-Api-Key": tenant.api_key}).json()
+    run = exported["stored"]["bot_run"]
+    assert (run["flow_id"], run["status"], run["answers"]) == (flow.id, "handed_over", {"name": "Ada Lovelace"})
+    assert exported["stored"]["bot_flows_run"] == [flow.id]
+    live_server.call(admin.erase_visitor, live_server.server.services, tenant.account_id, vid)
+    response = _api(live_server, "GET", f"/visitors/{vid}/export", headers={"X-Api-Key": tenant.api_key})
+    assert response.status_code == 404, response.text
