@@ -754,6 +754,7 @@ class MainWindow(QMainWindow):
         self.tabs.setElideMode(Qt.TextElideMode.ElideRight)
         for side in (QTabBar.ButtonPosition.LeftSide, QTabBar.ButtonPosition.RightSide):
             self.tabs.tabBar().setTabButton(0, side, None)  # the Visitors tab stays
+        self.tabs.currentChanged.connect(self._show_title)  # the title names the conversation in front
         # Window-wide, so the keys switch tabs from the visitor list and from a conversation's input alike.
         self.tab_shortcuts = [
             QShortcut(QKeySequence(keys), self, lambda step=step: self.switch_tab(step))
@@ -861,14 +862,17 @@ class MainWindow(QMainWindow):
         self._show_title()
         self.visitors.set_capabilities(capabilities)
 
-    def _show_title(self) -> None:
+    def _show_title(self, *_args: object) -> None:
         if self._session_facts is None:
             self.setWindowTitle(self.tr("Frontdesk"))
             return
         account_name, agent_name, plan = self._session_facts
-        self.setWindowTitle(
-            self.tr("Frontdesk - %1 (%2, %3)").replace("%1", account_name).replace("%2", agent_name).replace("%3", plan)
-        )
+        title = self.tr("Frontdesk - %1 (%2, %3)").replace("%1", account_name).replace("%2", agent_name)
+        title = title.replace("%3", plan)
+        page = self.tabs.currentWidget()
+        if page is not None and page is not self.visitors and page.windowTitle():
+            title = f"{page.windowTitle()} - {title}"  # "Conversation with Ada - Frontdesk - Shop (...)"
+        self.setWindowTitle(title)
 
     def show_status(self, text: str) -> None:
         """A line in the status bar; it goes after a while, or when its action finished."""
