@@ -699,10 +699,9 @@ class AgentSession(QObject):
 
     def _open_on_server(self, visitor_id: str) -> None:
         visitor = self.store.visitors.get(visitor_id)
-        if visitor is not None:
-            self.window.statusBar().showMessage(
-                self.tr("Opening the conversation with %1…").replace("%1", display_name(visitor)), 8000
-            )
+        status = self.tr("Opening the conversation with %1…").replace("%1", display_name(visitor)) if visitor else ""
+        if status:
+            self.window.show_status(status)
 
         async def open_it() -> None:
             try:
@@ -716,6 +715,9 @@ class AgentSession(QObject):
                     self.ask_take_over(visitor_id, holder)
                     return
                 raise
+            finally:
+                # Done either way (a tab, a window or an error box): the line goes unless another replaced it.
+                self.window.clear_status(status)
             self.conversations.open(visitor_id)
 
         self.window.visitors.tasks.run(open_it())  # refusals show as the list's error box

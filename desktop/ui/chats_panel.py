@@ -13,8 +13,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QPushButton,
     QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -30,6 +30,7 @@ from desktop.core.team import (
     initials,
     waiting_since,
 )
+from desktop.ui.style import Theme, filter_bar_sheet, follow_theme
 from desktop.ui.text import display_name
 from protocol.messages import PresenceEntry
 
@@ -53,22 +54,30 @@ class ChatsPanel(QDockWidget):
         self._open: set[str] = set()
 
         body = QWidget()
-        self.buttons: dict[ChatBucket, QPushButton] = {}
+        self.buttons: dict[ChatBucket, QToolButton] = {}
         self._group = QButtonGroup(self)
         self._group.setExclusive(True)
-        row = QHBoxLayout()
+        # One segmented control like the main window's filters (no push-button minimum of 80 px each).
+        self.segments = QWidget()
+        self.segments.setObjectName("chatBuckets")
+        row = QHBoxLayout(self.segments)
         row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
         for number, bucket in enumerate(ChatBucket, start=1):
-            button = QPushButton()
+            button = QToolButton()
             button.setCheckable(True)
-            # The panel must not force the window wider: labels shrink (the tooltip keeps the full text).
-            button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-            button.setMinimumWidth(40)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            if number == 1:
+                button.setProperty("segment", "first")
+            elif number == len(ChatBucket):
+                button.setProperty("segment", "last")
+            # Never narrower than the text: the dock's minimum width follows the labels (and the language).
+            button.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
             button.setShortcut(QKeySequence(f"Alt+{number}"))
             button.clicked.connect(lambda _checked=False, b=bucket: self.show_bucket(b))
             self._group.addButton(button)
             self.buttons[bucket] = button
-            row.addWidget(button)
+            row.addWidget(button, 1)
         self.list = QListWidget()
         self.list.setMinimumWidth(120)
         self.list.setAccessibleName(self.tr("Chats"))
@@ -81,7 +90,7 @@ class ChatsPanel(QDockWidget):
         self.presence_label.setWordWrap(True)
         self.presence_label.setAccessibleName(self.tr("Who else is on this visitor"))
         layout = QVBoxLayout(body)
-        layout.addLayout(row)
+        layout.addWidget(self.segments)
         layout.addWidget(self.list)
         layout.addWidget(self.empty_label)
         layout.addWidget(self.presence_label)
@@ -98,6 +107,11 @@ class ChatsPanel(QDockWidget):
         self._ticker.timeout.connect(self.refresh)
         self._ticker.start()
         self.show_bucket(ChatBucket.MINE)
+        follow_theme(self.restyle)
+
+    def restyle(self, theme: Theme) -> None:
+        """Colours of the segments for ``theme``; tighter padding than the main filters (a narrow dock)."""
+        self.segments.setStyleSheet(filter_bar_sheet(theme) + "QToolButton { padding: 4px 8px; }\n")
 
     def stop(self) -> None:
         """End of the session."""

@@ -49,6 +49,9 @@ def _plain_label(*, wrap: bool = True, selectable: bool = True) -> QLabel:
     label = QLabel()
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(wrap)
+    if wrap:
+        # A long word (a URL) may be cut, but must not make the card wider than the pane and clip everything.
+        label.setMinimumWidth(1)
     if selectable:
         label.setTextInteractionFlags(_TEXT_FLAGS)
     label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)

@@ -15,10 +15,12 @@ from desktop.core.filters import VisitorFilter
 from desktop.core.ordering import Column
 from desktop.core.state import VisitorState
 from desktop.core.store import VisitorStore
+from desktop.core.team import ChatBucket
 from desktop.integration.i18n import install_translators
 from desktop.integration.resources import state_icon
 from desktop.net.client import AgentClient
 from desktop.session import ClientActions
+from desktop.ui.chats_panel import ChatsPanel
 from desktop.ui.conversation import ConversationManager
 from desktop.ui.legend import StateIconProvider
 from desktop.ui.main_window import MainWindow
@@ -99,6 +101,32 @@ def test_german_header_and_button_texts_fit_at_the_default_window_size(app: QApp
         needed = button.fontMetrics().horizontalAdvance(text)
         assert button.width() > needed, f"{text!r}: {button.width()} <= {needed} px"
         assert button.visibleRegion().boundingRect().width() == button.width(), f"{text!r} is covered"
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_chats_panel_buttons_fit_their_text_at_the_default_window_size(
+    app: QApplication, qtbot: QtBot, language: str
+) -> None:
+    install_translators(app, language)
+    window = _window(qtbot)
+    panel = ChatsPanel(VisitorStore(), ManualClock(NOW), window)
+    window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, panel)
+    window.show()
+    qtbot.waitExposed(window)
+    panel.refresh()
+    app.processEvents()
+    assert panel.buttons[ChatBucket.MINE].text() == {"en": "&Mine (0)", "de": "&Meine (0)"}[language]
+    for button in panel.buttons.values():
+        text = button.text().replace("&", "")
+        needed = button.fontMetrics().horizontalAdvance(text)
+        assert button.width() > needed, f"{text!r}: {button.width()} <= {needed} px"
+        assert button.visibleRegion().boundingRect().width() == button.width(), f"{text!r} is covered"
+    # Even a dock dragged to its narrowest keeps the labels whole (its minimum follows the texts).
+    window.resizeDocks([panel], [1], Qt.Orientation.Horizontal)
+    app.processEvents()
+    for button in panel.buttons.values():
+        text = button.text().replace("&", "")
+        assert button.width() > button.fontMetrics().horizontalAdvance(text), f"{text!r} cut in a narrow dock"
 
 
 def test_visitor_labels_countries_and_texts_follow_a_language_switch(app: QApplication, qtbot: QtBot) -> None:

@@ -77,10 +77,16 @@ def test_a_chat_opens_as_one_tab_pops_out_and_back_and_closing_it_keeps_the_chat
     conversations = session.conversations
 
     # Opening from the panel answers the chat and opens it as a tab beside the Visitors tab.
+    status = session.window.statusBar()
+    lines: list[str] = []
+    status.messageChanged.connect(lines.append)
     qloop.do(session.chats.list.itemActivated.emit, panel_item(session, vid))
     qloop.wait_until(lambda: vid in conversations.dialogs, what="conversation opened")
     dialog = conversations.dialogs[vid]
     assert conversations.tab_index(vid) == 1
+    assert lines[0] == f"Opening the conversation with {NAME}…"
+    assert status.currentMessage() == ""  # the action finished: the line does not linger beside the tab
+    status.messageChanged.disconnect(lines.append)
     assert tabs.currentWidget() is dialog
     qloop.wait_until(lambda: session.store.visitors[vid].chat_agent_id == session.me, what="held by me")
     qloop.wait_until(lambda: tab_text(session, vid) == "Ada <b>&&</b> Co", what="read: plain name, no marker")

@@ -169,7 +169,9 @@ def test_take_over_is_asked_first_and_the_colleague_is_told(
     qloop.do(anna.session.take_chat, socket.visitor_id)
     store = jonas.session.store
     qloop.wait_until(
-        lambda: store.visitors[socket.visitor_id].chat_agent_id == anna.session.me, what="Anna holds the chat"
+        # .get: Jonas's store may not list the visitor yet (Anna's did); a KeyError would end the wait.
+        lambda: getattr(store.visitors.get(socket.visitor_id), "chat_agent_id", None) == anna.session.me,
+        what="Anna holds the chat",
     )
     # Jonas sees who holds it in his Chats panel, and opening asks before taking over.
     jonas.session.chats.show_bucket(ChatBucket.ALL_OPEN)
