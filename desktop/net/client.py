@@ -256,9 +256,7 @@ class AgentClient:
         """Tell colleagues which visitors this agent has open; dropped while offline (it is ephemeral)."""
         if not self._online:
             return
-        task = asyncio.get_running_loop().create_task(self._try_send_quietly(SetViewing(visitor_ids=visitor_ids)))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._background_task(self._try_send_quietly(SetViewing(visitor_ids=visitor_ids)))
 
     def _want_trail(self, visitor_id: str) -> None:
         """The store watches a visitor whose trail it lacks: ask for it (after the sync when offline)."""

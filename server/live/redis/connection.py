@@ -42,6 +42,8 @@ SCRIPTS = (
     "lease_claim",
     "lease_reap",
 )
+APPENDING = frozenset({"log_append", "visitor_commit"})
+"""The scripts that append to an account's log: the shared ``append_delta`` of _append.lua goes first."""
 
 
 def account_key(account_id: int, name: str) -> str:
@@ -72,7 +74,11 @@ class RedisLink:
         self._pipeline = AutoPipeline(self.client)
         self._trips: dict[str, Counter] = {}
         lua = files("server.live.redis").joinpath("lua")
-        self._sources = {name: lua.joinpath(f"{name}.lua").read_text("utf-8") for name in SCRIPTS}
+        append = lua.joinpath("_append.lua").read_text("utf-8")
+        self._sources = {
+            name: (append if name in APPENDING else "") + lua.joinpath(f"{name}.lua").read_text("utf-8")
+            for name in SCRIPTS
+        }
         self._shas = {
             name: hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest() for name, text in self._sources.items()
         }
