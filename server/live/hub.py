@@ -919,11 +919,9 @@ class Hub:
         await self.writer.drain()  # a queued write must not bring the row back
         erased = await self.store.erase_visitor(account_id, visitor_id)
         await self.bots.store.forget_visitor(account_id, visitor_id)  # the bot's run holds their answers
-        # Replayable deltas hold the visitor's identity and messages: the log forgets them all, so
-        # an agent resuming from before the erasure gets a fresh snapshot instead.
-        await self.seams.log.forget(account_id)
         state = await self._state(account_id, visitor_id)
         if state is None:
+            await self._forget_log(account_id)
             return erased
         has_tabs = await self.seams.presence.tabs(account_id, visitor_id) > 0
         if has_tabs or state.record.banned:
@@ -947,7 +945,14 @@ class Hub:
             self._cache.forget((account_id, visitor_id))
             gone = core.visitor_left(visitor_id, now=self.clock(), forget=True)
             await self._apply(account_id, None, visitor_id, gone)
+        await self._forget_log(account_id)
         return True
+
+    async def _forget_log(self, account_id: int) -> None:
+        # Replayable deltas hold the visitor's identity and messages: the log forgets them all, last, so
+        # that an agent resuming from before the erasure always gets a fresh snapshot (the erasure's own
+        # deltas went out live; had they stayed in the log, a resume could continue right after them).
+        await self.seams.log.forget(account_id)
 
     async def _erase_requested(self, account_id: int, visitor_id: str) -> None:
         """An erasure from the command line (:class:`EraseVisitorLive`), on a process holding the account.
