@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+from desktop.core.columns import VisitorColumns
 from desktop.core.team import TeamState
 from protocol.messages import (
     CannedResponses,
@@ -33,54 +34,7 @@ from protocol.messages import (
     VisitorLeft,
     VisitorPatch,
     VisitorPresence,
-    apply_patch,
 )
-
-
-class _Interner:
-    """Shares equal strings between records: 100,000 decoded visitors otherwise hold 100,000 "Germany"s.
-
-    Covers the fields whose values repeat across visitors and updates (place, browser, referrer, pages).
-    Bounded: the table starts over when it grows past ``limit`` (URLs and titles can be many).
-    """
-
-    def __init__(self, limit: int = 200_000) -> None:
-        self._table: dict[str, str] = {}
-        self._limit = limit
-
-    def visitor(self, v: Visitor) -> Visitor:
-        """The same record with its repeated strings shared (in place: the record was just decoded)."""
-        table = self._table
-        if len(table) > self._limit:
-            table.clear()
-        share = table.setdefault
-        # Spelled out field by field: getattr/setattr by name would double the cost per visitor.
-        if v.country_code is not None:
-            v.country_code = share(v.country_code, v.country_code)
-        if v.country is not None:
-            v.country = share(v.country, v.country)
-        if v.city is not None:
-            v.city = share(v.city, v.city)
-        if v.timezone is not None:
-            v.timezone = share(v.timezone, v.timezone)
-        if v.language is not None:
-            v.language = share(v.language, v.language)
-        if v.browser is not None:
-            v.browser = share(v.browser, v.browser)
-        if v.os is not None:
-            v.os = share(v.os, v.os)
-        if v.referrer is not None:
-            v.referrer = share(v.referrer, v.referrer)
-        if v.current_url is not None:
-            v.current_url = share(v.current_url, v.current_url)
-        if v.current_title is not None:
-            v.current_title = share(v.current_title, v.current_title)
-        if v.chat_agent_name is not None:
-            v.chat_agent_name = share(v.chat_agent_name, v.chat_agent_name)
-        for page in v.pages:
-            page.url = share(page.url, page.url)
-            page.title = share(page.title, page.title)
-        return v
 
 
 class SeqGap(Exception):  # noqa: N818 (the name is part of the agreed interface)
@@ -149,8 +103,7 @@ class VisitorStore:
         """(seq, next part) while a paged snapshot is arriving."""
         self._watched: str | None = None
         self._trail_loaded = False
-        self._visitors: dict[str, Visitor] = {}
-        self._interner = _Interner()
+        self._visitors = VisitorColumns()
         self._messages: dict[str, dict[str, ChatMessage]] = {}
         self._typing: set[str] = set()
         self._changes = Changes()
@@ -160,7 +113,7 @@ class VisitorStore:
 
     @property
     def visitors(self) -> Mapping[str, Visitor]:
-        """Every listed visitor by id (read-only view; records are replaced, never mutated)."""
+        """Every listed visitor by id (read-only; a record is made from the columns when read, see VisitorColumns)."""
         return self._visitors
 
     def is_typing(self, visitor_id: str) -> bool:
@@ -189,8 +142,8 @@ class VisitorStore:
         if visitor_id == self._watched:
             return
         old = self._watched
-        if old is not None and self._trail_loaded and (record := self._visitors.get(old)) is not None:
-            self._visitors[old] = msgspec.structs.replace(record, pages=())
+        if old is not None and self._trail_loaded:
+            self._visitors.set_pages(old, ())
         self._watched = visitor_id
         self._trail_loaded = False
         self._want_trail()
@@ -272,10 +225,12 @@ class VisitorStore:
         return self._changes
 
     def _apply_snapshot(self, snapshot: Snapshot) -> None:
-        share = self._interner.visitor
+        visitors = self._visitors
         if snapshot.part == 0:
             self.seq = 0  # not resumable until the last page is in
-            self._visitors = {v.id: share(v) for v in snapshot.visitors}
+            visitors.clear()
+            for v in snapshot.visitors:
+                visitors.put(v)
             self._trail_loaded = False
             self._typing.clear()
             self.team.reset_presence()
@@ -288,10 +243,9 @@ class VisitorStore:
             if self._paging != (snapshot.seq, snapshot.part):
                 expected, self._paging = self._paging, None
                 raise SnapshotGap(expected, (snapshot.seq, snapshot.part))
-            visitors = self._visitors
             upserted = self._mark().upserted
             for v in snapshot.visitors:
-                visitors[v.id] = share(v)
+                visitors.put(v)
                 upserted.add(v.id)
         if snapshot.more:
             self._paging = (snapshot.seq, snapshot.part + 1)
@@ -304,12 +258,9 @@ class VisitorStore:
         self._want_trail()
 
     def _apply_trail(self, trail: Trail) -> None:
-        record = self._visitors.get(trail.visitor_id)
-        if trail.visitor_id != self._watched or record is None:
+        if trail.visitor_id != self._watched or trail.visitor_id not in self._visitors:
             return  # the selection moved on, or the visitor left
-        self._visitors[trail.visitor_id] = self._interner.visitor(
-            msgspec.structs.replace(record, pages=tuple(trail.pages))
-        )
+        self._visitors.set_pages(trail.visitor_id, tuple(trail.pages))
         self._trail_loaded = True
         self._mark().upserted.add(trail.visitor_id)
 
@@ -321,18 +272,13 @@ class VisitorStore:
     ) -> None:
         match delta:
             case VisitorPatch(visitor_id=visitor_id):
-                current = self._visitors.get(visitor_id)
-                if current is None:
+                if not self._visitors.patch(delta, keep_trail=self._keeps_trail(visitor_id)):
                     return  # not listed (cannot happen after a complete snapshot)
-                patched = apply_patch(current, delta, keep_trail=self._keeps_trail(visitor_id))
-                self._visitors[visitor_id] = self._interner.visitor(patched)
                 self._mark().upserted.add(visitor_id)
             case VisitorChanged(visitor=visitor):
-                current = self._visitors.get(visitor.id)
-                is_new = current is None
-                if current is not None and self._keeps_trail(visitor.id):
-                    visitor = msgspec.structs.replace(visitor, pages=current.pages)
-                self._visitors[visitor.id] = self._interner.visitor(visitor)
+                is_new = visitor.id not in self._visitors
+                # The trail of the watched visitor stays; any other record keeps the trail it came with.
+                self._visitors.put(visitor, keep_pages=is_new or not self._keeps_trail(visitor.id))
                 if visitor.id == self._watched and is_new:
                     self._want_trail()
                 changes = self._mark()
@@ -341,7 +287,7 @@ class VisitorStore:
                 if is_new:
                     changes.arrived.append(visitor.id)
             case VisitorLeft(visitor_id=visitor_id):
-                if self._visitors.pop(visitor_id, None) is None:
+                if self._visitors.pop(visitor_id) is None:
                     return
                 self._messages.pop(visitor_id, None)
                 self._typing.discard(visitor_id)
@@ -352,10 +298,8 @@ class VisitorStore:
                 if visitor_id in changes.arrived:
                     changes.arrived.remove(visitor_id)
             case VisitorActivity(visitor_id=visitor_id, at=at):
-                current = self._visitors.get(visitor_id)
-                if current is None or at <= current.last_activity_at:
+                if not self._visitors.set_last_activity(visitor_id, at):
                     return
-                self._visitors[visitor_id] = msgspec.structs.replace(current, last_activity_at=at)
                 self._mark().upserted.add(visitor_id)
             case MessageAdded(message=message):
                 self._messages.setdefault(message.visitor_id, {})[message.id] = message

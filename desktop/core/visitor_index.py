@@ -9,10 +9,10 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, MutableSequence
 from itertools import compress, repeat
 from operator import and_, or_
-from typing import Final, cast
+from typing import Any, Final, cast
 
 from desktop.core.activity import ActivityClock
 from desktop.core.clock import Clock
@@ -33,6 +33,8 @@ from protocol.messages import Visitor
 _SLOTS: Final = "q"  # array typecode of slot numbers: 8 bytes a row, no int object per row
 _SEARCH_STACK: Final = 8  # results of this many earlier queries are kept for widening keystrokes
 _SHARED_LIMIT: Final = 200_000  # distinct sort texts shared before the table starts over
+_NUMERIC: Final = frozenset({Column.STATE, Column.TIME_ON_SITE, Column.VISITS})
+"""Columns whose sort values are numbers: kept in ``array('d')`` (8 bytes a row, no float object)."""
 
 
 class IndexListener:
@@ -103,12 +105,14 @@ class VisitorIndex:
         self._clock = clock
         self._free: list[int] = []
         self._ids: list[str] = []
-        self._records: list[Visitor | None] = []
+        # Records are read from the store when needed (it keeps them in columns), not kept per slot here.
+        self._source: Mapping[str, Visitor] = {}
+        self._kept: dict[str, Visitor] = {}  # last records of visitors that left while held (their rows stay)
         self._masks = bytearray()
         self._own = TextColumn()  # case-folded search text of a visitor's own fields, by slot
         self._places: list[str] = []  # case-folded search text of page and place, one string per distinct value
         self._place_table: dict[str, str] = {}
-        self._values: dict[Column, list[SortValue]] = {Column.STATE: []}
+        self._values: dict[Column, MutableSequence[Any]] = {Column.STATE: array("d")}
         self._functions: dict[Column, Callable[[Visitor, float], SortValue]] = {}
         self._shared: dict[str, str] = {}
         self._by_id = array(_SLOTS)  # every slot in id order (ties of a column sort stay in id order)
@@ -202,12 +206,23 @@ class VisitorIndex:
         """The record shown at ``row``, or None outside the list."""
         if not 0 <= row < len(self._rows):
             return None
-        return self._records[self.slot_at(row)]
+        return self._record(self.slot_at(row))
 
     def record(self, visitor_id: str) -> Visitor | None:
         """A visitor as the list has it (None when not in the list)."""
         slot = self._slot_of(visitor_id)
-        return self._records[slot] if slot is not None else None
+        return self._record(slot) if slot is not None else None
+
+    def _record(self, slot: int) -> Visitor | None:
+        """The current record of a listed slot (a visitor leaving while held: its last record)."""
+        visitor_id = self._ids[slot]
+        record = self._source.get(visitor_id)
+        if record is None and visitor_id:
+            record = self._kept.get(visitor_id)
+            if record is None:  # left in a batch the list has not applied yet
+                departed = getattr(self._source, "departed", None)
+                record = departed(visitor_id) if departed is not None else None
+        return record
 
     def row_of(self, visitor_id: str) -> int:
         """The row showing a visitor, or -1 when it is not shown."""
@@ -292,19 +307,22 @@ class VisitorIndex:
         """Everything from a snapshot: the one place the index resets."""
         self.listener.resetting()
         now = self._clock()
-        ids = sorted(visitors)
-        records: list[Visitor] = list(map(visitors.__getitem__, ids))
+        self._source = visitors
+        self._kept = {}
+        pairs_by_id = sorted(visitors.items())  # one pass making each record (cheaper than looking each up)
+        ids = [vid for vid, _ in pairs_by_id]
+        records: list[Visitor] = [v for _, v in pairs_by_id]
+        del pairs_by_id
         n = len(ids)
         self._free = []
         self._ids = ids
-        self._records = cast("list[Visitor | None]", records)  # the same list: slots of leavers become None
         masks = [filter_mask(v, now) for v in records]
         self._masks = bytearray(masks)
         self._own = TextColumn(map(own_search_text, records))
         self._place_table.clear()
         self._places = list(map(self._place_text, records))
         self._shared.clear()
-        self._values = {column: self._column_values(column) for column in {Column.STATE, self._column}}
+        self._values = {column: self._column_values(column, records) for column in {Column.STATE, self._column}}
         self._by_id = array(_SLOTS, range(n))
         pairs = sorted(zip(map(hash, ids), range(n), strict=True))
         self._hashes = array(_SLOTS, [h for h, _ in pairs])
@@ -326,6 +344,7 @@ class VisitorIndex:
 
     def apply(self, removed: Collection[str], upserted: Collection[str], visitors: Mapping[str, Visitor]) -> None:
         """Apply changed visitors from ``visitors`` (the store); a removed or missing one leaves the list."""
+        self._source = visitors
         if removed or upserted:
             self._update(removed, upserted, self._clock(), visitors)
 
@@ -358,7 +377,7 @@ class VisitorIndex:
 
     def _make_value_function(self, column: Column) -> Callable[[Visitor, float], SortValue]:
         function = value_function(column)
-        if column in (Column.STATE, Column.TIME_ON_SITE, Column.VISITS):
+        if column in _NUMERIC:
             return function
         shared = self._shared
 
@@ -370,22 +389,34 @@ class VisitorIndex:
 
         return share
 
-    def _column_values(self, column: Column) -> list[SortValue]:
-        """One column's sort value for every slot (free slots hold a placeholder)."""
-        records = self._records
-        live = [v for v in records if v is not None]
-        values = sort_values(column, live, self._clock())
-        if column not in (Column.STATE, Column.TIME_ON_SITE, Column.VISITS):
+    def _column_values(self, column: Column, records: list[Visitor] | None = None) -> MutableSequence[Any]:
+        """One column's sort value for every slot (free slots hold a placeholder); numbers in an array.
+
+        ``records`` are those of every slot when the caller has them (a reset); otherwise they are read.
+        """
+        numeric = column in _NUMERIC
+        slots: list[int] | None = None
+        if records is None:
+            current = dict(self._source.items())  # one pass making each record, not a lookup per slot
+            found = [
+                (slot, r)
+                for slot, vid in enumerate(self._ids)
+                if vid and (r := current.get(vid) or self._record(slot)) is not None
+            ]
+            del current
+            records = [r for _, r in found]
+            if len(found) < len(self._ids):
+                slots = [slot for slot, _ in found]
+        values = sort_values(column, records, self._clock())
+        if not numeric:
             share = self._shared.setdefault
             values = [share(v, v) if isinstance(v, str) else v for v in values]
-        if len(live) == len(records):
-            return values
-        result: list[SortValue] = [0.0] * len(records)
-        it = iter(values)
-        for slot, v in enumerate(records):
-            if v is not None:
-                result[slot] = next(it)
-        return result
+        if slots is not None:
+            spread: list[SortValue] = [0.0] * len(self._ids)
+            for slot, value in zip(slots, values, strict=True):
+                spread[slot] = value
+            values = spread
+        return array("d", cast("list[float]", values)) if numeric else values
 
     def _slot_of(self, visitor_id: str) -> int | None:
         """A visitor's slot: its id's hash bisected in the hash array, then the id compared."""
@@ -478,7 +509,7 @@ class VisitorIndex:
     def _passes(self, slot: int) -> bool:
         if not self._masks[slot] & self._bit:
             return False
-        record = self._records[slot]
+        record = self._record(slot)
         return not self._search or (record is not None and self._search.matches_text(search_text(record)))
 
     def _relayout(self, source: array[int]) -> None:
@@ -503,7 +534,6 @@ class VisitorIndex:
 
     def _store_row(self, slot: int, visitor: Visitor, mask: int, now: float) -> bool:
         """Write a visitor's columns into its slot; True when the current column's value changed."""
-        self._records[slot] = visitor
         self._masks[slot] = mask
         self._own.put(slot, own_search_text(visitor))
         self._places[slot] = self._place_text(visitor)
@@ -522,7 +552,6 @@ class VisitorIndex:
         else:
             slot = len(self._ids)
             self._ids.append(visitor.id)
-            self._records.append(None)
             self._masks.append(0)
             self._places.append("")
             for values in self._values.values():
@@ -543,13 +572,13 @@ class VisitorIndex:
         """Few changes: one insert, remove or move per visitor, then :meth:`changed` per run of rows."""
         counts = self._counts
         counts_before = dict(counts)
-        records, masks, activity = self._records, self._masks, self._activity
+        masks, activity = self._masks, self._activity
         changed: list[int] = []
         for visitor_id in removed:
             self._drop(visitor_id)
         for visitor_id in upserted:
             slot = self._slot_of(visitor_id)
-            visitor = (records[slot] if slot is not None else None) if source is None else source.get(visitor_id)
+            visitor = (self._record(slot) if slot is not None else None) if source is None else source.get(visitor_id)
             if visitor is None:
                 self._drop(visitor_id)
                 continue
@@ -594,7 +623,7 @@ class VisitorIndex:
             self._forget(visitor_id)
         for visitor_id in upserted:
             slot = self._slot_of(visitor_id)
-            visitor = (self._records[slot] if slot is not None else None) if source is None else source.get(visitor_id)
+            visitor = (self._record(slot) if slot is not None else None) if source is None else source.get(visitor_id)
             if visitor is None:
                 self._forget(visitor_id)
                 continue
@@ -623,7 +652,7 @@ class VisitorIndex:
         del self._hash_slots[p]
         self._ids[slot] = ""
         add_mask(self._counts, self._masks[slot], -1)
-        self._records[slot] = None
+        self._kept.pop(visitor_id, None)
         self._masks[slot] = 0
         self._own.put(slot, "")
         self._places[slot] = ""
@@ -705,7 +734,7 @@ class VisitorIndex:
             if visitor_id not in upserted:
                 visitor = None
             elif source is None:
-                visitor = self._records[slot] if slot is not None else self._waiting.get(visitor_id)
+                visitor = self._record(slot) if slot is not None else self._waiting.get(visitor_id)
             else:
                 visitor = source.get(visitor_id)
             if slot is None:
@@ -719,13 +748,18 @@ class VisitorIndex:
                 continue
             add_mask(counts, masks[slot], -1)
             if visitor is None:
+                if visitor_id not in self._kept:
+                    departed = getattr(source, "departed", None)
+                    kept = departed(visitor_id) if departed is not None else None
+                    if kept is not None:
+                        self._kept[visitor_id] = kept
                 masks[slot] = 0
                 self._leaving.add(visitor_id)
                 self._deferred.discard(visitor_id)
                 continue
             mask = masks[slot] = filter_mask(visitor, now)
             add_mask(counts, mask, 1)
-            self._records[slot] = visitor
+            self._kept.pop(visitor_id, None)
             self._activity.track(visitor_id, visitor.last_activity_at, now)
             self._leaving.discard(visitor_id)
             self._deferred.add(visitor_id)
