@@ -166,6 +166,10 @@ class VisitorColumns(Mapping[str, Visitor]):
         make = self._make
         return ((vid, make(row)) for vid, row in self._row.items())
 
+    def record(self, visitor_id: str) -> Visitor:
+        """A visitor's record made fresh, not cached (for passes over many visitors)."""
+        return self._make(self._row[visitor_id])
+
     def departed(self, visitor_id: str) -> Visitor | None:
         """The last record of a visitor that left recently (for a list that still shows its row)."""
         return self._departed.get(visitor_id)
@@ -318,6 +322,9 @@ class VisitorColumns(Mapping[str, Visitor]):
 
     def _new_row(self, visitor_id: str) -> int:
         self._departed.pop(visitor_id, None)
+        # A copy: the decoded string sits among the decoded page's objects, which are all freed but this
+        # one; kept, it would pin that memory (a 1,000-visitor page at a time) away from reuse.
+        visitor_id = visitor_id.encode().decode()
         if self._free:
             row = self._free.pop()
             self._ids[row] = visitor_id

@@ -33,8 +33,16 @@ from protocol.messages import Visitor
 _SLOTS: Final = "q"  # array typecode of slot numbers: 8 bytes a row, no int object per row
 _SEARCH_STACK: Final = 8  # results of this many earlier queries are kept for widening keystrokes
 _SHARED_LIMIT: Final = 200_000  # distinct sort texts shared before the table starts over
+_CHUNK: Final = 2048  # records made at a time when a column is computed for everyone
 _NUMERIC: Final = frozenset({Column.STATE, Column.TIME_ON_SITE, Column.VISITS})
 """Columns whose sort values are numbers: kept in ``array('d')`` (8 bytes a row, no float object)."""
+
+
+def _chunks(source: Mapping[str, Visitor], ids: list[str]) -> Iterator[list[Visitor]]:
+    """The records of ``ids`` (all in ``source``, in that order), a few at a time; made fresh from columns."""
+    read = getattr(source, "record", None) or source.__getitem__
+    for start in range(0, len(ids), _CHUNK):
+        yield list(map(read, ids[start : start + _CHUNK]))
 
 
 class IndexListener:
@@ -309,24 +317,39 @@ class VisitorIndex:
         now = self._clock()
         self._source = visitors
         self._kept = {}
-        pairs_by_id = sorted(visitors.items())  # one pass making each record (cheaper than looking each up)
-        ids = [vid for vid, _ in pairs_by_id]
-        records: list[Visitor] = [v for _, v in pairs_by_id]
-        del pairs_by_id
+        ids = sorted(visitors)
         n = len(ids)
         self._free = []
         self._ids = ids
-        masks = [filter_mask(v, now) for v in records]
-        self._masks = bytearray(masks)
-        self._own = TextColumn(map(own_search_text, records))
         self._place_table.clear()
-        self._places = list(map(self._place_text, records))
         self._shared.clear()
-        self._values = {column: self._column_values(column, records) for column in {Column.STATE, self._column}}
+        activity = self._activity
+        activity.clear()
+        masks = bytearray()
+        own: list[str] = []
+        places: list[str] = []
+        values: dict[Column, MutableSequence[Any]] = {
+            column: array("d") if column in _NUMERIC else [] for column in {Column.STATE, self._column}
+        }
+        # A few thousand records at a time: making all 100,000 at once would leave ~60 MB of freed memory
+        # behind, holed by what is kept, that the process does not give back.
+        for chunk in _chunks(visitors, ids):
+            masks.extend([filter_mask(v, now) for v in chunk])
+            own.extend(map(own_search_text, chunk))
+            places.extend(map(self._place_text, chunk))
+            for column, column_values in values.items():
+                column_values.extend(self._chunk_values(column, chunk, now))
+            for v in chunk:
+                activity.track(v.id, v.last_activity_at, now)
+        self._masks = masks
+        self._own = TextColumn(own)
+        del own
+        self._places = places
+        self._values = values
         self._by_id = array(_SLOTS, range(n))
-        pairs = sorted(zip(map(hash, ids), range(n), strict=True))
-        self._hashes = array(_SLOTS, [h for h, _ in pairs])
-        self._hash_slots = array(_SLOTS, [slot for _, slot in pairs])
+        hashes = array(_SLOTS, map(hash, ids))
+        self._hash_slots = array(_SLOTS, sorted(range(n), key=hashes.__getitem__))
+        self._hashes = array(_SLOTS, map(hashes.__getitem__, self._hash_slots))
         self._all = None
         self._stack.clear()
         self._held_clear()
@@ -335,10 +358,6 @@ class VisitorIndex:
             add_mask(counts, mask, count)
         self._counts = counts
         self._rows = self._shown(self._sorted_all())
-        activity = self._activity
-        activity.clear()
-        for v in records:
-            activity.track(v.id, v.last_activity_at, now)
         self.listener.reset()
         self.listener.counts_changed(dict(counts))
 
@@ -389,34 +408,31 @@ class VisitorIndex:
 
         return share
 
-    def _column_values(self, column: Column, records: list[Visitor] | None = None) -> MutableSequence[Any]:
-        """One column's sort value for every slot (free slots hold a placeholder); numbers in an array.
+    def _chunk_values(self, column: Column, records: list[Visitor], now: float) -> list[SortValue]:
+        """A column's sort values of some records (equal texts shared)."""
+        values = sort_values(column, records, now)
+        if column in _NUMERIC:
+            return values
+        share = self._shared.setdefault
+        return [share(v, v) if isinstance(v, str) else v for v in values]
 
-        ``records`` are those of every slot when the caller has them (a reset); otherwise they are read.
-        """
-        numeric = column in _NUMERIC
-        slots: list[int] | None = None
-        if records is None:
-            current = dict(self._source.items())  # one pass making each record, not a lookup per slot
+    def _column_values(self, column: Column) -> MutableSequence[Any]:
+        """One column's sort value for every slot (free slots hold a placeholder); numbers in an array."""
+        now, ids, source = self._clock(), self._ids, self._source
+        fresh = getattr(source, "record", None)
+        result: MutableSequence[Any] = array("d", bytes(8 * len(ids))) if column in _NUMERIC else [0.0] * len(ids)
+        slots = [slot for slot, vid in enumerate(ids) if vid]
+        for start in range(0, len(slots), _CHUNK):
             found = [
                 (slot, r)
-                for slot, vid in enumerate(self._ids)
-                if vid and (r := current.get(vid) or self._record(slot)) is not None
+                for slot in slots[start : start + _CHUNK]
+                if (r := fresh(ids[slot]) if fresh is not None and ids[slot] in source else self._record(slot))
+                is not None
             ]
-            del current
-            records = [r for _, r in found]
-            if len(found) < len(self._ids):
-                slots = [slot for slot, _ in found]
-        values = sort_values(column, records, self._clock())
-        if not numeric:
-            share = self._shared.setdefault
-            values = [share(v, v) if isinstance(v, str) else v for v in values]
-        if slots is not None:
-            spread: list[SortValue] = [0.0] * len(self._ids)
-            for slot, value in zip(slots, values, strict=True):
-                spread[slot] = value
-            values = spread
-        return array("d", cast("list[float]", values)) if numeric else values
+            values = self._chunk_values(column, [r for _, r in found], now)
+            for (slot, _), value in zip(found, values, strict=True):
+                result[slot] = value
+        return result
 
     def _slot_of(self, visitor_id: str) -> int | None:
         """A visitor's slot: its id's hash bisected in the hash array, then the id compared."""
