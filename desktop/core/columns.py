@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from msgspec import UNSET
 
+from desktop.core.slots import IdTable
 from protocol.messages import PATCH_FIELDS, PageVisit, Visitor, VisitorPatch
 from protocol.rules import MAX_TRAIL_PAGES
 
@@ -115,9 +116,9 @@ class VisitorColumns(Mapping[str, Visitor]):
     """
 
     def __init__(self) -> None:
-        self._row: dict[str, int] = {}
+        self._ids: list[str] = []  # by row; "" for a free row
+        self._row = IdTable(self._ids)
         self._free: list[int] = []
-        self._ids: list[str] = []
         self._times = {name: array("d") for name in _TIMES}
         self._left_at = array("d")  # NaN: None
         self._counts = {name: array("I") for name in _COUNTS}
@@ -138,13 +139,15 @@ class VisitorColumns(Mapping[str, Visitor]):
         return len(self._row)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._row)
+        return filter(None, self._ids)
 
     def __contains__(self, visitor_id: object) -> bool:
-        return visitor_id in self._row
+        return isinstance(visitor_id, str) and self._row.get(visitor_id) is not None
 
     def __getitem__(self, visitor_id: str) -> Visitor:
-        row = self._row[visitor_id]
+        row = self._row.get(visitor_id)
+        if row is None:
+            raise KeyError(visitor_id)
         view = self._views.get(row)
         if view is None:
             if len(self._views) >= _VIEWS:
@@ -154,21 +157,32 @@ class VisitorColumns(Mapping[str, Visitor]):
 
     def get(self, visitor_id: str, default: Any = None) -> Any:
         """The record of a visitor, or ``default``."""
-        return self[visitor_id] if visitor_id in self._row else default
+        row = self._row.get(visitor_id)
+        if row is None:
+            return default
+        view = self._views.get(row)
+        if view is None:
+            if len(self._views) >= _VIEWS:
+                self._views.clear()
+            view = self._views[row] = self._make(row)
+        return view
 
     def values(self) -> Iterator[Visitor]:  # type: ignore[override]
         """Every record (made fresh, not cached: a full pass would only flush the cache)."""
         make = self._make
-        return (make(row) for row in self._row.values())
+        return (make(row) for row, vid in enumerate(self._ids) if vid)
 
     def items(self) -> Iterator[tuple[str, Visitor]]:  # type: ignore[override]
         """(id, record) of every visitor (records made fresh)."""
         make = self._make
-        return ((vid, make(row)) for vid, row in self._row.items())
+        return ((vid, make(row)) for row, vid in enumerate(self._ids) if vid)
 
     def record(self, visitor_id: str) -> Visitor:
         """A visitor's record made fresh, not cached (for passes over many visitors)."""
-        return self._make(self._row[visitor_id])
+        row = self._row.get(visitor_id)
+        if row is None:
+            raise KeyError(visitor_id)
+        return self._make(row)
 
     def departed(self, visitor_id: str) -> Visitor | None:
         """The last record of a visitor that left recently (for a list that still shows its row)."""
@@ -300,7 +314,7 @@ class VisitorColumns(Mapping[str, Visitor]):
 
     def pop(self, visitor_id: str) -> Visitor | None:
         """Remove a visitor; its last record (also kept for :meth:`departed`), or None when not listed."""
-        row = self._row.pop(visitor_id, None)
+        row = self._row.remove(visitor_id)
         if row is None:
             return None
         record = self._views.pop(row, None) or self._make(row)
@@ -340,7 +354,7 @@ class VisitorColumns(Mapping[str, Visitor]):
             self._flags.append(0)
             for shared in self._shared.values():
                 shared.codes.append(0)
-        self._row[visitor_id] = row
+        self._row.add(visitor_id, row)
         return row
 
     def _set_count(self, name: str, row: int, value: int) -> None:

@@ -12,9 +12,8 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, MutableSequence
 from itertools import compress, repeat
 from operator import and_, or_
-from typing import Any, Final, cast
+from typing import Any, Final
 
-from desktop.core.activity import ActivityClock
 from desktop.core.clock import Clock
 from desktop.core.filters import (
     FILTER_BITS,
@@ -27,6 +26,7 @@ from desktop.core.filters import (
     shared_search_text,
 )
 from desktop.core.ordering import Column, SortValue, sort_values, value_function
+from desktop.core.slots import Deadlines
 from desktop.core.text_column import TextColumn
 from protocol.messages import Visitor
 
@@ -137,7 +137,7 @@ class VisitorIndex:
         self._search = Search()
         self._stack: list[tuple[Search, array[int]]] = []
         self._counts: dict[VisitorFilter, int] = dict.fromkeys(VisitorFilter, 0)
-        self._activity = ActivityClock()
+        self._activity = Deadlines()  # by slot
         self._held = False
         self._deferred: set[str] = set()  # listed visitors changed while held (records already current)
         self._leaving: set[str] = set()  # listed visitors removed while held
@@ -185,8 +185,8 @@ class VisitorIndex:
         return dict(self._counts)
 
     @property
-    def activity(self) -> ActivityClock:
-        """The activity clock (when the next visitor turns inactive)."""
+    def activity(self) -> Deadlines:
+        """When each listed visitor turns inactive, by slot (:meth:`Deadlines.next_deadline` is the next one)."""
         return self._activity
 
     @property
@@ -333,6 +333,7 @@ class VisitorIndex:
         }
         # A few thousand records at a time: making all 100,000 at once would leave ~60 MB of freed memory
         # behind, holed by what is kept, that the process does not give back.
+        slot = 0
         for chunk in _chunks(visitors, ids):
             masks.extend([filter_mask(v, now) for v in chunk])
             own.extend(map(own_search_text, chunk))
@@ -340,7 +341,8 @@ class VisitorIndex:
             for column, column_values in values.items():
                 column_values.extend(self._chunk_values(column, chunk, now))
             for v in chunk:
-                activity.track(v.id, v.last_activity_at, now)
+                activity.track(slot, v.last_activity_at, now)
+                slot += 1
         self._masks = masks
         self._own = TextColumn(own)
         del own
@@ -370,7 +372,8 @@ class VisitorIndex:
     def tick(self) -> list[str]:
         """Visitors whose Active flag ran out are re-evaluated (their state, filters and order change)."""
         now = self._clock()
-        flipped = self._activity.due(now)
+        ids = self._ids
+        flipped = [ids[slot] for slot in self._activity.due(now)]
         if flipped:
             self._update((), flipped, now, None)
         return flipped
@@ -599,13 +602,14 @@ class VisitorIndex:
                 self._drop(visitor_id)
                 continue
             mask = filter_mask(visitor, now)
-            activity.track(visitor_id, visitor.last_activity_at, now)
             if slot is None:
                 add_mask(counts, mask, 1)
                 slot = self._new_slot(visitor, mask, now)
+                activity.track(slot, visitor.last_activity_at, now)
                 if self._passes(slot):
                     self._insert_row(slot)
                 continue
+            activity.track(slot, visitor.last_activity_at, now)
             old_mask = masks[slot]
             i = self._find(slot)  # before the key changes
             if old_mask != mask:
@@ -644,13 +648,13 @@ class VisitorIndex:
                 self._forget(visitor_id)
                 continue
             mask = filter_mask(visitor, now)
-            activity.track(visitor_id, visitor.last_activity_at, now)
             add_mask(counts, mask, 1)
             if slot is None:
-                self._new_slot(visitor, mask, now)
+                slot = self._new_slot(visitor, mask, now)
             else:
                 add_mask(counts, masks[slot], -1)
                 self._store_row(slot, visitor, mask, now)
+            activity.track(slot, visitor.last_activity_at, now)
         self._all = None
         self._rows = self._shown(self._sorted_all())
         self.listener.reordered()
@@ -674,7 +678,7 @@ class VisitorIndex:
         self._places[slot] = ""
         self._free.append(slot)
         self._all = None
-        self._activity.forget(visitor_id)
+        self._activity.forget(slot)
 
     def _drop(self, visitor_id: str) -> None:
         slot = self._slot_of(visitor_id)
@@ -776,7 +780,7 @@ class VisitorIndex:
             mask = masks[slot] = filter_mask(visitor, now)
             add_mask(counts, mask, 1)
             self._kept.pop(visitor_id, None)
-            self._activity.track(visitor_id, visitor.last_activity_at, now)
+            self._activity.track(slot, visitor.last_activity_at, now)
             self._leaving.discard(visitor_id)
             self._deferred.add(visitor_id)
             changed.append(slot)

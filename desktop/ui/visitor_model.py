@@ -18,11 +18,11 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QTableView
 
-from desktop.core.activity import ActivityClock
 from desktop.core.clock import Clock
 from desktop.core.filters import Search, VisitorFilter
 from desktop.core.labels import place_text, visitor_label
 from desktop.core.ordering import Column
+from desktop.core.slots import Deadlines
 from desktop.core.state import (
     STATE_NAMES,
     VisitorState,
@@ -333,7 +333,7 @@ class VisitorTableModel(QAbstractTableModel):
         return self._index.counts
 
     @property
-    def activity(self) -> ActivityClock:
+    def activity(self) -> Deadlines:
         """The activity clock (when the next visitor turns inactive)."""
         return self._index.activity
 
