@@ -242,10 +242,9 @@ class VisitorColumns(Mapping[str, Visitor]):
         """Forget every visitor."""
         self.__init__()  # type: ignore[misc]
 
-    def put(self, visitor: Visitor, *, keep_pages: bool = True) -> bool:
-        """Write a whole record (its trail only when ``keep_pages``); True when the visitor is new."""
+    def put(self, visitor: Visitor, *, keep_pages: bool = True) -> str:
+        """Write a whole record (its trail only when ``keep_pages``); the id as kept here (share that one)."""
         row = self._row.get(visitor.id)
-        new = row is None
         if row is None:
             row = self._new_row(visitor.id)
         self._views.pop(row, None)
@@ -271,7 +270,7 @@ class VisitorColumns(Mapping[str, Visitor]):
                 flags |= bit
         self._flags[row] = flags
         self._put_label(row, visitor.label)
-        return new
+        return self._ids[row]
 
     def patch(self, patch: VisitorPatch, *, keep_trail: bool) -> bool:
         """Apply a ``visitor_patch`` in place (as :func:`protocol.messages.apply_patch`); False when not listed."""

@@ -245,8 +245,8 @@ class VisitorStore:
                 raise SnapshotGap(expected, (snapshot.seq, snapshot.part))
             upserted = self._mark().upserted
             for v in snapshot.visitors:
-                visitors.put(v)
-                upserted.add(v.id)
+                # The id kept in the columns, not the decoded one: the page's objects are then all freed.
+                upserted.add(visitors.put(v))
         if snapshot.more:
             self._paging = (snapshot.seq, snapshot.part + 1)
             return
@@ -278,14 +278,14 @@ class VisitorStore:
             case VisitorChanged(visitor=visitor):
                 is_new = visitor.id not in self._visitors
                 # The trail of the watched visitor stays; any other record keeps the trail it came with.
-                self._visitors.put(visitor, keep_pages=is_new or not self._keeps_trail(visitor.id))
-                if visitor.id == self._watched and is_new:
+                visitor_id = self._visitors.put(visitor, keep_pages=is_new or not self._keeps_trail(visitor.id))
+                if visitor_id == self._watched and is_new:
                     self._want_trail()
                 changes = self._mark()
-                changes.removed.discard(visitor.id)
-                changes.upserted.add(visitor.id)
+                changes.removed.discard(visitor_id)
+                changes.upserted.add(visitor_id)
                 if is_new:
-                    changes.arrived.append(visitor.id)
+                    changes.arrived.append(visitor_id)
             case VisitorLeft(visitor_id=visitor_id):
                 if self._visitors.pop(visitor_id) is None:
                     return
