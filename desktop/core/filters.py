@@ -6,6 +6,7 @@ import enum
 from collections.abc import Iterable
 from typing import Final
 
+from desktop.core.labels import country_name
 from desktop.core.state import in_bot, is_chatting
 from protocol.messages import Visitor
 from protocol.rules import is_active
@@ -89,21 +90,14 @@ MAX_SEARCH_CHARS: Final = 200
 """Longer queries are cut: no visitor field worth searching is longer, and it bounds the work per keystroke."""
 
 
-def search_text(visitor: Visitor) -> str:
-    """The case-folded text a search looks in: name, e-mail, page title and URL, country, city, id, label."""
-    parts = (
-        visitor.name,
-        visitor.email,
-        visitor.current_title,
-        visitor.current_url,
-        visitor.country,
-        visitor.country_code,
-        visitor.city,
-        visitor.id,
-        visitor.label,
-    )
+def search_text(visitor: Visitor, locale: str | None = None) -> str:
+    """The case-folded text a search looks in: name, e-mail, page title and URL, country, city, id, label.
+
+    With a ``locale`` (the UI's language) the country's name in that language is searched as well as the
+    server's English one, so "Deutschland" finds the visitors from Germany in the German UI.
+    """
     # A newline cannot be typed into the search bar, so no word matches across two fields.
-    return "\n".join(filter(None, parts)).casefold()
+    return own_search_text(visitor) + "\n" + shared_search_text(visitor, locale)
 
 
 def own_search_text(visitor: Visitor) -> str:
@@ -115,9 +109,13 @@ def own_search_text(visitor: Visitor) -> str:
     return "\n".join(filter(None, (visitor.name, visitor.email, visitor.id, visitor.label))).casefold()
 
 
-def shared_search_text(visitor: Visitor) -> str:
-    """The case-folded text of the searched fields many visitors share: page title and URL, country, city."""
-    parts = (visitor.current_title, visitor.current_url, visitor.country, visitor.country_code, visitor.city)
+def shared_search_text(visitor: Visitor, locale: str | None = None) -> str:
+    """The case-folded text of the searched fields many visitors share: page title and URL, country, city.
+
+    The country is there as the server names it (English) and, with a ``locale``, in that language too.
+    """
+    local = country_name(visitor.country_code, locale) if locale is not None and visitor.country_code else None
+    parts = (visitor.current_title, visitor.current_url, visitor.country, local, visitor.country_code, visitor.city)
     return "\n".join(filter(None, parts)).casefold()
 
 

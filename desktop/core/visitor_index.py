@@ -10,7 +10,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, MutableSequence
-from itertools import compress, repeat
+from itertools import compress, islice, repeat
 from operator import and_, or_
 from typing import Any, Final
 
@@ -120,6 +120,7 @@ class VisitorIndex:
         self._own = TextColumn()  # case-folded search text of a visitor's own fields, by slot
         self._places: list[str] = []  # case-folded search text of page and place, one string per distinct value
         self._place_table: dict[str, str] = {}
+        self._locale: str | None = None  # the UI's language: countries are searched by their name in it too
         self._values: dict[Column, MutableSequence[Any]] = {Column.STATE: array("d")}
         self._functions: dict[Column, Callable[[Visitor, float], SortValue]] = {}
         self._shared: dict[str, str] = {}
@@ -309,6 +310,25 @@ class VisitorIndex:
             self._rows = self._shown(source if source is not None else self._sorted_all())
         self.listener.reordered()
 
+    def set_locale(self, locale: str | None) -> None:
+        """The UI's language (a Qt/POSIX name such as "de_DE"): a search also finds countries by their name in it.
+
+        A switch at run time rebuilds the search text of page and place and applies the search again.
+        """
+        if locale == self._locale:
+            return
+        self._locale = locale
+        self._stack.clear()
+        if not self._ids:
+            return
+        self._place_table.clear()
+        places, place_text = self._places, self._place_text
+        for slot, record in self._each_record():
+            places[slot] = place_text(record)
+        if self._search:
+            self._apply_deferred()
+            self._relayout(self._sorted_all())
+
     # ------------------------------------------------------------ changes
 
     def reset(self, visitors: Mapping[str, Visitor]) -> None:
@@ -419,19 +439,22 @@ class VisitorIndex:
         share = self._shared.setdefault
         return [share(v, v) if isinstance(v, str) else v for v in values]
 
+    def _each_record(self) -> Iterator[tuple[int, Visitor]]:
+        """(slot, record) of every listed slot; made fresh, one at a time, when the store keeps columns."""
+        ids, source = self._ids, self._source
+        fresh = getattr(source, "record", None)
+        for slot, vid in enumerate(ids):
+            if vid:
+                record = fresh(vid) if fresh is not None and vid in source else self._record(slot)
+                if record is not None:
+                    yield slot, record
+
     def _column_values(self, column: Column) -> MutableSequence[Any]:
         """One column's sort value for every slot (free slots hold a placeholder); numbers in an array."""
-        now, ids, source = self._clock(), self._ids, self._source
-        fresh = getattr(source, "record", None)
-        result: MutableSequence[Any] = array("d", bytes(8 * len(ids))) if column in _NUMERIC else [0.0] * len(ids)
-        slots = [slot for slot, vid in enumerate(ids) if vid]
-        for start in range(0, len(slots), _CHUNK):
-            found = [
-                (slot, r)
-                for slot in slots[start : start + _CHUNK]
-                if (r := fresh(ids[slot]) if fresh is not None and ids[slot] in source else self._record(slot))
-                is not None
-            ]
+        now, n = self._clock(), len(self._ids)
+        result: MutableSequence[Any] = array("d", bytes(8 * n)) if column in _NUMERIC else [0.0] * n
+        records = self._each_record()
+        while found := list(islice(records, _CHUNK)):
             values = self._chunk_values(column, [r for _, r in found], now)
             for (slot, _), value in zip(found, values, strict=True):
                 result[slot] = value
@@ -500,7 +523,7 @@ class VisitorIndex:
 
     def _place_text(self, visitor: Visitor) -> str:
         """The shared search text of a visitor's page and place (equal texts are one object)."""
-        text = shared_search_text(visitor)
+        text = shared_search_text(visitor, self._locale)
         table = self._place_table
         if len(table) > _SHARED_LIMIT:
             table.clear()
@@ -529,7 +552,7 @@ class VisitorIndex:
         if not self._masks[slot] & self._bit:
             return False
         record = self._record(slot)
-        return not self._search or (record is not None and self._search.matches_text(search_text(record)))
+        return not self._search or (record is not None and self._search.matches_text(search_text(record, self._locale)))
 
     def _relayout(self, source: array[int]) -> None:
         self.listener.reordering()
@@ -789,7 +812,7 @@ class VisitorIndex:
         self._waiting_count = sum(
             1
             for vid, v in self._waiting.items()
-            if self._waiting_masks[vid] & bit and search.matches_text(search_text(v))
+            if self._waiting_masks[vid] & bit and search.matches_text(search_text(v, self._locale))
         )
         if counts != counts_before:
             self.listener.counts_changed(dict(counts))

@@ -188,6 +188,7 @@ class VisitorTableModel(QAbstractTableModel):
         self._headers: tuple[str, ...] = ()
         self._state_names: dict[VisitorState, str] = {}
         self._translate()
+        self._index.set_locale(QLocale().name())  # searched country names in the UI's language
         if store.visitors:
             self._index.reset(store.visitors)
 
@@ -220,6 +221,7 @@ class VisitorTableModel(QAbstractTableModel):
     def retranslate(self) -> None:
         """A language switch: new column titles, and every cell (labels, countries, state tooltips) built again."""
         self._translate()
+        self._index.set_locale(QLocale().name())
         self._cells.clear()
         self.headerDataChanged.emit(_HORIZONTAL, 0, _COLUMNS - 1)
         rows = len(self._index)

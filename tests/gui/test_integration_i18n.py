@@ -8,9 +8,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
 import pytest
 from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QTableView
 from pytestqt.qtbot import QtBot
 
 from desktop.core.clock import ManualClock
@@ -24,6 +25,7 @@ from desktop.ui.conversation import ConversationManager
 from desktop.ui.legend import StateIconProvider
 from desktop.ui.main_window import MainWindow
 from desktop.ui.visitor_model import VisitorTableModel
+from protocol.messages import Snapshot, Visitor
 
 pytestmark = pytest.mark.gui
 
@@ -144,3 +146,39 @@ def test_catalogues_are_complete_and_compiled() -> None:
         check=False,
     )
     assert result.returncode == 0, f"run packaging/update_translations.py and translate:\n{result.stderr}"
+
+
+def test_search_finds_countries_by_their_name_in_the_ui_language_after_a_switch(
+    app: QApplication, qtbot: QtBot
+) -> None:
+    install_translators(app, "en")
+    store = VisitorStore()
+    germany = Visitor(
+        id="visitor-germany",
+        label="",
+        first_seen_at=0,
+        visit_started_at=0,
+        last_activity_at=0,
+        country_code="DE",
+        country="Germany",
+    )
+    france = msgspec.structs.replace(germany, id="visitor-france", country_code="FR", country="France")
+    store.apply(Snapshot(seq=1, reason="initial", visitors=[germany, france]))
+    store.take_changes()
+    model = VisitorTableModel(store, ManualClock(1_700_000_000.0), StateIconProvider(state_icon))
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    model.attach_view(view)
+    model.set_search("Deutschland")
+    assert model.rowCount() == 0  # the server names countries in English
+    install_translators(app, "de")
+    qtbot.waitUntil(lambda: model.rowCount() == 1)  # the view's LanguageChange reaches the model
+    assert model.visitor_at(0) == germany
+    model.set_search("Frankreich")
+    assert model.visitor_at(0) == store.visitors["visitor-france"]
+    model.set_search("Deutschland")
+    install_translators(app, "en")
+    qtbot.waitUntil(lambda: model.rowCount() == 0)
+    model.set_search("Germany")
+    assert model.rowCount() == 1

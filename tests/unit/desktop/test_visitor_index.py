@@ -329,3 +329,27 @@ def test_choosing_the_current_filter_applies_what_the_hold_deferred() -> None:
     assert index.row_of(visitor_id(30)) >= 0
     assert index.held
     check(index, mirror, store, clock())
+
+
+def test_countries_are_found_by_their_name_in_the_ui_language_and_follow_a_switch() -> None:
+    store, _, index, mirror = build()
+    germans = [v.id for v in store.values() if v.country_code == "DE" and not (v.banned and not v.online)]
+    index.set_search("deutschland")
+    assert list(index) == []  # the server names countries in English
+    index.set_locale("de_DE")
+    assert sorted(index) == sorted(germans)
+    assert mirror.rows == list(index)
+    index.set_search("frankreich")
+    assert list(index) == [visitor_id(2)]
+    store[visitor_id(20)] = make_visitor(20, country_code="AT", country="Austria")
+    index.apply((), {visitor_id(20)}, store)
+    index.set_search("österreich")
+    assert list(index) == [visitor_id(20)]
+    index.set_search("germany")  # the English name still finds them
+    assert sorted(index) == sorted(germans)
+    index.set_search("deutschland")
+    index.set_locale("en_US")  # a switch at run time applies the search again
+    assert list(index) == []
+    assert mirror.rows == []
+    index.set_locale("de_DE")
+    assert sorted(index) == sorted(germans)
