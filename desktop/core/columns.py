@@ -9,7 +9,6 @@ title ...) a 2- or 4-byte code into that field's table of distinct strings. Text
 
 from __future__ import annotations
 
-import math
 from array import array
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
@@ -19,9 +18,6 @@ from msgspec import UNSET
 from desktop.core.slots import IdTable
 from protocol.messages import PATCH_FIELDS, PageVisit, Visitor, VisitorPatch
 from protocol.rules import MAX_TRAIL_PAGES
-
-_NO_AGENT: Final = -(2**63)
-"""``chat_agent_id`` of None (the server's ids are positive)."""
 
 _ONLINE: Final = 1
 _IN_CHAT: Final = 2
@@ -120,13 +116,13 @@ class VisitorColumns(Mapping[str, Visitor]):
         self._row = IdTable(self._ids)
         self._free: list[int] = []
         self._times = {name: array("d") for name in _TIMES}
-        self._left_at = array("d")  # NaN: None
         self._counts = {name: array("I") for name in _COUNTS}
-        self._agent_id = array("q")
         self._flags = bytearray()
         self._shared = {name: SharedText() for name in SHARED_FIELDS}
         self._own: dict[str, dict[int, str]] = {name: {} for name in _OWN_FIELDS}
         self._labels: dict[int, str] = {}  # labels other than the derived one
+        self._left_at: dict[int, float] = {}  # only visitors in the grace period after leaving
+        self._agent_id: dict[int, int] = {}  # only visitors an agent chats with
         self._custom: dict[int, dict[str, str]] = {}
         self._bot: dict[int, Any] = {}
         self._pages: dict[int, tuple[PageVisit, ...]] = {}
@@ -209,8 +205,6 @@ class VisitorColumns(Mapping[str, Visitor]):
         email = own["email"].get(row)
         visitor_id = self._ids[row]
         shared: dict[str, Any] = {name: column.values[column.codes[row]] for name, column in self._shared.items()}
-        left_at = self._left_at[row]
-        agent_id = self._agent_id[row]
         return Visitor(
             id=visitor_id,
             label=derived_label(name, email, visitor_id) if flags & _LABEL_DERIVED else self._labels.get(row, ""),
@@ -219,7 +213,7 @@ class VisitorColumns(Mapping[str, Visitor]):
             last_activity_at=times["last_activity_at"][row],
             visit_count=self._counts["visit_count"][row],
             online=bool(flags & _ONLINE),
-            left_at=None if math.isnan(left_at) else left_at,
+            left_at=self._left_at.get(row),
             name=name,
             email=email,
             phone=own["phone"].get(row),
@@ -229,7 +223,7 @@ class VisitorColumns(Mapping[str, Visitor]):
             customer=bool(flags & _CUSTOMER),
             auto_messaged=bool(flags & _AUTO),
             banned=bool(flags & _BANNED),
-            chat_agent_id=None if agent_id == _NO_AGENT else agent_id,
+            chat_agent_id=self._agent_id.get(row),
             unread=self._counts["unread"][row],
             session_only=bool(flags & _SESSION_ONLY),
             bot=self._bot.get(row),
@@ -252,10 +246,10 @@ class VisitorColumns(Mapping[str, Visitor]):
         times["first_seen_at"][row] = visitor.first_seen_at
         times["visit_started_at"][row] = visitor.visit_started_at
         times["last_activity_at"][row] = visitor.last_activity_at
-        self._left_at[row] = math.nan if visitor.left_at is None else visitor.left_at
+        self._put_sparse(self._left_at, row, visitor.left_at)
         self._set_count("visit_count", row, visitor.visit_count)
         self._set_count("unread", row, visitor.unread)
-        self._agent_id[row] = _NO_AGENT if visitor.chat_agent_id is None else visitor.chat_agent_id
+        self._put_sparse(self._agent_id, row, visitor.chat_agent_id)
         for name, column in self._shared.items():
             column.codes[row] = column.code(getattr(visitor, name))
         for name in _OWN_FIELDS:
@@ -323,7 +317,15 @@ class VisitorColumns(Mapping[str, Visitor]):
         if len(departed) > _DEPARTED:
             del departed[next(iter(departed))]
         self._ids[row] = ""
-        sparses: list[dict[int, Any]] = [*self._own.values(), self._labels, self._custom, self._bot, self._pages]
+        sparses: list[dict[int, Any]] = [
+            *self._own.values(),
+            self._labels,
+            self._left_at,
+            self._agent_id,
+            self._custom,
+            self._bot,
+            self._pages,
+        ]
         for sparse in sparses:
             sparse.pop(row, None)
         for column in self._shared.values():
@@ -346,10 +348,8 @@ class VisitorColumns(Mapping[str, Visitor]):
             self._ids.append(visitor_id)
             for column in self._times.values():
                 column.append(0.0)
-            self._left_at.append(math.nan)
             for counts in self._counts.values():
                 counts.append(0)
-            self._agent_id.append(_NO_AGENT)
             self._flags.append(0)
             for shared in self._shared.values():
                 shared.codes.append(0)
@@ -396,11 +396,11 @@ class VisitorColumns(Mapping[str, Visitor]):
         elif name == "last_activity_at":
             self._times[name][row] = value
         elif name == "left_at":
-            self._left_at[row] = math.nan if value is None else value
+            self._put_sparse(self._left_at, row, value)
         elif name in self._counts:
             self._set_count(name, row, value)
         elif name == "chat_agent_id":
-            self._agent_id[row] = _NO_AGENT if value is None else value
+            self._put_sparse(self._agent_id, row, value)
         elif name == "custom":
             self._put_sparse(self._custom, row, value or None)
         elif name == "bot":

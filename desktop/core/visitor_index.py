@@ -30,7 +30,8 @@ from desktop.core.slots import Deadlines
 from desktop.core.text_column import TextColumn
 from protocol.messages import Visitor
 
-_SLOTS: Final = "q"  # array typecode of slot numbers: 8 bytes a row, no int object per row
+_SLOTS: Final = "I"  # array typecode of slot numbers: 4 bytes a row, no int object per row
+_HASHES: Final = "q"  # array typecode of id hashes
 _SEARCH_STACK: Final = 8  # results of this many earlier queries are kept for widening keystrokes
 _SHARED_LIMIT: Final = 200_000  # distinct sort texts shared before the table starts over
 _CHUNK: Final = 2048  # records made at a time when a column is computed for everyone
@@ -127,7 +128,7 @@ class VisitorIndex:
         self._by_id = array(_SLOTS)  # every slot in id order (ties of a column sort stay in id order)
         # Every live slot by the hash of its id, to find a slot from an id by bisecting one contiguous array
         # (a dict would cost ~60 bytes per visitor; bisecting the id order touches a string per probe).
-        self._hashes = array(_SLOTS)
+        self._hashes = array(_HASHES)
         self._hash_slots = array(_SLOTS)
         self._all: array[int] | None = array(_SLOTS)  # every slot in order; None until needed again
         self._rows = array(_SLOTS)  # the shown slots, ascending
@@ -369,9 +370,9 @@ class VisitorIndex:
         self._places = places
         self._values = values
         self._by_id = array(_SLOTS, range(n))
-        hashes = array(_SLOTS, map(hash, ids))
+        hashes = array(_HASHES, map(hash, ids))
         self._hash_slots = array(_SLOTS, sorted(range(n), key=hashes.__getitem__))
-        self._hashes = array(_SLOTS, map(hashes.__getitem__, self._hash_slots))
+        self._hashes = array(_HASHES, map(hashes.__getitem__, self._hash_slots))
         self._all = None
         self._stack.clear()
         self._held_clear()

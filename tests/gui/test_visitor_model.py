@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 from PySide6 import QtGui
-from PySide6.QtCore import QEvent, QPersistentModelIndex, QPointF, Qt
+from PySide6.QtCore import QEvent, QLocale, QPersistentModelIndex, QPointF, Qt
 from PySide6.QtGui import QColor, QEnterEvent, QIcon, QKeyEvent, QMouseEvent, QPixmap
 from PySide6.QtWidgets import QApplication, QPushButton, QTableView, QWidget
 
 from desktop.core.clock import ManualClock
-from desktop.core.filters import Search, VisitorFilter, count_filters, matches_filter
+from desktop.core.filters import Search, VisitorFilter, count_filters, matches_filter, search_text
 from desktop.core.ordering import Column, sort_key
 from desktop.core.state import VisitorState, primary_state
 from desktop.core.store import VisitorStore
@@ -81,9 +81,11 @@ def expected_ids(
     column: Column = Column.STATE,
     descending: bool = False,
 ) -> list[str]:
-    """The rows computed from scratch with the pure core."""
-    query = Search(search)
-    chosen = [v for v in store.visitors.values() if matches_filter(f, v, now) and query.matches(v)]
+    """The rows computed from scratch with the pure core (countries searched in the UI's language too)."""
+    query, locale = Search(search), QLocale().name()
+    chosen = [
+        v for v in store.visitors.values() if matches_filter(f, v, now) and query.matches_text(search_text(v, locale))
+    ]
     chosen.sort(key=lambda v: sort_key(column, v, now), reverse=descending)
     return [v.id for v in chosen]
 
