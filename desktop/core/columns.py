@@ -2,15 +2,17 @@
 
 100,000 decoded ``Visitor`` structs cost ~560 bytes each: a struct with 36 slots, a float object per time,
 a string object per text. In columns a visitor is a row number: its times in ``array('d')``, its counters
-in integer arrays, its flags in one byte, and each repeated text (country, city, browser, page URL and
-title ...) a 2- or 4-byte code into that field's table of distinct strings. Texts that are a visitor's own
-(name, e-mail, phone, custom fields, the bot run, the trail) are rare and kept in per-field dicts by row.
+in integer arrays, its flags in one byte, and its repeated texts in groups that change together (place,
+browser, page, referrer, chat) as a 2- or 4-byte code per group into a table of the distinct tuples. Fields
+that most visitors do not have (name, e-mail, phone, custom fields, the bot run, the trail) are kept in
+per-field dicts by row. Reading a visitor passes only the fields that differ from their defaults to
+``Visitor``, from per-code and per-flag dicts prepared once.
 """
 
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any, Final
 
 from msgspec import UNSET
@@ -27,6 +29,8 @@ _BANNED: Final = 16
 _SESSION_ONLY: Final = 32
 _LABEL_DERIVED: Final = 64
 """The label is what the server derives (name, else e-mail, else "Visitor" and the id's end): not stored."""
+_SPARSE: Final = 128
+"""The row has one of the rarely set fields (name, e-mail, phone, another label, left_at, agent, custom, bot, trail)."""
 _BOOLS: Final = (
     ("online", _ONLINE),
     ("in_chat", _IN_CHAT),
@@ -35,25 +39,23 @@ _BOOLS: Final = (
     ("banned", _BANNED),
     ("session_only", _SESSION_ONLY),
 )
-
-SHARED_FIELDS: Final = (
-    "country_code",
-    "country",
-    "city",
-    "timezone",
-    "language",
-    "browser",
-    "os",
-    "device",
-    "referrer",
-    "current_url",
-    "current_title",
-    "chat_status",
-    "chat_agent_name",
+_BOOL_BITS: Final = dict(_BOOLS)
+_FLAG_FIELDS: Final = tuple(
+    {name: bool(flags & bit) for name, bit in _BOOLS if bool(flags & bit) != (name == "online")} for flags in range(64)
 )
-"""Text fields whose values repeat across visitors: kept as codes into a table of distinct strings."""
-_OWN_FIELDS: Final = ("name", "email", "phone")
-_TIMES: Final = ("first_seen_at", "visit_started_at", "last_activity_at")
+"""The boolean fields that differ from their defaults, for each combination of their bits."""
+
+GROUPS: Final = (
+    ("country_code", "country", "city", "timezone", "language"),
+    ("browser", "os", "device"),
+    ("current_url", "current_title"),
+    ("referrer",),
+    ("chat_status", "chat_agent_name"),
+)
+"""Text fields whose values repeat across visitors, in groups that change together: a row holds one code per
+group into a table of the distinct value tuples (a visitor's place is one code, not five strings)."""
+_DEFAULTS: Final = {"chat_status": "none"}
+_GROUP_OF: Final = {name: (g, i) for g, names in enumerate(GROUPS) for i, name in enumerate(names)}
 _COUNTS: Final = ("visit_count", "unread")
 _DEPARTED: Final = 1024
 """Records of visitors that left kept for :meth:`VisitorColumns.departed` (a list holding its rows)."""
@@ -66,38 +68,47 @@ def derived_label(name: str | None, email: str | None, visitor_id: str) -> str:
     return name or email or f"Visitor {visitor_id[-6:]}"
 
 
-class SharedText:
-    """One text field of every row as a code into a table of its distinct values (0 is None).
+class SharedTuples:
+    """One group of text fields of every row as a code into a table of its distinct value tuples (0: defaults).
 
-    Codes start as 2-byte integers and widen to 4 bytes past 65,535 distinct values. Values no row uses
-    any more are dropped when the table grows past twice the rows (page URLs and titles keep changing).
+    Codes start as 2-byte integers and widen to 4 bytes past 65,535 distinct tuples. Tuples no row uses any
+    more are dropped when the table grows past twice the rows (page URLs and titles keep changing).
     """
 
-    __slots__ = ("codes", "table", "values")
+    __slots__ = ("codes", "fields", "names", "table", "values")
 
-    def __init__(self) -> None:
-        self.values: list[str | None] = [None]
-        self.table: dict[str | None, int] = {None: 0}
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+        default = tuple(_DEFAULTS.get(name) for name in names)
+        self.values: list[tuple[str | None, ...]] = [default]
+        self.fields: list[dict[str, Any]] = [self._fields(default)]
+        """Per code: the fields that are set, ready to pass to ``Visitor``."""
+        self.table: dict[tuple[str | None, ...], int] = {default: 0}
         self.codes = array("H")
 
-    def code(self, value: str | None) -> int:
-        """The code of a value (added to the table when new)."""
-        code = self.table.get(value)
+    def _fields(self, values: tuple[str | None, ...]) -> dict[str, Any]:
+        return {name: value for name, value in zip(self.names, values, strict=True) if value is not None}
+
+    def code(self, values: tuple[str | None, ...]) -> int:
+        """The code of a tuple (added to the table when new)."""
+        code = self.table.get(values)
         if code is None:
             if len(self.values) > max(1024, 2 * len(self.codes)):
                 self.compact()
-            code = self.table[value] = len(self.values)
-            self.values.append(value)
+            code = self.table[values] = len(self.values)
+            self.values.append(values)
+            self.fields.append(self._fields(values))
             if code > 0xFFFF and self.codes.typecode == "H":
                 self.codes = array("I", self.codes)
         return code
 
     def compact(self) -> None:
-        """Drop values no row uses (codes are renumbered)."""
+        """Drop tuples no row uses (codes are renumbered)."""
         used = sorted(set(self.codes) | {0})
-        values = self.values
+        values, fields = self.values, self.fields
         renumber = {old: new for new, old in enumerate(used)}
         self.values = [values[old] for old in used]
+        self.fields = [fields[old] for old in used]
         self.table = {value: code for code, value in enumerate(self.values)}
         self.codes = array("H" if len(used) <= 0xFFFF else "I", map(renumber.__getitem__, self.codes))
 
@@ -115,17 +126,32 @@ class VisitorColumns(Mapping[str, Visitor]):
         self._ids: list[str] = []  # by row; "" for a free row
         self._row = IdTable(self._ids)
         self._free: list[int] = []
-        self._times = {name: array("d") for name in _TIMES}
+        self._first_seen = array("d")
+        self._started = array("d")
+        self._last_activity = array("d")
         self._counts = {name: array("I") for name in _COUNTS}
         self._flags = bytearray()
-        self._shared = {name: SharedText() for name in SHARED_FIELDS}
-        self._own: dict[str, dict[int, str]] = {name: {} for name in _OWN_FIELDS}
+        self._groups = tuple(SharedTuples(names) for names in GROUPS)
+        self._name: dict[int, str] = {}
+        self._email: dict[int, str] = {}
+        self._phone: dict[int, str] = {}
         self._labels: dict[int, str] = {}  # labels other than the derived one
         self._left_at: dict[int, float] = {}  # only visitors in the grace period after leaving
         self._agent_id: dict[int, int] = {}  # only visitors an agent chats with
         self._custom: dict[int, dict[str, str]] = {}
         self._bot: dict[int, Any] = {}
         self._pages: dict[int, tuple[PageVisit, ...]] = {}
+        self._sparse: tuple[dict[int, Any], ...] = (
+            self._name,
+            self._email,
+            self._phone,
+            self._labels,
+            self._left_at,
+            self._agent_id,
+            self._custom,
+            self._bot,
+            self._pages,
+        )
         self._views: dict[int, Visitor] = {}
         self._departed: dict[str, Visitor] = {}
 
@@ -144,24 +170,12 @@ class VisitorColumns(Mapping[str, Visitor]):
         row = self._row.get(visitor_id)
         if row is None:
             raise KeyError(visitor_id)
-        view = self._views.get(row)
-        if view is None:
-            if len(self._views) >= _VIEWS:
-                self._views.clear()
-            view = self._views[row] = self._make(row)
-        return view
+        return self._view(row)
 
     def get(self, visitor_id: str, default: Any = None) -> Any:
         """The record of a visitor, or ``default``."""
         row = self._row.get(visitor_id)
-        if row is None:
-            return default
-        view = self._views.get(row)
-        if view is None:
-            if len(self._views) >= _VIEWS:
-                self._views.clear()
-            view = self._views[row] = self._make(row)
-        return view
+        return default if row is None else self._view(row)
 
     def values(self) -> Iterator[Visitor]:  # type: ignore[override]
         """Every record (made fresh, not cached: a full pass would only flush the cache)."""
@@ -172,6 +186,84 @@ class VisitorColumns(Mapping[str, Visitor]):
         """(id, record) of every visitor (records made fresh)."""
         make = self._make
         return ((vid, make(row)) for row, vid in enumerate(self._ids) if vid)
+
+    def partial_items(self, fields: Collection[str]) -> Iterator[tuple[str, Visitor]]:
+        """(id, record) of every visitor with only ``fields`` (and the rest of their groups) filled in.
+
+        The other fields keep their defaults: a cheap pass for code that reads a few fields of everyone
+        (a column's sort values, the search text of places), about a third of making whole records.
+        """
+        wanted = set(fields)
+        times = [
+            (name, column)
+            for name, column in (
+                ("first_seen_at", self._first_seen),
+                ("visit_started_at", self._started),
+                ("last_activity_at", self._last_activity),
+            )
+            if name in wanted
+        ]
+        counts = [(name, self._counts[name]) for name in _COUNTS if name in wanted]
+        groups = [group for group in self._groups if wanted.intersection(group.names)]
+        sparse = [(name, d) for name, d in zip(_SPARSE_NAMES, self._sparse, strict=True) if name in _SPARSE_FIELD]
+        sparse = [(name, d) for name, d in sparse if name in wanted]
+        flags_wanted = bool(wanted.intersection(_BOOL_BITS))
+        label_wanted = "label" in wanted
+        all_flags = self._flags
+        for row, visitor_id in enumerate(self._ids):
+            if not visitor_id:
+                continue
+            fields_of: dict[str, Any] = {"id": visitor_id}
+            for name, column in times:
+                fields_of[name] = column[row]
+            for name, count in counts:
+                fields_of[name] = count[row]
+            flags = all_flags[row]
+            if flags_wanted:
+                fields_of.update(_FLAG_FIELDS[flags & 63])
+            for group in groups:
+                fields_of.update(group.fields[group.codes[row]])
+            if flags & _SPARSE:
+                for name, d in sparse:
+                    value = d.get(row)
+                    if value is not None:
+                        fields_of[name] = value
+            yield (
+                visitor_id,
+                Visitor(
+                    label=self._label(row) if label_wanted else "",
+                    first_seen_at=fields_of.pop("first_seen_at", 0.0),
+                    visit_started_at=fields_of.pop("visit_started_at", 0.0),
+                    last_activity_at=fields_of.pop("last_activity_at", 0.0),
+                    **fields_of,
+                ),
+            )
+
+    def group_records(self, fields: Collection[str]) -> tuple[list[str], array[int], list[Visitor]] | None:
+        """For fields of one group (the place, the browser, the page ...): what a pass over everyone needs.
+
+        The id of each row ("" for a free row), the code of each row in that group, and per code a record
+        with the group's fields filled in (the rest default): a value computed from those fields is then
+        computed once per distinct code, not once per visitor. None when the fields span several groups.
+        """
+        where = {_GROUP_OF[name][0] if name in _GROUP_OF else -1 for name in fields}
+        if len(where) != 1 or -1 in where:
+            return None
+        group = self._groups[where.pop()]
+        records = [
+            Visitor(id="", label="", first_seen_at=0.0, visit_started_at=0.0, last_activity_at=0.0, **fields_of)
+            for fields_of in group.fields
+        ]
+        return self._ids, group.codes, records
+
+    def numbers(self, field: str) -> tuple[list[str], array[float] | array[int]]:
+        """The id of each row ("" for a free row) and one number field of each row (a time or a count)."""
+        times = {
+            "first_seen_at": self._first_seen,
+            "visit_started_at": self._started,
+            "last_activity_at": self._last_activity,
+        }
+        return self._ids, times[field] if field in times else self._counts[field]
 
     def record(self, visitor_id: str) -> Visitor:
         """A visitor's record made fresh, not cached (for passes over many visitors)."""
@@ -189,46 +281,51 @@ class VisitorColumns(Mapping[str, Visitor]):
     def last_activity_at(self, visitor_id: str) -> float | None:
         """A visitor's last activity (without making its record)."""
         row = self._row.get(visitor_id)
-        return None if row is None else self._times["last_activity_at"][row]
+        return None if row is None else self._last_activity[row]
 
     def pages(self, visitor_id: str) -> tuple[PageVisit, ...]:
         """A visitor's trail as far as kept (empty when not loaded)."""
         row = self._row.get(visitor_id)
         return () if row is None else self._pages.get(row, ())
 
+    def _view(self, row: int) -> Visitor:
+        view = self._views.get(row)
+        if view is None:
+            if len(self._views) >= _VIEWS:
+                self._views.clear()
+            view = self._views[row] = self._make(row)
+        return view
+
     def _make(self, row: int) -> Visitor:
-        """The record of a row."""
+        """The record of a row: only the fields that differ from their defaults are passed (fewer is faster)."""
         flags = self._flags[row]
-        times = self._times
-        own = self._own
-        name = own["name"].get(row)
-        email = own["email"].get(row)
         visitor_id = self._ids[row]
-        shared: dict[str, Any] = {name: column.values[column.codes[row]] for name, column in self._shared.items()}
-        return Visitor(
-            id=visitor_id,
-            label=derived_label(name, email, visitor_id) if flags & _LABEL_DERIVED else self._labels.get(row, ""),
-            first_seen_at=times["first_seen_at"][row],
-            visit_started_at=times["visit_started_at"][row],
-            last_activity_at=times["last_activity_at"][row],
-            visit_count=self._counts["visit_count"][row],
-            online=bool(flags & _ONLINE),
-            left_at=self._left_at.get(row),
-            name=name,
-            email=email,
-            phone=own["phone"].get(row),
-            custom=dict(self._custom.get(row, ())),
-            pages=self._pages.get(row, ()),
-            in_chat=bool(flags & _IN_CHAT),
-            customer=bool(flags & _CUSTOMER),
-            auto_messaged=bool(flags & _AUTO),
-            banned=bool(flags & _BANNED),
-            chat_agent_id=self._agent_id.get(row),
-            unread=self._counts["unread"][row],
-            session_only=bool(flags & _SESSION_ONLY),
-            bot=self._bot.get(row),
-            **shared,
-        )
+        fields: dict[str, Any] = {
+            "id": visitor_id,
+            "first_seen_at": self._first_seen[row],
+            "visit_started_at": self._started[row],
+            "last_activity_at": self._last_activity[row],
+            "visit_count": self._counts["visit_count"][row],
+        }
+        fields.update(_FLAG_FIELDS[flags & 63])
+        for group in self._groups:
+            fields.update(group.fields[group.codes[row]])
+        unread = self._counts["unread"][row]
+        if unread:
+            fields["unread"] = unread
+        if flags & _SPARSE:
+            for name, sparse in zip(_SPARSE_NAMES, self._sparse, strict=True):
+                value = sparse.get(row)
+                if value is not None:
+                    fields[name] = dict(value) if name == "custom" else value
+            fields["label"] = (
+                derived_label(fields.get("name"), fields.get("email"), visitor_id)
+                if flags & _LABEL_DERIVED
+                else self._labels.get(row, "")
+            )
+        else:
+            fields["label"] = f"Visitor {visitor_id[-6:]}" if flags & _LABEL_DERIVED else ""
+        return Visitor(**fields)
 
     # ------------------------------------------------------------ changes
 
@@ -242,28 +339,56 @@ class VisitorColumns(Mapping[str, Visitor]):
         if row is None:
             row = self._new_row(visitor.id)
         self._views.pop(row, None)
-        times = self._times
-        times["first_seen_at"][row] = visitor.first_seen_at
-        times["visit_started_at"][row] = visitor.visit_started_at
-        times["last_activity_at"][row] = visitor.last_activity_at
-        self._put_sparse(self._left_at, row, visitor.left_at)
+        self._first_seen[row] = visitor.first_seen_at
+        self._started[row] = visitor.visit_started_at
+        self._last_activity[row] = visitor.last_activity_at
         self._set_count("visit_count", row, visitor.visit_count)
         self._set_count("unread", row, visitor.unread)
-        self._put_sparse(self._agent_id, row, visitor.chat_agent_id)
-        for name, column in self._shared.items():
-            column.codes[row] = column.code(getattr(visitor, name))
-        for name in _OWN_FIELDS:
-            self._put_sparse(self._own[name], row, getattr(visitor, name))
-        self._put_sparse(self._custom, row, visitor.custom or None)
-        self._put_sparse(self._bot, row, visitor.bot)
-        if keep_pages:
-            self._put_sparse(self._pages, row, visitor.pages or None)
-        flags = 0
-        for name, bit in _BOOLS:
-            if getattr(visitor, name):
-                flags |= bit
+        place, agent, page, referrer, chat = self._groups
+        place.codes[row] = place.code(
+            (visitor.country_code, visitor.country, visitor.city, visitor.timezone, visitor.language)
+        )
+        agent.codes[row] = agent.code((visitor.browser, visitor.os, visitor.device))
+        page.codes[row] = page.code((visitor.current_url, visitor.current_title))
+        referrer.codes[row] = referrer.code((visitor.referrer,))
+        chat.codes[row] = chat.code((visitor.chat_status, visitor.chat_agent_name))
+        flags = (
+            (_ONLINE if visitor.online else 0)
+            | (_IN_CHAT if visitor.in_chat else 0)
+            | (_CUSTOMER if visitor.customer else 0)
+            | (_AUTO if visitor.auto_messaged else 0)
+            | (_BANNED if visitor.banned else 0)
+            | (_SESSION_ONLY if visitor.session_only else 0)
+        )
+        derived = derived_label(visitor.name, visitor.email, visitor.id)
+        if (
+            self._flags[row] & _SPARSE
+            or visitor.name is not None
+            or visitor.email is not None
+            or visitor.phone is not None
+            or visitor.left_at is not None
+            or visitor.chat_agent_id is not None
+            or visitor.custom
+            or visitor.bot is not None
+            or (keep_pages and visitor.pages)
+            or visitor.label not in (derived, "")
+        ):
+            put = self._put_sparse
+            put(self._name, row, visitor.name)
+            put(self._email, row, visitor.email)
+            put(self._phone, row, visitor.phone)
+            put(self._left_at, row, visitor.left_at)
+            put(self._agent_id, row, visitor.chat_agent_id)
+            put(self._custom, row, visitor.custom or None)
+            put(self._bot, row, visitor.bot)
+            if keep_pages:
+                put(self._pages, row, visitor.pages or None)
+            put(self._labels, row, None if visitor.label == derived else visitor.label or None)
+            if any(row in sparse for sparse in self._sparse):
+                flags |= _SPARSE
+        if visitor.label == derived:
+            flags |= _LABEL_DERIVED
         self._flags[row] = flags
-        self._put_label(row, visitor.label)
         return self._ids[row]
 
     def patch(self, patch: VisitorPatch, *, keep_trail: bool) -> bool:
@@ -273,23 +398,23 @@ class VisitorColumns(Mapping[str, Visitor]):
             return False
         self._views.pop(row, None)
         changed = {name: value for name in PATCH_FIELDS if (value := getattr(patch, name)) is not UNSET}
-        label = self._label(row)
+        label = changed.pop("label", None)
+        if label is None:
+            label = self._label(row)  # as it was: a new name does not change the label the server sent
         for name, value in changed.items():
             self._write(row, name, value)
-        if "label" in changed:
-            label = changed["label"]
-        self._put_label(row, label)
         page = patch.page
         if keep_trail and page is not UNSET:
             pages = self._pages.get(row, ())
             if not pages or pages[-1] != page:
                 self._pages[row] = (*pages[-(MAX_TRAIL_PAGES - 1) :], page)
+        self._put_label(row, label)
         return True
 
     def set_last_activity(self, visitor_id: str, at: float) -> bool:
         """Move a visitor's last activity forward; False when not listed or not later."""
         row = self._row.get(visitor_id)
-        column = self._times["last_activity_at"]
+        column = self._last_activity
         if row is None or at <= column[row]:
             return False
         column[row] = at
@@ -303,6 +428,7 @@ class VisitorColumns(Mapping[str, Visitor]):
             return False
         self._put_sparse(self._pages, row, pages or None)
         self._views.pop(row, None)
+        self._mark_sparse(row)
         return True
 
     def pop(self, visitor_id: str) -> Visitor | None:
@@ -317,19 +443,12 @@ class VisitorColumns(Mapping[str, Visitor]):
         if len(departed) > _DEPARTED:
             del departed[next(iter(departed))]
         self._ids[row] = ""
-        sparses: list[dict[int, Any]] = [
-            *self._own.values(),
-            self._labels,
-            self._left_at,
-            self._agent_id,
-            self._custom,
-            self._bot,
-            self._pages,
-        ]
-        for sparse in sparses:
-            sparse.pop(row, None)
-        for column in self._shared.values():
-            column.codes[row] = 0
+        if self._flags[row] & _SPARSE:
+            for sparse in self._sparse:
+                sparse.pop(row, None)
+        self._flags[row] = 0
+        for group in self._groups:
+            group.codes[row] = 0
         self._free.append(row)
         return record
 
@@ -346,13 +465,13 @@ class VisitorColumns(Mapping[str, Visitor]):
         else:
             row = len(self._ids)
             self._ids.append(visitor_id)
-            for column in self._times.values():
-                column.append(0.0)
+            for times in (self._first_seen, self._started, self._last_activity):
+                times.append(0.0)
             for counts in self._counts.values():
                 counts.append(0)
             self._flags.append(0)
-            for shared in self._shared.values():
-                shared.codes.append(0)
+            for group in self._groups:
+                group.codes.append(0)
         self._row.add(visitor_id, row)
         return row
 
@@ -371,40 +490,46 @@ class VisitorColumns(Mapping[str, Visitor]):
         else:
             sparse[row] = value
 
+    def _mark_sparse(self, row: int) -> None:
+        if any(row in sparse for sparse in self._sparse):
+            self._flags[row] |= _SPARSE
+        else:
+            self._flags[row] &= ~_SPARSE & 0xFF
+
     def _label(self, row: int) -> str:
         if self._flags[row] & _LABEL_DERIVED:
-            return derived_label(self._own["name"].get(row), self._own["email"].get(row), self._ids[row])
+            return derived_label(self._name.get(row), self._email.get(row), self._ids[row])
         return self._labels.get(row, "")
 
     def _put_label(self, row: int, label: str) -> None:
         """Store a label: as a flag when it is the derived one (the usual case), else as text."""
-        derived = derived_label(self._own["name"].get(row), self._own["email"].get(row), self._ids[row])
-        if label == derived:
+        if label == derived_label(self._name.get(row), self._email.get(row), self._ids[row]):
             self._flags[row] |= _LABEL_DERIVED
             self._labels.pop(row, None)
         else:
             self._flags[row] &= ~_LABEL_DERIVED & 0xFF
             self._put_sparse(self._labels, row, label or None)
+        self._mark_sparse(row)
 
     def _write(self, row: int, name: str, value: Any) -> None:
-        """One field of a patch (the label is written by the caller, after name and e-mail)."""
-        shared = self._shared.get(name)
-        if shared is not None:
-            shared.codes[row] = shared.code(value)
-        elif name in self._own:
-            self._put_sparse(self._own[name], row, value)
+        """One field of a patch other than the label (written by the caller, after name and e-mail)."""
+        where = _GROUP_OF.get(name)
+        if where is not None:
+            group = self._groups[where[0]]
+            old = group.values[group.codes[row]]
+            i = where[1]
+            group.codes[row] = group.code((*old[:i], value, *old[i + 1 :]))
+        elif name in _SPARSE_FIELD:
+            self._put_sparse(self._sparse[_SPARSE_FIELD[name]], row, value or None if name == "custom" else value)
         elif name == "last_activity_at":
-            self._times[name][row] = value
-        elif name == "left_at":
-            self._put_sparse(self._left_at, row, value)
+            self._last_activity[row] = value
         elif name in self._counts:
             self._set_count(name, row, value)
-        elif name == "chat_agent_id":
-            self._put_sparse(self._agent_id, row, value)
-        elif name == "custom":
-            self._put_sparse(self._custom, row, value or None)
-        elif name == "bot":
-            self._put_sparse(self._bot, row, value)
-        elif name != "label":
-            bit = dict(_BOOLS)[name]
+        else:
+            bit = _BOOL_BITS[name]
             self._flags[row] = self._flags[row] | bit if value else self._flags[row] & ~bit & 0xFF
+
+
+_SPARSE_NAMES: Final = ("name", "email", "phone", "label", "left_at", "chat_agent_id", "custom", "bot", "pages")
+"""The fields of ``VisitorColumns._sparse``, in its order."""
+_SPARSE_FIELD: Final = {name: i for i, name in enumerate(_SPARSE_NAMES) if name not in ("label", "pages")}

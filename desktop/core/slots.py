@@ -18,7 +18,7 @@ class IdTable:
     """The row of each id, found by bisecting a sorted array of id hashes and comparing the id there.
 
     16 bytes an id, where a ``dict[str, int]`` costs ~70 (its entry and an int object per row). Ids added
-    since the last merge sit in a small dict until they are an eighth of the table, then one C sort merges
+    since the last merge sit in a small dict until they are a quarter of the table, then one C sort merges
     them, so a snapshot of 100,000 visitors arriving page by page costs O(n log n), not a memmove each.
     ``ids`` is the owner's list of the id at each row ("" for a free row), read, never written.
     """
@@ -45,7 +45,7 @@ class IdTable:
     def add(self, visitor_id: str, row: int) -> None:
         """Record an id's row (the id must not be in the table)."""
         self._pending[visitor_id] = row
-        if len(self._pending) > max(_MERGE_MIN, len(self._hashes) // 8):
+        if len(self._pending) > max(_MERGE_MIN, len(self._hashes) // 4):
             self._merge()
 
     def remove(self, visitor_id: str) -> int | None:

@@ -11,7 +11,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, MutableSequence
 from itertools import compress, islice, repeat
-from operator import and_, or_
+from operator import and_, neg, or_
 from typing import Any, Final
 
 from desktop.core.clock import Clock
@@ -34,16 +34,28 @@ _SLOTS: Final = "I"  # array typecode of slot numbers: 4 bytes a row, no int obj
 _HASHES: Final = "q"  # array typecode of id hashes
 _SEARCH_STACK: Final = 8  # results of this many earlier queries are kept for widening keystrokes
 _SHARED_LIMIT: Final = 200_000  # distinct sort texts shared before the table starts over
+SORT_FIELDS: Final[dict[Column, tuple[str, ...]]] = {
+    Column.STATE: ("banned", "chat_status", "unread", "in_chat", "online", "last_activity_at", "visit_started_at"),
+    Column.NAME: ("name", "label"),
+    Column.LOCATION: ("country", "country_code", "city"),
+    Column.PAGE: ("current_title", "current_url"),
+    Column.TIME_ON_SITE: ("visit_started_at",),
+    Column.VISITS: ("visit_count",),
+    Column.REFERRER: ("referrer",),
+    Column.DEVICE: ("browser", "os", "device"),
+    Column.AGENT: ("chat_agent_name",),
+}
+"""The fields each column's sort value reads (besides the id): a first sort by a column reads only these."""
+_NUMBER_FIELDS: Final[dict[Column, tuple[str, Callable[[float], float]]]] = {
+    Column.TIME_ON_SITE: ("visit_started_at", neg),
+    Column.VISITS: ("visit_count", float),
+}
+"""Columns whose sort value is one number field, converted (as ``ordering.sort_values`` computes it)."""
+_PLACE_FIELDS: Final = ("current_title", "current_url", "country", "country_code", "city")
+"""The fields of :func:`shared_search_text`."""
 _CHUNK: Final = 2048  # records made at a time when a column is computed for everyone
 _NUMERIC: Final = frozenset({Column.STATE, Column.TIME_ON_SITE, Column.VISITS})
 """Columns whose sort values are numbers: kept in ``array('d')`` (8 bytes a row, no float object)."""
-
-
-def _chunks(source: Mapping[str, Visitor], ids: list[str]) -> Iterator[list[Visitor]]:
-    """The records of ``ids`` (all in ``source``, in that order), a few at a time; made fresh from columns."""
-    read = getattr(source, "record", None) or source.__getitem__
-    for start in range(0, len(ids), _CHUNK):
-        yield list(map(read, ids[start : start + _CHUNK]))
 
 
 class IndexListener:
@@ -324,7 +336,7 @@ class VisitorIndex:
             return
         self._place_table.clear()
         places, place_text = self._places, self._place_text
-        for slot, record in self._each_record():
+        for slot, record in self._each_record(_PLACE_FIELDS):
             places[slot] = place_text(record)
         if self._search:
             self._apply_deferred()
@@ -338,8 +350,8 @@ class VisitorIndex:
         now = self._clock()
         self._source = visitors
         self._kept = {}
-        ids = sorted(visitors)
-        n = len(ids)
+        n = len(visitors)
+        ids: list[str] = []
         self._free = []
         self._ids = ids
         self._place_table.clear()
@@ -352,24 +364,27 @@ class VisitorIndex:
         values: dict[Column, MutableSequence[Any]] = {
             column: array("d") if column in _NUMERIC else [] for column in {Column.STATE, self._column}
         }
-        # A few thousand records at a time: making all 100,000 at once would leave ~60 MB of freed memory
-        # behind, holed by what is kept, that the process does not give back.
-        slot = 0
-        for chunk in _chunks(visitors, ids):
+        # A few thousand records at a time, in the store's order: making all 100,000 at once would leave
+        # ~60 MB of freed memory behind, holed by what is kept, that the process does not give back.
+        items = iter(visitors.items())
+        while pairs := list(islice(items, _CHUNK)):
+            chunk = [v for _, v in pairs]
+            start = len(ids)
+            ids.extend(vid for vid, _ in pairs)
+            del pairs
             masks.extend([filter_mask(v, now) for v in chunk])
             own.extend(map(own_search_text, chunk))
             places.extend(map(self._place_text, chunk))
             for column, column_values in values.items():
                 column_values.extend(self._chunk_values(column, chunk, now))
-            for v in chunk:
+            for slot, v in enumerate(chunk, start):
                 activity.track(slot, v.last_activity_at, now)
-                slot += 1
         self._masks = masks
         self._own = TextColumn(own)
         del own
         self._places = places
         self._values = values
-        self._by_id = array(_SLOTS, range(n))
+        self._by_id = array(_SLOTS, sorted(range(n), key=ids.__getitem__))
         hashes = array(_HASHES, map(hash, ids))
         self._hash_slots = array(_SLOTS, sorted(range(n), key=hashes.__getitem__))
         self._hashes = array(_HASHES, map(hashes.__getitem__, self._hash_slots))
@@ -440,21 +455,60 @@ class VisitorIndex:
         share = self._shared.setdefault
         return [share(v, v) if isinstance(v, str) else v for v in values]
 
-    def _each_record(self) -> Iterator[tuple[int, Visitor]]:
-        """(slot, record) of every listed slot; made fresh, one at a time, when the store keeps columns."""
+    def _each_record(self, fields: Collection[str]) -> Iterator[tuple[int, Visitor]]:
+        """(slot, record) of every listed slot with at least ``fields`` filled in, one record at a time.
+
+        A store that keeps columns makes records of just those fields, in its own order (no lookup per id).
+        """
         ids, source = self._ids, self._source
-        fresh = getattr(source, "record", None)
-        for slot, vid in enumerate(ids):
-            if vid:
-                record = fresh(vid) if fresh is not None and vid in source else self._record(slot)
-                if record is not None:
+        slot_of = {vid: slot for slot, vid in enumerate(ids) if vid}
+        partial = getattr(source, "partial_items", None)
+        found = 0
+        for vid, record in partial(fields) if partial is not None else source.items():
+            slot = slot_of.get(vid)
+            if slot is not None:
+                found += 1
+                yield slot, record
+        if found < len(slot_of):  # listed but gone from the store (leaving while held, or not applied yet)
+            for vid, slot in slot_of.items():
+                if vid not in source and (record := self._record(slot)) is not None:
                     yield slot, record
 
+    def _slots_by_row(self, store_ids: list[str]) -> tuple[list[tuple[int, int]], bool]:
+        """(store row, slot) of every listed visitor found in the store's ids by row; and whether all were."""
+        slot_of = {vid: slot for slot, vid in enumerate(self._ids) if vid}
+        pairs = [(row, slot) for row, vid in enumerate(store_ids) if vid and (slot := slot_of.get(vid)) is not None]
+        return pairs, len(pairs) == len(slot_of)
+
     def _column_values(self, column: Column) -> MutableSequence[Any]:
-        """One column's sort value for every slot (free slots hold a placeholder); numbers in an array."""
+        """One column's sort value for every slot (free slots hold a placeholder); numbers in an array.
+
+        From a store that keeps columns, a value of one group of fields (page, place, browser ...) is
+        computed once per distinct group and a number is read from its array, with no record made.
+        """
         now, n = self._clock(), len(self._ids)
         result: MutableSequence[Any] = array("d", bytes(8 * n)) if column in _NUMERIC else [0.0] * n
-        records = self._each_record()
+        grouped = getattr(self._source, "group_records", None)
+        by_group = grouped(SORT_FIELDS[column]) if grouped is not None else None
+        if by_group is not None:
+            store_ids, codes, distinct = by_group
+            per_code = self._chunk_values(column, distinct, now)
+            pairs, complete = self._slots_by_row(store_ids)
+            for row, slot in pairs:
+                result[slot] = per_code[codes[row]]
+            if complete:
+                return result
+        number = _NUMBER_FIELDS.get(column)
+        numbers = getattr(self._source, "numbers", None)
+        if number is not None and numbers is not None:
+            store_ids, column_numbers = numbers(number[0])
+            convert = number[1]
+            pairs, complete = self._slots_by_row(store_ids)
+            for row, slot in pairs:
+                result[slot] = convert(column_numbers[row])
+            if complete:
+                return result
+        records = self._each_record(SORT_FIELDS[column])
         while found := list(islice(records, _CHUNK)):
             values = self._chunk_values(column, [r for _, r in found], now)
             for (slot, _), value in zip(found, values, strict=True):
