@@ -107,9 +107,11 @@ class IndexListener:
 class VisitorIndex:
     """Every visitor of the store, filtered, searched and sorted, held in columns rather than row objects.
 
-    Each visitor has a *slot*, a small integer naming its place in per-slot columns: the record, the filter
-    bits (one byte), the case-folded search text, and the sort value of each column used so far (text values
-    shared between visitors). The order is arrays of slots: every visitor sorted by the current column
+    Each visitor has a *slot*, a small integer naming its place in per-slot columns: the filter bits (one
+    byte), the case-folded search text, and the sort value of each column used so far (numbers in arrays,
+    text values shared between visitors). Records are not kept: they are read from the store (``visitors``
+    of :meth:`reset` and :meth:`apply`), which keeps them in columns and makes one when asked; a visitor
+    that leaves while the order is held keeps its last record until its row goes. The order is arrays of slots: every visitor sorted by the current column
     (rebuilt with one C sort from cached values when needed) and the shown rows (ascending; a descending
     view reads it backwards). Filtering and searching run in C (``compress`` over ``map``).
 
