@@ -16,6 +16,7 @@ from collections.abc import Collection, Iterator, Mapping
 from typing import Any, Final
 
 from msgspec import UNSET
+from msgspec.structs import replace
 
 from desktop.core.slots import IdTable
 from protocol.messages import PATCH_FIELDS, PageVisit, Visitor, VisitorPatch
@@ -40,7 +41,7 @@ _BOOLS: Final = (
     ("session_only", _SESSION_ONLY),
 )
 _BOOL_BITS: Final = dict(_BOOLS)
-_FLAG_FIELDS: Final = tuple(
+_FLAG_FIELDS: Final[tuple[dict[str, Any], ...]] = tuple(
     {name: bool(flags & bit) for name, bit in _BOOLS if bool(flags & bit) != (name == "online")} for flags in range(64)
 )
 """The boolean fields that differ from their defaults, for each combination of their bits."""
@@ -61,6 +62,8 @@ _GROW: Final = 1024
 """Rows added to every column at a time."""
 _DEPARTED: Final = 1024
 """Records of visitors that left kept for :meth:`VisitorColumns.departed` (a list holding its rows)."""
+_TEMPLATES: Final = 4096
+"""Template records (per place, browser and flags) kept for making records."""
 _VIEWS: Final = 4096
 """Records made for single reads kept, so that an unchanged visitor reads as the same object."""
 
@@ -155,6 +158,7 @@ class VisitorColumns(Mapping[str, Visitor]):
             self._pages,
         )
         self._views: dict[int, Visitor] = {}
+        self._templates: dict[tuple[Any, ...], Visitor] = {}
         self._departed: dict[str, Visitor] = {}
 
     # ------------------------------------------------------------ Mapping
@@ -188,58 +192,6 @@ class VisitorColumns(Mapping[str, Visitor]):
         """(id, record) of every visitor (records made fresh)."""
         make = self._make
         return ((vid, make(row)) for row, vid in enumerate(self._ids) if vid)
-
-    def partial_items(self, fields: Collection[str]) -> Iterator[tuple[str, Visitor]]:
-        """(id, record) of every visitor with only ``fields`` (and the rest of their groups) filled in.
-
-        The other fields keep their defaults: a cheap pass for code that reads a few fields of everyone
-        (a column's sort values, the search text of places), about a third of making whole records.
-        """
-        wanted = set(fields)
-        times = [
-            (name, column)
-            for name, column in (
-                ("first_seen_at", self._first_seen),
-                ("visit_started_at", self._started),
-                ("last_activity_at", self._last_activity),
-            )
-            if name in wanted
-        ]
-        counts = [(name, self._counts[name]) for name in _COUNTS if name in wanted]
-        groups = [group for group in self._groups if wanted.intersection(group.names)]
-        sparse = [(name, d) for name, d in zip(_SPARSE_NAMES, self._sparse, strict=True) if name in _SPARSE_FIELD]
-        sparse = [(name, d) for name, d in sparse if name in wanted]
-        flags_wanted = bool(wanted.intersection(_BOOL_BITS))
-        label_wanted = "label" in wanted
-        all_flags = self._flags
-        for row, visitor_id in enumerate(self._ids):
-            if not visitor_id:
-                continue
-            fields_of: dict[str, Any] = {"id": visitor_id}
-            for name, column in times:
-                fields_of[name] = column[row]
-            for name, count in counts:
-                fields_of[name] = count[row]
-            flags = all_flags[row]
-            if flags_wanted:
-                fields_of.update(_FLAG_FIELDS[flags & 63])
-            for group in groups:
-                fields_of.update(group.fields[group.codes[row]])
-            if flags & _SPARSE:
-                for name, d in sparse:
-                    value = d.get(row)
-                    if value is not None:
-                        fields_of[name] = value
-            yield (
-                visitor_id,
-                Visitor(
-                    label=self._label(row) if label_wanted else "",
-                    first_seen_at=fields_of.pop("first_seen_at", 0.0),
-                    visit_started_at=fields_of.pop("visit_started_at", 0.0),
-                    last_activity_at=fields_of.pop("last_activity_at", 0.0),
-                    **fields_of,
-                ),
-            )
 
     def group_records(self, fields: Collection[str]) -> tuple[list[str], array[int], list[Visitor]] | None:
         """For fields of one group (the place, the browser, the page ...): what a pass over everyone needs.
@@ -299,7 +251,53 @@ class VisitorColumns(Mapping[str, Visitor]):
         return view
 
     def _make(self, row: int) -> Visitor:
-        """The record of a row: only the fields that differ from their defaults are passed (fewer is faster)."""
+        """The record of a row.
+
+        Most rows have none of the rare fields: their record is a copy of a template record of their place,
+        browser and flags (few distinct ones) with the rest given to the copy, about three times faster
+        than building it from a dict of fields.
+        """
+        flags = self._flags[row]
+        if flags & _SPARSE:
+            return self._make_whole(row)
+        place, agent, page, referrer, chat = self._groups
+        key = (place.values[place.codes[row]], agent.values[agent.codes[row]], flags)
+        template = self._templates.get(key)
+        if template is None:
+            if len(self._templates) >= _TEMPLATES:
+                self._templates.clear()
+            template = self._templates[key] = Visitor(
+                id="",
+                label="",
+                first_seen_at=0.0,
+                visit_started_at=0.0,
+                last_activity_at=0.0,
+                **_FLAG_FIELDS[flags & 63],
+                **place.fields[place.codes[row]],
+                **agent.fields[agent.codes[row]],
+            )
+        url, title = page.values[page.codes[row]]
+        status, agent_name = chat.values[chat.codes[row]]
+        visitor_id = self._ids[row]
+        return replace(
+            template,
+            id=visitor_id,
+            label=f"Visitor {visitor_id[-6:]}" if flags & _LABEL_DERIVED else "",
+            first_seen_at=self._first_seen[row],
+            visit_started_at=self._started[row],
+            last_activity_at=self._last_activity[row],
+            visit_count=self._counts["visit_count"][row],
+            unread=self._counts["unread"][row],
+            current_url=url,
+            current_title=title,
+            referrer=referrer.values[referrer.codes[row]][0],
+            chat_status=status,
+            chat_agent_name=agent_name,
+            custom={},  # each record its own (empty) dict, as a decoded one
+        )
+
+    def _make_whole(self, row: int) -> Visitor:
+        """The record of a row from a dict of every field that differs from its default."""
         flags = self._flags[row]
         visitor_id = self._ids[row]
         fields: dict[str, Any] = {

@@ -45,14 +45,12 @@ SORT_FIELDS: Final[dict[Column, tuple[str, ...]]] = {
     Column.DEVICE: ("browser", "os", "device"),
     Column.AGENT: ("chat_agent_name",),
 }
-"""The fields each column's sort value reads (besides the id): a first sort by a column reads only these."""
+"""The fields each column's sort value reads (besides the id): one group of them is read per distinct group."""
 _NUMBER_FIELDS: Final[dict[Column, tuple[str, Callable[[float], float]]]] = {
     Column.TIME_ON_SITE: ("visit_started_at", neg),
     Column.VISITS: ("visit_count", float),
 }
 """Columns whose sort value is one number field, converted (as ``ordering.sort_values`` computes it)."""
-_PLACE_FIELDS: Final = ("current_title", "current_url", "country", "country_code", "city")
-"""The fields of :func:`shared_search_text`."""
 _CHUNK: Final = 2048  # records made at a time when a column is computed for everyone
 _NUMERIC: Final = frozenset({Column.STATE, Column.TIME_ON_SITE, Column.VISITS})
 """Columns whose sort values are numbers: kept in ``array('d')`` (8 bytes a row, no float object)."""
@@ -339,7 +337,7 @@ class VisitorIndex:
             return
         self._place_table.clear()
         places, place_text = self._places, self._place_text
-        for slot, record in self._each_record(_PLACE_FIELDS):
+        for slot, record in self._each_record():
             places[slot] = place_text(record)
         if self._search:
             self._apply_deferred()
@@ -458,24 +456,20 @@ class VisitorIndex:
         share = self._shared.setdefault
         return [share(v, v) if isinstance(v, str) else v for v in values]
 
-    def _each_record(self, fields: Collection[str]) -> Iterator[tuple[int, Visitor]]:
-        """(slot, record) of every listed slot with at least ``fields`` filled in, one record at a time.
-
-        A store that keeps columns makes records of just those fields, in its own order (no lookup per id).
-        """
+    def _each_record(self) -> Iterator[tuple[int, Visitor]]:
+        """(slot, record) of every listed slot, one record at a time, in the store's order (no lookup per id)."""
         ids, source = self._ids, self._source
         slot_of = {vid: slot for slot, vid in enumerate(ids) if vid}
-        partial = getattr(source, "partial_items", None)
         found = 0
-        for vid, record in partial(fields) if partial is not None else source.items():
+        for vid, record in source.items():
             slot = slot_of.get(vid)
             if slot is not None:
                 found += 1
                 yield slot, record
         if found < len(slot_of):  # listed but gone from the store (leaving while held, or not applied yet)
             for vid, slot in slot_of.items():
-                if vid not in source and (record := self._record(slot)) is not None:
-                    yield slot, record
+                if vid not in source and (kept := self._record(slot)) is not None:
+                    yield slot, kept
 
     def _slots_by_row(self, store_ids: list[str]) -> tuple[list[tuple[int, int]], bool]:
         """(store row, slot) of every listed visitor found in the store's ids by row; and whether all were."""
@@ -511,7 +505,7 @@ class VisitorIndex:
                 result[slot] = convert(column_numbers[row])
             if complete:
                 return result
-        records = self._each_record(SORT_FIELDS[column])
+        records = self._each_record()
         while found := list(islice(records, _CHUNK)):
             values = self._chunk_values(column, [r for _, r in found], now)
             for (slot, _), value in zip(found, values, strict=True):
