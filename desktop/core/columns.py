@@ -5,8 +5,8 @@ a string object per text. In columns a visitor is a row number: its times in ``a
 in integer arrays, its flags in one byte, and its repeated texts in groups that change together (place,
 browser, page, referrer, chat) as a 2- or 4-byte code per group into a table of the distinct tuples. Fields
 that most visitors do not have (name, e-mail, phone, custom fields, the bot run, the trail) are kept in
-per-field dicts by row. Reading a visitor passes only the fields that differ from their defaults to
-``Visitor``, from per-code and per-flag dicts prepared once.
+per-field dicts by row. Reading a visitor copies a template record of its place, browser and flags and
+fills in the rest.
 """
 
 from __future__ import annotations
