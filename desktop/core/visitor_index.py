@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right
-from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Mapping, MutableSequence
+from collections import Counter, deque
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, MutableSequence
 from itertools import compress, islice, repeat
-from operator import and_, neg, or_
+from operator import and_, is_not, neg, or_
 from typing import Any, Final
 
 from desktop.core.clock import Clock
@@ -471,11 +471,14 @@ class VisitorIndex:
                 if vid not in source and (kept := self._record(slot)) is not None:
                     yield slot, kept
 
-    def _slots_by_row(self, store_ids: list[str]) -> tuple[list[tuple[int, int]], bool]:
-        """(store row, slot) of every listed visitor found in the store's ids by row; and whether all were."""
-        slot_of = {vid: slot for slot, vid in enumerate(self._ids) if vid}
-        pairs = [(row, slot) for row, vid in enumerate(store_ids) if vid and (slot := slot_of.get(vid)) is not None]
-        return pairs, len(pairs) == len(slot_of)
+    def _spread(self, store_ids: list[str], by_row: Iterable[Any], result: MutableSequence[Any]) -> bool:
+        """Write values given per store row into ``result`` by slot, in C passes; whether every slot got one."""
+        slot_of = dict(zip(self._ids, range(len(self._ids)), strict=True))
+        slot_of.pop("", None)  # free slots
+        slots: list[Any] = list(map(slot_of.get, store_ids))
+        listed = list(map(is_not, slots, repeat(None)))
+        deque(map(result.__setitem__, compress(slots, listed), compress(by_row, listed)), maxlen=0)
+        return sum(listed) == len(slot_of)
 
     def _column_values(self, column: Column) -> MutableSequence[Any]:
         """One column's sort value for every slot (free slots hold a placeholder); numbers in an array.
@@ -490,20 +493,13 @@ class VisitorIndex:
         if by_group is not None:
             store_ids, codes, distinct = by_group
             per_code = self._chunk_values(column, distinct, now)
-            pairs, complete = self._slots_by_row(store_ids)
-            for row, slot in pairs:
-                result[slot] = per_code[codes[row]]
-            if complete:
+            if self._spread(store_ids, map(per_code.__getitem__, codes), result):
                 return result
         number = _NUMBER_FIELDS.get(column)
         numbers = getattr(self._source, "numbers", None)
         if number is not None and numbers is not None:
             store_ids, column_numbers = numbers(number[0])
-            convert = number[1]
-            pairs, complete = self._slots_by_row(store_ids)
-            for row, slot in pairs:
-                result[slot] = convert(column_numbers[row])
-            if complete:
+            if self._spread(store_ids, map(number[1], column_numbers), result):
                 return result
         records = self._each_record()
         while found := list(islice(records, _CHUNK)):
