@@ -219,6 +219,28 @@ class VisitorColumns(Mapping[str, Visitor]):
         }
         return self._ids, times[field] if field in times else self._counts[field]
 
+    def named_items(self) -> Iterator[tuple[str, Visitor]]:
+        """(id, record) of every visitor with only its id, name, e-mail and label filled in (the rest default).
+
+        A pass over names (sorting by the name column) then makes small records, not whole ones.
+        """
+        flags, name_of, email_of, label = self._flags, self._name, self._email, self._label
+        for row, visitor_id in enumerate(self._ids):
+            if visitor_id:
+                sparse = flags[row] & _SPARSE
+                yield (
+                    visitor_id,
+                    Visitor(
+                        id=visitor_id,
+                        label=label(row),
+                        first_seen_at=0.0,
+                        visit_started_at=0.0,
+                        last_activity_at=0.0,
+                        name=name_of.get(row) if sparse else None,
+                        email=email_of.get(row) if sparse else None,
+                    ),
+                )
+
     def record(self, visitor_id: str) -> Visitor:
         """A visitor's record made fresh, not cached (for passes over many visitors)."""
         row = self._row.get(visitor_id)

@@ -51,6 +51,7 @@ _NUMBER_FIELDS: Final[dict[Column, tuple[str, Callable[[float], float]]]] = {
     Column.VISITS: ("visit_count", float),
 }
 """Columns whose sort value is one number field, converted (as ``ordering.sort_values`` computes it)."""
+_NAME_FIELDS: Final = frozenset({"name", "email", "label"})
 _CHUNK: Final = 2048  # records made at a time when a column is computed for everyone
 _NUMERIC: Final = frozenset({Column.STATE, Column.TIME_ON_SITE, Column.VISITS})
 """Columns whose sort values are numbers: kept in ``array('d')`` (8 bytes a row, no float object)."""
@@ -456,12 +457,16 @@ class VisitorIndex:
         share = self._shared.setdefault
         return [share(v, v) if isinstance(v, str) else v for v in values]
 
-    def _each_record(self) -> Iterator[tuple[int, Visitor]]:
-        """(slot, record) of every listed slot, one record at a time, in the store's order (no lookup per id)."""
+    def _each_record(self, names_only: bool = False) -> Iterator[tuple[int, Visitor]]:
+        """(slot, record) of every listed slot, one record at a time, in the store's order (no lookup per id).
+
+        ``names_only``: records need only id, name, e-mail and label (a store keeping columns makes small ones).
+        """
         ids, source = self._ids, self._source
         slot_of = {vid: slot for slot, vid in enumerate(ids) if vid}
         found = 0
-        for vid, record in source.items():
+        named = getattr(source, "named_items", None) if names_only else None
+        for vid, record in named() if named is not None else source.items():
             slot = slot_of.get(vid)
             if slot is not None:
                 found += 1
@@ -501,7 +506,7 @@ class VisitorIndex:
             store_ids, column_numbers = numbers(number[0])
             if self._spread(store_ids, map(number[1], column_numbers), result):
                 return result
-        records = self._each_record()
+        records = self._each_record(names_only=set(SORT_FIELDS[column]) <= _NAME_FIELDS)
         while found := list(islice(records, _CHUNK)):
             values = self._chunk_values(column, [r for _, r in found], now)
             for (slot, _), value in zip(found, values, strict=True):
