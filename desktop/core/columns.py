@@ -157,7 +157,7 @@ class VisitorColumns(Mapping[str, Visitor]):
             self._bot,
             self._pages,
         )
-        self._views: dict[int, Visitor] = {}
+        self._views: dict[str, Visitor] = {}  # by id: a repeated read needs no row lookup
         self._templates: dict[tuple[Any, ...], Visitor] = {}
         self._departed: dict[str, Visitor] = {}
 
@@ -173,15 +173,23 @@ class VisitorColumns(Mapping[str, Visitor]):
         return isinstance(visitor_id, str) and self._row.get(visitor_id) is not None
 
     def __getitem__(self, visitor_id: str) -> Visitor:
-        row = self._row.get(visitor_id)
-        if row is None:
-            raise KeyError(visitor_id)
-        return self._view(row)
+        view = self._views.get(visitor_id)
+        if view is None:
+            row = self._row.get(visitor_id)
+            if row is None:
+                raise KeyError(visitor_id)
+            view = self._view(visitor_id, row)
+        return view
 
     def get(self, visitor_id: str, default: Any = None) -> Any:
         """The record of a visitor, or ``default``."""
-        row = self._row.get(visitor_id)
-        return default if row is None else self._view(row)
+        view = self._views.get(visitor_id)
+        if view is None:
+            row = self._row.get(visitor_id)
+            if row is None:
+                return default
+            view = self._view(visitor_id, row)
+        return view
 
     def values(self) -> Iterator[Visitor]:  # type: ignore[override]
         """Every record (made fresh, not cached: a full pass would only flush the cache)."""
@@ -264,12 +272,10 @@ class VisitorColumns(Mapping[str, Visitor]):
         row = self._row.get(visitor_id)
         return () if row is None else self._pages.get(row, ())
 
-    def _view(self, row: int) -> Visitor:
-        view = self._views.get(row)
-        if view is None:
-            if len(self._views) >= _VIEWS:
-                self._views.clear()
-            view = self._views[row] = self._make(row)
+    def _view(self, visitor_id: str, row: int) -> Visitor:
+        if len(self._views) >= _VIEWS:
+            self._views.clear()
+        view = self._views[visitor_id] = self._make(row)
         return view
 
     def _make(self, row: int) -> Visitor:
@@ -360,7 +366,7 @@ class VisitorColumns(Mapping[str, Visitor]):
         row = self._row.get(visitor.id)
         if row is None:
             row = self._new_row(visitor.id)
-        self._views.pop(row, None)
+        self._views.pop(visitor.id, None)
         self._first_seen[row] = visitor.first_seen_at
         self._started[row] = visitor.visit_started_at
         self._last_activity[row] = visitor.last_activity_at
@@ -425,7 +431,7 @@ class VisitorColumns(Mapping[str, Visitor]):
         row = self._row.get(patch.visitor_id)
         if row is None:
             return False
-        self._views.pop(row, None)
+        self._views.pop(patch.visitor_id, None)
         changed = {name: value for name in PATCH_FIELDS if (value := getattr(patch, name)) is not UNSET}
         label = changed.pop("label", None)
         if label is None:
@@ -447,7 +453,7 @@ class VisitorColumns(Mapping[str, Visitor]):
         if row is None or at <= column[row]:
             return False
         column[row] = at
-        self._views.pop(row, None)
+        self._views.pop(visitor_id, None)
         return True
 
     def set_pages(self, visitor_id: str, pages: tuple[PageVisit, ...]) -> bool:
@@ -456,7 +462,7 @@ class VisitorColumns(Mapping[str, Visitor]):
         if row is None:
             return False
         self._put_sparse(self._pages, row, pages or None)
-        self._views.pop(row, None)
+        self._views.pop(visitor_id, None)
         self._mark_sparse(row)
         return True
 
@@ -465,7 +471,7 @@ class VisitorColumns(Mapping[str, Visitor]):
         row = self._row.remove(visitor_id)
         if row is None:
             return None
-        record = self._views.pop(row, None) or self._make(row)
+        record = self._views.pop(visitor_id, None) or self._make(row)
         departed = self._departed
         departed.pop(visitor_id, None)
         departed[visitor_id] = record
