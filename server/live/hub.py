@@ -129,7 +129,7 @@ class AgentConn:
 class VisitorConn:
     """One widget socket (one browser tab)."""
 
-    __slots__ = ("ip_hash", "outbox", "tab_id", "visitor_id")
+    __slots__ = ("early", "ip_hash", "outbox", "tab_id", "visitor_id")
 
     def __init__(self, outbox: Outbox, tab_id: str) -> None:
         self.outbox = outbox
@@ -138,10 +138,26 @@ class VisitorConn:
         """Set once the hello was accepted."""
         self.ip_hash: str | None = None
         """The keyed hash of the page's IP address (for a ban that covers it); the address itself is not kept."""
+        self.early: list[str] | None = []
+        """Frames for the tab that came before its Welcome (subscribe-and-buffer); None once welcomed."""
 
     def send(self, message: msgspec.Struct) -> None:
         """Queue one message."""
         self.outbox.push(encode(message).decode())
+
+    def push(self, frame: str) -> None:
+        """Queue an encoded frame for the tab, after its Welcome (held back until that is sent)."""
+        if self.early is not None:
+            self.early.append(frame)
+        else:
+            self.outbox.push(frame)
+
+    def welcomed(self, welcome: msgspec.Struct) -> None:
+        """Send the Welcome, then whatever came for the tab while it was being prepared."""
+        early, self.early = self.early, None
+        self.send(welcome)
+        for frame in early or ():
+            self.outbox.push(frame)
 
 
 @dataclass(slots=True, eq=False)
@@ -430,7 +446,7 @@ class Hub:
                 account = self._accounts.get(message.account_id)
                 for tab in account.tabs.get(message.visitor_id, ()) if account else ():
                     if tab.tab_id != message.except_tab:
-                        tab.outbox.push(message.frame)
+                        tab.push(message.frame)
             case CloseVisitor():
                 self._cancel_leave(message.account_id, message.visitor_id)
                 account = self._accounts.get(message.account_id)
@@ -441,7 +457,7 @@ class Hub:
                 account = self._accounts.get(message.account_id)
                 for tabs in account.tabs.values() if account else ():
                     for tab in tabs:
-                        tab.outbox.push(message.frame)
+                        tab.push(message.frame)
             case AgentsFrame():
                 account = self._accounts.get(message.account_id)
                 for conn in list(account.agents) if account else ():
@@ -748,7 +764,7 @@ class Hub:
         )
         agents_online = await self.seams.presence.agents(account_id) > 0
         welcome, undelivered = core.welcome(state, messages, agents_online=agents_online, now=now)
-        conn.send(welcome)
+        conn.welcomed(welcome)
         effects.store.add("has_messages")
         await self._apply(account_id, state, visitor_id, effects)
         if undelivered:
