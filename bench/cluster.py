@@ -176,6 +176,14 @@ def _round_trips(server: Server) -> dict[str, float]:
     return trips
 
 
+def _counter(server: Server, name: str) -> float:
+    """One counter of a process's /metrics (0 when absent)."""
+    for line in httpx.get(f"{server.http}/metrics", timeout=10).text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
 def _redis_cpu(url: str) -> float:
     info = _redis_info(url, "cpu")
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
@@ -247,9 +255,11 @@ def run_latency(rate: float, seconds: float, visitors: int) -> list[Figure]:
                 token = _token(a)
                 lat, sent, result = _run_load(a, a, key, token, rate, seconds, visitors)
                 figures += _latency_figures("process A with Redis (visitors and agent on A)", lat, sent, result)
+                refused0 = _counter(a, "frontdesk_commits_refused_total")
                 cpu0, trips0 = _redis_cpu(redis_url), _round_trips(a)
                 lat, sent, result = _run_load(b, a, key, token, rate, seconds, visitors)
                 cpu, trips = _redis_cpu(redis_url) - cpu0, _round_trips(a)
+                refused = _counter(a, "frontdesk_commits_refused_total") - refused0
                 figures += _latency_figures("visitor -> A -> Redis -> B -> agent", lat, sent, result)
                 figures.append(
                     Figure(
@@ -267,6 +277,14 @@ def run_latency(rate: float, seconds: float, visitors: int) -> list[Figure]:
                         "",
                         [sum(per_view.values())],
                         note=", ".join(f"{op} {n:.2f}" for op, n in sorted(per_view.items()) if n >= 0.01),
+                    )
+                )
+                figures.append(
+                    Figure(
+                        "  optimistic commits of process A refused per page view",
+                        "",
+                        [refused / max(1, sent["sent"])],
+                        note=f"{refused:.0f} refused and applied again to the current record",
                     )
                 )
             finally:
