@@ -869,6 +869,8 @@ class Hub:
             return False
         self._cancel_leave(account_id, visitor_id)
         await self.seams.presence.attach(account_id, visitor_id, conn.tab_id)
+        # Joined before the conversation is read, so no message falls in between; frames for the tab
+        # wait in ``conn.early`` until its Welcome is sent (the widget starts over at the Welcome).
         account.tabs.setdefault(visitor_id, []).append(conn)
         conn.visitor_id = visitor_id
         effects = core.tab_attached(state, hello, new_visit=new_visit, now=now, ip_hash=conn.ip_hash)
