@@ -132,19 +132,18 @@ class VisitorSession:
             return None
         if not bucket.allow():
             if bucket.abusive:
-                self.conn_send(Error(code=ErrorCode.RATE_LIMITED, message="too many frames; reconnect later"))
+                self._error(Error(code=ErrorCode.RATE_LIMITED, message="too many frames; reconnect later"))
                 self.outbox.close(CloseCode.RATE_LIMITED, "rate limited")
                 return None
-            self.conn_send(Error(code=ErrorCode.RATE_LIMITED, message="too many frames; slow down"))
+            self._error(Error(code=ErrorCode.RATE_LIMITED, message="too many frames; slow down"))
             return None
         try:
             return visitor_requests.decode(frame)
         except FrameError as exc:
-            self.conn_send(Error(code=exc.code, message=str(exc)))
+            self._error(Error(code=exc.code, message=str(exc)))
             return None
 
-    def conn_send(self, message: Error) -> None:
-        """Queue one error frame for the widget."""
+    def _error(self, message: Error) -> None:
         self.outbox.push(encode(message).decode())
 
     async def event(self, message: VisitorToServer) -> None:
@@ -156,7 +155,7 @@ class VisitorSession:
             await self.hub.visitor_event(account, conn, message)
         except Exception:
             log.exception("visitor event %s failed", type(message).__name__)
-            self.conn_send(Error(code=ErrorCode.INTERNAL, message="the server failed; try again"))
+            self._error(Error(code=ErrorCode.INTERNAL, message="the server failed; try again"))
 
     async def disconnected(self) -> None:
         """The socket is gone: detach the visitor (once)."""

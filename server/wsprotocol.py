@@ -1,11 +1,11 @@
-"""uvicorn's websocket protocol with two changes for many idle sockets and fast fan-out."""
+"""uvicorn's websocket protocol with changes for many idle sockets and fast fan-out."""
 
 from __future__ import annotations
 
 import struct
 from asyncio import Transport
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from uvicorn.protocols.utils import ClientDisconnected
@@ -32,6 +32,15 @@ def wire_frame(text: str) -> bytes:
     cached = _WIRE.get(key)
     if cached is not None and cached[0] is text:
         return cached[1]
+    frame = text_frame(text)
+    _WIRE[key] = (text, frame)
+    if len(_WIRE) > _WIRE_SIZE:
+        _WIRE.popitem(last=False)
+    return frame
+
+
+def text_frame(text: str) -> bytes:
+    """The bytes of one server text frame, built every time (for frames that go to a single socket)."""
     data = text.encode()
     size = len(data)
     if size < 126:
@@ -40,17 +49,15 @@ def wire_frame(text: str) -> bytes:
         head = struct.pack("!BBH", 0x81, 126, size)
     else:
         head = struct.pack("!BBQ", 0x81, 127, size)
-    frame = head + data
-    _WIRE[key] = (text, frame)
-    if len(_WIRE) > _WIRE_SIZE:
-        _WIRE.popitem(last=False)
-    return frame
+    return head + data
 
 
-def write_texts(conn: ServerProtocol, transport: Transport, frames: Sequence[str]) -> None:
+def write_texts(
+    conn: ServerProtocol, transport: Transport, frames: Sequence[str], framing: Callable[[str], bytes] = wire_frame
+) -> None:
     """Write text frames in order with one system call, after whatever the protocol has queued (a pong)."""
     pending = conn.data_to_send()
-    transport.write(b"".join([*pending, *map(wire_frame, frames)]))
+    transport.write(b"".join([*pending, *map(framing, frames)]))
 
 
 def forget_request(request: Request) -> None:

@@ -34,7 +34,7 @@ from websockets.server import ServerProtocol
 from server.outbox import Outbox
 from server.services import Services
 from server.visitor import VISITOR_OUTBOX, VISITOR_PATH, VisitorSession, account_key
-from server.wsprotocol import SEND_TEXTS, LeanWebSocketProtocol, forget_request, write_texts
+from server.wsprotocol import SEND_TEXTS, LeanWebSocketProtocol, forget_request, text_frame, write_texts
 
 log = logging.getLogger(__name__)
 
@@ -369,7 +369,8 @@ class VisitorProtocol(asyncio.Protocol):
             await self._writable  # flow control: wait while the peer's buffer is full
         if self._lost or self._close_sent or self._conn.state is not State.OPEN:
             raise ClientDisconnected
-        write_texts(self._conn, self._transport, frames)
+        # A widget's frames go to it alone: the shared frame cache (for deltas to many agents) would only hold them.
+        write_texts(self._conn, self._transport, frames, text_frame)
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
         """Send a close frame; the transport closes on the peer's answer or after CLOSE_TIMEOUT."""
