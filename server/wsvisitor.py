@@ -26,6 +26,7 @@ from urllib.parse import unquote
 from litestar import Litestar
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from uvicorn.protocols.utils import ClientDisconnected
+from websockets.datastructures import Headers
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.protocol import State
@@ -66,6 +67,12 @@ class _Shared:
             if config.proxy_headers
             else None
         )
+
+
+def _first(headers: Headers, name: str) -> str | None:
+    """The first value of a header, as the ASGI handler reads it (``get`` raises when a header repeats)."""
+    values = headers.get_all(name)
+    return values[0] if values else None
 
 
 class VisitorProtocol(asyncio.Protocol):
@@ -132,10 +139,10 @@ class VisitorProtocol(asyncio.Protocol):
         path, _, query = request.path.partition("?")
         self._opening = (
             account_key(query.encode("latin-1")),
-            headers.get("Origin"),
-            headers.get("Host"),
+            _first(headers, "Origin"),
+            _first(headers, "Host"),
             self._client_ip(client, headers.get_all("X-Forwarded-For")),
-            headers.get("User-Agent") or "",
+            _first(headers, "User-Agent") or "",
         )
         forget_request(request)
         del response.headers["Date"]

@@ -151,12 +151,14 @@ async def test_x_forwarded_for_counts_only_from_a_trusted_proxy(start: Any, trus
     await visitor.ws.close()
 
 
-async def _raw_handshake(host: str, port: int, path: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+async def _raw_handshake(
+    host: str, port: int, path: str, extra: str = ""
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     reader, writer = await asyncio.open_connection(host, port)
     key = base64.b64encode(os.urandom(16)).decode()
     writer.write(
         f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n".encode()
     )
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)
     assert head.startswith(b"HTTP/1.1 101"), head
@@ -206,3 +208,26 @@ async def test_server_stop_closes_widget_sockets_with_1012(start: Any) -> None:
     with pytest.raises(ConnectionClosed):
         await until_closed(visitor.ws)
     assert visitor.ws.close_code == 1012
+
+
+def _client_text(text: str) -> bytes:
+    """A masked client text frame (an all-zero mask leaves the payload as it is)."""
+    data = text.encode()
+    assert len(data) < 126
+    return bytes([0x81, 0x80 | len(data)]) + b"\0\0\0\0" + data
+
+
+async def test_repeated_headers_are_read_like_the_asgi_handler_reads_them(start: Any) -> None:
+    server: LiveServer = start()
+    tenant = server.create_account()
+    host, port = server.server.settings.host, server.server.port
+    path = f"/ws/visitor?account={tenant.account_key}"
+    reader, writer = await _raw_handshake(host, port, path, "User-Agent: one\r\nUser-Agent: two\r\n")
+    try:
+        hello = encode(VisitorHello(tab_id=new_id("t"), url="https://s.example/", title="S")).decode()
+        writer.write(_client_text(hello))
+        opcode, payload = await _server_frame(reader)
+        assert opcode == 0x1
+        assert isinstance(visitor_events.decode(payload), Welcome)
+    finally:
+        writer.close()
