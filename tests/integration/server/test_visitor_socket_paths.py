@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import os
 import struct
 from collections.abc import Iterator
@@ -22,7 +23,9 @@ from protocol.codec import encode, visitor_events
 from protocol.messages import CloseCode, Error, ErrorCode, PageView, VisitorHello, Welcome
 from server.embedded import EmbeddedServer
 from server.security import ip_hash
+from server.visitor import VisitorSession
 from server.wsprotocol import LeanWebSocketProtocol
+from server.wsvisitor import VisitorProtocol
 from tests.fixtures.clients import TIMEOUT, VisitorSocket, new_id, until_closed
 from tests.fixtures.server import LiveServer, start_live_server
 
@@ -231,3 +234,25 @@ async def test_repeated_headers_are_read_like_the_asgi_handler_reads_them(start:
         assert isinstance(visitor_events.decode(payload), Welcome)
     finally:
         writer.close()
+
+
+async def _alive() -> dict[str, int]:
+    gc.collect()
+    kinds = {"protocol": LeanWebSocketProtocol, "visitor": VisitorProtocol, "session": VisitorSession}
+    objects = gc.get_objects()
+    return {name: sum(isinstance(o, kind) for o in objects) for name, kind in kinds.items()}
+
+
+async def test_closed_widget_sockets_leave_nothing_behind(start: Any) -> None:
+    server: LiveServer = start()
+    tenant = server.create_account()
+    url = server.visitor_url(tenant.account_key)
+    visitors = [await VisitorSocket.connect(url) for _ in range(20)]
+    alive = server.call(_alive)
+    assert alive["session"] == 20
+    assert alive["visitor"] == (20 if start.path == "callbacks" else 0)
+    assert alive["protocol"] == (0 if start.path == "callbacks" else 20)  # uvicorn's object is handed over
+    for visitor in visitors:
+        await visitor.ws.close()
+    await _until(lambda: server.call(_visitor_sockets, server) == 0)
+    await _until(lambda: server.call(_alive) == {"protocol": 0, "visitor": 0, "session": 0})
