@@ -188,26 +188,33 @@ def test_alt_numbers_switch_the_chat_lists_in_the_panel_and_the_filters_in_the_v
     qloop: QLoop, session: AgentSession
 ) -> None:
     panel, tab = session.chats, session.window.visitors
+
+    def filter_now() -> VisitorFilter:
+        return tab.model.current_filter
+
+    def bucket_now() -> ChatBucket:
+        return panel.bucket
+
     activate(qloop, session)
-    assert panel.bucket is ChatBucket.MINE
-    assert tab.model.current_filter is VisitorFilter.ALL
+    assert bucket_now() is ChatBucket.MINE
+    assert filter_now() is VisitorFilter.ALL
     qloop.do(panel.focus_list)  # Ctrl+Shift+C
     for key, bucket in ((Qt.Key.Key_2, ChatBucket.UNASSIGNED), (Qt.Key.Key_3, ChatBucket.ALL_OPEN)):
         qloop.do(QTest.keyClick, panel.list, key, Qt.KeyboardModifier.AltModifier)
-        assert panel.bucket is bucket
+        assert bucket_now() is bucket
         assert panel.buttons[bucket].isChecked()
-    assert tab.model.current_filter is VisitorFilter.ALL, "the visitor filter stays where it was"
+    assert filter_now() is VisitorFilter.ALL, "the visitor filter stays where it was"
     assert panel.buttons[ChatBucket.MINE].toolTip().endswith("(Alt+1)")
 
     # In the Visitors tab the same keys choose the visitor filters; the chat list stays.
     qloop.do(tab.table.setFocus)
     qloop.do(QTest.keyClick, tab.table, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
-    assert tab.model.current_filter is VisitorFilter.ACTIVE
-    assert panel.bucket is ChatBucket.ALL_OPEN
+    assert filter_now() is VisitorFilter.ACTIVE
+    assert bucket_now() is ChatBucket.ALL_OPEN
     qloop.do(panel.list.setFocus)
     qloop.do(QTest.keyClick, panel.list, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)
-    assert panel.bucket is ChatBucket.MINE
-    assert tab.model.current_filter is VisitorFilter.ACTIVE
+    assert bucket_now() is ChatBucket.MINE
+    assert filter_now() is VisitorFilter.ACTIVE
 
 
 def test_ctrl_w_closes_the_conversation_tab_in_front_and_ctrl_shift_w_the_window(
