@@ -227,10 +227,10 @@ def test_ctrl_w_closes_the_conversation_tab_in_front_and_ctrl_shift_w_the_window
     window, tabs, conversations = session.window, session.window.tabs, session.conversations
     assert not window.close_tab_action.isEnabled()  # the Visitors tab is in front: nothing to close but the window
     assert window.close_action.shortcut().toString() == "Ctrl+W"
-    session.chats.show_bucket(ChatBucket.UNASSIGNED)
-    qloop.wait_until(lambda: vid in session.chats.ids(), what="listed as unassigned")
+    session.chats.show_bucket(ChatBucket.ALL_OPEN)  # listed there before and after the first open
 
     def open_chat() -> ConversationDialog:
+        qloop.wait_until(lambda: vid in session.chats.ids(), what="listed as open")
         qloop.do(session.chats.list.itemActivated.emit, panel_item(session, vid))
         qloop.wait_until(lambda: vid in conversations.dialogs, what="conversation opened")
         return conversations.dialogs[vid]
