@@ -36,6 +36,14 @@ PASSWORD_ENV = "FRONTDESK_AGENT_PASSWORD"  # noqa: S105 - the variable's name, n
 
 
 MIN_LEASE_SECONDS = 3.0
+ERASED_OFFLINE = (
+    "frontdesk-server: note: without --redis this command erased the database only. A server running on "
+    "this database still shows the visitor, keeps their messages in its replay history and may store them "
+    "again. While a server runs, erase through the desktop app (Erase data…) or DELETE "
+    "/api/v1/visitors/VISITOR instead; with several processes, give --redis. Otherwise stop the server, run "
+    "this command again, then start the server."
+)
+"""What an operator must know after ``visitor erase`` without Redis (no way to reach a running server)."""
 
 
 class CliError(Exception):
@@ -453,7 +461,10 @@ def _admin(args: argparse.Namespace) -> int:
                 return {"visitor_id": args.visitor_id, "written_to": str(args.output)}
             case ("visitor", "erase"):
                 await admin.erase_visitor(services, args.account_id, args.visitor_id)
-                return {"visitor_id": args.visitor_id, "erased": True}
+                if services.control is None:
+                    print(ERASED_OFFLINE.replace("VISITOR", args.visitor_id), file=sys.stderr)
+                live = "told every running server process" if services.control is not None else "not reached"
+                return {"visitor_id": args.visitor_id, "erased": True, "live": live}
             case ("rule", "add"):
                 return await admin.add_rule(services, args.account_id, _rule_spec(args))
             case ("rule", "list"):
