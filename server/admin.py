@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -290,7 +291,8 @@ async def erase_visitor(
         if services.control is not None:
             # An admin command with --redis: the running processes erase presence and the replay history;
             # whether they held the visitor is not known here, so the request counts as done.
-            await services.control.publish(EraseVisitorLive(account_id=account_id, visitor_id=visitor_id))
+            live = EraseVisitorLive(account_id=account_id, visitor_id=visitor_id, request=uuid.uuid4().hex)
+            await services.control.publish(live)
             erased = True
     if not erased:
         raise AdminError(f"nothing is held about visitor {visitor_id} in account {account_id}")

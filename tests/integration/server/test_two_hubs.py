@@ -321,11 +321,6 @@ async def test_a_due_re_alert_is_taken_by_exactly_one_of_many_processes(tmp_path
         await engine.dispose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect: every process holding one of the visitor's tabs runs the whole erasure; the fix is in "
-    "Hub._erase_requested (server/live/hub.py): let exactly one process win a per-request claim",
-)
 async def test_an_erasure_from_the_command_line_reaches_a_visitor_with_tabs_on_two_hubs(cluster: Cluster) -> None:
     hub_a, hub_b = cluster.hubs
     _agent, agent_socket = await cluster.agent(hub_a)
