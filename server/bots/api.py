@@ -74,9 +74,9 @@ REFUSED = {400: ResponseSpec(data_container=FlowRefused, description="The flow h
 
 
 def _changed(services: Services, account_id: int) -> None:
-    # This process reads the flows again at once; other processes within FLOWS_TTL_SECONDS.
+    # Every process reads the flows again at once (the control channel carries it to the others).
     if services.hub is not None:
-        services.hub.bots.flows_changed(account_id)
+        services.hub.flows_changed(account_id)
 
 
 def _missing(flow_id: int) -> ApiRefusedError:

@@ -347,6 +347,11 @@ class Hub:
             state.rules = [compile_rule(r) for r in rules]
         self._spawn(self.seams.control.publish(AccountChanged(account_id=account_id)))
 
+    def flows_changed(self, account_id: int) -> None:
+        """An account's bots changed: read them again here, and tell the other processes to."""
+        self.bots.flows_changed(account_id)
+        self._spawn(self.seams.control.publish(AccountChanged(account_id=account_id)))
+
     # ------------------------------------------------------------------ carrying out effects
 
     async def _state(self, account_id: int, visitor_id: str) -> VisitorState | None:
@@ -452,6 +457,7 @@ class Hub:
             case RevokeToken():
                 self._close_token(message.token_hash)
             case AccountChanged():
+                self.bots.flows_changed(message.account_id)
                 self._spawn(self._reload_account(message.account_id))
             case AgentChanged():
                 for account in self._accounts.values():

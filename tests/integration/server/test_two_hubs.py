@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+import msgspec
 import pytest
 
+from protocol.bots.flow import FlowSpec
 from protocol.codec import agent_events, visitor_events
 from protocol.messages import (
     Auth,
@@ -39,6 +41,7 @@ from protocol.messages import (
 )
 from protocol.rules import PROTOCOL_VERSION, Plan
 from server import admin
+from server.bots.store import BotStore
 from server.config import Settings, normalize_database_url
 from server.db import create_engine, migrate
 from server.geo import Geolocator
@@ -349,3 +352,25 @@ async def test_an_erasure_from_the_command_line_reaches_a_visitor_with_tabs_on_t
     await asyncio.sleep(0.5)  # what a second process would add arrives by now
     assert [a.visitor.name for a in arrivals()] == [None], "the anonymous visitor arrives once"
     assert sum(isinstance(e, VisitorLeft) for e in after()) == 1
+
+
+async def test_a_bot_changed_through_one_hub_is_read_again_at_once_by_the_other(cluster: Cluster) -> None:
+    hub_a, hub_b = cluster.hubs
+    bots = BotStore(cluster.store.engine)
+    spec = msgspec.convert(
+        {
+            "name": "Offline",
+            "trigger": {"kind": "chat_opened_offline"},
+            "start": "bye",
+            "steps": [{"id": "bye", "kind": "hand_over"}],
+        },
+        FlowSpec,
+    )
+    flow = await bots.add(cluster.account_id, spec)
+    assert await hub_b.bots.has_triggers(cluster.account_id, "chat_opened_offline")  # now cached on B
+    await bots.delete(cluster.account_id, flow.id)
+    hub_a.flows_changed(cluster.account_id)  # what the REST API does after a change through hub A
+    deadline = asyncio.get_running_loop().time() + 1.0  # well inside the flow cache's own 5 s
+    while await hub_b.bots.has_triggers(cluster.account_id, "chat_opened_offline"):
+        assert asyncio.get_running_loop().time() < deadline, "hub B still runs the deleted bot"
+        await asyncio.sleep(0.01)
