@@ -4,7 +4,10 @@ A feeder timer decodes pre-encoded server frames (half page views carrying the w
 activity deltas) and applies them to the real VisitorStore at the requested rate; the real StoreDispatcher
 drains once per frame into the real model of a shown offscreen QTableView, which repaints as Qt schedules.
 A 1 ms precise QTimer probe records the gaps between its firings: a gap is how long the event loop was
-blocked (a stall). The view is sorted by the current page column, so page views reposition rows.
+blocked (a stall). The view is sorted by the current page column, so page views reposition rows. Python's
+cyclic collector runs as in the app (``GuiThreadCollector``: on a GUI-thread timer, long-lived objects frozen);
+the longest collection of each run is reported. The baseline is the same probe over the same shown list with
+no updates: what the machine's load alone does to the gaps.
 
     .venv/bin/python -m bench.updates [--size 10000 --size 100000] [--rate 10000] [--seconds 5] [--runs 3]
 """
@@ -12,6 +15,7 @@ blocked (a stall). The view is sorted by the current page column, so page views 
 from __future__ import annotations
 
 import argparse
+import gc
 import time
 from typing import Final
 
@@ -54,12 +58,41 @@ def _frames(visitors: list[msgspec.Struct], count: int, first_seq: int) -> list[
     return frames
 
 
+class _Pauses:
+    """Durations of the cyclic collector's passes (``gc.callbacks``), by generation, while installed."""
+
+    def __init__(self) -> None:
+        self.passes: list[tuple[int, float]] = []
+        self._start = 0.0
+
+    def __enter__(self) -> _Pauses:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.passes.append((info["generation"], (time.perf_counter() - self._start) * 1000))
+
+    def longest(self, generation: int | None = None) -> float:
+        """The longest pass (of one generation), 0 when none ran."""
+        return max((ms for gen, ms in self.passes if generation in (None, gen)), default=0.0)
+
+
 def measure(n: int, rate: int, seconds: float, sort_column: int) -> dict[str, float]:
-    """One run: apply ``rate`` deltas/s for ``seconds`` to a model of ``n`` rows; stall and throughput figures."""
+    """One run: apply ``rate`` deltas/s for ``seconds`` to a model of ``n`` rows; stall and throughput figures.
+
+    ``rate`` 0 is the baseline: the probe alone over the shown list for ``seconds``.
+    """
     from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer
 
     from desktop.net.client import decode_event
     from desktop.ui.dispatcher import StoreDispatcher
+    from desktop.ui.gc_guard import GuiThreadCollector
 
     qt_app()
     loop = QEventLoop()
@@ -79,6 +112,8 @@ def measure(n: int, rate: int, seconds: float, sort_column: int) -> dict[str, fl
     dispatcher.visitorsChanged.connect(apply_changes)
     total = int(rate * seconds)
     frames = _frames(list(visitors), total, store.seq + 1)
+    collector = GuiThreadCollector()  # as desktop.app.main_async installs it
+    collector.check()  # its first check freezes the start-up heap, as the app's does 250 ms after start
 
     class PaintCounter(QObject):
         paints = 0
@@ -110,7 +145,7 @@ def measure(n: int, rate: int, seconds: float, sort_column: int) -> dict[str, fl
             i += 1
         applied[0] = i
         feed_ms.append((time.perf_counter() - t0) * 1000)
-        if i >= total:
+        if i >= total and time.perf_counter() - start >= seconds:
             feeder.stop()
             QTimer.singleShot(100, loop.quit)  # let the last drain and paint happen
 
@@ -130,8 +165,10 @@ def measure(n: int, rate: int, seconds: float, sort_column: int) -> dict[str, fl
     last[0] = start = time.perf_counter()
     probe_timer.start()
     feeder.start()
-    loop.exec()
+    with _Pauses() as pauses:
+        loop.exec()
     bound.stop()
+    collector.stop()
     elapsed = time.perf_counter() - start - 0.1
     probe_timer.stop()
     feeder.stop()
@@ -146,6 +183,9 @@ def measure(n: int, rate: int, seconds: float, sort_column: int) -> dict[str, fl
         "apply_median_ms": percentile(apply_ms, 50),
         "apply_max_ms": max(apply_ms) if apply_ms else float("nan"),
         "feed_median_ms": percentile(feed_ms, 50),
+        "gc_max_ms": pauses.longest(),
+        "gc_full_max_ms": pauses.longest(2),
+        "gc_passes": float(len(pauses.passes)),
     }
     view.viewport().removeEventFilter(counter)
     close_view(view)
@@ -224,7 +264,12 @@ def run(sizes: list[int], rate: int = 10_000, seconds: float = 5.0, runs: int = 
         feed = Figure(
             f"  decode+store.apply per {TICK_MS} ms tick (median), {n:,}", "ms", [r["feed_median_ms"] for r in results]
         )
-        figures += [mx, p99, got, drains, paints, apply_med, apply_max, feed]
+        gc_max = Figure(f"  longest garbage collection pass, {n:,}", "ms", [r["gc_max_ms"] for r in results])
+        gc_full = Figure(f"  longest full (generation 2) pass, {n:,}", "ms", [r["gc_full_max_ms"] for r in results])
+        idle = [measure(n, 0, min(seconds, 3.0), Column.PAGE) for _ in range(runs)]
+        base_max = Figure(f"  baseline: max probe gap, no updates, {n:,}", "ms", [r["max_gap_ms"] for r in idle])
+        base_p99 = Figure(f"  baseline: p99 probe gap, no updates, {n:,}", "ms", [r["p99_gap_ms"] for r in idle])
+        figures += [mx, p99, got, drains, paints, apply_med, apply_max, feed, gc_max, gc_full, base_max, base_p99]
         cost = [costs(n, rate, Column.PAGE) for _ in range(runs)]
         per_frame = max(1, rate * 16 // 1000)
         figures += [

@@ -1,8 +1,9 @@
-"""Moves store changes onto the Qt side at most once per frame, in bounded chunks."""
+"""Moves store changes onto the Qt side at most once per frame, in chunks sized to a time budget."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from itertools import islice
 from typing import Final
 
@@ -13,8 +14,18 @@ from desktop.core.store import Changes, VisitorStore
 FRAME_MS: Final = 16
 """One frame at 60 Hz: events arriving within it are applied to the views together."""
 
-CHUNK: Final = 256
-"""Visitor changes emitted per drain: a backlog is applied over several frames, not in one long stall."""
+BUDGET_MS: Final = 6.0
+"""Time one drain's visitor changes may take on the Qt side (the model and every other slot): with the repaint
+that follows (~8 ms for a screenful of rows) one turn of the event loop stays within a 16 ms frame."""
+
+CHUNK: Final = 4096
+"""Visitor changes emitted per drain at most, however cheap they have been."""
+
+MIN_CHUNK: Final = 16
+"""Visitor changes emitted per drain at least, however dear they have been (a backlog always moves)."""
+
+FIRST_COST_MS: Final = 0.05
+"""Assumed time per visitor change until one is measured (about what the model takes per row at 100,000)."""
 
 CALM_GAP_MS: Final = 250
 """While traffic is light, drains are at least this far apart: each one that changes the rows repaints the
@@ -27,9 +38,10 @@ BUSY_PER_SECOND: Final = 100
 class StoreDispatcher(QObject):
     """Drains the store's coalesced changes one frame after they start, and emits them as Qt signals.
 
-    At most ``chunk`` visitor changes go out per drain; the rest wait (still coalescing with newer
+    A drain emits as many visitor changes as fit in ``budget_ms`` at the time per change measured over
+    earlier drains (at least ``min_chunk``, at most ``chunk``); the rest wait (still coalescing with newer
     changes) for the next frame, so the event loop and the repaints between drains are never blocked for
-    longer than one chunk takes, however far behind the traffic has put the list. A snapshot goes out
+    longer than about the budget, however far behind the traffic has put the list. A snapshot goes out
     whole (it is one rebuild). Messages, message updates, typing and arrivals go out with the next drain.
 
     While traffic is calm (under ``busy_per_second`` deltas a second, no backlog), a drain comes
@@ -59,10 +71,17 @@ class StoreDispatcher(QObject):
         chunk: int = CHUNK,
         calm_gap_ms: int = CALM_GAP_MS,
         busy_per_second: int = BUSY_PER_SECOND,
+        budget_ms: float = BUDGET_MS,
+        min_chunk: int = MIN_CHUNK,
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         super().__init__(parent)
         self._store = store
         self._chunk = max(1, chunk)
+        self._min_chunk = max(1, min(min_chunk, self._chunk))
+        self._budget = budget_ms / 1000
+        self._cost = FIRST_COST_MS / 1000  # seconds per visitor change, as measured over recent drains
+        self._clock = clock
         self._frame_ms = frame_ms
         self._calm_gap = calm_gap_ms / 1000
         self._busy_per_second = busy_per_second
@@ -78,6 +97,11 @@ class StoreDispatcher(QObject):
         store.on_dirty = self._schedule
         self.drains = 0
         """How many batches were emitted (for tests and benchmarks)."""
+
+    @property
+    def chunk(self) -> int:
+        """Visitor changes the next drain emits at most: what fits in the budget at the measured time per change."""
+        return max(self._min_chunk, min(self._chunk, int(self._budget / self._cost)))
 
     @property
     def backlog(self) -> int:
@@ -109,7 +133,7 @@ class StoreDispatcher(QObject):
         self._drain(None)
 
     def _drain_chunk(self) -> None:
-        self._drain(self._chunk)
+        self._drain(self.chunk)
 
     def _drain(self, limit: int | None) -> None:
         self._timer.stop()
@@ -121,8 +145,15 @@ class StoreDispatcher(QObject):
             return
         self._count()
         self.drains += 1
-        if changes.reset or changes.upserted or changes.removed:
+        size = len(changes.upserted) + len(changes.removed)
+        if changes.reset:
             self.visitorsChanged.emit(changes)
+        elif size:
+            t0 = self._clock()
+            self.visitorsChanged.emit(changes)
+            if size >= self._min_chunk:  # small batches are mostly fixed costs: they would shrink the next chunk
+                cost = (self._clock() - t0) / size
+                self._cost = max(1e-7, (self._cost + cost) / 2)  # half the history: adapts within a few frames
         if changes.arrived:
             visitors = self._store.visitors
             arrived = [visitors[vid] for vid in changes.arrived if vid in visitors]

@@ -15,7 +15,7 @@ from desktop.core.clock import ManualClock
 from desktop.core.filters import Search, VisitorFilter, count_filters, matches_filter
 from desktop.core.ordering import Column, sort_key
 from desktop.core.state import VisitorState, primary_state
-from desktop.core.store import VisitorStore
+from desktop.core.store import Changes, VisitorStore
 from desktop.ui.dispatcher import StoreDispatcher
 from desktop.ui.reorder_hold import CALM_MS
 from desktop.ui.visitor_model import VISITOR_ID_ROLE, VisitorTableModel
@@ -373,6 +373,39 @@ def test_dispatcher_applies_a_backlog_in_bounded_chunks(qtbot: Any) -> None:
     assert arrived == [visitor_id(100 + seq) for seq in range(11, 41) if 100 + seq != 111] + [visitor_id(0)]
     assert shown_ids(model) == expected_ids(store, clock())
     assert model.visitor(visitor_id(0)) == store.visitors[visitor_id(0)]
+    dispatcher.detach()
+
+
+def test_dispatcher_sizes_chunks_to_its_time_budget(qtbot: Any) -> None:
+    """Each drain emits what fits in the budget at the time per change measured so far (a fake clock here)."""
+    store, clock, model = build()
+    now = [0.0]
+    per_change = [0.0005]  # seconds a visitor change "takes" on the Qt side
+    dispatcher = StoreDispatcher(store, frame_ms=1, budget_ms=8.0, min_chunk=4, chunk=1000, clock=lambda: now[0])
+    sizes: list[int] = []
+
+    def apply(changes: Changes) -> None:
+        size = len(changes.upserted) + len(changes.removed)
+        sizes.append(size)
+        model.apply_changes(changes)
+        now[0] += size * per_change[0]
+
+    dispatcher.visitorsChanged.connect(apply)
+    for seq in range(11, 1011):
+        store.apply(changed(seq, make_visitor(100 + seq)))
+    qtbot.waitUntil(lambda: dispatcher.drains >= 8)
+    # Half a millisecond per change: 16 changes fill the 8 ms budget once a few chunks were measured.
+    assert sizes[0] == 160  # the first guess: 0.05 ms per change
+    assert sizes[1] < sizes[0]
+    assert sizes[5:8] == [16, 16, 16]
+    per_change[0] = 0.0001  # cheaper changes: the chunk grows within a few drains, to 80
+    qtbot.waitUntil(lambda: dispatcher.chunk >= 79)
+    assert dispatcher.chunk <= 80
+    per_change[0] = 0.01  # dear ones: never fewer than min_chunk
+    qtbot.waitUntil(lambda: dispatcher.chunk == 4)
+    qtbot.waitUntil(lambda: dispatcher.backlog == 0)
+    assert sum(sizes) == 1000
+    assert shown_ids(model) == expected_ids(store, clock())
     dispatcher.detach()
 
 
