@@ -26,6 +26,9 @@ from bench.common import NOW, Figure, add_json_option, close_view, make_visitors
 TICK_MS: Final = 5
 """The feeder wakes this often and applies what the rate owes since its last wake."""
 
+WORST_GAPS: Final = 10
+"""The longest probe gaps of a run whose contents are broken down (model, feeder, collector, the rest)."""
+
 
 def _frames(visitors: list[msgspec.Struct], count: int, first_seq: int) -> list[bytes]:
     """``count`` encoded deltas: alternating page views (patches) and activity, over random visitors."""
@@ -63,6 +66,7 @@ class _Pauses:
 
     def __init__(self) -> None:
         self.passes: list[tuple[int, float]] = []
+        self.spans: list[tuple[float, float]] = []  # (start, end) of each pass, perf_counter seconds
         self._start = 0.0
 
     def __enter__(self) -> _Pauses:
@@ -76,11 +80,33 @@ class _Pauses:
         if phase == "start":
             self._start = time.perf_counter()
         else:
-            self.passes.append((info["generation"], (time.perf_counter() - self._start) * 1000))
+            end = time.perf_counter()
+            self.passes.append((info["generation"], (end - self._start) * 1000))
+            self.spans.append((self._start, end))
 
     def longest(self, generation: int | None = None) -> float:
         """The longest pass (of one generation), 0 when none ran."""
         return max((ms for gen, ms in self.passes if generation in (None, gen)), default=0.0)
+
+
+def _inside(spans: list[tuple[float, float]], start: float, end: float) -> float:
+    """Milliseconds of ``spans`` that overlap the interval (start, end)."""
+    return sum(max(0.0, min(b, end) - max(a, start)) for a, b in spans) * 1000
+
+
+def _breakdown(
+    gaps: list[tuple[float, float]], parts: dict[str, list[tuple[float, float]]], worst: int = WORST_GAPS
+) -> dict[str, float]:
+    """What filled the ``worst`` longest probe gaps: median milliseconds of each part, the rest as 'other'."""
+    longest = sorted(gaps, key=lambda g: g[1] - g[0], reverse=True)[:worst]
+    out: dict[str, float] = {}
+    other: list[float] = [(b - a) * 1000 for a, b in longest]
+    for name, spans in parts.items():
+        inside = [_inside(spans, a, b) for a, b in longest]
+        out[name] = percentile(inside, 50)
+        other = [o - i for o, i in zip(other, inside, strict=True)]
+    out["other"] = percentile(other, 50)
+    return out
 
 
 def measure(n: int, rate: int, seconds: float, sort_column: int) -> dict[str, float]:
@@ -103,11 +129,15 @@ def measure(n: int, rate: int, seconds: float, sort_column: int) -> dict[str, fl
     dispatcher = StoreDispatcher(store)
     apply_ms: list[float] = []
     feed_ms: list[float] = []
+    model_spans: list[tuple[float, float]] = []
+    feed_spans: list[tuple[float, float]] = []
 
     def apply_changes(changes: object) -> None:
         t0 = time.perf_counter()
         model.apply_changes(changes)  # type: ignore[arg-type]
-        apply_ms.append((time.perf_counter() - t0) * 1000)
+        t1 = time.perf_counter()
+        apply_ms.append((t1 - t0) * 1000)
+        model_spans.append((t0, t1))
 
     dispatcher.visitorsChanged.connect(apply_changes)
     total = int(rate * seconds)
@@ -126,6 +156,7 @@ def measure(n: int, rate: int, seconds: float, sort_column: int) -> dict[str, fl
     counter = PaintCounter()
     view.viewport().installEventFilter(counter)
     gaps: list[float] = []
+    spans: list[tuple[float, float]] = []
     last = [time.perf_counter()]
     applied = [0]
     start = time.perf_counter()
@@ -133,6 +164,7 @@ def measure(n: int, rate: int, seconds: float, sort_column: int) -> dict[str, fl
     def probe() -> None:
         now = time.perf_counter()
         gaps.append((now - last[0]) * 1000)
+        spans.append((last[0], now))
         last[0] = now
 
     def feed() -> None:
@@ -144,7 +176,9 @@ def measure(n: int, rate: int, seconds: float, sort_column: int) -> dict[str, fl
             apply(decode_event(frames[i]))
             i += 1
         applied[0] = i
-        feed_ms.append((time.perf_counter() - t0) * 1000)
+        t1 = time.perf_counter()
+        feed_ms.append((t1 - t0) * 1000)
+        feed_spans.append((t0, t1))
         if i >= total and time.perf_counter() - start >= seconds:
             feeder.stop()
             QTimer.singleShot(100, loop.quit)  # let the last drain and paint happen
@@ -172,7 +206,9 @@ def measure(n: int, rate: int, seconds: float, sort_column: int) -> dict[str, fl
     elapsed = time.perf_counter() - start - 0.1
     probe_timer.stop()
     feeder.stop()
+    backlog = dispatcher.backlog
     dispatcher.detach()
+    worst = _breakdown(spans, {"model": model_spans, "feed": feed_spans, "gc": pauses.spans})
     result = {
         "max_gap_ms": max(gaps) if gaps else float("nan"),
         "p99_gap_ms": percentile(gaps, 99),
@@ -180,16 +216,50 @@ def measure(n: int, rate: int, seconds: float, sort_column: int) -> dict[str, fl
         "drains": float(dispatcher.drains),
         "paints": float(counter.paints),
         "rows": float(model.rowCount()),
+        "backlog": float(backlog),
         "apply_median_ms": percentile(apply_ms, 50),
         "apply_max_ms": max(apply_ms) if apply_ms else float("nan"),
         "feed_median_ms": percentile(feed_ms, 50),
         "gc_max_ms": pauses.longest(),
         "gc_full_max_ms": pauses.longest(2),
         "gc_passes": float(len(pauses.passes)),
+        **{f"worst_{part}_ms": ms for part, ms in worst.items()},
     }
     view.viewport().removeEventFilter(counter)
     close_view(view)
     return result
+
+
+def release(n: int, rate: int, sort_column: int, seconds: float = 1.0) -> dict[str, float]:
+    """The reorder hold kept through ``seconds`` of traffic (pointer over the list), then released: its cost.
+
+    The deltas go to the model one frame's worth at a time while it holds its order; the release applies
+    every deferred move, arrival and departure (desktop/ui/reorder_hold.py) and the view repaints.
+    """
+    from PySide6.QtCore import Qt
+
+    from bench.common import paint
+    from desktop.net.client import decode_event
+
+    visitors = make_visitors(n)
+    setup = real_model(visitors)
+    store, model, view = setup.store, setup.model, setup.view
+    view.sortByColumn(sort_column, Qt.SortOrder.AscendingOrder)
+    view.selectRow(5)
+    model.hold()
+    per_frame = max(1, rate * 16 // 1000)
+    frames = _frames(list(visitors), int(rate * seconds), store.seq + 1)
+    for i in range(0, len(frames), per_frame):
+        for frame in frames[i : i + per_frame]:
+            store.apply(decode_event(frame))
+        model.apply_changes(store.take_changes())
+    t0 = time.perf_counter()
+    model.release()
+    t1 = time.perf_counter()
+    paint(view)
+    t2 = time.perf_counter()
+    close_view(view)
+    return {"release_ms": (t1 - t0) * 1000, "paint_ms": (t2 - t1) * 1000}
 
 
 def costs(n: int, rate: int, sort_column: int, batches: int = 10) -> dict[str, float]:
@@ -266,10 +336,33 @@ def run(sizes: list[int], rate: int = 10_000, seconds: float = 5.0, runs: int = 
         )
         gc_max = Figure(f"  longest garbage collection pass, {n:,}", "ms", [r["gc_max_ms"] for r in results])
         gc_full = Figure(f"  longest full (generation 2) pass, {n:,}", "ms", [r["gc_full_max_ms"] for r in results])
+        worst = [
+            Figure(
+                f"  in the {WORST_GAPS} longest gaps: {label}, {n:,}", "ms", [r[f"worst_{part}_ms"] for r in results]
+            )
+            for part, label in (
+                ("model", "model.apply_changes"),
+                ("feed", "decode+store.apply"),
+                ("gc", "garbage collection"),
+                ("other", "the rest (repaint, Qt)"),
+            )
+        ]
         idle = [measure(n, 0, min(seconds, 3.0), Column.PAGE) for _ in range(runs)]
         base_max = Figure(f"  baseline: max probe gap, no updates, {n:,}", "ms", [r["max_gap_ms"] for r in idle])
         base_p99 = Figure(f"  baseline: p99 probe gap, no updates, {n:,}", "ms", [r["p99_gap_ms"] for r in idle])
-        figures += [mx, p99, got, drains, paints, apply_med, apply_max, feed, gc_max, gc_full, base_max, base_p99]
+        figures += [mx, p99, got, drains, paints, apply_med, apply_max, feed, *worst]
+        left = Figure(f"  visitor changes not yet shown at the end, {n:,}", "", [r["backlog"] for r in results])
+        figures += [left, gc_max, gc_full, base_max, base_p99]
+        held = [release(n, rate, Column.PAGE) for _ in range(runs)]
+        figures += [
+            Figure(
+                f"releasing a hold kept through 1 s of {rate:,} updates/s, {n:,}",
+                "ms",
+                [r["release_ms"] for r in held],
+                "< 16 ms" if n <= 10_000 else "< 50 ms",
+            ),
+            Figure(f"  repaint after that release, {n:,}", "ms", [r["paint_ms"] for r in held]),
+        ]
         cost = [costs(n, rate, Column.PAGE) for _ in range(runs)]
         per_frame = max(1, rate * 16 // 1000)
         figures += [

@@ -24,8 +24,9 @@ CHUNK: Final = 4096
 MIN_CHUNK: Final = 16
 """Visitor changes emitted per drain at least, however dear they have been (a backlog always moves)."""
 
-FIRST_COST_MS: Final = 0.05
-"""Assumed time per visitor change until one is measured (about what the model takes per row at 100,000)."""
+FIRST_COST_MS: Final = 0.2
+"""Assumed time per visitor change until one is measured (on the high side: the first chunk is small, and the
+chunks grow within a few frames when changes are cheaper)."""
 
 CALM_GAP_MS: Final = 250
 """While traffic is light, drains are at least this far apart: each one that changes the rows repaints the
@@ -93,7 +94,7 @@ class StoreDispatcher(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(frame_ms)
-        self._timer.timeout.connect(self._drain_chunk)
+        self._timer.timeout.connect(self.drain_chunk)
         store.on_dirty = self._schedule
         self.drains = 0
         """How many batches were emitted (for tests and benchmarks)."""
@@ -132,7 +133,8 @@ class StoreDispatcher(QObject):
         """Emit everything pending now, in one batch (tests and shutdown may call this)."""
         self._drain(None)
 
-    def _drain_chunk(self) -> None:
+    def drain_chunk(self) -> None:
+        """Emit one budgeted chunk now (what the frame timer does)."""
         self._drain(self.chunk)
 
     def _drain(self, limit: int | None) -> None:

@@ -376,12 +376,14 @@ def test_dispatcher_applies_a_backlog_in_bounded_chunks(qtbot: Any) -> None:
     dispatcher.detach()
 
 
-def test_dispatcher_sizes_chunks_to_its_time_budget(qtbot: Any) -> None:
+def test_dispatcher_sizes_chunks_to_its_time_budget(qapp: QApplication) -> None:
     """Each drain emits what fits in the budget at the time per change measured so far (a fake clock here)."""
     store, clock, model = build()
     now = [0.0]
     per_change = [0.0005]  # seconds a visitor change "takes" on the Qt side
-    dispatcher = StoreDispatcher(store, frame_ms=1, budget_ms=8.0, min_chunk=4, chunk=1000, clock=lambda: now[0])
+    dispatcher = StoreDispatcher(
+        store, frame_ms=60_000, budget_ms=8.0, min_chunk=4, chunk=1000, clock=lambda: now[0]
+    )  # the frame timer never fires here: each drain_chunk() below is one frame
     sizes: list[int] = []
 
     def apply(changes: Changes) -> None:
@@ -390,20 +392,29 @@ def test_dispatcher_sizes_chunks_to_its_time_budget(qtbot: Any) -> None:
         model.apply_changes(changes)
         now[0] += size * per_change[0]
 
+    def drain(frames: int) -> None:
+        for _ in range(frames):
+            dispatcher.drain_chunk()
+
     dispatcher.visitorsChanged.connect(apply)
     for seq in range(11, 1011):
         store.apply(changed(seq, make_visitor(100 + seq)))
-    qtbot.waitUntil(lambda: dispatcher.drains >= 8)
+    drain(8)
     # Half a millisecond per change: 16 changes fill the 8 ms budget once a few chunks were measured.
-    assert sizes[0] == 160  # the first guess: 0.05 ms per change
+    assert sizes[0] == 40  # the first guess: 0.2 ms per change
     assert sizes[1] < sizes[0]
     assert sizes[5:8] == [16, 16, 16]
+    assert dispatcher.chunk == 16
     per_change[0] = 0.0001  # cheaper changes: the chunk grows within a few drains, to 80
-    qtbot.waitUntil(lambda: dispatcher.chunk >= 79)
-    assert dispatcher.chunk <= 80
+    drain(10)
+    assert sizes[-10] < sizes[-5] < sizes[-1]
+    assert 76 <= dispatcher.chunk <= 80
     per_change[0] = 0.01  # dear ones: never fewer than min_chunk
-    qtbot.waitUntil(lambda: dispatcher.chunk == 4)
-    qtbot.waitUntil(lambda: dispatcher.backlog == 0)
+    drain(3)
+    assert dispatcher.chunk == 4
+    assert sizes[-1] == 4
+    while dispatcher.backlog:
+        dispatcher.drain_chunk()
     assert sum(sizes) == 1000
     assert shown_ids(model) == expected_ids(store, clock())
     dispatcher.detach()
