@@ -18,8 +18,17 @@ BUDGET_MS: Final = 6.0
 """Time one drain's visitor changes may take on the Qt side (the model and every other slot): with the repaint
 that follows (~8 ms for a screenful of rows) one turn of the event loop stays within a 16 ms frame."""
 
-CHUNK: Final = 4096
-"""Visitor changes emitted per drain at most, however cheap they have been."""
+CATCH_UP_BUDGET_MS: Final = 12.0
+"""The budget once a backlog has lasted :data:`BEHIND_S`: the list is falling behind the traffic (the machine is
+slower or busier than the budget assumes), and longer turns are the lesser evil than rows seconds out of date."""
+
+BEHIND_S: Final = 1.0
+"""A backlog older than this switches to :data:`CATCH_UP_BUDGET_MS` until it is gone."""
+
+CHUNK: Final = 256
+"""Visitor changes emitted per drain at most, however cheap they have been: a larger batch would be applied
+as one reorder (``VisitorIndex.BULK_MIN``: a sort of every row, ~0.5 s at 100,000 on this machine), whose
+cost is not per change."""
 
 MIN_CHUNK: Final = 64
 """Visitor changes emitted per drain at least, however dear they have been: a backlog always moves, and a
@@ -43,8 +52,9 @@ class StoreDispatcher(QObject):
     A drain emits as many visitor changes as fit in ``budget_ms`` at the time per change measured over
     earlier drains (at least ``min_chunk``, at most ``chunk``); the rest wait (still coalescing with newer
     changes) for the next frame, so the event loop and the repaints between drains are never blocked for
-    longer than about the budget, however far behind the traffic has put the list. A snapshot goes out
-    whole (it is one rebuild). Messages, message updates, typing and arrivals go out with the next drain.
+    longer than about the budget. A backlog that lasts :data:`BEHIND_S` means the list is falling behind:
+    drains then get ``catch_up_budget_ms`` until it is gone. A snapshot goes out whole (it is one rebuild).
+    Messages, message updates, typing and arrivals go out with the next drain.
 
     While traffic is calm (under ``busy_per_second`` deltas a second, no backlog), a drain comes
     one frame after the first change but at least ``calm_gap_ms`` after the previous drain, so a trickle of
@@ -74,6 +84,7 @@ class StoreDispatcher(QObject):
         calm_gap_ms: int = CALM_GAP_MS,
         busy_per_second: int = BUSY_PER_SECOND,
         budget_ms: float = BUDGET_MS,
+        catch_up_budget_ms: float = CATCH_UP_BUDGET_MS,
         min_chunk: int = MIN_CHUNK,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
@@ -82,6 +93,8 @@ class StoreDispatcher(QObject):
         self._chunk = max(1, chunk)
         self._min_chunk = max(1, min(min_chunk, self._chunk))
         self._budget = budget_ms / 1000
+        self._catch_up_budget = max(budget_ms, catch_up_budget_ms) / 1000
+        self._behind_since: float | None = None  # when the current backlog started (clock seconds)
         self._cost = FIRST_COST_MS / 1000  # seconds per visitor change, as measured over recent drains
         self._clock = clock
         self._frame_ms = frame_ms
@@ -103,7 +116,9 @@ class StoreDispatcher(QObject):
     @property
     def chunk(self) -> int:
         """Visitor changes the next drain emits at most: what fits in the budget at the measured time per change."""
-        return max(self._min_chunk, min(self._chunk, int(self._budget / self._cost)))
+        behind = self._behind_since is not None and self._clock() - self._behind_since >= BEHIND_S
+        budget = self._catch_up_budget if behind else self._budget
+        return max(self._min_chunk, min(self._chunk, int(budget / self._cost)))
 
     @property
     def backlog(self) -> int:
@@ -144,6 +159,10 @@ class StoreDispatcher(QObject):
         changes = self._take(limit)
         if self.backlog:
             self._timer.start(self._frame_ms)
+            if self._behind_since is None:
+                self._behind_since = self._clock()
+        else:
+            self._behind_since = None
         if not changes:
             return
         self._count()

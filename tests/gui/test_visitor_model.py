@@ -420,6 +420,32 @@ def test_dispatcher_sizes_chunks_to_its_time_budget(qapp: QApplication) -> None:
     dispatcher.detach()
 
 
+def test_dispatcher_takes_a_longer_budget_while_it_falls_behind(qapp: QApplication) -> None:
+    store, clock, model = build()
+    now = [0.0]
+    dispatcher = StoreDispatcher(
+        store, frame_ms=60_000, budget_ms=8.0, catch_up_budget_ms=16.0, min_chunk=4, clock=lambda: now[0]
+    )
+
+    def apply(changes: Changes) -> None:
+        model.apply_changes(changes)
+        now[0] += (len(changes.upserted) + len(changes.removed)) * 0.0005
+
+    dispatcher.visitorsChanged.connect(apply)
+    for seq in range(11, 1011):
+        store.apply(changed(seq, make_visitor(100 + seq)))
+    for _ in range(10):
+        dispatcher.drain_chunk()
+    assert dispatcher.chunk == 16
+    now[0] += 1.0  # a backlog older than a second: the list is falling behind
+    assert dispatcher.chunk == 32
+    while dispatcher.backlog:
+        dispatcher.drain_chunk()
+    assert dispatcher.chunk == 16  # caught up
+    assert shown_ids(model) == expected_ids(store, clock())
+    dispatcher.detach()
+
+
 def test_unsorted_means_the_default_order(qapp: QApplication) -> None:
     store, _clock, model = build()
     model.sort(Column.NAME, Qt.SortOrder.DescendingOrder)
