@@ -6,9 +6,8 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
-from litestar.connection import WebSocket
 from litestar.types import WebSocketSendEvent
 
 from server.wsprotocol import SEND_TEXTS
@@ -27,12 +26,27 @@ BATCH = 256
 TOO_SLOW = 1013  # "try again later": the peer reads too slowly; an agent resumes where it was
 
 
+class Sink(Protocol):
+    """What an outbox writes to: a Litestar ``WebSocket``, or ``server.wsvisitor``'s protocol."""
+
+    @property
+    def scope(self) -> Any:
+        """The connection's ASGI scope (only its ``extensions`` are read)."""
+
+    @property
+    def send(self) -> Callable[[Any], Awaitable[None]]:
+        """Sends one ASGI ``websocket.send`` event."""
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        """Send a close frame."""
+
+
 class Outbox:
     """Frames waiting for one websocket, written in order by a task that exists only while needed."""
 
     __slots__ = ("_closing", "_limit", "_queue", "_send_texts", "_socket", "_task", "closed", "on_overflow")
 
-    def __init__(self, socket: WebSocket[Any, Any, Any], limit: int) -> None:
+    def __init__(self, socket: Sink, limit: int) -> None:
         self._socket = socket
         self._limit = limit
         # The server's batch writer when it offers one (server.wsprotocol); plain ASGI sends otherwise.

@@ -107,6 +107,8 @@ DELTA_FRAME = '{"seq":'
 RESYNCS_ALLOWED = 3
 RESYNC_WINDOW = 60.0
 """An agent whose queue overflows more than ``RESYNCS_ALLOWED`` times within this many seconds is closed."""
+ERASE_CLAIM_SECONDS = 600.0
+"""How long an erasure request stays claimed (its control message reaches every process well before)."""
 
 _LEAVING_FIELDS = ("visit", "identity", "activity", "banned", "consent", "has_messages")
 """What deciding a visitor's leaving reads from presence (whether it is kept or forgotten)."""
@@ -376,6 +378,11 @@ class Hub:
             state.rules = [compile_rule(r) for r in rules]
         self._spawn(self.seams.control.publish(AccountChanged(account_id=account_id)))
 
+    def flows_changed(self, account_id: int) -> None:
+        """An account's bots changed: read them again here, and tell the other processes to."""
+        self.bots.flows_changed(account_id)
+        self._spawn(self.seams.control.publish(AccountChanged(account_id=account_id)))
+
     # ------------------------------------------------------------------ carrying out effects
 
     async def _state(self, account_id: int, visitor_id: str) -> VisitorState | None:
@@ -519,6 +526,7 @@ class Hub:
             case RevokeToken():
                 self._close_token(message.token_hash)
             case AccountChanged():
+                self.bots.flows_changed(message.account_id)
                 self._spawn(self._reload_account(message.account_id))
             case AgentChanged():
                 for account in self._accounts.values():
@@ -529,7 +537,7 @@ class Hub:
                 self.team.on_control(message)
             case EraseVisitorLive():
                 if message.account_id in self._accounts:
-                    self._spawn(self._erase_requested(message.account_id, message.visitor_id))
+                    self._spawn(self._erase_requested(message))
 
     # ------------------------------------------------------------------ agents
 
@@ -1091,16 +1099,20 @@ class Hub:
         # deltas went out live; had they stayed in the log, a resume could continue right after them).
         await self.seams.log.forget(account_id)
 
-    async def _erase_requested(self, account_id: int, visitor_id: str) -> None:
+    async def _erase_requested(self, message: EraseVisitorLive) -> None:
         """An erasure from the command line (:class:`EraseVisitorLive`), on a process holding the account.
 
-        The process holding the visitor's tabs (any, when none does) erases presence and the log;
-        every other one only keeps a queued write of its own from bringing SQL rows back.
+        Of the processes holding the visitor's tabs (any, when none does) the one that claims the request
+        erases presence and the log, so agents see it once; every other one only keeps a queued write of
+        its own from bringing SQL rows back.
         """
+        account_id, visitor_id = message.account_id, message.visitor_id
         account = self._accounts.get(account_id)
         if account is None:
             return
-        if visitor_id in account.tabs or await self.seams.presence.tabs(account_id, visitor_id) == 0:
+        holds = visitor_id in account.tabs or await self.seams.presence.tabs(account_id, visitor_id) == 0
+        job = f"erase|{account_id}|{visitor_id}|{message.request}"
+        if holds and await self.seams.presence.claim(job, ERASE_CLAIM_SECONDS):
             await self.erase_visitor(account_id, visitor_id)
         else:
             await self.writer.drain()

@@ -115,6 +115,7 @@ class MemoryPresence:
         self._agents: dict[int, set[str]] = {}
         self._scans: OrderedDict[str, list[str]] = OrderedDict()
         self._scan_ids = itertools.count(1)
+        self._claims: dict[str, float] = {}
 
     async def attach(self, account_id: int, visitor_id: str, tab_id: str) -> int:
         """Count a tab; returns the visitor's tabs."""
@@ -140,6 +141,15 @@ class MemoryPresence:
     async def tabs(self, account_id: int, visitor_id: str) -> int:
         """The visitor's tabs."""
         return len(self._tabs.get((account_id, visitor_id), ()))
+
+    async def claim(self, job: str, seconds: float) -> bool:
+        """True for the first caller of ``job`` until ``seconds`` have passed."""
+        now = self._clock()
+        if self._claims.get(job, now) > now:
+            return False
+        self._claims = {name: until for name, until in self._claims.items() if until > now}
+        self._claims[job] = now + seconds
+        return True
 
     async def load(
         self, account_id: int, visitor_id: str, fields: Sequence[str] | None = None

@@ -146,6 +146,10 @@ class Presence(Protocol):
         """The visitor's tabs over all processes."""
         ...
 
+    async def claim(self, job: str, seconds: float) -> bool:
+        """True for exactly one caller over all processes within ``seconds`` (a job that must run once)."""
+        ...
+
     async def load(
         self, account_id: int, visitor_id: str, fields: Sequence[str] | None = None
     ) -> dict[str, bytes] | None:
@@ -300,6 +304,8 @@ class EraseVisitorLive(_Control, tag="erase_visitor", kw_only=True, frozen=True)
 
     account_id: int
     visitor_id: str
+    request: str = ""
+    """Names this erasure: of the processes holding the visitor, the one that claims it erases live."""
 
 
 class AgentStatus(_Control, tag="agent_status", kw_only=True, frozen=True):

@@ -115,6 +115,11 @@ class RedisPresence:
         count: int = await self._link.call("HLEN", _tabs(account_id, visitor_id))
         return count
 
+    async def claim(self, job: str, seconds: float) -> bool:
+        """True for exactly one process: ``SET NX`` with an expiry."""
+        won = await self._link.call("SET", f"{PREFIX}claim:{job}", self._me, "NX", "PX", str(round(seconds * 1000)))
+        return bool(won)
+
     # ------------------------------------------------------------------ records
 
     async def load(
