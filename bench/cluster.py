@@ -176,6 +176,21 @@ def _round_trips(server: Server) -> dict[str, float]:
     return trips
 
 
+def _counter(server: Server, name: str) -> float:
+    """One counter of a process's /metrics (0 when absent)."""
+    for line in httpx.get(f"{server.http}/metrics", timeout=10).text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def _cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) a process used so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _redis_cpu(url: str) -> float:
     info = _redis_info(url, "cpu")
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
@@ -247,9 +262,13 @@ def run_latency(rate: float, seconds: float, visitors: int) -> list[Figure]:
                 token = _token(a)
                 lat, sent, result = _run_load(a, a, key, token, rate, seconds, visitors)
                 figures += _latency_figures("process A with Redis (visitors and agent on A)", lat, sent, result)
-                cpu0, trips0 = _redis_cpu(redis_url), _round_trips(a)
+                refused0 = _counter(a, "frontdesk_commits_refused_total")
+                cpu0, trips0, a_cpu0 = _redis_cpu(redis_url), _round_trips(a), _cpu_of(a.proc.pid)
                 lat, sent, result = _run_load(b, a, key, token, rate, seconds, visitors)
                 cpu, trips = _redis_cpu(redis_url) - cpu0, _round_trips(a)
+                a_cpu = _cpu_of(a.proc.pid) - a_cpu0
+                refused = _counter(a, "frontdesk_commits_refused_total") - refused0
+                resyncs = _counter(b, "frontdesk_agent_resyncs_total")
                 figures += _latency_figures("visitor -> A -> Redis -> B -> agent", lat, sent, result)
                 figures.append(
                     Figure(
@@ -267,6 +286,29 @@ def run_latency(rate: float, seconds: float, visitors: int) -> list[Figure]:
                         "",
                         [sum(per_view.values())],
                         note=", ".join(f"{op} {n:.2f}" for op, n in sorted(per_view.items()) if n >= 0.01),
+                    )
+                )
+                figures.append(
+                    Figure(
+                        "  process A CPU per page view (A -> B run, with the visitors' hellos)",
+                        "us",
+                        [a_cpu / max(1, sent["sent"]) * 1e6],
+                        note=f"{a_cpu:.2f} s of CPU for {sent['sent']:,} page views",
+                    )
+                )
+                figures.append(
+                    Figure(
+                        "  optimistic commits of process A refused per page view",
+                        "",
+                        [refused / max(1, sent["sent"])],
+                        note=f"{refused:.0f} refused and applied again to the current record",
+                    )
+                )
+                figures.append(
+                    Figure(
+                        "  agent resyncs on process B (its queue overflowed: deltas dropped, fresh snapshot)",
+                        "",
+                        [resyncs],
                     )
                 )
             finally:

@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 from typing import IO, Any
 
@@ -34,6 +35,9 @@ from bench.common import Figure, percentile, report, rss_of
 PASSWORD = "bench password 123"
 TOKEN_ENV = "FRONTDESK_BENCH_TOKEN"
 """The environment variable carrying an agent token to a child process."""
+TRACE_ENV = "FRONTDESK_BENCH_TRACE"
+"""Set (to a frame depth) in the server child: trace allocations; the first 'rss' marks the baseline, 'trace'
+reports what was allocated since and is still held."""
 
 
 def raise_nofile() -> int:
@@ -64,6 +68,10 @@ def role_server(settings: dict[str, Any]) -> None:
     from server.embedded import EmbeddedServer
 
     preload = int(settings.pop("preload", 0))
+    depth = int(os.environ.get(TRACE_ENV) or 0)
+    if depth:
+        tracemalloc.start(depth)
+    baseline: tracemalloc.Snapshot | None = None
     if "visitor_rate" in settings:  # [burst, per_second]
         burst, per_second = settings.pop("visitor_rate")
         settings["visitor_rate"] = RateLimit(burst=burst, per_second=per_second)
@@ -97,11 +105,26 @@ def role_server(settings: dict[str, Any]) -> None:
             )
             for line in sys.stdin:
                 if line.strip() == "rss":
+                    if depth and baseline is None:
+                        baseline = tracemalloc.take_snapshot()
                     _emit({"rss": rss_of(os.getpid())})
+                elif line.strip() == "trace" and baseline is not None:
+                    _emit({"trace": _allocations(baseline, tracemalloc.take_snapshot(), depth)})
                 elif line.strip() == "quit":
                     break
         finally:
             server.stop()
+
+
+def _allocations(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, depth: int) -> list[list[Any]]:
+    """Memory allocated since ``before`` and still held, by allocation site: [bytes, blocks, site], largest first."""
+    grown = [d for d in after.compare_to(before, "traceback") if d.size_diff > 0]
+    grown.sort(key=lambda d: d.size_diff, reverse=True)
+    out: list[list[Any]] = []
+    for diff in grown[:40]:
+        frames = [f"{f.filename.rsplit('site-packages/', 1)[-1]}:{f.lineno}" for f in diff.traceback][:depth]
+        out.append([diff.size_diff, diff.count_diff, " <- ".join(frames)])
+    return out
 
 
 async def _preload(server: Any, account_id: int, n: int) -> None:
@@ -333,9 +356,12 @@ def role_agents(args: argparse.Namespace) -> None:
 class Child:
     """A child process speaking JSON lines on stdout and commands on stdin."""
 
-    def __init__(self, *args: str, token: str | None = None) -> None:
+    def __init__(self, *args: str, token: str | None = None, trace: int = 0) -> None:
         # A token goes through the environment, never the command line (visible in ps and profilers).
-        env = {**os.environ, TOKEN_ENV: token} if token is not None else None
+        extra = {TOKEN_ENV: token} if token is not None else {}
+        if trace:
+            extra[TRACE_ENV] = str(trace)
+        env = {**os.environ, **extra} if extra else None
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bench.server", *args],
             stdin=subprocess.PIPE,
@@ -391,10 +417,16 @@ def _split(n: int, parts: int) -> list[tuple[int, int]]:
     return out
 
 
-def run_idle(visitors: int = 15_000, reconnect: int = 10_000, procs: int = 2, warm: int = 50) -> list[Figure]:
-    """Idle visitor connections (RSS per connection) and a reconnect storm of ``reconnect`` of them."""
+def run_idle(
+    visitors: int = 15_000, reconnect: int = 10_000, procs: int = 2, warm: int = 50, trace: int = 0
+) -> list[Figure]:
+    """Idle visitor connections (RSS per connection) and a reconnect storm of ``reconnect`` of them.
+
+    ``trace`` > 0: the server traces allocations (that many frames deep) and the memory the idle sockets
+    hold is printed by allocation site (tracing slows the server and adds its own RSS).
+    """
     raise_nofile()
-    server = Child("--role", "server")
+    server = Child("--role", "server", trace=trace)
     gens: list[Child] = []
     try:
         info = server.read(120)
@@ -431,6 +463,9 @@ def run_idle(visitors: int = 15_000, reconnect: int = 10_000, procs: int = 2, wa
         time.sleep(1.0 if warm else 0.1)
         server.send("rss")
         rss1 = server.read()["rss"]
+        if trace:
+            server.send("trace")
+            _print_allocations(server.read()["trace"], visitors)
         for g in gens:
             g.send("storm")
         storms = [g.read(300) for g in gens]
@@ -454,6 +489,13 @@ def run_idle(visitors: int = 15_000, reconnect: int = 10_000, procs: int = 2, wa
             f"generator CPU {max(s['cpu'] for s in storms):.1f} s",
         ),
     ]
+
+
+def _print_allocations(sites: list[list[Any]], sockets: int) -> None:
+    total = sum(size for size, _, _ in sites)
+    print(f"traced memory held by {sockets:,} idle sockets, top sites: {total / sockets:,.0f} bytes per socket")
+    for size, count, where in sites:
+        print(f"{size / sockets:8,.0f} B {count / sockets:6.2f} blocks  {where}")
 
 
 def run_fanout(
@@ -547,6 +589,9 @@ def main() -> None:
     parser.add_argument("--visitors", type=int, default=15_000)
     parser.add_argument("--reconnect", type=int, default=10_000)
     parser.add_argument("--procs", type=int, default=2, help="visitor generator processes")
+    parser.add_argument(
+        "--trace", type=int, default=0, metavar="DEPTH", help="idle: trace the server's allocations, DEPTH frames"
+    )
     parser.add_argument("--agents", type=int, default=50)
     parser.add_argument(
         "--rate", type=float, action="append", help="page views per second, each fanned out (repeatable; default 400)"
@@ -566,7 +611,7 @@ def main() -> None:
         return
     figures: list[Figure] = []
     if args.bench in ("idle", "all"):
-        figures += run_idle(args.visitors, args.reconnect, args.procs)
+        figures += run_idle(args.visitors, args.reconnect, args.procs, trace=args.trace)
     if args.bench in ("fanout", "all"):
         for rate in args.rate or [400.0]:
             figures += run_fanout(args.agents, rate, args.seconds, args.chat_rate, args.active_visitors)

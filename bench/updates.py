@@ -4,7 +4,10 @@ A feeder timer decodes pre-encoded server frames (half page views carrying the w
 activity deltas) and applies them to the real VisitorStore at the requested rate; the real StoreDispatcher
 drains once per frame into the real model of a shown offscreen QTableView, which repaints as Qt schedules.
 A 1 ms precise QTimer probe records the gaps between its firings: a gap is how long the event loop was
-blocked (a stall). The view is sorted by the current page column, so page views reposition rows.
+blocked (a stall). The view is sorted by the current page column, so page views reposition rows. Python's
+cyclic collector runs as in the app (``GuiThreadCollector``: on a GUI-thread timer, long-lived objects frozen);
+the longest collection of each run is reported. The baseline is the same probe over the same shown list with
+no updates: what the machine's load alone does to the gaps.
 
     .venv/bin/python -m bench.updates [--size 10000 --size 100000] [--rate 10000] [--seconds 5] [--runs 3]
 """
@@ -12,6 +15,7 @@ blocked (a stall). The view is sorted by the current page column, so page views 
 from __future__ import annotations
 
 import argparse
+import gc
 import time
 from typing import Final
 
@@ -21,6 +25,9 @@ from bench.common import NOW, Figure, add_json_option, close_view, make_visitors
 
 TICK_MS: Final = 5
 """The feeder wakes this often and applies what the rate owes since its last wake."""
+
+WORST_GAPS: Final = 10
+"""The longest probe gaps of a run whose contents are broken down (model, feeder, collector, the rest)."""
 
 
 def _frames(visitors: list[msgspec.Struct], count: int, first_seq: int) -> list[bytes]:
@@ -54,12 +61,64 @@ def _frames(visitors: list[msgspec.Struct], count: int, first_seq: int) -> list[
     return frames
 
 
+class _Pauses:
+    """Durations of the cyclic collector's passes (``gc.callbacks``), by generation, while installed."""
+
+    def __init__(self) -> None:
+        self.passes: list[tuple[int, float]] = []
+        self.spans: list[tuple[float, float]] = []  # (start, end) of each pass, perf_counter seconds
+        self._start = 0.0
+
+    def __enter__(self) -> _Pauses:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            end = time.perf_counter()
+            self.passes.append((info["generation"], (end - self._start) * 1000))
+            self.spans.append((self._start, end))
+
+    def longest(self, generation: int | None = None) -> float:
+        """The longest pass (of one generation), 0 when none ran."""
+        return max((ms for gen, ms in self.passes if generation in (None, gen)), default=0.0)
+
+
+def _inside(spans: list[tuple[float, float]], start: float, end: float) -> float:
+    """Milliseconds of ``spans`` that overlap the interval (start, end)."""
+    return sum(max(0.0, min(b, end) - max(a, start)) for a, b in spans) * 1000
+
+
+def _breakdown(
+    gaps: list[tuple[float, float]], parts: dict[str, list[tuple[float, float]]], worst: int = WORST_GAPS
+) -> dict[str, float]:
+    """What filled the ``worst`` longest probe gaps: median milliseconds of each part, the rest as 'other'."""
+    longest = sorted(gaps, key=lambda g: g[1] - g[0], reverse=True)[:worst]
+    out: dict[str, float] = {}
+    other: list[float] = [(b - a) * 1000 for a, b in longest]
+    for name, spans in parts.items():
+        inside = [_inside(spans, a, b) for a, b in longest]
+        out[name] = percentile(inside, 50)
+        other = [o - i for o, i in zip(other, inside, strict=True)]
+    out["other"] = percentile(other, 50)
+    return out
+
+
 def measure(n: int, rate: int, seconds: float, sort_column: int) -> dict[str, float]:
-    """One run: apply ``rate`` deltas/s for ``seconds`` to a model of ``n`` rows; stall and throughput figures."""
+    """One run: apply ``rate`` deltas/s for ``seconds`` to a model of ``n`` rows; stall and throughput figures.
+
+    ``rate`` 0 is the baseline: the probe alone over the shown list for ``seconds``.
+    """
     from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer
 
     from desktop.net.client import decode_event
     from desktop.ui.dispatcher import StoreDispatcher
+    from desktop.ui.gc_guard import GuiThreadCollector
 
     qt_app()
     loop = QEventLoop()
@@ -70,15 +129,21 @@ def measure(n: int, rate: int, seconds: float, sort_column: int) -> dict[str, fl
     dispatcher = StoreDispatcher(store)
     apply_ms: list[float] = []
     feed_ms: list[float] = []
+    model_spans: list[tuple[float, float]] = []
+    feed_spans: list[tuple[float, float]] = []
 
     def apply_changes(changes: object) -> None:
         t0 = time.perf_counter()
         model.apply_changes(changes)  # type: ignore[arg-type]
-        apply_ms.append((time.perf_counter() - t0) * 1000)
+        t1 = time.perf_counter()
+        apply_ms.append((t1 - t0) * 1000)
+        model_spans.append((t0, t1))
 
     dispatcher.visitorsChanged.connect(apply_changes)
     total = int(rate * seconds)
     frames = _frames(list(visitors), total, store.seq + 1)
+    collector = GuiThreadCollector()  # as desktop.app.main_async installs it
+    collector.check()  # its first check freezes the start-up heap, as the app's does 250 ms after start
 
     class PaintCounter(QObject):
         paints = 0
@@ -91,14 +156,20 @@ def measure(n: int, rate: int, seconds: float, sort_column: int) -> dict[str, fl
     counter = PaintCounter()
     view.viewport().installEventFilter(counter)
     gaps: list[float] = []
+    spans: list[tuple[float, float]] = []
     last = [time.perf_counter()]
     applied = [0]
     start = time.perf_counter()
 
+    cpu_gaps: list[float] = []  # the same gaps in this thread's CPU time: without the time the OS ran others
+    last_cpu = [time.thread_time()]
+
     def probe() -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         gaps.append((now - last[0]) * 1000)
-        last[0] = now
+        cpu_gaps.append((cpu - last_cpu[0]) * 1000)
+        spans.append((last[0], now))
+        last[0], last_cpu[0] = now, cpu
 
     def feed() -> None:
         t0 = time.perf_counter()
@@ -109,8 +180,10 @@ def measure(n: int, rate: int, seconds: float, sort_column: int) -> dict[str, fl
             apply(decode_event(frames[i]))
             i += 1
         applied[0] = i
-        feed_ms.append((time.perf_counter() - t0) * 1000)
-        if i >= total:
+        t1 = time.perf_counter()
+        feed_ms.append((t1 - t0) * 1000)
+        feed_spans.append((t0, t1))
+        if i >= total and time.perf_counter() - start >= seconds:
             feeder.stop()
             QTimer.singleShot(100, loop.quit)  # let the last drain and paint happen
 
@@ -128,28 +201,71 @@ def measure(n: int, rate: int, seconds: float, sort_column: int) -> dict[str, fl
     bound.timeout.connect(loop.quit)
     bound.start()
     last[0] = start = time.perf_counter()
+    last_cpu[0] = time.thread_time()
     probe_timer.start()
     feeder.start()
-    loop.exec()
+    with _Pauses() as pauses:
+        loop.exec()
     bound.stop()
+    collector.stop()
     elapsed = time.perf_counter() - start - 0.1
     probe_timer.stop()
     feeder.stop()
+    backlog = dispatcher.backlog
     dispatcher.detach()
+    worst = _breakdown(spans, {"model": model_spans, "feed": feed_spans, "gc": pauses.spans})
     result = {
         "max_gap_ms": max(gaps) if gaps else float("nan"),
         "p99_gap_ms": percentile(gaps, 99),
+        "max_cpu_gap_ms": max(cpu_gaps) if cpu_gaps else float("nan"),
         "achieved_per_s": applied[0] / elapsed if elapsed > 0 else float("nan"),
         "drains": float(dispatcher.drains),
         "paints": float(counter.paints),
         "rows": float(model.rowCount()),
+        "backlog": float(backlog),
         "apply_median_ms": percentile(apply_ms, 50),
         "apply_max_ms": max(apply_ms) if apply_ms else float("nan"),
         "feed_median_ms": percentile(feed_ms, 50),
+        "gc_max_ms": pauses.longest(),
+        "gc_full_max_ms": pauses.longest(2),
+        "gc_passes": float(len(pauses.passes)),
+        **{f"worst_{part}_ms": ms for part, ms in worst.items()},
     }
     view.viewport().removeEventFilter(counter)
     close_view(view)
     return result
+
+
+def release(n: int, rate: int, sort_column: int, seconds: float = 1.0) -> dict[str, float]:
+    """The reorder hold kept through ``seconds`` of traffic (pointer over the list), then released: its cost.
+
+    The deltas go to the model one frame's worth at a time while it holds its order; the release applies
+    every deferred move, arrival and departure (desktop/ui/reorder_hold.py) and the view repaints.
+    """
+    from PySide6.QtCore import Qt
+
+    from bench.common import paint
+    from desktop.net.client import decode_event
+
+    visitors = make_visitors(n)
+    setup = real_model(visitors)
+    store, model, view = setup.store, setup.model, setup.view
+    view.sortByColumn(sort_column, Qt.SortOrder.AscendingOrder)
+    view.selectRow(5)
+    model.hold()
+    per_frame = max(1, rate * 16 // 1000)
+    frames = _frames(list(visitors), int(rate * seconds), store.seq + 1)
+    for i in range(0, len(frames), per_frame):
+        for frame in frames[i : i + per_frame]:
+            store.apply(decode_event(frame))
+        model.apply_changes(store.take_changes())
+    t0 = time.perf_counter()
+    model.release()
+    t1 = time.perf_counter()
+    paint(view)
+    t2 = time.perf_counter()
+    close_view(view)
+    return {"release_ms": (t1 - t0) * 1000, "paint_ms": (t2 - t1) * 1000}
 
 
 def costs(n: int, rate: int, sort_column: int, batches: int = 10) -> dict[str, float]:
@@ -213,6 +329,12 @@ def run(sizes: list[int], rate: int = 10_000, seconds: float = 5.0, runs: int = 
         )
         mx.target = target
         p99 = Figure(f"  p99 probe gap (1 ms timer), {n:,} rows", "ms", [r["p99_gap_ms"] for r in results])
+        cpu = Figure(
+            f"  max probe gap in the GUI thread's CPU time, {n:,} rows",
+            "ms",
+            [r["max_cpu_gap_ms"] for r in results],
+            note="the stall without the time other processes had the core",
+        )
         got = Figure(f"  updates applied per second, {n:,} rows", "/s", [r["achieved_per_s"] for r in results])
         got.target = f">= {rate:,}"
         drains = Figure(f"  dispatcher drains per second, {n:,} rows", "/s", [r["drains"] / seconds for r in results])
@@ -224,7 +346,38 @@ def run(sizes: list[int], rate: int = 10_000, seconds: float = 5.0, runs: int = 
         feed = Figure(
             f"  decode+store.apply per {TICK_MS} ms tick (median), {n:,}", "ms", [r["feed_median_ms"] for r in results]
         )
-        figures += [mx, p99, got, drains, paints, apply_med, apply_max, feed]
+        gc_max = Figure(f"  longest garbage collection pass, {n:,}", "ms", [r["gc_max_ms"] for r in results])
+        gc_full = Figure(f"  longest full (generation 2) pass, {n:,}", "ms", [r["gc_full_max_ms"] for r in results])
+        worst = [
+            Figure(
+                f"  in the {WORST_GAPS} longest gaps: {label}, {n:,}", "ms", [r[f"worst_{part}_ms"] for r in results]
+            )
+            for part, label in (
+                ("model", "model.apply_changes"),
+                ("feed", "decode+store.apply"),
+                ("gc", "garbage collection"),
+                ("other", "the rest (repaint, Qt)"),
+            )
+        ]
+        idle = [measure(n, 0, min(seconds, 3.0), Column.PAGE) for _ in range(runs)]
+        base_max = Figure(f"  baseline: max probe gap, no updates, {n:,}", "ms", [r["max_gap_ms"] for r in idle])
+        base_p99 = Figure(f"  baseline: p99 probe gap, no updates, {n:,}", "ms", [r["p99_gap_ms"] for r in idle])
+        base_cpu = Figure(
+            f"  baseline: max probe gap in CPU time, no updates, {n:,}", "ms", [r["max_cpu_gap_ms"] for r in idle]
+        )
+        figures += [mx, p99, cpu, got, drains, paints, apply_med, apply_max, feed, *worst]
+        left = Figure(f"  visitor changes not yet shown at the end, {n:,}", "", [r["backlog"] for r in results])
+        figures += [left, gc_max, gc_full, base_max, base_p99, base_cpu]
+        held = [release(n, rate, Column.PAGE) for _ in range(runs)]
+        figures += [
+            Figure(
+                f"releasing a hold kept through 1 s of {rate:,} updates/s, {n:,}",
+                "ms",
+                [r["release_ms"] for r in held],
+                "< 16 ms" if n <= 10_000 else "< 50 ms",
+            ),
+            Figure(f"  repaint after that release, {n:,}", "ms", [r["paint_ms"] for r in held]),
+        ]
         cost = [costs(n, rate, Column.PAGE) for _ in range(runs)]
         per_frame = max(1, rate * 16 // 1000)
         figures += [

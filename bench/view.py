@@ -52,6 +52,7 @@ def measure_ours(n: int, runs: int) -> dict[str, list[float]]:
         "keystroke": [],
         "keystroke_model": [],
         "repaint": [],
+        "scroll_bar": [],
         "filter_button": [],
         "sort_column": [],
         "sort_model": [],
@@ -62,6 +63,9 @@ def measure_ours(n: int, runs: int) -> dict[str, list[float]]:
             t0 = time.perf_counter()
             view.viewport().repaint()
             out["repaint"].append(ms_since(t0))
+            t0 = time.perf_counter()
+            view.verticalScrollBar().repaint()  # repainted after every arrival and departure (its range changes)
+            out["scroll_bar"].append(ms_since(t0))
         for text in _keystrokes():
             t0 = time.perf_counter()
             model.set_search(text)
@@ -242,6 +246,7 @@ def run(sizes: list[int], runs: int = 5, baseline_timeout: float = 20.0) -> list
             k,
             Figure(f"  of which model work (set_search), {n:,}", "ms", ours["keystroke_model"]),
             Figure(f"  repaint alone (no change), {n:,}", "ms", ours["repaint"]),
+            Figure(f"  vertical scroll bar repaint alone, {n:,}", "ms", ours["scroll_bar"]),
             pk,
             Figure(f"filter button (Active/Customers/All) + repaint, {n:,}", "ms", ours["filter_button"]),
             s,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from server.rules import AutoRule, RuleSpec, validate
 from server.security import digest, hash_password, new_account_key, new_api_key
 from server.services import Services
 from server.store import ROLES, AuditEntry, Retention, Role
+from server.team_store import TeamStore
 
 CLI_ACTOR = "command line"
 """Who the audit log names for changes made with ``frontdesk-server``."""
@@ -258,13 +260,16 @@ async def export_visitor(
         present = await services.hub.visitor_record(account_id, visitor_id)
         if present is not None:
             live = msgspec.to_builtins(present)
-    if stored is None and live is None and bot is None and not flows_run:
+    notes = await TeamStore(services.engine).notes(account_id, visitor_id)
+    if stored is None and live is None and bot is None and not flows_run and not notes:
         raise AdminError(f"nothing is held about visitor {visitor_id} in account {account_id}")
     await services.store.add_audit(account_id, actor=actor, agent_id=actor_id, action="export", target=visitor_id)
     stored = stored or {"visitor": None, "messages": [], "rules_fired": [], "ip_ban_expires_at": []}
     # The bot's run: its state and the answers it collected, and which flows ran (once per visitor).
     stored["bot_run"] = bot
     stored["bot_flows_run"] = flows_run
+    # What agents wrote about them (internal notes) is data about them too.
+    stored["notes"] = msgspec.to_builtins(notes)
     return {
         "account_id": account_id,
         "visitor_id": visitor_id,
@@ -286,7 +291,8 @@ async def erase_visitor(
         if services.control is not None:
             # An admin command with --redis: the running processes erase presence and the replay history;
             # whether they held the visitor is not known here, so the request counts as done.
-            await services.control.publish(EraseVisitorLive(account_id=account_id, visitor_id=visitor_id))
+            live = EraseVisitorLive(account_id=account_id, visitor_id=visitor_id, request=uuid.uuid4().hex)
+            await services.control.publish(live)
             erased = True
     if not erased:
         raise AdminError(f"nothing is held about visitor {visitor_id} in account {account_id}")

@@ -11,6 +11,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import exc as sa_exc
+
 from server.store import Store, VisitorRow
 
 log = logging.getLogger(__name__)
@@ -19,6 +21,31 @@ Key = tuple[int, str]
 BATCH = 400
 GATHER_SECONDS = 0.002
 """How long requests are gathered before a batch goes out (a few ms; invisible next to a handshake)."""
+RETRY_FIRST_SECONDS = 0.25
+RETRY_LAST_SECONDS = 32.0
+"""A failed batch is retried after 0.25, 0.5, ... 32 s (about a minute in all) before it is given up."""
+
+
+_PASSING_SQLSTATES = ("08", "53", "57P", "40001", "40P01")
+"""PostgreSQL error classes that pass by themselves: connection exceptions, insufficient resources
+(too many clients), operator intervention (shutdown, "cannot connect now"), serialization failures."""
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether a database error may pass by itself: a lost or refused connection, a full pool, a lock."""
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+            return True
+        if exc.statement is None:  # it failed while connecting, before any statement ran
+            return True
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        return isinstance(sqlstate, str) and sqlstate.startswith(_PASSING_SQLSTATES)
+    return isinstance(exc, sa_exc.TimeoutError | OSError | asyncio.TimeoutError)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
 
 
 class VisitorLoader:
@@ -106,20 +133,38 @@ class VisitorWriter:
             while self._ops:
                 await asyncio.sleep(GATHER_SECONDS)
                 ops, self._ops = self._ops, []
-                try:
-                    await self._store.write_visitors([(op.kind, op.row, op.key, op.values) for op in ops])
-                except Exception as exc:
-                    log.error("saving %d visitor changes failed", len(ops), exc_info=exc)
-                    for op in ops:
-                        if not op.done.done():
-                            op.done.set_exception(exc)
-                            op.done.exception()  # retrieved: fire-and-forget callers are covered by the log
-                    continue
-                for op in ops:
-                    if not op.done.done():
-                        op.done.set_result(None)
+                await self._write(ops)
         finally:
             self._task = None
+
+    async def _write(self, ops: list[_Op]) -> None:
+        """Write one batch; a database that is briefly unreachable or overloaded is retried, not skipped.
+
+        The batch is one transaction and every write sets absolute values, so a retry after a failure
+        cannot apply anything twice. Later submissions wait behind it, which keeps the order.
+        """
+        delay = RETRY_FIRST_SECONDS
+        while True:
+            try:
+                await self._store.write_visitors([(op.kind, op.row, op.key, op.values) for op in ops])
+            except Exception as exc:
+                if transient(exc) and delay <= RETRY_LAST_SECONDS:
+                    log.warning(
+                        "saving %d visitor changes failed (%s); retrying in %.1f s", len(ops), _reason(exc), delay
+                    )
+                    await asyncio.sleep(delay)
+                    delay *= 2
+                    continue
+                log.error("saving %d visitor changes failed; they are lost", len(ops), exc_info=exc)
+                for op in ops:
+                    if not op.done.done():
+                        op.done.set_exception(exc)
+                        op.done.exception()  # retrieved: fire-and-forget callers are covered by the log
+                return
+            for op in ops:
+                if not op.done.done():
+                    op.done.set_result(None)
+            return
 
     async def drain(self) -> None:
         """Wait until everything submitted is written."""

@@ -1,4 +1,4 @@
-"""``frontdesk-server``: serve, and administer accounts, agents, roles, plans, rules, retention and visitors' data."""
+"""``frontdesk-server``: serve, and administer accounts, agents, plans, rules, bots, retention and visitors' data."""
 
 from __future__ import annotations
 
@@ -19,9 +19,12 @@ from typing import Any
 import msgspec
 import uvicorn
 
+from protocol.bots.validate import FlowError
 from protocol.rules import LEAVE_GRACE_SECONDS, Plan
 from server import __version__, admin
 from server.app import create_app
+from server.bots import manage
+from server.bots.store import BotStore
 from server.config import DEFAULT_PORT, Settings
 from server.embedded import uvicorn_config
 from server.rules import RuleConditions, RuleError, RuleSpec
@@ -33,6 +36,14 @@ PASSWORD_ENV = "FRONTDESK_AGENT_PASSWORD"  # noqa: S105 - the variable's name, n
 
 
 MIN_LEASE_SECONDS = 3.0
+ERASED_OFFLINE = (
+    "frontdesk-server: note: without --redis this command erased the database only. A server running on "
+    "this database still shows the visitor, keeps their messages in its replay history and may store them "
+    "again. While a server runs, erase through the desktop app (Erase data…) or DELETE "
+    "/api/v1/visitors/VISITOR instead; with several processes, give --redis. Otherwise stop the server, run "
+    "this command again, then start the server."
+)
+"""What an operator must know after ``visitor erase`` without Redis (no way to reach a running server)."""
 
 
 class CliError(Exception):
@@ -226,7 +237,36 @@ def build_parser() -> argparse.ArgumentParser:
     list_rules = rule.add_parser("list", help="list an account's rules as JSON")
     list_rules.add_argument("--account-id", type=int, required=True)
     _add_database(list_rules)
+    _add_bot_commands(commands)
     return parser
+
+
+def _add_bot_commands(commands: Any) -> None:
+    """``bot list|export|validate|import|enable|disable``: the same rules as /api/v1/bots."""
+    bot = commands.add_parser("bot", help="manage chatbots (docs/bots.md)").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    bot_list = bot.add_parser("list", help="list an account's bots as JSON (id, name, on/off, trigger, steps)")
+    bot_list.add_argument("--account-id", type=int, required=True)
+    _add_database(bot_list, redis=False)
+    bot_export = bot.add_parser("export", help="write a bot as an export file (the format import reads)")
+    bot_export.add_argument("--account-id", type=int, required=True)
+    bot_export.add_argument("--bot-id", type=int, required=True)
+    bot_export.add_argument("--output", type=Path, metavar="FILE", help="write the file here instead of stdout")
+    _add_database(bot_export, redis=False)
+    bot_validate = bot.add_parser(
+        "validate", help="check a flow file without storing it; prints every problem, exit status 1 if any"
+    )
+    bot_validate.add_argument("file", metavar="FILE", help="an export file or a bare flow as JSON; - reads stdin")
+    bot_import = bot.add_parser("import", help="add a bot from a file (validated first; nothing is stored if it fails)")
+    bot_import.add_argument("--account-id", type=int, required=True)
+    bot_import.add_argument("file", metavar="FILE", help="an export file or a bare flow as JSON; - reads stdin")
+    _add_database(bot_import, redis=False)
+    for action, what in (("enable", "switch a bot on"), ("disable", "switch a bot off (its steps stay)")):
+        toggle = bot.add_parser(action, help=what)
+        toggle.add_argument("--account-id", type=int, required=True)
+        toggle.add_argument("--bot-id", type=int, required=True)
+        _add_database(toggle, redis=False)
 
 
 def read_password() -> str:
@@ -278,6 +318,85 @@ def _rule_spec(args: argparse.Namespace) -> RuleSpec:
         )
     except msgspec.ValidationError as exc:
         raise CliError(f"invalid rule: {exc}") from None
+
+
+def read_flow_file(name: str) -> bytes:
+    """A flow file's bytes (``-``: stdin), at most one byte over the limit so an oversized file is named as such."""
+    limit = manage.MAX_FLOW_BYTES + 1
+    if name == "-":
+        return sys.stdin.buffer.read(limit)
+    try:
+        with Path(name).open("rb") as file:
+            return file.read(limit)
+    except FileNotFoundError:
+        raise CliError(f"no file {name}; give the path of a bot's JSON file (or - for stdin)") from None
+    except IsADirectoryError:
+        raise CliError(f"{name} is a directory; give the path of a bot's JSON file") from None
+    except OSError as exc:
+        raise CliError(f"cannot read {name}: {exc.strerror or exc}") from None
+
+
+def _flow_refused(name: str, error: FlowError) -> CliError:
+    lines = "\n".join(f"  - step {p.step!r}: {p.message}" if p.step else f"  - {p.message}" for p in error.problems)
+    return CliError(f"{name} cannot be imported; nothing was stored. Its problems:\n{lines}")
+
+
+async def _bot_command(services: Services, args: argparse.Namespace) -> Any:
+    """One ``bot`` action on the database (the running processes read flows again within a few seconds)."""
+    store = BotStore(services.engine)
+    account = await services.store.account(args.account_id)
+    if account is None:
+        raise CliError(f"there is no account {args.account_id}")
+    missing = CliError(
+        f"no bot {getattr(args, 'bot_id', None)} in account {args.account_id}; "
+        f"list them with: frontdesk-server bot list --account-id {args.account_id}"
+    )
+    match args.action:
+        case "list":
+            return [
+                {
+                    "id": f.id,
+                    "name": f.spec.name,
+                    "enabled": f.spec.enabled,
+                    "trigger": f.spec.trigger.kind,
+                    "steps": len(f.spec.steps),
+                    "updated_at": f.updated_at,
+                }
+                for f in await store.flows(args.account_id)
+            ]
+        case "export":
+            exported = await manage.export_flow(store, args.account_id, args.bot_id)
+            if exported is None:
+                raise missing
+            if args.output is None:
+                return exported
+            args.output.write_bytes(msgspec.json.format(msgspec.json.encode(exported), indent=2) + b"\n")
+            return {"bot_id": args.bot_id, "written_to": str(args.output)}
+        case "import":
+            refusal = manage.plan_refusal(account)
+            if refusal is not None:
+                raise CliError(refusal)
+            try:
+                return await manage.import_flow(store, args.account_id, read_flow_file(args.file))
+            except FlowError as exc:
+                raise _flow_refused(args.file, exc) from None
+        case "enable" | "disable":
+            enabled = args.action == "enable"
+            refusal = manage.plan_refusal(account)
+            if enabled and refusal is not None:
+                raise CliError(refusal)  # switching a bot off stays possible on any plan, as deleting does
+            flow = await manage.set_enabled(store, args.account_id, args.bot_id, enabled)
+            if flow is None:
+                raise missing
+            return {"id": flow.id, "name": flow.spec.name, "enabled": flow.spec.enabled}
+    raise CliError(f"unknown command bot {args.action}")  # pragma: no cover
+
+
+def _bot_validate(args: argparse.Namespace) -> int:
+    """``bot validate FILE``: every problem as JSON; exit status 1 when there is one (needs no database)."""
+    checked = manage.validate(read_flow_file(args.file))
+    _print_json(checked)
+    return 0 if checked.ok else 1
 
 
 def _admin(args: argparse.Namespace) -> int:
@@ -342,14 +461,19 @@ def _admin(args: argparse.Namespace) -> int:
                 return {"visitor_id": args.visitor_id, "written_to": str(args.output)}
             case ("visitor", "erase"):
                 await admin.erase_visitor(services, args.account_id, args.visitor_id)
-                return {"visitor_id": args.visitor_id, "erased": True}
+                if services.control is None:
+                    print(ERASED_OFFLINE.replace("VISITOR", args.visitor_id), file=sys.stderr)
+                live = "told every running server process" if services.control is not None else "not reached"
+                return {"visitor_id": args.visitor_id, "erased": True, "live": live}
             case ("rule", "add"):
                 return await admin.add_rule(services, args.account_id, _rule_spec(args))
             case ("rule", "list"):
                 return await admin.list_rules(services, args.account_id)
+            case ("bot", _):
+                return await _bot_command(services, args)
         raise CliError(f"unknown command {' '.join(command)}")  # pragma: no cover
 
-    _print_json(asyncio.run(_with_services(args.database, work, args.redis)))
+    _print_json(asyncio.run(_with_services(args.database, work, getattr(args, "redis", None))))
     return 0
 
 
@@ -424,6 +548,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args)
+        if (args.command, args.action) == ("bot", "validate"):
+            return _bot_validate(args)
         return _admin(args)
     except (CliError, admin.AdminError, RuleError) as exc:
         print(f"frontdesk-server: error: {exc}", file=sys.stderr)

@@ -165,6 +165,15 @@ team_settings = sa.Table(
     sa.Column("unanswered_alert_seconds", sa.Integer, nullable=False),
 )
 """An account's team settings; no row means the defaults."""
+unanswered_alerts = sa.Table(
+    "unanswered_alerts",
+    metadata,
+    sa.Column("account_id", sa.Integer, primary_key=True),
+    sa.Column("visitor_id", sa.String(64), primary_key=True),
+    sa.Column("waiting_since", sa.Float, nullable=False),
+    sa.Column("due_at", sa.Float, nullable=False, index=True),
+)
+"""A chat waiting for an agent and when it alerts again (migration 0005): any process fires it, exactly once."""
 audit = sa.Table(
     "audit",
     metadata,

@@ -9,12 +9,14 @@ from types import TracebackType
 from typing import Any, ParamSpec, Self, TypeVar
 
 import uvicorn
+from litestar import Litestar
 
 from protocol.rules import MAX_FRAME_BYTES
 from server.app import create_app
 from server.config import Settings
 from server.services import Services
 from server.wsprotocol import LeanWebSocketProtocol
+from server.wsvisitor import protocol_class
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -32,7 +34,8 @@ def uvicorn_config(app: Any, settings: Settings, **extra: Any) -> uvicorn.Config
         "ws_max_size": WS_MAX_BYTES,
         # Compression costs ~30 KiB per idle socket; frames are small JSON anyway.
         "ws_per_message_deflate": False,
-        "ws": LeanWebSocketProtocol,
+        # Our protocol class; bound to the Frontdesk app it also serves widget sockets without a task each.
+        "ws": protocol_class(app) if isinstance(app, Litestar) else LeanWebSocketProtocol,
         "lifespan": "on",
         "log_config": None,
         "access_log": settings.access_log,
@@ -49,8 +52,18 @@ def uvicorn_config(app: Any, settings: Settings, **extra: Any) -> uvicorn.Config
 class EmbeddedServer:
     """The Frontdesk server under uvicorn in a daemon thread; ``start()`` returns once it listens."""
 
-    def __init__(self, database_url: str | None = None, host: str = "127.0.0.1", port: int = 0, **settings: Any):
+    def __init__(
+        self,
+        database_url: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        uvicorn_options: dict[str, Any] | None = None,
+        **settings: Any,
+    ):
         self.settings = Settings(database_url=database_url, host=host, port=port, **settings)
+        self._uvicorn_options = uvicorn_options or {}
+        """Overrides of :func:`uvicorn_config` (tests: keepalive timing, the plain ASGI websocket path)."""
         self._app = create_app(self.settings)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -118,7 +131,7 @@ class EmbeddedServer:
                 loop.close()
 
     async def _serve(self) -> None:
-        server = uvicorn.Server(uvicorn_config(self._app, self.settings))
+        server = uvicorn.Server(uvicorn_config(self._app, self.settings, **self._uvicorn_options))
         self._server = server
         watcher = asyncio.get_running_loop().create_task(self._watch_started(server))
         try:

@@ -24,6 +24,14 @@ REDIS_LATENCY = Histogram(
     "Time of one Redis round trip",
     buckets=(0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.25, 1.0),
 )
+COMMITS_REFUSED = Counter(
+    "frontdesk_commits_refused_total",
+    "Optimistic visitor writes refused because the record moved (the change was applied again)",
+)
+AGENT_RESYNCS = Counter(
+    "frontdesk_agent_resyncs_total",
+    "Agents whose queue of deltas overflowed and who were sent a fresh snapshot instead",
+)
 CONTROL = Counter("frontdesk_control_messages_total", "Control messages received from the cluster")
 SOCKETS = Gauge("frontdesk_sockets", "Open websockets of this process", ["kind"])
 CONTENT_TYPE = CONTENT_TYPE_LATEST

@@ -6,9 +6,8 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
-from litestar.connection import WebSocket
 from litestar.types import WebSocketSendEvent
 
 from server.wsprotocol import SEND_TEXTS
@@ -27,12 +26,27 @@ BATCH = 256
 TOO_SLOW = 1013  # "try again later": the peer reads too slowly; an agent resumes where it was
 
 
+class Sink(Protocol):
+    """What an outbox writes to: a Litestar ``WebSocket``, or ``server.wsvisitor``'s protocol."""
+
+    @property
+    def scope(self) -> Any:
+        """The connection's ASGI scope (only its ``extensions`` are read)."""
+
+    @property
+    def send(self) -> Callable[[Any], Awaitable[None]]:
+        """Sends one ASGI ``websocket.send`` event."""
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        """Send a close frame."""
+
+
 class Outbox:
     """Frames waiting for one websocket, written in order by a task that exists only while needed."""
 
-    __slots__ = ("_closing", "_limit", "_queue", "_send_texts", "_socket", "_task", "closed")
+    __slots__ = ("_closing", "_limit", "_queue", "_send_texts", "_socket", "_task", "closed", "on_overflow")
 
-    def __init__(self, socket: WebSocket[Any, Any, Any], limit: int) -> None:
+    def __init__(self, socket: Sink, limit: int) -> None:
         self._socket = socket
         self._limit = limit
         # The server's batch writer when it offers one (server.wsprotocol); plain ASGI sends otherwise.
@@ -43,6 +57,10 @@ class Outbox:
         self._task: asyncio.Task[None] | None = None
         self._closing: tuple[int, str] | None = None
         self.closed = False
+        self.on_overflow: Callable[[str], bool] | None = None
+        """Called with the frame that found ``limit`` frames waiting; True when the owner made room and
+        took care of that frame (an agent is resynchronised). Without it, or on False, the socket is
+        closed as too slow (1013)."""
 
     @property
     def closing(self) -> bool:
@@ -57,11 +75,41 @@ class Outbox:
         if queue is None:
             queue = self._queue = deque()
         elif len(queue) >= self._limit:
+            if self.on_overflow is not None and self.on_overflow(frame):
+                return
             queue.clear()
             self.close(TOO_SLOW, "too many frames waiting; reconnect")
             return
         queue.append(frame)
         self._wake()
+
+    @property
+    def waiting(self) -> int:
+        """Frames queued and not yet written."""
+        return len(self._queue) if self._queue is not None else 0
+
+    def discard(self, drop: Callable[[str], bool]) -> int:
+        """Remove the queued frames ``drop`` picks (order of the rest kept); returns how many."""
+        queue = self._queue
+        if not queue:
+            return 0
+        kept = [frame for frame in queue if not drop(frame)]
+        dropped = len(queue) - len(kept)
+        queue.clear()
+        queue.extend(kept)
+        return dropped
+
+    async def drained(self) -> None:
+        """Wait until every queued frame was written (the socket took them), or the socket closed.
+
+        Writes wait while the peer's buffer is full (flow control), so this is backpressure: a
+        sender that waits for it between large frames queues no more than the peer reads.
+        """
+        while self._queue and not self.closed:
+            task = self._task
+            if task is None:
+                return
+            await asyncio.wait({task})
 
     def close(self, code: int, reason: str = "") -> None:
         """Close the socket after the frames already queued."""

@@ -1,30 +1,28 @@
-"""The two websocket endpoints: /ws/agent and /ws/visitor."""
+"""The two websocket endpoints as Litestar handlers: /ws/agent and /ws/visitor."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from typing import Any
-from urllib.parse import unquote_plus, urlsplit
 
 import msgspec
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 
-from protocol.codec import FrameError, agent_requests, encode, visitor_requests
-from protocol.messages import Auth, Banned, CloseCode, Error, ErrorCode, VisitorHello
+from protocol.codec import FrameError, agent_requests, encode
+from protocol.messages import Auth, CloseCode, Error, ErrorCode
 from protocol.rules import PROTOCOL_VERSION
-from server.live.core import BANNED_TEXT
-from server.live.hub import AccountState, AgentConn, Hub, VisitorConn
+from server.live.hub import AgentConn, Hub
 from server.outbox import Outbox, text_event
 from server.ratelimit import TokenBucket
 from server.security import digest
 from server.services import Services
+from server.visitor import VISITOR_OUTBOX, VISITOR_PATH, VisitorSession, account_key
 
 log = logging.getLogger(__name__)
 
 Socket = WebSocket[Any, Any, Any]
-_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class _RefOnly(msgspec.Struct):
@@ -53,11 +51,7 @@ def _header(socket: Socket, name: bytes) -> str | None:
 
 
 def _account_key(socket: Socket) -> str:
-    for part in bytes(socket.scope.get("query_string", b"")).decode("latin-1").split("&"):
-        name, _, value = part.partition("=")
-        if name == "account":
-            return unquote_plus(value)
-    return ""
+    return account_key(bytes(socket.scope.get("query_string", b"")))
 
 
 def services_of(socket: Socket) -> Services:
@@ -87,22 +81,6 @@ async def _refuse(socket: Socket, code: ErrorCode, message: str, close_code: int
         await socket.close(close_code, code.value)
     except Exception:  # noqa: S110 - the peer is already gone
         pass
-
-
-def origin_allowed(origin: str | None, host: str | None, account: list[str], server_wide: tuple[str, ...]) -> bool:
-    """Whether a page at ``origin`` may use the account's widget."""
-    if origin is None:
-        return True  # not a browser: an Origin check cannot stop it anyway
-    parts = urlsplit(origin.strip().lower())
-    if parts.hostname in _LOCAL_HOSTS:
-        return True
-    if not parts.scheme or not parts.netloc:
-        return False  # "null" (file://, sandboxed frames)
-    if host is not None and parts.netloc == host.lower():
-        return True  # a page this server serves itself
-    wanted = f"{parts.scheme}://{parts.netloc}"
-    allowed = {entry.strip().lower().rstrip("/") for entry in (*account, *server_wide)}
-    return "*" in allowed or wanted in allowed
 
 
 @websocket("/ws/agent")
@@ -179,88 +157,36 @@ async def _agent_loop(socket: Socket, hub: Hub, conn: AgentConn, bucket: TokenBu
         await hub.agent_request(conn, request)
 
 
-@websocket("/ws/visitor")
+@websocket(VISITOR_PATH)
 async def visitor_socket(socket: Socket) -> None:
-    """Widget endpoint: hello, welcome, then page views, activity and chat."""
-    services = services_of(socket)
-    hub = services.hub
-    assert hub is not None
-    settings = services.settings
+    """Widget endpoint under any ASGI server (uvicorn with our protocol class uses ``server.wsvisitor``)."""
     await socket.accept()
-    key = _account_key(socket)
-    account = await hub.account_by_key(key) if key and len(key) <= 64 else None
-    if account is None:
-        await _refuse(
-            socket,
-            ErrorCode.UNKNOWN_ACCOUNT,
-            "unknown account key; copy data-account from the Frontdesk account settings",
-            CloseCode.FORBIDDEN,
-        )
-        return
-    origin = _header(socket, b"origin")
-    if not origin_allowed(origin, _header(socket, b"host"), account.row.allowed_origins, settings.allowed_origins):
-        await _refuse(
-            socket,
-            ErrorCode.ORIGIN_NOT_ALLOWED,
-            f"pages from {origin} may not use this account; add the origin to the account's allowed origins",
-            CloseCode.FORBIDDEN,
-        )
-        return
+    outbox = Outbox(socket, VISITOR_OUTBOX)
+    session = VisitorSession(services_of(socket), outbox)
     try:
-        first = await asyncio.wait_for(_receive(socket), settings.auth_timeout_seconds)
+        if await session.open(_account_key(socket), _header(socket, b"origin"), _header(socket, b"host")):
+            await _visitor_loop(socket, session)
+    finally:
+        await session.disconnected()
+        await outbox.finish()  # a close we asked for reaches the peer before the handler ends
+
+
+async def _visitor_loop(socket: Socket, session: VisitorSession) -> None:
+    try:
+        first = await asyncio.wait_for(_receive(socket), session.hello_timeout)
     except TimeoutError:
-        await _refuse(socket, ErrorCode.BAD_FRAME, "no hello frame in time; send hello first", 1008)
+        session.hello_timed_out()
         return
     if first is None:
         return
-    try:
-        hello = visitor_requests.decode(first)
-    except FrameError as exc:
-        await _refuse(socket, exc.code, str(exc), 1008)
-        return
-    if not isinstance(hello, VisitorHello):
-        await _refuse(socket, ErrorCode.BAD_FRAME, "the first frame must be hello", 1008)
-        return
-    conn = VisitorConn(Outbox(socket, 1000), hello.tab_id)
     client = socket.scope.get("client")
-    welcomed = await hub.visitor_hello(
-        account, conn, hello, ip=client[0] if client else None, user_agent=_header(socket, b"user-agent") or ""
-    )
-    if not welcomed:
-        try:
-            await socket.send(text_event(encode(Banned(message=BANNED_TEXT)).decode()))
-            await socket.close(CloseCode.FORBIDDEN, "banned")
-        except Exception:  # noqa: S110 - the peer is already gone
-            pass
+    ip = client[0] if client else None
+    if not await session.hello(first, ip=ip, user_agent=_header(socket, b"user-agent") or ""):
         return
-    try:
-        await _visitor_loop(socket, hub, account, conn, TokenBucket(settings.visitor_rate))
-    finally:
-        await hub.visitor_disconnected(account, conn)
-        await conn.outbox.finish()  # a close we asked for reaches the peer before the handler ends
-
-
-async def _visitor_loop(
-    socket: Socket, hub: Hub, account: AccountState, conn: VisitorConn, bucket: TokenBucket
-) -> None:
     while True:
         frame = await _receive(socket)
-        if frame is None or conn.outbox.closing:
+        if frame is None or session.outbox.closing:
             return
-        if not bucket.allow():
-            if bucket.abusive:
-                conn.send(Error(code=ErrorCode.RATE_LIMITED, message="too many frames; reconnect later"))
-                conn.outbox.close(CloseCode.RATE_LIMITED, "rate limited")
-                return
-            conn.send(Error(code=ErrorCode.RATE_LIMITED, message="too many frames; slow down"))
-            continue
-        try:
-            message = visitor_requests.decode(frame)
-        except FrameError as exc:
-            conn.send(Error(code=exc.code, message=str(exc)))
-            continue
-        try:
-            await hub.visitor_event(account, conn, message)
-        except Exception:
-            log.exception("visitor event %s failed", type(message).__name__)
-            conn.send(Error(code=ErrorCode.INTERNAL, message="the server failed; try again"))
+        message = session.admit(frame)
+        if message is not None:
+            await session.event(message)

@@ -703,7 +703,8 @@ class Store:
         """Delete everything about a visitor but what a ban needs; False when nothing was stored."""
         async with self.engine.begin() as conn:
             removed = 0
-            for table in (db.messages, db.rule_firings):
+            # Notes are what agents wrote about the person; a claim or a pending re-alert names their chat.
+            for table in (db.messages, db.rule_firings, db.notes, db.chat_claims, db.unanswered_alerts):
                 result = await conn.execute(
                     table.delete().where(table.c.account_id == account_id, table.c.visitor_id == visitor_id)
                 )

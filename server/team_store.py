@@ -1,4 +1,4 @@
-"""Persistence of the team layer: agent status, who holds a chat, internal notes, canned responses."""
+"""Persistence of the team layer: agent status, who holds a chat, notes, canned responses, pending re-alerts."""
 
 from __future__ import annotations
 
@@ -22,6 +22,16 @@ class Claim:
 
     agent_id: int
     agent_name: str
+
+
+@dataclass(slots=True, frozen=True)
+class PendingAlert:
+    """A chat waiting for an agent: since when, and when every online agent is alerted again."""
+
+    account_id: int
+    visitor_id: str
+    waiting_since: float
+    due_at: float
 
 
 class DuplicateShortcutError(Exception):
@@ -243,3 +253,57 @@ class TeamStore:
             )
             if done.rowcount == 0:
                 await conn.execute(sa.insert(table).values(account_id=account_id, unanswered_alert_seconds=seconds))
+
+    # ------------------------------------------------------------ re-alerts of chats waiting for an agent
+
+    async def arm_alert(self, account_id: int, visitor_id: str, waiting_since: float, due_at: float) -> None:
+        """Remember that a chat waits and when it alerts again; a chat already waiting keeps its times."""
+        table = db.unanswered_alerts
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    sa.insert(table).values(
+                        account_id=account_id, visitor_id=visitor_id, waiting_since=waiting_since, due_at=due_at
+                    )
+                )
+        except IntegrityError:
+            pass  # armed already (by this or another process): the first message's time stands
+
+    async def alert(self, account_id: int, visitor_id: str) -> PendingAlert | None:
+        """A waiting chat's re-alert, if one is armed."""
+        table = db.unanswered_alerts
+        query = sa.select(table).where(table.c.account_id == account_id, table.c.visitor_id == visitor_id)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else PendingAlert(row.account_id, row.visitor_id, row.waiting_since, row.due_at)
+
+    async def due_alerts(self, now: float, limit: int = 200) -> list[PendingAlert]:
+        """Re-alerts due by ``now`` in every account, the most overdue first."""
+        table = db.unanswered_alerts
+        query = sa.select(table).where(table.c.due_at <= now).order_by(table.c.due_at).limit(limit)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [PendingAlert(r.account_id, r.visitor_id, r.waiting_since, r.due_at) for r in rows]
+
+    async def take_alert(self, alert: PendingAlert, next_due_at: float) -> bool:
+        """Move a due re-alert to its next time; True for exactly one of the processes that try at once."""
+        table = db.unanswered_alerts
+        async with self.engine.begin() as conn:
+            done = await conn.execute(
+                sa.update(table)
+                .where(
+                    table.c.account_id == alert.account_id,
+                    table.c.visitor_id == alert.visitor_id,
+                    table.c.due_at == alert.due_at,
+                )
+                .values(due_at=next_due_at)
+            )
+        return done.rowcount == 1
+
+    async def drop_alert(self, account_id: int, visitor_id: str) -> None:
+        """The chat no longer waits (answered, taken, closed, gone): no more re-alerts."""
+        table = db.unanswered_alerts
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                sa.delete(table).where(table.c.account_id == account_id, table.c.visitor_id == visitor_id)
+            )

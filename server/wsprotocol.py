@@ -1,16 +1,18 @@
-"""uvicorn's websocket protocol with two changes for many idle sockets and fast fan-out."""
+"""uvicorn's websocket protocol with changes for many idle sockets and fast fan-out."""
 
 from __future__ import annotations
 
 import struct
+from asyncio import Transport
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.http11 import Request
 from websockets.protocol import State
+from websockets.server import ServerProtocol
 
 SEND_TEXTS = "frontdesk.send_texts"
 """ASGI scope extension: ``await send_texts([frame, ...])`` writes several text frames at once."""
@@ -30,6 +32,15 @@ def wire_frame(text: str) -> bytes:
     cached = _WIRE.get(key)
     if cached is not None and cached[0] is text:
         return cached[1]
+    frame = text_frame(text)
+    _WIRE[key] = (text, frame)
+    if len(_WIRE) > _WIRE_SIZE:
+        _WIRE.popitem(last=False)
+    return frame
+
+
+def text_frame(text: str) -> bytes:
+    """The bytes of one server text frame, built every time (for frames that go to a single socket)."""
     data = text.encode()
     size = len(data)
     if size < 126:
@@ -38,11 +49,24 @@ def wire_frame(text: str) -> bytes:
         head = struct.pack("!BBH", 0x81, 126, size)
     else:
         head = struct.pack("!BBQ", 0x81, 127, size)
-    frame = head + data
-    _WIRE[key] = (text, frame)
-    if len(_WIRE) > _WIRE_SIZE:
-        _WIRE.popitem(last=False)
-    return frame
+    return head + data
+
+
+def write_texts(
+    conn: ServerProtocol, transport: Transport, frames: Sequence[str], framing: Callable[[str], bytes] = wire_frame
+) -> None:
+    """Write text frames in order with one system call, after whatever the protocol has queued (a pong)."""
+    pending = conn.data_to_send()
+    transport.write(b"".join([*pending, *map(framing, frames)]))
+
+
+def forget_request(request: Request) -> None:
+    """Drop a handshake request's headers once they were read.
+
+    The websockets parser's generator keeps the request as a local variable for the socket's whole
+    life (~2 KiB of header strings per idle socket); only the object itself can be emptied.
+    """
+    request.headers.clear()
 
 
 class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
@@ -51,8 +75,21 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
     - the parsed handshake request and response are dropped once the socket is accepted
       (uvicorn never reads them again; ~2 KiB per idle socket);
     - a ``send_texts`` extension writes a batch of frames with one transport write (one system
-      call) instead of one per frame, which is most of the cost of fanning deltas out to agents.
+      call) instead of one per frame, which is most of the cost of fanning deltas out to agents;
+    - :meth:`take_over` lets a subclass serve some paths without the ASGI app (``server.wsvisitor``).
     """
+
+    def handle_events(self) -> None:
+        """Offer a handshake to :meth:`take_over` first; everything else goes to uvicorn."""
+        events = self.conn.events_received()
+        if events and isinstance(events[0], Request) and self.take_over(events[0], events[1:]):
+            return
+        self.conn.events = events  # put back for uvicorn's dispatch
+        super().handle_events()
+
+    def take_over(self, request: Request, rest: list[Any]) -> bool:
+        """Serve this connection some other way (``rest``: events parsed after the handshake); False: the app."""
+        return False
 
     def handle_connect(self, event: Request) -> None:
         """Build the scope as uvicorn does and offer the batch sender in its extensions."""
@@ -65,6 +102,7 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         """Send as uvicorn does, then forget the handshake."""
         await super().send(message)
         if message["type"] == "websocket.accept" and self.handshake_complete:
+            forget_request(self.request)
             self.request = None  # type: ignore[assignment]
             self.response = None  # type: ignore[assignment]
 
@@ -73,6 +111,4 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         await self.writable.wait()  # flow control: wait while the peer's buffer is full
         if self.disconnected or self.close_sent or not self.handshake_complete or self.conn.state is not State.OPEN:
             raise ClientDisconnected
-        # Whatever the protocol has queued (a pong) goes first; then the frames, framed once per delta.
-        pending = self.conn.data_to_send()
-        self.transport.write(b"".join([*pending, *map(wire_frame, frames)]))
+        write_texts(self.conn, self.transport, frames)

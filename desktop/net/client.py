@@ -354,8 +354,9 @@ class AgentClient:
                     if isinstance(event, Snapshot) and event.more:
                         await asyncio.sleep(0)  # the list can paint this page before the next is decoded
                         return None
-                    await self._flush_outgoing(ws)
-                    self.connections += 1
+                    if not self._online:  # else a resync on a live socket: requests already went out on it
+                        await self._flush_outgoing(ws)
+                        self.connections += 1
                     self._set_state(ConnectionState.ONLINE)
                     if (missing := self.store.trail_missing) is not None:
                         self._want_trail(missing)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDockWidget,
@@ -73,11 +73,18 @@ class ChatsPanel(QDockWidget):
                 button.setProperty("segment", "last")
             # Never narrower than the text: the dock's minimum width follows the labels (and the language).
             button.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
-            button.setShortcut(QKeySequence(f"Alt+{number}"))
             button.clicked.connect(lambda _checked=False, b=bucket: self.show_bucket(b))
             self._group.addButton(button)
             self.buttons[bucket] = button
             row.addWidget(button, 1)
+        # Alt+number while the keyboard is in the panel. A QShortcut, not the button's: setText with a
+        # mnemonic ("&Mine") replaces a button's shortcut. The panel's scope keeps them apart from the
+        # visitor filters' Alt+1..7, which work in the Visitors tab (the same keys in one scope do nothing).
+        self.shortcuts: dict[ChatBucket, QShortcut] = {}
+        for number, bucket in enumerate(ChatBucket, start=1):
+            shortcut = QShortcut(QKeySequence(f"Alt+{number}"), self, lambda b=bucket: self.show_bucket(b))
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.shortcuts[bucket] = shortcut
         self.list = QListWidget()
         self.list.setMinimumWidth(120)
         self.list.setAccessibleName(self.tr("Chats"))
@@ -162,7 +169,8 @@ class ChatsPanel(QDockWidget):
         for bucket, button in self.buttons.items():
             # The shortcut stays Alt+number; the mnemonic letter is a second way in.
             button.setText(labels[bucket].replace("%1", str(counts[bucket])))
-            button.setToolTip(button.text().replace("&", "") + f" (Alt+{list(ChatBucket).index(bucket) + 1})")
+            keys = self.shortcuts[bucket].key().toString(QKeySequence.SequenceFormat.NativeText)
+            button.setToolTip(button.text().replace("&", "") + f" ({keys})")
         waiting = {v.id: waiting_since(self._store.messages_for(v.id)) for v in visitors}
         shown = chats(visitors, self.bucket, self.me, waiting)
         current = self.list.currentItem().data(VISITOR_ROLE) if self.list.currentItem() is not None else None

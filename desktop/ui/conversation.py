@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QRect, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QColor, QFont, QFontMetrics, QKeyEvent, QPainter, QPen
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QFont, QFontMetrics, QKeyEvent, QKeySequence, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -221,6 +221,12 @@ class ConversationDialog(QWidget):
         self.end_button.clicked.connect(self.end_conversation)
         self.pop_button = QPushButton()
         self.pop_button.clicked.connect(lambda: self.popRequested.emit(self.visitor_id))
+        # Ctrl+W closes a conversation shown in a window of its own; as a tab, the main window's Close tab
+        # has the key (this one is disabled then, so the key is never claimed twice).
+        self.close_window_action = QAction(self)
+        self.close_window_action.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Close))
+        self.close_window_action.triggered.connect(self.close)
+        self.addAction(self.close_window_action)
 
         row = QHBoxLayout()
         row.addWidget(self.input, 1)
@@ -266,6 +272,7 @@ class ConversationDialog(QWidget):
 
     def update_pop_button(self) -> None:
         """The pop-out button says where the view goes next."""
+        self.close_window_action.setEnabled(not self.in_tab())
         if self.in_tab():
             self.pop_button.setText(self.tr("&Pop out"))
             self.pop_button.setToolTip(self.tr("Show this conversation in a window of its own"))

@@ -1,8 +1,9 @@
-"""Moves store changes onto the Qt side at most once per frame, in bounded chunks."""
+"""Moves store changes onto the Qt side at most once per frame, in chunks sized to a time budget."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from itertools import islice
 from typing import Final
 
@@ -13,8 +14,30 @@ from desktop.core.store import Changes, VisitorStore
 FRAME_MS: Final = 16
 """One frame at 60 Hz: events arriving within it are applied to the views together."""
 
+BUDGET_MS: Final = 8.0
+"""Time one drain's visitor changes may take on the Qt side (the model and every other slot): with the repaint
+that follows (~7-8 ms for a screenful of rows on a quiet machine) one turn of the event loop stays near a
+16 ms frame. Each drain repaints the list whatever its size, so a smaller budget costs throughput."""
+
+CATCH_UP_BUDGET_MS: Final = 16.0
+"""The budget once a backlog has lasted :data:`BEHIND_S`: the list is falling behind the traffic (the machine is
+slower or busier than the budget assumes), and longer turns are the lesser evil than rows seconds out of date."""
+
+BEHIND_S: Final = 1.0
+"""A backlog older than this switches to :data:`CATCH_UP_BUDGET_MS` until it is gone."""
+
 CHUNK: Final = 256
-"""Visitor changes emitted per drain: a backlog is applied over several frames, not in one long stall."""
+"""Visitor changes emitted per drain at most, however cheap they have been: a larger batch would be applied
+as one reorder (``VisitorIndex.BULK_MIN``: a sort of every row, ~0.5 s at 100,000 on this machine), whose
+cost is not per change."""
+
+MIN_CHUNK: Final = 64
+"""Visitor changes emitted per drain at least, however dear they have been: a backlog always moves, and a
+frame of ordinary traffic goes out in one drain (at 100,000 rows 64 changes take about the budget)."""
+
+FIRST_COST_MS: Final = 0.2
+"""Assumed time per visitor change until one is measured (on the high side: the first chunk is small, and the
+chunks grow within a few frames when changes are cheaper)."""
 
 CALM_GAP_MS: Final = 250
 """While traffic is light, drains are at least this far apart: each one that changes the rows repaints the
@@ -27,10 +50,12 @@ BUSY_PER_SECOND: Final = 100
 class StoreDispatcher(QObject):
     """Drains the store's coalesced changes one frame after they start, and emits them as Qt signals.
 
-    At most ``chunk`` visitor changes go out per drain; the rest wait (still coalescing with newer
+    A drain emits as many visitor changes as fit in ``budget_ms`` at the time per change measured over
+    earlier drains (at least ``min_chunk``, at most ``chunk``); the rest wait (still coalescing with newer
     changes) for the next frame, so the event loop and the repaints between drains are never blocked for
-    longer than one chunk takes, however far behind the traffic has put the list. A snapshot goes out
-    whole (it is one rebuild). Messages, message updates, typing and arrivals go out with the next drain.
+    longer than about the budget. A backlog that lasts :data:`BEHIND_S` means the list is falling behind:
+    drains then get ``catch_up_budget_ms`` until it is gone. A snapshot goes out whole (it is one rebuild).
+    Messages, message updates, typing and arrivals go out with the next drain.
 
     While traffic is calm (under ``busy_per_second`` deltas a second, no backlog), a drain comes
     one frame after the first change but at least ``calm_gap_ms`` after the previous drain, so a trickle of
@@ -59,10 +84,20 @@ class StoreDispatcher(QObject):
         chunk: int = CHUNK,
         calm_gap_ms: int = CALM_GAP_MS,
         busy_per_second: int = BUSY_PER_SECOND,
+        budget_ms: float = BUDGET_MS,
+        catch_up_budget_ms: float = CATCH_UP_BUDGET_MS,
+        min_chunk: int = MIN_CHUNK,
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         super().__init__(parent)
         self._store = store
         self._chunk = max(1, chunk)
+        self._min_chunk = max(1, min(min_chunk, self._chunk))
+        self._budget = budget_ms / 1000
+        self._catch_up_budget = max(budget_ms, catch_up_budget_ms) / 1000
+        self._behind_since: float | None = None  # when the current backlog started (clock seconds)
+        self._cost = FIRST_COST_MS / 1000  # seconds per visitor change, as measured over recent drains
+        self._clock = clock
         self._frame_ms = frame_ms
         self._calm_gap = calm_gap_ms / 1000
         self._busy_per_second = busy_per_second
@@ -74,10 +109,17 @@ class StoreDispatcher(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(frame_ms)
-        self._timer.timeout.connect(self._drain_chunk)
+        self._timer.timeout.connect(self.drain_chunk)
         store.on_dirty = self._schedule
         self.drains = 0
         """How many batches were emitted (for tests and benchmarks)."""
+
+    @property
+    def chunk(self) -> int:
+        """Visitor changes the next drain emits at most: what fits in the budget at the measured time per change."""
+        behind = self._behind_since is not None and self._clock() - self._behind_since >= BEHIND_S
+        budget = self._catch_up_budget if behind else self._budget
+        return max(self._min_chunk, min(self._chunk, int(budget / self._cost)))
 
     @property
     def backlog(self) -> int:
@@ -108,8 +150,9 @@ class StoreDispatcher(QObject):
         """Emit everything pending now, in one batch (tests and shutdown may call this)."""
         self._drain(None)
 
-    def _drain_chunk(self) -> None:
-        self._drain(self._chunk)
+    def drain_chunk(self) -> None:
+        """Emit one budgeted chunk now (what the frame timer does)."""
+        self._drain(self.chunk)
 
     def _drain(self, limit: int | None) -> None:
         self._timer.stop()
@@ -117,12 +160,23 @@ class StoreDispatcher(QObject):
         changes = self._take(limit)
         if self.backlog:
             self._timer.start(self._frame_ms)
+            if self._behind_since is None:
+                self._behind_since = self._clock()
+        else:
+            self._behind_since = None
         if not changes:
             return
         self._count()
         self.drains += 1
-        if changes.reset or changes.upserted or changes.removed:
+        size = len(changes.upserted) + len(changes.removed)
+        if changes.reset:
             self.visitorsChanged.emit(changes)
+        elif size:
+            t0 = self._clock()
+            self.visitorsChanged.emit(changes)
+            if size >= self._min_chunk:  # small batches are mostly fixed costs: they would shrink the next chunk
+                cost = (self._clock() - t0) / size
+                self._cost = max(1e-7, (self._cost + cost) / 2)  # half the history: adapts within a few frames
         if changes.arrived:
             visitors = self._store.visitors
             arrived = [visitors[vid] for vid in changes.arrived if vid in visitors]

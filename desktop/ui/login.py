@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.ui.style import Theme, error_sheet, follow_theme
+
 
 def normalize_server_url(text: str) -> str | None:
     """The server URL without trailing slash, or None when it is not an http(s) URL with a host."""
@@ -64,7 +66,6 @@ class LoginDialog(QDialog):
         self.error_label = QLabel()
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #c0392b;")
         self.error_label.setAccessibleName(self.tr("Login error"))
         self.error_label.hide()
 
@@ -85,6 +86,11 @@ class LoginDialog(QDialog):
         self.setMinimumWidth(420)
         if server_url and email:
             self.password_edit.setFocus()
+        follow_theme(self.restyle)
+
+    def restyle(self, theme: Theme) -> None:
+        """The error line in the theme's own error colour (light, dark and high contrast differ)."""
+        self.error_label.setStyleSheet(error_sheet(theme))
 
     def show_notice(self, text: str) -> None:
         """A standing note (for example: no keyring, the login is kept in memory only)."""

@@ -97,7 +97,8 @@ class FilterBar(QWidget):
 
     filterChosen = Signal(object)  # VisitorFilter
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, scope: QWidget | None = None) -> None:
+        """``scope``: the widget whose keyboard focus the Alt+number keys work in (default: the whole window)."""
         super().__init__(parent)
         self.setObjectName("filterBar")
         self._counts: dict[VisitorFilter, int] = {}
@@ -119,7 +120,10 @@ class FilterBar(QWidget):
             elif number == len(FILTER_ORDER):
                 button.setProperty("segment", "last")
             # A QShortcut, not the button's: QAbstractButton.setText (the counts) resets a button shortcut.
-            self.shortcuts[f] = QShortcut(QKeySequence(f"Alt+{number}"), self, lambda f=f: self.choose(f))
+            self.shortcuts[f] = QShortcut(QKeySequence(f"Alt+{number}"), scope or self, lambda f=f: self.choose(f))
+            if scope is not None:
+                # Not window-wide: the Chats panel has its own Alt+1..3 (one key in two scopes would do nothing).
+                self.shortcuts[f].setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             button.clicked.connect(lambda _checked=False, f=f: self.filterChosen.emit(f))
             self.group.addButton(button)
             self.buttons[f] = button
@@ -216,7 +220,7 @@ class VisitorsTab(QWidget):
         self.search.textChanged.connect(self.model.set_search)
 
     def _build_filters(self) -> None:
-        self.filters = FilterBar()
+        self.filters = FilterBar(scope=self)
         self.filters.filterChosen.connect(self.model.set_filter)
         self.model.countsChanged.connect(self.filters.set_counts)
         self.filters.set_counts(self.model.counts)
@@ -796,9 +800,14 @@ class MainWindow(QMainWindow):
         self.logout_action = self.file_menu.addAction("")
         self.logout_action.triggered.connect(self.logoutRequested)
         self.file_menu.addSeparator()
+        # Ctrl+W closes the conversation tab in front (as in every tabbed program), else the window;
+        # Ctrl+Shift+W always closes the window (Frontdesk stays in the tray).
+        self.close_tab_action = self.file_menu.addAction("")
+        self.close_tab_action.triggered.connect(self.close_current_tab)
         self.close_action = self.file_menu.addAction("")
-        self.close_action.setShortcut(QKeySequence.StandardKey.Close)
         self.close_action.triggered.connect(self.close)
+        self.tabs.currentChanged.connect(self._update_close_actions)
+        self._update_close_actions()
         self.quit_action = self.file_menu.addAction("")
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit_action.triggered.connect(self.quitRequested)
@@ -832,6 +841,7 @@ class MainWindow(QMainWindow):
         self.settings_action.setText(self.tr("&Settings…"))
         self.bots_action.setText(self.tr("&Bots…"))
         self.logout_action.setText(self.tr("&Log out"))
+        self.close_tab_action.setText(self.tr("Close &tab"))
         self.close_action.setText(self.tr("&Close window"))
         self.quit_action.setText(self.tr("&Quit"))
         self.visitors_menu.setTitle(self.tr("&Visitors"))
@@ -948,6 +958,31 @@ class MainWindow(QMainWindow):
         self.bring_forward()
         self.visitors.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.visitors.search.selectAll()
+
+    def conversation_in_front(self) -> bool:
+        """Whether a conversation tab (not the Visitors tab) is the current tab."""
+        page = self.tabs.currentWidget()
+        return page is not None and page is not self.visitors
+
+    def _update_close_actions(self, *_args: object) -> None:
+        close_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Close)  # Ctrl+W (and Ctrl+F4 on some systems)
+        window_keys = [QKeySequence("Ctrl+Shift+W")]
+        if self.conversation_in_front():
+            self.close_tab_action.setEnabled(True)
+            self.close_tab_action.setShortcuts(close_keys)
+            self.close_action.setShortcuts(window_keys)
+        else:
+            # No tab to close: the keys close the window as before (a disabled action's keys do nothing).
+            self.close_tab_action.setEnabled(False)
+            self.close_tab_action.setShortcuts([])
+            self.close_action.setShortcuts(close_keys + window_keys)
+
+    def close_current_tab(self) -> None:
+        """Ctrl+W on a conversation tab: close that view (the chat goes on), as its ✕ does."""
+        if self.conversation_in_front():
+            self.tabs.tabCloseRequested.emit(self.tabs.currentIndex())
+        else:
+            self.close()
 
     def switch_tab(self, step: int) -> None:
         """Ctrl+Tab / Ctrl+PgDown (step 1) and back (-1): the next tab, wrapping around."""

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
 from desktop.core.state import in_bot
 from desktop.settings import NotifyRule, Settings
-from desktop.ui.text import display_name
+from desktop.ui.text import country_name, display_name
 from protocol.messages import ChatMessage, Visitor
 
 NOTIFY_MS = 8000
@@ -268,7 +268,7 @@ class Notifier(QObject):
                 title = self.tr("Returning visitor (visit %1)").replace("%1", str(v.visit_count))
             else:
                 title = self.tr("New visitor on your website")
-            facts = [display_name(v), v.current_title or v.current_url or "", v.country or ""]
+            facts = [display_name(v), v.current_title or v.current_url or "", country_name(v)]
             body = " · ".join(f for f in facts if f)
             self._present(title, notification_safe(body), f"visitor:{v.id}")
             return

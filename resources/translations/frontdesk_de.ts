@@ -1029,6 +1029,10 @@
             <translation>A&amp;bmelden</translation>
         </message>
         <message>
+            <source>Close &amp;tab</source>
+            <translation>&amp;Tab schließen</translation>
+        </message>
+        <message>
             <source>&amp;Close window</source>
             <translation>Fenster &amp;schließen</translation>
         </message>

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Final
 
-import msgspec
 from litestar import Controller, Request, delete, get, post, put
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIMediaType, Operation, Reference, RequestBody, Schema
 from litestar.params import FromPath, JSONBody
 from litestar.response import Response
 
-from protocol.bots.flow import Flow, FlowExport, FlowRefused, FlowSpec, Problem, Validation, bots_allowed
-from protocol.bots.validate import FlowError, problems
+from protocol.bots.flow import Flow, FlowExport, FlowRefused, FlowSpec, Validation
+from protocol.bots.validate import FlowError
 from protocol.messages import ErrorCode
 from server.api import ApiRefusedError, Caller, _agent, services_of
+from server.bots import manage
 from server.bots.store import BotStore
 from server.services import Services
 from server.store import AgentRow
-
-MAX_FLOW_BYTES = 256 * 1024
-"""Largest flow body accepted by validate and import."""
 
 
 def require_admin(agent: AgentRow) -> None:
@@ -35,14 +34,9 @@ async def _editor(request: Request[Any, Any, Any], services: Services) -> Caller
     """The calling agent, when it may change bots: an admin of an account whose plan has bots."""
     caller = await _agent(request, services)
     require_admin(caller.agent)
-    account = await services.store.account(caller.agent.account_id)
-    if account is None or not bots_allowed(account.plan):
-        plan = account.plan.value.upper() if account is not None else "unknown"
-        raise ApiRefusedError(
-            403,
-            ErrorCode.PLAN_REQUIRED,
-            f"bots need the STANDARD or PRO plan; this account is on {plan}, upgrade it to use bots",
-        )
+    refusal = manage.plan_refusal(await services.store.account(caller.agent.account_id))
+    if refusal is not None:
+        raise ApiRefusedError(403, ErrorCode.PLAN_REQUIRED, refusal)
     return caller
 
 
@@ -51,37 +45,38 @@ def flow_error_handler(_request: Request[Any, Any, Any], exc: FlowError) -> Resp
     return Response(FlowRefused(message=str(exc), problems=exc.problems), status_code=400)
 
 
-def decode_flow(body: bytes) -> FlowSpec:
-    """A flow from JSON, bare or in an export file; schema errors become one problem naming the field."""
-    if len(body) > MAX_FLOW_BYTES:
-        raise FlowError([Problem(step=None, message=f"the flow is larger than {MAX_FLOW_BYTES // 1024} KiB")])
-    try:
-        raw = msgspec.json.decode(body)
-        if isinstance(raw, dict) and raw.get("format") == "frontdesk-bot":
-            return msgspec.convert(raw, FlowExport).flow
-        return msgspec.convert(raw, FlowSpec)
-    except RecursionError:
-        raise FlowError([Problem(step=None, message="the JSON is nested too deeply to be a flow")]) from None
-    except msgspec.ValidationError as exc:
-        raise FlowError([Problem(step=None, message=f"the flow does not fit the schema: {exc}")]) from None
-    except msgspec.DecodeError as exc:
-        raise FlowError([Problem(step=None, message=f"the body is not JSON ({exc})")]) from None
+FLOW_BODY: Final = RequestBody(
+    content={
+        "application/json": OpenAPIMediaType(
+            schema=Schema(
+                one_of=[
+                    Reference(ref="#/components/schemas/FlowSpec"),
+                    Reference(ref="#/components/schemas/FlowExport"),
+                ]
+            )
+        )
+    },
+    description="A flow: bare, or an export file as GET /api/v1/bots/{flow_id}/export gives it",
+    required=True,
+)
+"""The body of validate and import, which read it raw (a flow with problems is an answer, not a refusal)."""
 
 
-def _checked(spec: FlowSpec) -> FlowSpec:
-    found = problems(spec)
-    if found:
-        raise FlowError(found)
-    return spec
+@dataclass
+class FlowBodyOperation(Operation):
+    """The OpenAPI operation of validate and import: their request body is a flow or an export file."""
+
+    def __post_init__(self) -> None:
+        self.request_body = FLOW_BODY
 
 
 REFUSED = {400: ResponseSpec(data_container=FlowRefused, description="The flow has problems; each names its step")}
 
 
 def _changed(services: Services, account_id: int) -> None:
-    # This process reads the flows again at once; other processes within FLOWS_TTL_SECONDS.
+    # Every process reads the flows again at once (the control channel carries it to the others).
     if services.hub is not None:
-        services.hub.bots.flows_changed(account_id)
+        services.hub.flows_changed(account_id)
 
 
 def _missing(flow_id: int) -> ApiRefusedError:
@@ -117,7 +112,7 @@ class BotController(Controller):
         """Add a bot (validated first: the answer lists every problem)."""
         services = services_of(state)
         caller = await _editor(request, services)
-        flow = await BotStore(services.engine).add(caller.agent.account_id, _checked(data))
+        flow = await BotStore(services.engine).add(caller.agent.account_id, manage.checked(data))
         _changed(services, caller.agent.account_id)
         return flow
 
@@ -128,7 +123,7 @@ class BotController(Controller):
         """Replace a bot of the account; runs in progress continue with the new steps."""
         services = services_of(state)
         caller = await _editor(request, services)
-        flow = await BotStore(services.engine).update(caller.agent.account_id, flow_id, _checked(data))
+        flow = await BotStore(services.engine).update(caller.agent.account_id, flow_id, manage.checked(data))
         if flow is None:
             raise _missing(flow_id)
         _changed(services, caller.agent.account_id)
@@ -144,24 +139,26 @@ class BotController(Controller):
             raise _missing(flow_id)
         _changed(services, caller.agent.account_id)
 
-    @post("/validate", status_code=200, summary="Check a flow without saving it")
+    @post("/validate", status_code=200, summary="Check a flow without saving it", operation_class=FlowBodyOperation)
     async def validate_flow(self, state: State, request: Request[Any, Any, Any]) -> Validation:
         """Every problem of a flow (bare or an export file), each naming its step."""
         services = services_of(state)
         await _agent(request, services)
-        try:
-            found = problems(decode_flow(await request.body()))
-        except FlowError as exc:
-            found = exc.problems
-        return Validation(ok=not found, problems=found)
+        # The raw body: a schema error is one of the problems listed, not a refusal of the request.
+        return manage.validate(await request.body())
 
-    @post("/import", status_code=201, summary="Add a bot from an export file", responses=REFUSED)
+    @post(
+        "/import",
+        status_code=201,
+        summary="Add a bot from an export file",
+        responses=REFUSED,
+        operation_class=FlowBodyOperation,
+    )
     async def import_flow(self, state: State, request: Request[Any, Any, Any]) -> Flow:
         """Add a bot from JSON (an export file or a bare flow), validated first."""
         services = services_of(state)
         caller = await _editor(request, services)
-        spec = _checked(decode_flow(await request.body()))
-        flow = await BotStore(services.engine).add(caller.agent.account_id, spec)
+        flow = await manage.import_flow(BotStore(services.engine), caller.agent.account_id, await request.body())
         _changed(services, caller.agent.account_id)
         return flow
 
@@ -172,10 +169,8 @@ class BotController(Controller):
         """The bot as an importable JSON file."""
         services = services_of(state)
         caller = await _agent(request, services)
-        flow = await BotStore(services.engine).get(caller.agent.account_id, flow_id)
-        if flow is None:
+        exported = await manage.export_flow(BotStore(services.engine), caller.agent.account_id, flow_id)
+        if exported is None:
             raise _missing(flow_id)
         filename = f"bot-{flow_id}.json"
-        return Response(
-            FlowExport(flow=flow.spec), headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-        )
+        return Response(exported, headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -60,7 +60,7 @@ from protocol.messages import (
     VisitorTyping,
 )
 from protocol.rules import PROTOCOL_VERSION, capabilities_for
-from server import __version__
+from server import __version__, metrics
 from server.batching import VisitorLoader, VisitorWriter
 from server.bots import live as bots
 from server.bots.runner import BotRunner
@@ -81,6 +81,7 @@ from server.live.seams import (
     Control,
     EraseVisitorLive,
     LogEntry,
+    Moved,
     RevokeToken,
     Seams,
     TeamConn,
@@ -89,7 +90,7 @@ from server.live.seams import (
 )
 from server.live.sync import AgentSync
 from server.live.team_hub import TeamHub
-from server.outbox import Outbox
+from server.outbox import TOO_SLOW, Outbox
 from server.rules import AutoRule, CompiledRule, compile_rule
 from server.security import ip_hash, new_visitor_id
 from server.store import AccountRow, AgentRow, Store, VisitorRow
@@ -101,6 +102,13 @@ log = logging.getLogger(__name__)
 WELCOME_MESSAGES = 200
 SNAPSHOT_PAGE = 1000
 """Visitors read from presence per scan step."""
+DELTA_FRAME = '{"seq":'
+"""How every delta frame starts (``protocol.codec.with_seq`` puts the seq first): what a resync drops."""
+RESYNCS_ALLOWED = 3
+RESYNC_WINDOW = 60.0
+"""An agent whose queue overflows more than ``RESYNCS_ALLOWED`` times within this many seconds is closed."""
+ERASE_CLAIM_SECONDS = 600.0
+"""How long an erasure request stays claimed (its control message reaches every process well before)."""
 
 _LEAVING_FIELDS = ("visit", "identity", "activity", "banned", "consent", "has_messages")
 """What deciding a visitor's leaving reads from presence (whether it is kept or forgotten)."""
@@ -111,7 +119,7 @@ __all__ = ["AccountState", "AgentConn", "Hub", "RefusedError", "VisitorConn"]
 class AgentConn:
     """One authenticated agent socket."""
 
-    __slots__ = ("account_id", "agent", "conn_id", "outbox", "sync", "token_hash")
+    __slots__ = ("account_id", "agent", "conn_id", "outbox", "resyncs", "sync", "token_hash")
 
     def __init__(self, outbox: Outbox, agent: AgentRow, token_hash: str) -> None:
         self.outbox = outbox
@@ -120,16 +128,25 @@ class AgentConn:
         self.token_hash = token_hash
         self.conn_id = secrets.token_hex(8)
         self.sync = AgentSync()
+        self.resyncs: list[float] = []
+        """When its recent resyncs started (too many in a short time: it cannot keep up, and is closed)."""
 
     def send(self, message: msgspec.Struct) -> None:
         """Queue one message."""
         self.outbox.push(encode(message).decode())
 
+    def deliver(self, sync: AgentSync, frames: Iterable[str]) -> None:
+        """Queue deltas ``sync`` passed, unless a resync replaced it meanwhile (its snapshot covers them)."""
+        for frame in frames:
+            if self.sync is not sync:
+                return
+            self.outbox.push(frame)
+
 
 class VisitorConn:
     """One widget socket (one browser tab)."""
 
-    __slots__ = ("ip_hash", "outbox", "tab_id", "visitor_id")
+    __slots__ = ("early", "ip_hash", "outbox", "tab_id", "visitor_id")
 
     def __init__(self, outbox: Outbox, tab_id: str) -> None:
         self.outbox = outbox
@@ -138,10 +155,26 @@ class VisitorConn:
         """Set once the hello was accepted."""
         self.ip_hash: str | None = None
         """The keyed hash of the page's IP address (for a ban that covers it); the address itself is not kept."""
+        self.early: list[str] | None = []
+        """Frames for the tab that came before its Welcome (subscribe-and-buffer); None once welcomed."""
 
     def send(self, message: msgspec.Struct) -> None:
         """Queue one message."""
         self.outbox.push(encode(message).decode())
+
+    def push(self, frame: str) -> None:
+        """Queue an encoded frame for the tab, after its Welcome (held back until that is sent)."""
+        if self.early is not None:
+            self.early.append(frame)
+        else:
+            self.outbox.push(frame)
+
+    def welcomed(self, welcome: msgspec.Struct) -> None:
+        """Send the Welcome, then whatever came for the tab while it was being prepared."""
+        early, self.early = self.early, None
+        self.send(welcome)
+        for frame in early or ():
+            self.outbox.push(frame)
 
 
 @dataclass(slots=True, eq=False)
@@ -179,7 +212,7 @@ class AccountState:
         for conn in list(self.agents):
             out = conn.sync.entry(entry.seq, frame)
             if out is not None:
-                conn.outbox.push(out)
+                conn.outbox.push(out)  # a full queue resynchronises the agent (Hub._overflowed)
 
     def reset(self, account_id: int, epoch: str) -> None:
         """The log lost continuity: agents reconnect and get a fresh snapshot."""
@@ -345,6 +378,11 @@ class Hub:
             state.rules = [compile_rule(r) for r in rules]
         self._spawn(self.seams.control.publish(AccountChanged(account_id=account_id)))
 
+    def flows_changed(self, account_id: int) -> None:
+        """An account's bots changed: read them again here, and tell the other processes to."""
+        self.bots.flows_changed(account_id)
+        self._spawn(self.seams.control.publish(AccountChanged(account_id=account_id)))
+
     # ------------------------------------------------------------------ carrying out effects
 
     async def _state(self, account_id: int, visitor_id: str) -> VisitorState | None:
@@ -362,28 +400,65 @@ class Hub:
             raise RefusedError(ErrorCode.NOT_FOUND, f"no visitor {visitor_id} is on your site; refresh the list")
         return state
 
-    async def _apply(self, account_id: int, state: VisitorState | None, visitor_id: str, effects: Effects) -> None:
-        """Carry out effects in order: presence and SQL, the log, then frames to sockets."""
+    async def _change(
+        self, account_id: int, visitor_id: str, change: Callable[[VisitorState], Effects]
+    ) -> VisitorState | None:
+        """Apply a pure change to a present visitor optimistically; the state it was committed on, or None.
+
+        The record is read as this process remembers it (no round trip while it holds a tab of the
+        visitor) and the change is committed with that revision: fields and first delta in one step.
+        When another process (or another task here) wrote the record since, nothing was written, and
+        the change is applied again to the current record the refusal brought. Each refusal means
+        another write succeeded, so this ends; each delta goes out once, in the order of the writes.
+        """
+        key = (account_id, visitor_id)
+        account = self._accounts.get(account_id)
+        stored = await self.seams.presence.read(account_id, visitor_id)
+        while True:
+            if stored is None:
+                self._cache.forget(key)
+                return None
+            keep = account is not None and visitor_id in account.tabs
+            state = self._cache.state(key, stored.fields, keep=keep)
+            if state is None or state.record.banned:
+                return None  # banned: its sockets are closing on every process, nothing is stored
+            moved = await self._apply(account_id, state, visitor_id, change(state), rev=stored.rev)
+            if moved is None:
+                return state
+            metrics.COMMITS_REFUSED.inc()
+            stored = moved.current
+
+    async def _apply(
+        self,
+        account_id: int,
+        state: VisitorState | None,
+        visitor_id: str,
+        effects: Effects,
+        *,
+        rev: bytes | None = None,
+    ) -> Moved | None:
+        """Carry out effects in order: presence and SQL, the log, then frames to sockets.
+
+        With ``rev`` (see :meth:`_change`) the record is written only while still at that revision;
+        when it moved, nothing at all is carried out and the current record is returned.
+        """
         deltas, writes = effects.deltas, effects.writes
         if effects.store and state is not None:
             encoded = encode_groups(state, effects.store)
             key = (account_id, visitor_id)
-            # A non-durable SQL write is only queued, so the record and the first delta may go together
+            # A non-durable SQL write is only queued, so the record and the first delta go together
             # (one atomic Redis script, one round trip: the page view path).
             together = bool(deltas) and not effects.durable
-            if together and writes:
-                self.writer.update(account_id, visitor_id, **writes)
-                writes = {}
+            body = encode(deltas[0]) if together else None
             try:
-                if together:
-                    presence, log = self.seams.presence, self.seams.log
-                    await presence.store_and_append(account_id, visitor_id, encoded, log, encode(deltas[0]))
-                    deltas = deltas[1:]
-                else:
-                    await self.seams.presence.store(account_id, visitor_id, encoded)
+                done = await self.seams.presence.commit(account_id, visitor_id, encoded, self.seams.log, body, rev=rev)
             except BaseException:
                 self._cache.forget(key)
                 raise
+            if isinstance(done, Moved):
+                return done
+            if together:
+                deltas = deltas[1:]
             self._cache.stored(key, state, encoded)
         if writes:
             written = self.writer.update(account_id, visitor_id, **writes)
@@ -422,6 +497,7 @@ class Hub:
             )
         if effects.start_leave:
             self._schedule_leave(account_id, visitor_id)
+        return None
 
     def _on_control(self, message: Control) -> None:
         """Act on a control message for this process's sockets (any process may have sent it)."""
@@ -430,7 +506,7 @@ class Hub:
                 account = self._accounts.get(message.account_id)
                 for tab in account.tabs.get(message.visitor_id, ()) if account else ():
                     if tab.tab_id != message.except_tab:
-                        tab.outbox.push(message.frame)
+                        tab.push(message.frame)
             case CloseVisitor():
                 self._cancel_leave(message.account_id, message.visitor_id)
                 account = self._accounts.get(message.account_id)
@@ -441,7 +517,7 @@ class Hub:
                 account = self._accounts.get(message.account_id)
                 for tabs in account.tabs.values() if account else ():
                     for tab in tabs:
-                        tab.outbox.push(message.frame)
+                        tab.push(message.frame)
             case AgentsFrame():
                 account = self._accounts.get(message.account_id)
                 for conn in list(account.agents) if account else ():
@@ -450,6 +526,7 @@ class Hub:
             case RevokeToken():
                 self._close_token(message.token_hash)
             case AccountChanged():
+                self.bots.flows_changed(message.account_id)
                 self._spawn(self._reload_account(message.account_id))
             case AgentChanged():
                 for account in self._accounts.values():
@@ -460,7 +537,7 @@ class Hub:
                 self.team.on_control(message)
             case EraseVisitorLive():
                 if message.account_id in self._accounts:
-                    self._spawn(self._erase_requested(message.account_id, message.visitor_id))
+                    self._spawn(self._erase_requested(message))
 
     # ------------------------------------------------------------------ agents
 
@@ -475,6 +552,8 @@ class Hub:
         if not account.subscribed:
             account.subscribed = True
             await log_.subscribe(account_id, account)
+        conn.sync = AgentSync(self.settings.outbox_limit)
+        conn.outbox.on_overflow = lambda frame: self._overflowed(conn, frame)
         account.agents[conn] = None
         position = await log_.position(account_id)
         agent = conn.agent
@@ -493,35 +572,96 @@ class Hub:
         replay = None
         if resume_from is not None and resume_from > 0 and auth.epoch is not None:
             replay = await log_.since(account_id, resume_from, auth.epoch)
+        sync = conn.sync
         if replay is None:
             fresh = resume_from is None or resume_from <= 0
             reason: SnapshotReason = "initial" if fresh else "resume_unavailable"
             await self._send_snapshot(conn, account_id, position.seq, reason)
-            frames = conn.sync.synced(position.seq, [])
+            frames = sync.synced(position.seq, [])
         else:
             assert resume_from is not None
             conn.send(Resumed(from_seq=resume_from, seq=position.seq))
-            frames = conn.sync.synced(position.seq, [(e.seq, with_seq(e.body, e.seq).decode()) for e in replay])
-        for frame in frames:
-            conn.outbox.push(frame)
+            frames = sync.synced(position.seq, [(e.seq, with_seq(e.body, e.seq).decode()) for e in replay])
+        if frames is None:
+            self._resync_later(conn)  # a burst while the snapshot went out: a newer one follows
+        else:
+            conn.deliver(sync, frames)
         # Counted as "agents online" only while the agent's status is Online (the team layer decides).
         await self.team.count_in(conn)
         await self.team.agent_connected(conn)
 
     async def _send_snapshot(self, conn: AgentConn, account_id: int, seq: int, reason: SnapshotReason) -> None:
-        """The account's visitors in pages as presence yields them, so the agent paints the first at once."""
-        cursor = ""
+        """The account's visitors in pages, so the agent paints the first at once; written with backpressure.
+
+        The next page is queued only once the socket took the previous one (the peer reads at its
+        own pace, and a snapshot of 100,000 never sits in the queue whole); the next page is read
+        from presence while the previous one is being written.
+        """
+        outbox = conn.outbox
+        page = await self.seams.presence.scan(account_id, "", SNAPSHOT_PAGE)
         part = 0
         while True:
-            page = await self.seams.presence.scan(account_id, cursor, SNAPSHOT_PAGE)
             records = [record for _id, fields in page.visitors if (record := listed_json(fields)) is not None]
             more = bool(page.cursor)
-            conn.outbox.push(snapshot_frame(seq, reason, records, part=part, more=more).decode())
+            frame = snapshot_frame(seq, reason, records, part=part, more=more).decode()
+            await outbox.drained()
+            if outbox.closing:
+                return
+            outbox.push(frame)
             if not more:
                 return
-            await asyncio.sleep(0)  # let the socket's writer send this page before the next is built
-            cursor = page.cursor
+            page = await self.seams.presence.scan(account_id, page.cursor, SNAPSHOT_PAGE)
             part += 1
+
+    def _overflowed(self, conn: AgentConn, frame: str) -> bool:
+        """An agent's queue is full: drop its queued deltas and resynchronise it with a fresh snapshot.
+
+        A burst (a process's visitors leaving at once, a large account's snapshot followed by its
+        deltas) is not a slow reader: the agent gets ``resume_unavailable`` and a paged snapshot,
+        as after a lost log. Only an agent that keeps overflowing is closed (1013). False: close it.
+        """
+        outbox = conn.outbox
+        if conn.sync.syncing:
+            return False  # filled during a snapshot (deltas wait in the sync, not here): too slow a reader
+        dropped = outbox.discard(lambda queued: queued.startswith(DELTA_FRAME))
+        if not frame.startswith(DELTA_FRAME):
+            if outbox.waiting >= self.settings.outbox_limit:
+                return False  # a queue full of frames that are not deltas: a reader that is too slow
+            outbox.push(frame)
+        log.info("agent %s fell %d deltas behind; sending a fresh snapshot", conn.agent.id, dropped)
+        self._resync_later(conn)
+        return True
+
+    def _resync_later(self, conn: AgentConn) -> None:
+        """Start a resync (new deltas wait for its snapshot), unless the agent keeps falling behind."""
+        now = self.clock()
+        conn.resyncs = [at for at in conn.resyncs if now - at < RESYNC_WINDOW]
+        if len(conn.resyncs) >= RESYNCS_ALLOWED:
+            conn.outbox.discard(lambda _frame: True)
+            conn.outbox.close(TOO_SLOW, "cannot keep up with the account's changes, even after fresh snapshots")
+            log.warning("agent %s kept falling behind after %d resyncs; closed", conn.agent.id, len(conn.resyncs))
+            return
+        conn.resyncs.append(now)
+        conn.sync = AgentSync(self.settings.outbox_limit)
+        metrics.AGENT_RESYNCS.inc()
+        self._spawn(self._resync(conn))
+
+    async def _resync(self, conn: AgentConn) -> None:
+        """Send an agent whose deltas were dropped a fresh snapshot, then the deltas after it."""
+        sync = conn.sync
+        try:
+            position = await self.seams.log.position(conn.account_id)
+            await self._send_snapshot(conn, conn.account_id, position.seq, "resume_unavailable")
+        except Exception:
+            conn.outbox.close(1012, "the live state could not be read; reconnect")  # never left buffering
+            raise
+        frames = sync.synced(position.seq, [])
+        if frames is None:
+            self._resync_later(conn)
+            return
+        conn.deliver(sync, frames)
+        if conn.sync is sync and not conn.outbox.closing:
+            await self.team.agent_connected(conn)  # presence anew: the client dropped it with the snapshot
 
     async def agent_disconnected(self, conn: AgentConn) -> None:
         """Forget a closed agent socket."""
@@ -737,6 +877,8 @@ class Hub:
             return False
         self._cancel_leave(account_id, visitor_id)
         await self.seams.presence.attach(account_id, visitor_id, conn.tab_id)
+        # Joined before the conversation is read, so no message falls in between; frames for the tab
+        # wait in ``conn.early`` until its Welcome is sent (the widget starts over at the Welcome).
         account.tabs.setdefault(visitor_id, []).append(conn)
         conn.visitor_id = visitor_id
         effects = core.tab_attached(state, hello, new_visit=new_visit, now=now, ip_hash=conn.ip_hash)
@@ -748,7 +890,7 @@ class Hub:
         )
         agents_online = await self.seams.presence.agents(account_id) > 0
         welcome, undelivered = core.welcome(state, messages, agents_online=agents_online, now=now)
-        conn.send(welcome)
+        conn.welcomed(welcome)
         effects.store.add("has_messages")
         await self._apply(account_id, state, visitor_id, effects)
         if undelivered:
@@ -789,21 +931,24 @@ class Hub:
             case OfflineMessage():
                 await self.team.offline_message(account, conn, message)
                 return
+        match message:
+            case Activity():
+                every = self.settings.activity_publish_seconds
+                await self._change(
+                    account_id, visitor_id, lambda s: core.activity(s, message.kind, now=now, publish_every=every)
+                )
+                return
+            case PageView():
+                url, title = message.url, message.title
+                state = await self._change(account_id, visitor_id, lambda s: core.page_view(s, url, title, now=now))
+                if state is not None:
+                    await self.evaluate_rules(account, visitor_id, state)
+                    await bots.trigger(self, account, visitor_id, "rule")
+                return
         state = await self._state(account_id, visitor_id)
         if state is None or state.record.banned:
             return  # banned (its sockets are closing on every process): nothing is stored
         match message:
-            case Activity():
-                effects = core.activity(
-                    state, message.kind, now=now, publish_every=self.settings.activity_publish_seconds
-                )
-                await self._apply(account_id, state, visitor_id, effects)
-            case PageView():
-                await self._apply(
-                    account_id, state, visitor_id, core.page_view(state, message.url, message.title, now=now)
-                )
-                await self.evaluate_rules(account, visitor_id, state)
-                await bots.trigger(self, account, visitor_id, "rule")
             case VisitorChat():
                 await self._visitor_chat(account, conn, visitor_id, message)
             case VisitorTyping():
@@ -954,16 +1099,20 @@ class Hub:
         # deltas went out live; had they stayed in the log, a resume could continue right after them).
         await self.seams.log.forget(account_id)
 
-    async def _erase_requested(self, account_id: int, visitor_id: str) -> None:
+    async def _erase_requested(self, message: EraseVisitorLive) -> None:
         """An erasure from the command line (:class:`EraseVisitorLive`), on a process holding the account.
 
-        The process holding the visitor's tabs (any, when none does) erases presence and the log;
-        every other one only keeps a queued write of its own from bringing SQL rows back.
+        Of the processes holding the visitor's tabs (any, when none does) the one that claims the request
+        erases presence and the log, so agents see it once; every other one only keeps a queued write of
+        its own from bringing SQL rows back.
         """
+        account_id, visitor_id = message.account_id, message.visitor_id
         account = self._accounts.get(account_id)
         if account is None:
             return
-        if visitor_id in account.tabs or await self.seams.presence.tabs(account_id, visitor_id) == 0:
+        holds = visitor_id in account.tabs or await self.seams.presence.tabs(account_id, visitor_id) == 0
+        job = f"erase|{account_id}|{visitor_id}|{message.request}"
+        if holds and await self.seams.presence.claim(job, ERASE_CLAIM_SECONDS):
             await self.erase_visitor(account_id, visitor_id)
         else:
             await self.writer.drain()

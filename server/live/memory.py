@@ -17,8 +17,10 @@ from server.live.seams import (
     LogEntry,
     LogListener,
     LogPosition,
+    Moved,
     Page,
     Seams,
+    Stored,
 )
 
 
@@ -106,11 +108,14 @@ class MemoryPresence:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._records: dict[int, dict[str, dict[str, bytes]]] = {}
+        self._revs: dict[tuple[int, str], bytes] = {}
+        self._next_rev = itertools.count(1)
         self._tabs: dict[tuple[int, str], set[str]] = {}
         self._idle_since: dict[tuple[int, str], float] = {}
         self._agents: dict[int, set[str]] = {}
         self._scans: OrderedDict[str, list[str]] = OrderedDict()
         self._scan_ids = itertools.count(1)
+        self._claims: dict[str, float] = {}
 
     async def attach(self, account_id: int, visitor_id: str, tab_id: str) -> int:
         """Count a tab; returns the visitor's tabs."""
@@ -137,6 +142,15 @@ class MemoryPresence:
         """The visitor's tabs."""
         return len(self._tabs.get((account_id, visitor_id), ()))
 
+    async def claim(self, job: str, seconds: float) -> bool:
+        """True for the first caller of ``job`` until ``seconds`` have passed."""
+        now = self._clock()
+        if self._claims.get(job, now) > now:
+            return False
+        self._claims = {name: until for name, until in self._claims.items() if until > now}
+        self._claims[job] = now + seconds
+        return True
+
     async def load(
         self, account_id: int, visitor_id: str, fields: Sequence[str] | None = None
     ) -> dict[str, bytes] | None:
@@ -148,22 +162,40 @@ class MemoryPresence:
             return dict(record)
         return {name: record[name] for name in fields if name in record}
 
+    async def read(self, account_id: int, visitor_id: str) -> Stored | None:
+        """The visitor's fields with their revision, or None."""
+        record = self._records.get(account_id, {}).get(visitor_id)
+        if record is None:
+            return None
+        return Stored(self._revs[(account_id, visitor_id)], dict(record))
+
     async def store(self, account_id: int, visitor_id: str, fields: Fields) -> None:
         """Set some fields (creating the record)."""
         self._records.setdefault(account_id, {}).setdefault(visitor_id, {}).update(fields)
+        self._revs[(account_id, visitor_id)] = b"%d" % next(self._next_rev)
 
-    async def store_and_append(
-        self, account_id: int, visitor_id: str, fields: Fields, log: DeltaLog, body: bytes
-    ) -> int:
-        """``store`` then ``log.append`` (nothing runs in between: no await until the append's)."""
+    async def commit(
+        self,
+        account_id: int,
+        visitor_id: str,
+        fields: Fields,
+        log: DeltaLog,
+        body: bytes | None = None,
+        *,
+        rev: bytes | None = None,
+    ) -> int | Moved:
+        """``store`` then ``log.append`` when the record is at ``rev`` (no await runs in between)."""
+        if rev is not None and self._revs.get((account_id, visitor_id)) != rev:
+            return Moved(await self.read(account_id, visitor_id))
         await self.store(account_id, visitor_id, fields)
-        return await log.append(account_id, body)
+        return 0 if body is None else await log.append(account_id, body)
 
     async def remove(self, account_id: int, visitor_id: str) -> None:
         """Forget a visitor."""
         records = self._records.get(account_id)
         if records is not None:
             records.pop(visitor_id, None)
+        self._revs.pop((account_id, visitor_id), None)
         self._tabs.pop((account_id, visitor_id), None)
         self._idle_since.pop((account_id, visitor_id), None)
 

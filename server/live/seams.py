@@ -16,7 +16,10 @@ An agent connects by subscribing first, buffering entries, then reading the snap
 
 **Presence**: who is on each account's site, shared by all processes. A visitor's record is a
 set of named fields (encoded by the live core) so two processes updating different parts of
-one visitor (a page view on A, a chat state on B) do not overwrite each other. Tabs are counted
+one visitor (a page view on A, a chat state on B) do not overwrite each other. Every write gives
+the record a new revision; the page view path reads the record as this process remembers it and
+commits its change (fields and delta in one step) only if the revision has not moved, else it
+applies the change again on the current record (optimistic concurrency: one round trip). Tabs are counted
 over all processes, each process holding a lease it renews with ``heartbeat``; ``reap`` drops
 the tabs of processes whose lease expired, so their visitors can leave. Agent sockets are
 counted the same way ("agents online" is over all processes).
@@ -104,6 +107,21 @@ Fields = Mapping[str, bytes]
 """Named, separately encoded parts of a visitor record (the live core names and encodes them)."""
 
 
+class Stored(NamedTuple):
+    """A visitor's record as read: its revision and its fields."""
+
+    rev: bytes
+    """Changes with every write of the record (unique within the account, never reused)."""
+    fields: dict[str, bytes]
+
+
+class Moved(NamedTuple):
+    """A conditional commit found the record at another revision: nothing was written."""
+
+    current: Stored | None
+    """The record now (None: the visitor is no longer present)."""
+
+
 class Page(NamedTuple):
     """One page of a presence scan."""
 
@@ -128,6 +146,10 @@ class Presence(Protocol):
         """The visitor's tabs over all processes."""
         ...
 
+    async def claim(self, job: str, seconds: float) -> bool:
+        """True for exactly one caller over all processes within ``seconds`` (a job that must run once)."""
+        ...
+
     async def load(
         self, account_id: int, visitor_id: str, fields: Sequence[str] | None = None
     ) -> dict[str, bytes] | None:
@@ -138,10 +160,30 @@ class Presence(Protocol):
         """Set some fields of a visitor (creating the record); fields not named are left alone."""
         ...
 
-    async def store_and_append(
-        self, account_id: int, visitor_id: str, fields: Fields, log: DeltaLog, body: bytes
-    ) -> int:
-        """``store`` then ``log.append(body)``, in one atomic step where both live in one engine; the seq."""
+    async def read(self, account_id: int, visitor_id: str) -> Stored | None:
+        """The visitor's record with its revision, or None when not present.
+
+        Answered from this process's memory when it holds a tab of the visitor (no round trip), so it
+        may be stale: a ``commit`` at its revision tells, and hands over the current record.
+        """
+        ...
+
+    async def commit(
+        self,
+        account_id: int,
+        visitor_id: str,
+        fields: Fields,
+        log: DeltaLog,
+        body: bytes | None = None,
+        *,
+        rev: bytes | None = None,
+    ) -> int | Moved:
+        """Store ``fields`` and append ``body`` (when given) to ``log``, atomically; the seq (0 without a body).
+
+        With ``rev`` (optimistic): only while the record is still at that revision. Otherwise nothing
+        is written or appended and the current record comes back (:class:`Moved`), for the caller to
+        apply its change to it and commit again. A record that is gone is never created by it.
+        """
         ...
 
     async def remove(self, account_id: int, visitor_id: str) -> None:
@@ -262,6 +304,8 @@ class EraseVisitorLive(_Control, tag="erase_visitor", kw_only=True, frozen=True)
 
     account_id: int
     visitor_id: str
+    request: str = ""
+    """Names this erasure: of the processes holding the visitor, the one that claims it erases live."""
 
 
 class AgentStatus(_Control, tag="agent_status", kw_only=True, frozen=True):

@@ -45,7 +45,7 @@ from server.live.record import VisitorState
 from server.live.seams import AgentStatus as StatusControl
 from server.live.seams import Control, TeamConn, TeamFrame
 from server.live.team import ConnInfo, TeamChange, TeamReplica
-from server.team_store import DuplicateShortcutError, TeamStore
+from server.team_store import DuplicateShortcutError, PendingAlert, TeamStore
 
 if TYPE_CHECKING:
     from server.live.hub import AccountState, AgentConn, Hub, VisitorConn
@@ -279,6 +279,7 @@ class TeamHub:
                 self._members[account_id] = await self.store.statuses(account_id)  # new agents, new names
         for account_id, replica in self.replicas.items():
             self._changed(account_id, replica.expire(now))
+        await self.fire_due_alerts()
 
     def stop(self) -> None:
         """No more alerts."""
@@ -308,11 +309,13 @@ class TeamHub:
         lost = await self.store.claim(account.row.id, state.record.id, agent.id, agent.name)
         if lost is not None:
             raise team.held_error(lost.agent_name)
+        if state.record.chat_status == "unanswered":
+            await self._cancel_alert(account.row.id, state.record.id)  # answered: it no longer waits
 
     async def release(self, account_id: int, visitor_id: str) -> None:
         """The chat ended: nobody holds it."""
         await self.store.release(account_id, visitor_id)
-        self._cancel_alert(account_id, visitor_id)
+        await self._cancel_alert(account_id, visitor_id)
 
     # ------------------------------------------------------------ requests
 
@@ -416,7 +419,7 @@ class TeamHub:
         state = await self.hub._present(account_id, visitor_id)
         effects = team.taken_over(state, (agent.id, agent.name), (holder.agent_id, holder.agent_name), line)
         await self.hub._apply(account_id, state, visitor_id, effects)
-        self._cancel_alert(account_id, visitor_id)
+        await self._cancel_alert(account_id, visitor_id)
         await self.presence_changed(account_id, visitor_id, state)
         await self.hub._audit(conn, "take_over", visitor_id, {"from_agent_id": holder.agent_id})
 
@@ -456,33 +459,63 @@ class TeamHub:
     # ------------------------------------------------------------ chats nobody can miss
 
     async def visitor_wrote(self, account_id: int, state: VisitorState) -> None:
-        """A visitor's message: an unanswered chat alerts every online agent again after the account's time."""
+        """A visitor's message: an unanswered chat alerts every online agent again after the account's time.
+
+        The re-alert is kept in SQL (``unanswered_alerts``), so it outlives this process: every process
+        looks for due re-alerts at each tick and exactly one fires each. The local timer only makes this
+        process fire on time between ticks.
+        """
         visitor_id = state.record.id
         if state.record.chat_status != "unanswered" or (account_id, visitor_id) in self._alerts:
             return
         seconds = await self.store.unanswered_alert_seconds(account_id)
-        self._schedule_alert(account_id, visitor_id, self.hub.clock(), seconds)
+        now = self.hub.clock()
+        await self.store.arm_alert(account_id, visitor_id, now, now + seconds)
+        self._schedule_alert(account_id, visitor_id, seconds)
 
-    def _schedule_alert(self, account_id: int, visitor_id: str, since: float, seconds: float) -> None:
+    def _schedule_alert(self, account_id: int, visitor_id: str, seconds: float) -> None:
         loop = asyncio.get_running_loop()
         self._alerts[(account_id, visitor_id)] = loop.call_later(
-            seconds, lambda: self.hub._spawn(self._alert_due(account_id, visitor_id, since, seconds))
+            seconds, lambda: self.hub._spawn(self._alert_due(account_id, visitor_id))
         )
 
-    def _cancel_alert(self, account_id: int, visitor_id: str) -> None:
+    async def _cancel_alert(self, account_id: int, visitor_id: str) -> None:
         timer = self._alerts.pop((account_id, visitor_id), None)
         if timer is not None:
             timer.cancel()
+        await self.store.drop_alert(account_id, visitor_id)
 
-    async def _alert_due(self, account_id: int, visitor_id: str, since: float, seconds: float) -> None:
+    async def _alert_due(self, account_id: int, visitor_id: str) -> None:
+        """This process's timer: fire the re-alert if no other process did; then wait for the next one."""
         self._alerts.pop((account_id, visitor_id), None)
         if self.hub._closing:
             return
-        frame = team.unanswered_alert(await self.hub._state(account_id, visitor_id), since)
+        alert = await self.store.alert(account_id, visitor_id)
+        if alert is None:
+            return  # answered, taken or closed meanwhile
+        if alert.due_at <= self.hub.clock():
+            await self._fire(alert)
+        alert = await self.store.alert(account_id, visitor_id)
+        if alert is not None and not self.hub._closing:
+            self._schedule_alert(account_id, visitor_id, max(0.0, alert.due_at - self.hub.clock()))
+
+    async def fire_due_alerts(self) -> None:
+        """Every re-alert that is due, whichever process armed it (it may have died since)."""
+        for alert in await self.store.due_alerts(self.hub.clock()):
+            if self.hub._closing:
+                return
+            await self._fire(alert)
+
+    async def _fire(self, alert: PendingAlert) -> None:
+        """Alert every online agent again, exactly once across processes, while the chat still waits."""
+        seconds = await self.store.unanswered_alert_seconds(alert.account_id)
+        if not await self.store.take_alert(alert, self.hub.clock() + seconds):
+            return  # another process fired it first
+        frame = team.unanswered_alert(await self.hub._state(alert.account_id, alert.visitor_id), alert.waiting_since)
         if frame is None:
-            return  # answered, taken, closed or gone
-        await self.publish(account_id, frame, online_only=True)
-        self._schedule_alert(account_id, visitor_id, since, seconds)
+            await self.store.drop_alert(alert.account_id, alert.visitor_id)  # answered, taken, closed or gone
+            return
+        await self.publish(alert.account_id, frame, online_only=True)
 
     # ------------------------------------------------------------ the widget
 

@@ -23,6 +23,7 @@ from desktop.session import ClientActions
 from desktop.ui.chats_panel import ChatsPanel
 from desktop.ui.conversation import ConversationManager
 from desktop.ui.legend import StateIconProvider
+from desktop.ui.login import LoginDialog
 from desktop.ui.main_window import MainWindow
 from desktop.ui.style import (
     DARK,
@@ -268,3 +269,21 @@ def test_an_empty_list_says_why_and_what_to_do(app: QApplication, qtbot: QtBot) 
     tab.filters.choose(VisitorFilter.BLOCKED)
     assert tab.empty_label.isVisible()
     assert "Alt+1" in tab.empty_label.text()
+
+
+def test_the_login_error_takes_its_colour_from_the_theme(app: QApplication, qtbot: QtBot) -> None:
+    controller = ThemeController(app, forced="light")
+    try:
+        dialog = LoginDialog("", "")
+        qtbot.addWidget(dialog)
+        dialog.show()
+        dialog.show_error("Wrong password")
+        for theme in THEMES:
+            controller.apply(theme)  # what a change of the system's scheme or contrast does
+            dialog.error_label.ensurePolished()
+            shown = dialog.error_label.palette().color(QPalette.ColorRole.WindowText)
+            assert shown == QColor(theme.danger), theme.name
+            assert contrast(shown, app.palette().color(QPalette.ColorRole.Window)) >= 4.5, theme.name
+    finally:
+        controller.setParent(None)
+        app.setPalette(app.style().standardPalette())

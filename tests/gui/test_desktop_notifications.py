@@ -11,9 +11,12 @@ from collections.abc import Iterator
 
 import msgspec
 import pytest
+from PySide6.QtCore import QLocale
+from PySide6.QtWidgets import QApplication
 
 from desktop.app import Frontdesk
 from desktop.credentials import MemoryStore
+from desktop.integration.i18n import install_translators
 from desktop.settings import NotifyRule, Settings
 from desktop.ui.tray import notification_safe, wants_visitor
 from protocol.bots.flow import FlowSpec
@@ -193,3 +196,26 @@ def test_answers_to_a_bot_stay_quiet_and_the_hand_over_notifies(
     assert titles == ["Ada waits for an agent"], "the answer to the bot is not announced"
     assert adapter.shown[-1][1:] == ("Connecting you to our team", f"chat:{socket.visitor_id}")
     qloop.run(socket.ws.close())
+
+
+def test_an_arrival_names_the_country_in_the_ui_language(
+    qloop: QLoop, live_server: LiveServer, adapter: RecordingAdapter, session_app: tuple[Frontdesk, Tenant]
+) -> None:
+    app, tenant = session_app
+    assert app.session is not None
+    qt_app = QApplication.instance()
+    assert isinstance(qt_app, QApplication)
+    locale = QLocale()
+    install_translators(qt_app, "de")
+    try:
+        # Vienna's time zone: the server says "Austria"; a German UI says "Österreich".
+        socket = qloop.run(VisitorSocket.connect(live_server.visitor_url(tenant.account_key), timezone="Europe/Vienna"))
+        qloop.wait_until(lambda: any(k == f"visitor:{socket.visitor_id}" for _t, _b, k in adapter.shown), what="news")
+        title, body, _key = next(n for n in adapter.shown if n[2] == f"visitor:{socket.visitor_id}")
+        assert app.session.store.visitors[socket.visitor_id].country == "Austria"
+        assert title == "Neuer Besucher auf Ihrer Website"
+        assert body.split(" · ") == [f"Besucher {socket.visitor_id[-6:]}", "Shop", "Österreich"]
+        qloop.run(socket.ws.close())
+    finally:
+        install_translators(qt_app, "en")
+        QLocale.setDefault(locale)

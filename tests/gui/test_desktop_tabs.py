@@ -6,17 +6,20 @@ import contextlib
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QLocale, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QListWidgetItem
+from PySide6.QtWidgets import QApplication, QListWidgetItem
 
 from desktop.core.clock import system_clock
+from desktop.core.filters import VisitorFilter
 from desktop.core.team import ChatBucket
+from desktop.integration.i18n import install_translators
 from desktop.integration.idle import IdleProbe
 from desktop.integration.resources import state_icon
 from desktop.session import AgentSession
 from desktop.settings import Settings
 from desktop.ui.chats_panel import VISITOR_ROLE
+from desktop.ui.conversation import ConversationDialog
 from desktop.ui.legend import StateIconProvider
 from protocol.messages import ChatClosed, Identify, VisitorChat
 from protocol.rules import Plan
@@ -28,6 +31,7 @@ pytestmark = pytest.mark.gui
 
 NAME = "Ada <b>&</b> Co"
 """Markup and an ampersand: the tab shows them as typed (no bold, no mnemonic)."""
+CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
 
 
 @pytest.fixture
@@ -166,3 +170,134 @@ def test_a_chat_opens_as_one_tab_pops_out_and_back_and_closing_it_keeps_the_chat
     assert conversations.dialogs[vid].isWindow()
     assert tabs.count() == 1
     qloop.run(socket.ws.close())
+
+
+def activate(qloop: QLoop, session: AgentSession) -> None:
+    """The main window in front with the keyboard (shortcuts work only in the active window)."""
+    window = session.window
+
+    def active() -> bool:
+        if not window.isActiveWindow():
+            window.activateWindow()  # again once the window is mapped (Xvfb has no window manager to do it)
+        return window.isActiveWindow()
+
+    qloop.wait_until(active, what="the window active")
+
+
+def test_alt_numbers_switch_the_chat_lists_in_the_panel_and_the_filters_in_the_visitors_tab(
+    qloop: QLoop, session: AgentSession
+) -> None:
+    panel, tab = session.chats, session.window.visitors
+
+    def filter_now() -> VisitorFilter:
+        return tab.model.current_filter
+
+    def bucket_now() -> ChatBucket:
+        return panel.bucket
+
+    activate(qloop, session)
+    assert bucket_now() is ChatBucket.MINE
+    assert filter_now() is VisitorFilter.ALL
+    qloop.do(panel.focus_list)  # Ctrl+Shift+C
+    for key, bucket in ((Qt.Key.Key_2, ChatBucket.UNASSIGNED), (Qt.Key.Key_3, ChatBucket.ALL_OPEN)):
+        qloop.do(QTest.keyClick, panel.list, key, Qt.KeyboardModifier.AltModifier)
+        assert bucket_now() is bucket
+        assert panel.buttons[bucket].isChecked()
+    assert filter_now() is VisitorFilter.ALL, "the visitor filter stays where it was"
+    assert panel.buttons[ChatBucket.MINE].toolTip().endswith("(Alt+1)")
+
+    # In the Visitors tab the same keys choose the visitor filters; the chat list stays.
+    qloop.do(tab.table.setFocus)
+    qloop.do(QTest.keyClick, tab.table, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
+    assert filter_now() is VisitorFilter.ACTIVE
+    assert bucket_now() is ChatBucket.ALL_OPEN
+    qloop.do(panel.list.setFocus)
+    qloop.do(QTest.keyClick, panel.list, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)
+    assert bucket_now() is ChatBucket.MINE
+    assert filter_now() is VisitorFilter.ACTIVE
+
+
+def test_ctrl_w_closes_the_conversation_tab_in_front_and_ctrl_shift_w_the_window(
+    qloop: QLoop, live_server: LiveServer, session: AgentSession
+) -> None:
+    key = str(session.property("account_key"))
+    socket = qloop.run(VisitorSocket.connect(live_server.visitor_url(key)))
+    qloop.run(socket.send(VisitorChat(id=new_id(), text="Hello?")))
+    vid = socket.visitor_id
+    window, tabs, conversations = session.window, session.window.tabs, session.conversations
+    assert not window.close_tab_action.isEnabled()  # the Visitors tab is in front: nothing to close but the window
+    assert window.close_action.shortcut().toString() == "Ctrl+W"
+    session.chats.show_bucket(ChatBucket.ALL_OPEN)  # listed there before and after the first open
+
+    def open_chat() -> ConversationDialog:
+        qloop.wait_until(lambda: vid in session.chats.ids(), what="listed as open")
+        qloop.do(session.chats.list.itemActivated.emit, panel_item(session, vid))
+        qloop.wait_until(lambda: vid in conversations.dialogs, what="conversation opened")
+        return conversations.dialogs[vid]
+
+    dialog = open_chat()
+    activate(qloop, session)
+    assert tabs.currentWidget() is dialog
+    # The menu says what the keys do now.
+    assert window.close_tab_action.isEnabled()
+    assert window.close_tab_action.shortcut().toString() == "Ctrl+W"
+    assert window.close_action.shortcut().toString() == "Ctrl+Shift+W"
+
+    # Ctrl+W closes the conversation tab in front; the window stays and the chat goes on.
+    qloop.do(QTest.keyClick, dialog.input, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+    qloop.wait_until(lambda: vid not in conversations.dialogs, what="tab closed")
+    assert window.isVisible()
+    assert tabs.count() == 1
+    assert tabs.currentWidget() is window.visitors
+    assert session.store.visitors[vid].chat_status == "active"
+    assert not window.close_tab_action.isEnabled()
+    assert window.close_action.shortcut().toString() == "Ctrl+W"
+
+    # A conversation popped out into a window of its own closes with Ctrl+W too.
+    dialog = open_chat()
+    qloop.do(dialog.pop_button.click)
+    assert dialog.isWindow()
+    qloop.wait_until(dialog.isActiveWindow, what="the conversation window active")
+    qloop.do(QTest.keyClick, dialog.input, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+    qloop.wait_until(lambda: vid not in conversations.dialogs, what="conversation window closed")
+    assert window.isVisible()
+
+    # Ctrl+Shift+W closes the window (to the tray) and leaves the tab.
+    dialog = open_chat()
+    assert conversations.tab_index(vid) == 1
+    activate(qloop, session)
+    qloop.do(QTest.keyClick, dialog.input, Qt.Key.Key_W, CTRL_SHIFT)
+    assert not window.isVisible()
+    assert conversations.tab_index(vid) == 1
+    qloop.run(socket.ws.close())
+
+
+def test_ctrl_w_on_the_visitors_tab_closes_the_window(qloop: QLoop, session: AgentSession) -> None:
+    window = session.window
+    activate(qloop, session)
+    qloop.do(window.visitors.table.setFocus)
+    qloop.do(QTest.keyClick, window.visitors.table, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+    assert not window.isVisible()
+
+
+@pytest.mark.parametrize(
+    ("language", "close_tab", "close_window"),
+    [
+        ("en", "Close &tab", "&Close window"),
+        ("de", "&Tab schließen", "Fenster &schließen"),
+    ],
+)
+def test_the_close_entries_of_the_file_menu_are_translated(
+    qloop: QLoop, session: AgentSession, language: str, close_tab: str, close_window: str
+) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    locale = QLocale()
+    install_translators(app, language)
+    try:
+        app.processEvents()
+        assert session.window.close_tab_action.text() == close_tab
+        assert session.window.close_action.text() == close_window
+    finally:
+        install_translators(app, "en")
+        QLocale.setDefault(locale)

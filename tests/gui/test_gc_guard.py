@@ -9,6 +9,7 @@ import weakref
 import pytest
 from PySide6.QtWidgets import QApplication
 
+from desktop.core.freeze_policy import FreezePolicy
 from desktop.ui.gc_guard import GuiThreadCollector
 
 pytestmark = pytest.mark.gui
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.gui
 
 class _Node:
     def __init__(self) -> None:
-        self.me = self  # a reference cycle: only the cyclic collector frees it
+        self.me: _Node | None = self  # a reference cycle: only the cyclic collector frees it
 
 
 def test_cycles_from_a_worker_thread_die_on_the_gui_thread(qapp: QApplication) -> None:
@@ -42,3 +43,50 @@ def test_cycles_from_a_worker_thread_die_on_the_gui_thread(qapp: QApplication) -
     finally:
         collector.stop()
     assert gc.isenabled() is was_enabled
+
+
+def test_long_lived_objects_are_frozen_and_a_frozen_cycle_is_freed_by_the_next_refreeze(qapp: QApplication) -> None:
+    collector = GuiThreadCollector(interval_ms=60_000)
+    freed: list[str] = []
+    try:
+        node = _Node()
+        weakref.finalize(node, freed.append, "node")
+        collector.check()  # the first check freezes the heap, this cycle with it
+        assert collector.refreezes == 1
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        del node
+        gc.collect()
+        assert freed == []  # frozen: no collection looks at it
+        collector.refreeze()
+        assert freed == ["node"]
+        assert gc.get_freeze_count() < frozen
+    finally:
+        collector.stop()
+    assert gc.get_freeze_count() == 0
+
+
+def test_the_policy_refreezes_when_frozen_objects_die(qapp: QApplication) -> None:
+    now = [0.0]
+    policy = FreezePolicy(growth_min=100, turnover=0.5, patience_s=0.0)
+    collector = GuiThreadCollector(interval_ms=60_000, policy=policy, clock=lambda: now[0])
+    freed: list[int] = []
+    try:
+        nodes = [_Node() for _ in range(len(gc.get_objects()) + 1000)]  # more than the rest of the heap
+        weakref.finalize(nodes[0], freed.append, 0)
+        collector.check()
+        assert collector.refreezes == 1
+        collector.check()
+        assert collector.refreezes == 1  # nothing changed
+        for node in nodes:
+            node.me = None  # they die by reference counting, frozen or not
+        nodes = [_Node()]
+        weakref.finalize(nodes[0], freed.append, 1)
+        assert freed == [0]
+        collector.check()  # most frozen objects died: everything is collected and frozen again
+        assert collector.refreezes == 2
+        nodes.clear()  # a cycle frozen by that refreeze: held until the collector stops
+        assert freed == [0]
+    finally:
+        collector.stop()
+    assert freed == [0, 1]

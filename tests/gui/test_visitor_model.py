@@ -15,7 +15,7 @@ from desktop.core.clock import ManualClock
 from desktop.core.filters import Search, VisitorFilter, count_filters, matches_filter, search_text
 from desktop.core.ordering import Column, sort_key
 from desktop.core.state import VisitorState, primary_state
-from desktop.core.store import VisitorStore
+from desktop.core.store import Changes, VisitorStore
 from desktop.ui.dispatcher import StoreDispatcher
 from desktop.ui.reorder_hold import CALM_MS
 from desktop.ui.visitor_model import VISITOR_ID_ROLE, VisitorTableModel
@@ -375,6 +375,76 @@ def test_dispatcher_applies_a_backlog_in_bounded_chunks(qtbot: Any) -> None:
     assert arrived == [visitor_id(100 + seq) for seq in range(11, 41) if 100 + seq != 111] + [visitor_id(0)]
     assert shown_ids(model) == expected_ids(store, clock())
     assert model.visitor(visitor_id(0)) == store.visitors[visitor_id(0)]
+    dispatcher.detach()
+
+
+def test_dispatcher_sizes_chunks_to_its_time_budget(qapp: QApplication) -> None:
+    """Each drain emits what fits in the budget at the time per change measured so far (a fake clock here)."""
+    store, clock, model = build()
+    now = [0.0]
+    per_change = [0.0005]  # seconds a visitor change "takes" on the Qt side
+    dispatcher = StoreDispatcher(
+        store, frame_ms=60_000, budget_ms=8.0, min_chunk=4, chunk=1000, clock=lambda: now[0]
+    )  # the frame timer never fires here: each drain_chunk() below is one frame
+    sizes: list[int] = []
+
+    def apply(changes: Changes) -> None:
+        size = len(changes.upserted) + len(changes.removed)
+        sizes.append(size)
+        model.apply_changes(changes)
+        now[0] += size * per_change[0]
+
+    def drain(frames: int) -> None:
+        for _ in range(frames):
+            dispatcher.drain_chunk()
+
+    dispatcher.visitorsChanged.connect(apply)
+    for seq in range(11, 1011):
+        store.apply(changed(seq, make_visitor(100 + seq)))
+    drain(8)
+    # Half a millisecond per change: 16 changes fill the 8 ms budget once a few chunks were measured.
+    assert sizes[0] == 40  # the first guess: 0.2 ms per change
+    assert sizes[1] < sizes[0]
+    assert sizes[5:8] == [16, 16, 16]
+    assert dispatcher.chunk == 16
+    per_change[0] = 0.0001  # cheaper changes: the chunk grows within a few drains, to 80
+    drain(10)
+    assert sizes[-10] < sizes[-5] < sizes[-1]
+    assert 76 <= dispatcher.chunk <= 80
+    per_change[0] = 0.01  # dear ones: never fewer than min_chunk
+    drain(3)
+    assert dispatcher.chunk == 4
+    assert sizes[-1] == 4
+    while dispatcher.backlog:
+        dispatcher.drain_chunk()
+    assert sum(sizes) == 1000
+    assert shown_ids(model) == expected_ids(store, clock())
+    dispatcher.detach()
+
+
+def test_dispatcher_takes_a_longer_budget_while_it_falls_behind(qapp: QApplication) -> None:
+    store, clock, model = build()
+    now = [0.0]
+    dispatcher = StoreDispatcher(
+        store, frame_ms=60_000, budget_ms=8.0, catch_up_budget_ms=16.0, min_chunk=4, clock=lambda: now[0]
+    )
+
+    def apply(changes: Changes) -> None:
+        model.apply_changes(changes)
+        now[0] += (len(changes.upserted) + len(changes.removed)) * 0.0005
+
+    dispatcher.visitorsChanged.connect(apply)
+    for seq in range(11, 1011):
+        store.apply(changed(seq, make_visitor(100 + seq)))
+    for _ in range(10):
+        dispatcher.drain_chunk()
+    assert dispatcher.chunk == 16
+    now[0] += 1.0  # a backlog older than a second: the list is falling behind
+    assert dispatcher.chunk == 32
+    while dispatcher.backlog:
+        dispatcher.drain_chunk()
+    assert dispatcher.chunk == 16  # caught up
+    assert shown_ids(model) == expected_ids(store, clock())
     dispatcher.detach()
 
 

@@ -47,6 +47,14 @@ def test_server_idle_and_storm_benchmark() -> None:
 
 
 @pytest.mark.slow
+def test_server_idle_benchmark_traces_allocation_sites(capsys: pytest.CaptureFixture[str]) -> None:
+    server.run_idle(visitors=8, reconnect=0, procs=1, warm=0, trace=2)
+    printed = capsys.readouterr().out
+    assert "bytes per socket" in printed
+    assert "server/" in printed or "uvicorn/" in printed  # sites in the server's code or its libraries
+
+
+@pytest.mark.slow
 def test_server_fanout_benchmark() -> None:
     figures = server.run_fanout(agents=2, rate=20, seconds=1.0, chat_rate=4, visitors=4, settle=0.5)
     sane(figures)

@@ -42,8 +42,13 @@ SCRIPTS = (
     "lease_claim",
     "lease_reap",
 )
-APPENDING = frozenset({"log_append", "visitor_commit"})
-"""The scripts that append to an account's log: the shared ``append_delta`` of _append.lua goes first."""
+PRELUDES = {
+    "log_append": ("_append",),
+    "visitor_store": ("_revision",),
+    "visitor_commit": ("_revision", "_append"),
+}
+"""Shared Lua functions prepended to a script: ``append_delta`` (_append.lua) appends to an account's
+log, ``next_revision`` (_revision.lua) gives a visitor record its next revision."""
 
 
 def account_key(account_id: int, name: str) -> str:
@@ -74,9 +79,8 @@ class RedisLink:
         self._pipeline = AutoPipeline(self.client)
         self._trips: dict[str, Counter] = {}
         lua = files("server.live.redis").joinpath("lua")
-        append = lua.joinpath("_append.lua").read_text("utf-8")
         self._sources = {
-            name: (append if name in APPENDING else "") + lua.joinpath(f"{name}.lua").read_text("utf-8")
+            name: "".join(lua.joinpath(f"{part}.lua").read_text("utf-8") for part in (*PRELUDES.get(name, ()), name))
             for name in SCRIPTS
         }
         self._shas = {

@@ -15,11 +15,12 @@ import logging
 import secrets
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from server import metrics
 from server.live.redis.connection import PREFIX, RedisLink, account_key
 from server.live.redis.log import RedisDeltaLog, log_keys
-from server.live.seams import DeltaLog, Fields, Page
+from server.live.seams import DeltaLog, Fields, Moved, Page, Stored
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,11 @@ class RedisPresence:
         count: int = await self._link.call("HLEN", _tabs(account_id, visitor_id))
         return count
 
+    async def claim(self, job: str, seconds: float) -> bool:
+        """True for exactly one process: ``SET NX`` with an expiry."""
+        won = await self._link.call("SET", f"{PREFIX}claim:{job}", self._me, "NX", "PX", str(round(seconds * 1000)))
+        return bool(won)
+
     # ------------------------------------------------------------------ records
 
     async def load(
@@ -140,6 +146,11 @@ class RedisPresence:
             found = await self._link.script("visitor_fresh", [_record(account_id, visitor_id)], [known[0]])
             if found == 1:
                 return dict(known[1])
+        found_ = self._remember(key, found)
+        return None if found_ is None else found_.fields
+
+    def _remember(self, key: tuple[int, str], found: Any) -> Stored | None:
+        """A record Redis sent (HGETALL's reply), remembered while this process holds a tab of the visitor."""
         if not found:
             self._known.pop(key, None)
             return None
@@ -147,10 +158,18 @@ class RedisPresence:
             record = {k.decode(): v for k, v in found.items()}
         else:
             record = {found[i].decode(): found[i + 1] for i in range(0, len(found), 2)}
-        rev = record.pop("rev", None)  # not a field of the visitor: callers compare fields to what they stored
-        if rev is not None and key in self._local:
+        rev = record.pop("rev", b"")  # not a field of the visitor: callers compare fields to what they stored
+        if rev and key in self._local:
             self._known[key] = (rev, record)
-        return dict(record)
+        return Stored(rev, dict(record))
+
+    async def read(self, account_id: int, visitor_id: str) -> Stored | None:
+        """The record and its revision: as remembered (no round trip) while a tab of the visitor is here."""
+        key = (account_id, visitor_id)
+        known = self._known.get(key)
+        if known is not None:
+            return Stored(known[0], dict(known[1]))
+        return self._remember(key, await self._link.call("HGETALL", _record(account_id, visitor_id)))
 
     def _stored(self, key: tuple[int, str], before: bytes, rev: bytes, fields: Fields) -> None:
         """Keep the remembered record current after this process's write (revision ``before`` -> ``rev``)."""
@@ -179,14 +198,20 @@ class RedisPresence:
         self._stored(key, before, rev, fields)
         await self._listed(account_id)
 
-    async def store_and_append(
-        self, account_id: int, visitor_id: str, fields: Fields, log: DeltaLog, body: bytes
-    ) -> int:
-        """``store`` then ``log.append(body)`` in one script (one round trip, atomic); returns the seq."""
-        if not fields or not isinstance(log, RedisDeltaLog):
-            await self.store(account_id, visitor_id, fields)
-            return await log.append(account_id, body)
-        args: list[str | bytes] = [visitor_id, body, log.history_size, log_keys(account_id)[2]]
+    async def commit(
+        self,
+        account_id: int,
+        visitor_id: str,
+        fields: Fields,
+        log: DeltaLog,
+        body: bytes | None = None,
+        *,
+        rev: bytes | None = None,
+    ) -> int | Moved:
+        """Fields and delta in one script (one round trip, atomic), refused when the record left ``rev``."""
+        if not isinstance(log, RedisDeltaLog):  # pragma: no cover - the seams come as one set
+            raise TypeError("a Redis presence commits to a Redis delta log")
+        args: list[str | bytes | int] = [visitor_id, rev or b"", body or b"", log.history_size, log_keys(account_id)[2]]
         for name, value in fields.items():
             args += [name, value]
         keys = [
@@ -197,12 +222,16 @@ class RedisPresence:
         ]
         key = (account_id, visitor_id)
         try:
-            before, rev, _epoch, seq = await self._link.script("visitor_commit", keys, args)
+            reply = await self._link.script("visitor_commit", keys, args)
         except BaseException:
             self._known.pop(key, None)
             raise
-        metrics.DELTAS.inc()
-        self._stored(key, before, rev, fields)
+        if not reply[0]:
+            return Moved(self._remember(key, reply[1]))
+        _done, before, now, _epoch, seq = reply
+        if body is not None:
+            metrics.DELTAS.inc()
+        self._stored(key, before, now, fields)
         await self._listed(account_id)
         return int(seq)
 

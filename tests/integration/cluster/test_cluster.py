@@ -403,7 +403,7 @@ async def test_an_erasure_from_the_command_line_reaches_presence_and_the_replay_
 
     # The command line reaches only SQL and Redis; the process holding the visitor erases them live.
     erased = await cluster.admin("visitor", "erase", "--account-id", str(tenant.account_id), "--visitor-id", vid)
-    assert erased == {"visitor_id": vid, "erased": True}
+    assert erased == {"visitor_id": vid, "erased": True, "live": "told every running server process"}
 
     def after() -> list[Delta]:
         return [d for d in agent.deltas() if d.seq > before]

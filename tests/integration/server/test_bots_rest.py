@@ -106,7 +106,7 @@ def test_validate_import_and_export(live_server: LiveServer) -> None:
         ]
         not_json = http.post("/bots/validate", content=b"{nope")
         assert not_json.json()["ok"] is False
-        assert not_json.json()["problems"][0]["message"].startswith("the body is not JSON")
+        assert not_json.json()["problems"][0]["message"].startswith("this is not JSON")
         deep = http.post("/bots/validate", content=b"[" * 50_000 + b"]" * 50_000)
         assert deep.status_code == 200
         assert deep.json()["problems"] == [{"step": None, "message": "the JSON is nested too deeply to be a flow"}]
@@ -185,6 +185,17 @@ def test_the_schema_documents_the_bot_api(live_server: LiveServer) -> None:
     assert "get" in paths["/api/v1/bots/{flow_id}/export"]
     assert "400" in paths["/api/v1/bots"]["post"]["responses"]
     assert "FlowSpec" in schema["components"]["schemas"]
+    # validate and import read the body raw, but the schema says what it is: a flow or an export file.
+    for path in ("/api/v1/bots/validate", "/api/v1/bots/import"):
+        body = paths[path]["post"]["requestBody"]
+        assert body["required"] is True
+        refs = [r["$ref"] for r in body["content"]["application/json"]["schema"]["oneOf"]]
+        assert refs == ["#/components/schemas/FlowSpec", "#/components/schemas/FlowExport"]
+        for ref in refs:
+            assert ref.rsplit("/", 1)[1] in schema["components"]["schemas"], f"{path}: {ref} is not in the schema"
+    assert paths["/api/v1/bots"]["post"]["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/FlowSpec"
+    }
 
 
 def test_a_flow_starts_once_per_visitor_even_when_two_processes_race(live_server: LiveServer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import queue
@@ -17,8 +18,9 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from protocol.messages import Ack, GetHistory, History, VisitorChat
+from protocol.messages import Ack, GetHistory, History, Identify, Snapshot, VisitorChat
 from tests.fixtures.clients import AgentSocket, VisitorSocket, new_id, ref, until_closed
+from tests.fixtures.server import LiveServer
 
 COMMAND = [sys.executable, "-m", "server.cli"]
 
@@ -252,3 +254,42 @@ def test_roles_retention_audit_export_and_erase_from_the_command_line(tmp_path: 
     audit = json.loads(_run("account", "audit", "--account-id", account, "--database", database).stdout)
     assert [line["action"] for line in audit] == ["retention", "role"]
     assert {line["actor"] for line in audit} == {"command line"}
+
+
+@pytest.mark.slow
+async def test_erase_without_redis_says_a_running_server_was_not_reached_and_what_to_do(
+    live_server: LiveServer,
+) -> None:
+    tenant = live_server.create_account()
+    token = live_server.login(tenant.agent_email, tenant.agent_password)
+    database = str(live_server.server.services.engine.url).replace("sqlite+aiosqlite", "sqlite", 1)
+    async with await VisitorSocket.connect(live_server.visitor_url(tenant.account_key)) as visitor:
+        vid = visitor.visitor_id
+        await visitor.send(Identify(name="Grace Hopper"))
+        await visitor.send(VisitorChat(id=new_id(), text="my order 4711"))
+        await visitor.wait_for(Ack)
+
+        env = {k: v for k, v in os.environ.items() if k != "FRONTDESK_REDIS"}
+        args = ("visitor", "erase", "--account-id", str(tenant.account_id), "--visitor-id", vid)
+        done = await asyncio.to_thread(_run, *args, "--database", database, env=env)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == {"visitor_id": vid, "erased": True, "live": "not reached"}
+        assert "without --redis this command erased the database only" in done.stderr
+        assert f"DELETE /api/v1/visitors/{vid}" in done.stderr
+        assert "stop the server, run this command again, then start the server" in done.stderr
+
+        # What the note warns about: the running server still lists them by name.
+        async with await AgentSocket.connect(live_server.agent_ws_url, token) as agent:
+            await agent.hello()
+            await agent.wait_for(Snapshot, lambda e: not e.more)
+            assert agent.visitors[vid].name == "Grace Hopper"
+        # The REST call the note names reaches the live state.
+        async with httpx.AsyncClient() as http:
+            response = await http.delete(
+                f"{live_server.http_url}/api/v1/visitors/{vid}", headers={"X-Api-Key": tenant.api_key}
+            )
+        assert response.status_code in (200, 204), response.text
+        async with await AgentSocket.connect(live_server.agent_ws_url, token) as agent:
+            await agent.hello()
+            await agent.wait_for(Snapshot, lambda e: not e.more)
+            assert agent.visitors[vid].name is None

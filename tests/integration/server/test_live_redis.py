@@ -14,7 +14,7 @@ from server.live.redis.connection import RedisLink, account_key
 from server.live.redis.control import RedisControl
 from server.live.redis.log import RedisDeltaLog
 from server.live.redis.presence import RedisPresence
-from server.live.seams import AccountChanged, Control, ControlHandler, LogEntry, RevokeToken
+from server.live.seams import AccountChanged, Control, ControlHandler, LogEntry, Moved, RevokeToken
 from tests.fixtures.redis import RedisServer, redis_server, redis_url
 
 __all__ = ["redis_server", "redis_url"]
@@ -187,7 +187,7 @@ async def test_a_remembered_record_is_read_again_after_another_process_wrote_it(
         assert await a.load(1, "v1") == {"visit": b"1", "chat": b"none"}
         # The record and a delta in one script: both land, and the seq follows the log's.
         epoch, start = await log_a.position(1)
-        seq = await a.store_and_append(1, "v1", {"page": b"p2"}, log_a, b'{"type":"visitor_patch"}')
+        seq = await a.commit(1, "v1", {"page": b"p2"}, log_a, b'{"type":"visitor_patch"}')
         assert seq == start + 1
         assert await log_a.since(1, start, epoch) == [LogEntry(seq, b'{"type":"visitor_patch"}')]
         whole_reads = REGISTRY.get_sample_value("frontdesk_redis_round_trips_total", {"op": "hgetall"}) or 0
@@ -203,6 +203,49 @@ async def test_a_remembered_record_is_read_again_after_another_process_wrote_it(
         await b.remove(1, "v1")
         assert await a.load(1, "v1") is None
         assert (await b.scan(1)).visitors == []
+    finally:
+        await log_a.aclose()
+        await one.aclose()
+        await two.aclose()
+
+
+async def test_an_optimistic_commit_is_refused_when_another_process_wrote_first(redis_url: str) -> None:
+    one, two = RedisLink(redis_url, process_id="one"), RedisLink(redis_url, process_id="two")
+    a = RedisPresence(one, lease_seconds=30)
+    b = RedisPresence(two, lease_seconds=30)
+    log_a = RedisDeltaLog(one, history_size=100)
+    try:
+        await a.attach(2, "v1", "tab1")  # a tab here: the record is remembered, read without a round trip
+        await a.store(2, "v1", {"visit": b"1", "page": b"p1"})
+        epoch, start = await log_a.position(2)
+        await a.read(2, "v1")  # the first read fetches it
+        trips = REGISTRY.get_sample_value("frontdesk_redis_round_trips_total", {"op": "hgetall"}) or 0
+        seen = await a.read(2, "v1")
+        assert seen is not None
+        assert seen.fields == {"visit": b"1", "page": b"p1"}
+        assert REGISTRY.get_sample_value("frontdesk_redis_round_trips_total", {"op": "hgetall"}) == trips
+        seq = await a.commit(2, "v1", {"page": b"p2"}, log_a, b"{one}", rev=seen.rev)
+        assert seq == start + 1
+        await b.store(2, "v1", {"chat": b"active"})  # another process: A's memory is stale now
+        stale = await a.read(2, "v1")
+        assert stale is not None
+        assert "chat" not in stale.fields
+        refused = await a.commit(2, "v1", {"page": b"p3"}, log_a, b"{two}", rev=stale.rev)
+        assert isinstance(refused, Moved)
+        assert refused.current is not None
+        assert refused.current.fields == {"visit": b"1", "page": b"p2", "chat": b"active"}
+        assert await log_a.since(2, start, epoch) == [LogEntry(start + 1, b"{one}")], "nothing appended"
+        again = await a.commit(2, "v1", {"page": b"p3"}, log_a, b"{two}", rev=refused.current.rev)
+        assert again == start + 2
+        current = await a.read(2, "v1")
+        assert current is not None
+        assert current.fields == {"visit": b"1", "page": b"p3", "chat": b"active"}
+        assert await a.commit(2, "v1", {"page": b"p4"}, log_a, rev=current.rev) == 0, "no delta: no seq"
+        await b.remove(2, "v1")
+        gone = await a.commit(2, "v1", {"page": b"p5"}, log_a, b"{three}", rev=current.rev)
+        assert gone == Moved(None), "a visitor that left is not brought back"
+        assert await a.load(2, "v1") is None
+        assert await log_a.since(2, start, epoch) == [LogEntry(start + 1, b"{one}"), LogEntry(start + 2, b"{two}")]
     finally:
         await log_a.aclose()
         await one.aclose()

@@ -16,6 +16,7 @@ from protocol.bots.flow import FlowSpec
 from protocol.codec import encode
 from protocol.messages import (
     Ack,
+    AddNote,
     Ban,
     ChatOpened,
     EraseVisitor,
@@ -378,3 +379,45 @@ async def test_export_holds_the_bot_s_answers_and_erasure_removes_them(live_serv
     live_server.call(admin.erase_visitor, live_server.server.services, tenant.account_id, vid)
     response = _api(live_server, "GET", f"/visitors/{vid}/export", headers={"X-Api-Key": tenant.api_key})
     assert response.status_code == 404, response.text
+
+
+async def test_export_holds_the_agents_notes_and_erasure_removes_notes_claims_and_re_alerts(
+    live_server: LiveServer,
+) -> None:
+    tenant = live_server.create_account(Plan.PRO)
+    token = live_server.login(tenant.agent_email, tenant.agent_password)
+    async with (
+        await AgentSocket.connect(live_server.agent_ws_url, token) as agent,
+        await VisitorSocket.connect(live_server.visitor_url(tenant.account_key)) as visitor,
+    ):
+        await agent.hello()
+        vid = visitor.visitor_id
+        await visitor.send(VisitorChat(id=new_id(), text="hello there"))
+        await visitor.wait_for(Ack)
+        await agent.wait_for(MessageAdded, lambda e: e.message.visitor_id == vid)
+        note = AddNote(ref=ref(), id=new_id(), visitor_id=vid, text="wants a refund for order 8812")
+        assert isinstance(await agent.request(note), Result)
+        table = live_server.call(_rows_naming, live_server, vid)
+        assert {"notes", "unanswered_alerts"} <= table, "a note and the waiting chat's re-alert are stored"
+
+        exported = _api(live_server, "GET", f"/visitors/{vid}/export", headers={"X-Api-Key": tenant.api_key}).json()
+        assert [n["text"] for n in exported["stored"]["notes"]] == ["wants a refund for order 8812"]
+
+        assert isinstance(await agent.request(OpenConversation(ref=ref(), visitor_id=vid)), Result)
+        assert "chat_claims" in live_server.call(_rows_naming, live_server, vid)
+        assert isinstance(await agent.request(EraseVisitor(ref=ref(), visitor_id=vid)), Result)
+        await agent.wait_for(VisitorChanged, lambda e: e.visitor.id == vid and e.visitor.name is None)
+    assert "order 8812" not in await _all_rows(live_server)
+    # The visitor was still on the site: only their anonymous visit row names them now.
+    assert live_server.call(_rows_naming, live_server, vid) <= {"visitors"}
+
+
+async def _rows_naming(server: LiveServer, visitor_id: str) -> set[str]:
+    """The tables with a row for this visitor id."""
+    found: set[str] = set()
+    async with server.server.services.engine.connect() as conn:
+        for table in db.metadata.sorted_tables:
+            column = table.c.get("visitor_id") if table.name != "visitors" else table.c.id
+            if column is not None and (await conn.execute(sa.select(column).where(column == visitor_id))).first():
+                found.add(table.name)
+    return found

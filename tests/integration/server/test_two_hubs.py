@@ -7,13 +7,16 @@ The sockets are real ``Outbox`` objects over a recording socket.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+import msgspec
 import pytest
 
+from protocol.bots.flow import FlowSpec
 from protocol.codec import agent_events, visitor_events
 from protocol.messages import (
     Auth,
@@ -28,13 +31,17 @@ from protocol.messages import (
     SendMessage,
     ServerToAgent,
     ServerToVisitor,
+    UnansweredAlert,
     VisitorChanged,
+    VisitorChat,
     VisitorHello,
     VisitorLeft,
     VisitorMessage,
     VisitorPatch,
 )
 from protocol.rules import PROTOCOL_VERSION, Plan
+from server import admin
+from server.bots.store import BotStore
 from server.config import Settings, normalize_database_url
 from server.db import create_engine, migrate
 from server.geo import Geolocator
@@ -42,7 +49,9 @@ from server.live.hub import AccountState, AgentConn, Hub, VisitorConn
 from server.live.memory import memory_seams
 from server.outbox import Outbox
 from server.rules import RuleConditions, RuleSpec
+from server.services import Services
 from server.store import Store
+from server.team_store import TeamStore
 
 WITHIN = 5.0
 
@@ -95,6 +104,13 @@ class Cluster:
 
 @pytest.fixture
 async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
+    async with two_hubs(tmp_path, Settings(leave_grace_seconds=0.2, rule_tick_seconds=60)) as hubs:
+        yield hubs
+
+
+@contextlib.asynccontextmanager
+async def two_hubs(tmp_path: Path, settings: Settings) -> AsyncIterator[Cluster]:
+    """Two started hubs on shared memory seams and one SQLite file, with one PRO account and its agent."""
     engine = create_engine(normalize_database_url(f"sqlite:///{tmp_path / 'shared.sqlite3'}"))
     await migrate(engine)
     store = Store(engine)
@@ -103,7 +119,6 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
     )
     await store.add_agent(account_id=account_id, email="ada@shop.example", name="Ada", password_hash="unused")
     seams = memory_seams(1000)
-    settings = Settings(leave_grace_seconds=0.2, rule_tick_seconds=60)
     hubs = (Hub(store, settings, Geolocator(), seams), Hub(store, settings, Geolocator(), seams))
     for hub in hubs:
         await hub.start()
@@ -262,3 +277,100 @@ async def test_a_role_change_reconnects_the_agents_sockets_on_every_hub(cluster:
     await agent.outbox.flush(1.0)
     assert agent_socket.closed is not None
     assert agent_socket.closed[0] == 1012
+
+
+async def test_a_waiting_chat_alerts_again_after_the_hub_that_stored_it_stopped(tmp_path: Path) -> None:
+    async with two_hubs(tmp_path, Settings(leave_grace_seconds=30, rule_tick_seconds=0.1)) as cluster:
+        hub_a, hub_b = cluster.hubs
+        await TeamStore(cluster.store.engine).set_unanswered_alert_seconds(cluster.account_id, 1)
+        _agent, agent_socket = await cluster.agent(hub_b)
+        tab, _tab_socket = await cluster.tab(hub_a, "visitor-0050", "tab-000050")
+        await hub_a.visitor_event(await cluster.account(hub_a), tab, VisitorChat(id="message-0050", text="Hello?"))
+
+        def alerts() -> list[UnansweredAlert]:
+            return [e for e in agent_events_of(agent_socket) if isinstance(e, UnansweredAlert)]
+
+        await eventually(
+            lambda: any(isinstance(e, MessageAdded) for e in agent_events_of(agent_socket)), "the message on hub B"
+        )
+        # Hub A stored the message and armed the re-alert; it goes away before the alert is due (a
+        # process that dies takes its timers along).
+        await hub_a.stop()
+        assert not alerts()
+        await eventually(lambda: bool(alerts()), "the re-alert from hub B")
+        (first,) = alerts()[:1]
+        assert first.visitor_id == "visitor-0050"
+        # The re-alert repeats while the chat waits, still from hub B alone.
+        await eventually(lambda: len(alerts()) >= 2, "the next re-alert")
+        assert {a.waiting_since for a in alerts()} == {first.waiting_since}
+
+
+async def test_a_due_re_alert_is_taken_by_exactly_one_of_many_processes(tmp_path: Path) -> None:
+    engine = create_engine(normalize_database_url(f"sqlite:///{tmp_path / 'alerts.sqlite3'}"))
+    await migrate(engine)
+    try:
+        store = TeamStore(engine)
+        await store.arm_alert(1, "visitor-0060", waiting_since=100.0, due_at=110.0)
+        await store.arm_alert(1, "visitor-0060", waiting_since=105.0, due_at=115.0)  # a later message: kept
+        (due,) = await store.due_alerts(now=120.0)
+        assert (due.waiting_since, due.due_at) == (100.0, 110.0)
+        assert await store.due_alerts(now=109.0) == []
+        won = await asyncio.gather(*(store.take_alert(due, next_due_at=130.0) for _ in range(5)))
+        assert sorted(won) == [False, False, False, False, True]
+        assert await store.due_alerts(now=120.0) == []
+        await store.drop_alert(1, "visitor-0060")
+        assert await store.alert(1, "visitor-0060") is None
+    finally:
+        await engine.dispose()
+
+
+async def test_an_erasure_from_the_command_line_reaches_a_visitor_with_tabs_on_two_hubs(cluster: Cluster) -> None:
+    hub_a, hub_b = cluster.hubs
+    _agent, agent_socket = await cluster.agent(hub_a)
+    await cluster.tab(hub_a, "visitor-0070", "tab-00070a")
+    await cluster.tab(hub_b, "visitor-0070", "tab-00070b")
+    await hub_a.identify(await cluster.account(hub_a), "visitor-0070", Identify(name="Grace Hopper"))
+    await eventually(
+        lambda: any(isinstance(e, VisitorPatch) and e.name == "Grace Hopper" for e in agent_events_of(agent_socket)),
+        "the name",
+    )
+    before = len(agent_socket.frames)
+    # What `frontdesk-server visitor erase --redis` does: SQL, then a control message to every process.
+    command = Services(
+        settings=Settings(), engine=cluster.store.engine, store=cluster.store, geo=Geolocator(),
+        control=hub_a.seams.control,
+    )  # fmt: skip
+    await admin.erase_visitor(command, cluster.account_id, "visitor-0070")
+
+    def after() -> list[ServerToAgent]:
+        return agent_events_of(agent_socket)[before:] if len(agent_socket.frames) > before else []
+
+    def arrivals() -> list[VisitorChanged]:
+        return [e for e in after() if isinstance(e, VisitorChanged) and e.visitor.id == "visitor-0070"]
+
+    await eventually(lambda: bool(arrivals()), "the anonymous visitor")
+    await asyncio.sleep(0.5)  # what a second process would add arrives by now
+    assert [a.visitor.name for a in arrivals()] == [None], "the anonymous visitor arrives once"
+    assert sum(isinstance(e, VisitorLeft) for e in after()) == 1
+
+
+async def test_a_bot_changed_through_one_hub_is_read_again_at_once_by_the_other(cluster: Cluster) -> None:
+    hub_a, hub_b = cluster.hubs
+    bots = BotStore(cluster.store.engine)
+    spec = msgspec.convert(
+        {
+            "name": "Offline",
+            "trigger": {"kind": "chat_opened_offline"},
+            "start": "bye",
+            "steps": [{"id": "bye", "kind": "hand_over"}],
+        },
+        FlowSpec,
+    )
+    flow = await bots.add(cluster.account_id, spec)
+    assert await hub_b.bots.has_triggers(cluster.account_id, "chat_opened_offline")  # now cached on B
+    await bots.delete(cluster.account_id, flow.id)
+    hub_a.flows_changed(cluster.account_id)  # what the REST API does after a change through hub A
+    deadline = asyncio.get_running_loop().time() + 1.0  # well inside the flow cache's own 5 s
+    while await hub_b.bots.has_triggers(cluster.account_id, "chat_opened_offline"):
+        assert asyncio.get_running_loop().time() < deadline, "hub B still runs the deleted bot"
+        await asyncio.sleep(0.01)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from server.config import RateLimit
 from server.ratelimit import FailureLimiter, TokenBucket
-from server.sockets import origin_allowed
+from server.visitor import origin_allowed
 
 
 class FakeClock:

@@ -405,6 +405,17 @@ def test_agent_sync_buffers_then_passes_each_delta_once() -> None:
     assert resumed.last == 22
 
 
+def test_agent_sync_past_its_limit_drops_the_buffer_and_asks_for_a_newer_snapshot() -> None:
+    sync = AgentSync(limit=3)
+    for seq in range(1, 4):
+        assert sync.entry(seq, f"f{seq}") is None
+    assert sync.entry(4, "f4") is None
+    assert sync.behind, "a fourth entry while syncing: the buffer is dropped"
+    assert sync.entry(5, "f5") is None
+    assert sync.synced(0, []) is None, "start over with a newer snapshot"
+    assert not sync.syncing
+
+
 def test_the_state_cache_decodes_again_only_when_another_writer_changed_a_field() -> None:
     stored = encode_all(arrived())
     cache = StateCache()

@@ -8,7 +8,7 @@ import pytest
 from protocol.codec import agent_events, encode, with_seq
 from protocol.messages import VisitorLeft
 from server.live.memory import MemoryControl, MemoryDeltaLog, MemoryPresence
-from server.live.seams import AccountChanged, Control, LogEntry, RevokeToken
+from server.live.seams import AccountChanged, Control, LogEntry, Moved, RevokeToken
 
 
 class FakeClock:
@@ -107,6 +107,26 @@ async def test_fields_are_updated_one_by_one() -> None:
     await presence.store(1, "v1", {"page": b"p2"})
     assert await presence.load(1, "v1") == {"base": b"1", "page": b"p2", "chat": b"c"}
     assert await presence.load(1, "v1", ["chat", "missing"]) == {"chat": b"c"}
+
+
+async def test_a_commit_at_an_old_revision_writes_nothing_and_hands_over_the_record() -> None:
+    presence = MemoryPresence()
+    log = MemoryDeltaLog(100)
+    await presence.store(1, "v1", {"base": b"1", "page": b"p1"})
+    seen = await presence.read(1, "v1")
+    assert seen is not None
+    first = await presence.commit(1, "v1", {"page": b"p2"}, log, b"{one}", rev=seen.rev)
+    assert isinstance(first, int)
+    refused = await presence.commit(1, "v1", {"page": b"p3"}, log, b"{two}", rev=seen.rev)
+    assert isinstance(refused, Moved)
+    assert refused.current is not None
+    assert refused.current.fields == {"base": b"1", "page": b"p2"}
+    assert (await log.position(1)).seq == first, "nothing appended"
+    assert await presence.commit(1, "v1", {"page": b"p3"}, log, b"{two}", rev=refused.current.rev) == first + 1
+    assert await presence.commit(1, "v1", {"page": b"p4"}, log) == 0, "unconditional, no delta"
+    await presence.remove(1, "v1")
+    assert await presence.commit(1, "v1", {"page": b"p5"}, log, b"{three}", rev=seen.rev) == Moved(None)
+    assert await presence.read(1, "v1") is None
 
 
 async def test_scan_pages_return_everyone_present_throughout() -> None:
