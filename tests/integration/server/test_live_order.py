@@ -37,23 +37,9 @@ from server.live.redis.connection import RedisLink, open_redis_seams
 from server.outbox import Outbox
 from server.store import Store
 from tests.fixtures.redis import redis_server, redis_url
+from tests.fixtures.sockets import RecordingSocket
 
 __all__ = ["redis_server", "redis_url"]
-
-
-class RecordingSocket:
-    """Stands in for a websocket: keeps the frames written and the close."""
-
-    def __init__(self) -> None:
-        self.scope: dict[str, Any] = {}
-        self.frames: list[str] = []
-        self.closed: tuple[int, str] | None = None
-
-    async def send(self, event: dict[str, Any]) -> None:
-        self.frames.append(event["text"])
-
-    async def close(self, code: int, reason: str = "") -> None:
-        self.closed = (code, reason)
 
 
 class Pair:

@@ -52,23 +52,9 @@ from server.rules import RuleConditions, RuleSpec
 from server.services import Services
 from server.store import Store
 from server.team_store import TeamStore
+from tests.fixtures.sockets import RecordingSocket
 
 WITHIN = 5.0
-
-
-class RecordingSocket:
-    """Stands in for a websocket: keeps the frames written and the close."""
-
-    def __init__(self) -> None:
-        self.scope: dict[str, Any] = {}
-        self.frames: list[str] = []
-        self.closed: tuple[int, str] | None = None
-
-    async def send(self, event: dict[str, Any]) -> None:
-        self.frames.append(event["text"])
-
-    async def close(self, code: int, reason: str = "") -> None:
-        self.closed = (code, reason)
 
 
 @dataclass
