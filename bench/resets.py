@@ -1,9 +1,10 @@
 """A snapshot's reset in the UI parts that keep per-visitor state besides the list: counts, open chats, alerts.
 
 The real ``MainWindow`` (online and unread counts), ``ChatsPanel`` (the open chats) and ``ChatAlerts`` (chats
-waiting for an answer) over a real ``VisitorStore`` holding the synthetic visitors (5% with an open chat);
-each part's ``on_changes`` is timed with a reset, as the dispatcher calls it after a snapshot, all in one
-turn of the event loop. The visitor list's own reset is measured by bench/view.py.
+waiting for an answer) over a real ``VisitorStore`` holding the synthetic visitors as protocol 2 sends them
+(no trail, the server's labels; 5% with an open chat); each part's ``on_changes`` is timed with a reset, as
+the dispatcher calls it after a snapshot, all in one turn of the event loop. The visitor list's own reset is
+measured by bench/view.py.
 
     .venv/bin/python -m bench.resets [--visitors 100000] [--runs 5] [--json PATH]
 """
@@ -19,6 +20,7 @@ from bench.common import NOW, Figure, add_json_option, base_parser, make_visitor
 
 def run(visitors: int = 100_000, runs: int = 5) -> list[Figure]:
     """Time each part's handling of ``Changes(reset=True)`` over ``visitors`` visitors, ``runs`` times."""
+    from msgspec.structs import replace
     from PySide6.QtCore import QSettings
 
     from desktop.core.clock import ManualClock
@@ -34,6 +36,7 @@ def run(visitors: int = 100_000, runs: int = 5) -> list[Figure]:
     from desktop.ui.main_window import MainWindow
     from desktop.ui.visitor_model import VisitorTableModel
     from protocol.messages import Snapshot
+    from server.live.core import label_for
 
     qt_app()
     store, clock = VisitorStore(), ManualClock(NOW)
@@ -48,7 +51,10 @@ def run(visitors: int = 100_000, runs: int = 5) -> list[Figure]:
         settings = Settings(QSettings(f"{directory}/settings.ini", QSettings.Format.IniFormat))
         alerts = ChatAlerts(store, settings, None, clock, ring=lambda: None, parent=window)
         alerts.me = 1
-        store.apply(Snapshot(seq=1, reason="initial", visitors=make_visitors(visitors, now=NOW)))
+        # As protocol 2 sends them (bench.memory): no trail, labels as the server makes them.
+        sent = [replace(v, label=label_for(v), pages=()) for v in make_visitors(visitors, now=NOW)]
+        store.apply(Snapshot(seq=1, reason="initial", visitors=sent))
+        del sent
         store.take_changes()
         model.apply_changes(Changes(reset=True))
         parts: dict[str, Any] = {
