@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from bench import day, latency, memory, startup, updates, view
+from bench import day, latency, memory, resets, startup, updates, view
 from bench.common import Figure, report
 
 
@@ -35,6 +35,12 @@ def test_updates_benchmark(qtbot: QtBot) -> None:
     sane(figures)
     applied = next(f for f in figures if "applied per second" in f.name)
     assert applied.samples[0] > 0
+
+
+def test_resets_benchmark(qtbot: QtBot) -> None:
+    figures = resets.run(visitors=300, runs=2)
+    sane(figures)
+    assert " online, " in figures[-1].note  # the parts held what the snapshot gave them
 
 
 @pytest.mark.slow
