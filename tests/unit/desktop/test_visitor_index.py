@@ -436,7 +436,7 @@ def test_an_update_during_a_release_is_applied_once_and_leaves_the_deferred_sets
     assert index.deferred == 1
     assert mirror.waiting[-1] == 0
     index.hold()  # a new hold stops the release where it is
-    assert not index.releasing
+    assert index.held
     store[visitor_id(20)] = make_visitor(20, current_title="Aaa first")
     index.apply((), {visitor_id(20)}, store)
     assert index.deferred == 2
