@@ -138,21 +138,23 @@ class StoreDispatcher(QObject):
         """Whether paced work (see :meth:`pace`) is under way."""
         return self._pacing
 
-    def pace(self, step: Callable[[int], tuple[int, int]]) -> Callable[[], None]:
+    def pace(self, step: Callable[[int], tuple[int, int]]) -> Callable[[], bool]:
         """Drive ``step`` from the drains; returns the function that says it has work (it starts the drains).
 
         ``step(limit)`` applies at most ``limit`` changes and returns how many it applied and how many remain;
-        it is called once a drain, with what the budget leaves, until nothing remains.
+        it is called once a drain, with what the budget leaves, until nothing remains. The returned function
+        answers False once the dispatcher is detached (the caller then does the work itself).
         """
         self._paced = step
         return self._wake
 
-    def _wake(self) -> None:
+    def _wake(self) -> bool:
         if self._paced is None:
-            return
+            return False
         self._pacing = True
         if not self._timer.isActive():
             self._timer.start(self._frame_ms)
+        return True
 
     def _schedule(self) -> None:
         if not self._timer.isActive():

@@ -184,7 +184,7 @@ class VisitorTableModel(QAbstractTableModel):
         self._cells: dict[str, tuple[Any, ...]] = {}
         self._view: QTableView | None = None
         self._hold: Any = None
-        self._pacer: Callable[[], None] | None = None
+        self._pacer: Callable[[], bool] | None = None
         self._index = VisitorIndex(clock, _QtEvents(self))
         self._headers: tuple[str, ...] = ()
         self._state_names: dict[VisitorState, str] = {}
@@ -381,14 +381,12 @@ class VisitorTableModel(QAbstractTableModel):
         """End the hold: apply the order, arrivals and departures it deferred.
 
         With a pacer (:meth:`set_pacer`: the dispatcher) they go out a chunk per frame through
-        :meth:`release_step`, as single moves, inserts and removals; without one, at once.
+        :meth:`release_step`, as single moves, inserts and removals; without one (or a detached one), at once.
         """
-        if self._pacer is None:
+        if self._pacer is None or (self._index.release(0) and not self._pacer()):
             self._index.release()
-        elif self._index.release(0):
-            self._pacer()
 
-    def set_pacer(self, wake: Callable[[], None] | None) -> None:
+    def set_pacer(self, wake: Callable[[], bool] | None) -> None:
         """Release holds in chunks: ``wake`` asks for :meth:`release_step` calls (``StoreDispatcher.pace``)."""
         self._pacer = wake
 
