@@ -699,3 +699,42 @@ def test_a_long_hold_released_during_a_flood_goes_out_over_several_frames(qapp: 
     assert shown_ids(model)[0] == visitor_id(1)
     assert shown_ids(model) == expected_ids(store, clock(), column=Column.PAGE)
     view.close()
+
+
+def test_paced_work_gets_at_least_half_of_each_drain_while_a_flood_waits(qapp: QApplication) -> None:
+    """A release shares the drain's budget with visitor changes; a backlog cannot starve it, nor it the backlog."""
+    store, clock, model = build()
+    now = [0.0]
+    dispatcher = StoreDispatcher(store, frame_ms=60_000, chunk=40, min_chunk=4, clock=lambda: now[0])
+    sizes: list[int] = []
+    limits: list[int] = []
+    left = [100]
+
+    def apply(changes: Changes) -> None:
+        sizes.append(len(changes.upserted) + len(changes.removed))
+        model.apply_changes(changes)
+
+    def step(limit: int) -> tuple[int, int]:
+        limits.append(limit)
+        done = min(limit, left[0])
+        left[0] -= done
+        return done, left[0]
+
+    dispatcher.visitorsChanged.connect(apply)
+    wake = dispatcher.pace(step)
+    for seq in range(11, 511):
+        store.apply(changed(seq, make_visitor(100 + seq)))
+    assert wake()
+    while dispatcher.pacing:
+        dispatcher.drain_chunk()
+    assert left[0] == 0
+    assert len(limits) == 5  # 100 changes at 20 a drain
+    assert all(size == 20 for size in sizes)  # the flood got the other half
+    assert all(limit == 20 for limit in limits)
+    while dispatcher.backlog:
+        dispatcher.drain_chunk()
+    assert sizes[-1] == 40  # the whole chunk again once the release is done
+    assert len(limits) == 5
+    assert shown_ids(model) == expected_ids(store, clock())
+    dispatcher.detach()
+    assert not wake()
