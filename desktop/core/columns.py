@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Collection, Iterator, Mapping
+from itertools import compress
 from typing import Any, Final
 
 from msgspec import UNSET
@@ -136,6 +137,8 @@ class VisitorColumns(Mapping[str, Visitor]):
         self._last_activity = array("d")
         self._counts = {name: array("I") for name in _COUNTS}
         self._flags = bytearray()
+        self._online = 0  # rows with the online bit, kept as rows change (the status bar's count)
+        self._unread = 0  # rows with unread > 0
         self._groups = tuple(SharedTuples(names) for names in GROUPS)
         self._name: dict[int, str] = {}
         self._email: dict[int, str] = {}
@@ -260,6 +263,28 @@ class VisitorColumns(Mapping[str, Visitor]):
         """The last record of a visitor that left recently (for a list that still shows its row)."""
         return self._departed.get(visitor_id)
 
+    # ------------------------------------------------------------ queries
+
+    def count_online(self) -> int:
+        """How many visitors are online (kept as rows change: no pass over the rows)."""
+        return self._online
+
+    def count_unread(self) -> int:
+        """How many visitors have unread messages (kept as rows change)."""
+        return self._unread
+
+    def ids_with_chat_status(self, statuses: Collection[str]) -> list[str]:
+        """The ids of the visitors whose chat status is one of ``statuses``, in row order.
+
+        The few chat codes with such a status are found in the group's table, then the rows holding one
+        of them in a C pass over the codes (no record is made).
+        """
+        chat = self._groups[_GROUP_OF["chat_status"][0]]
+        codes = {code for code, values in enumerate(chat.values) if values[0] in statuses}
+        if not codes:
+            return []
+        return list(filter(None, compress(self._ids, map(codes.__contains__, chat.codes))))
+
     # ------------------------------------------------------------ fields
 
     def last_activity_at(self, visitor_id: str) -> float | None:
@@ -371,6 +396,8 @@ class VisitorColumns(Mapping[str, Visitor]):
         self._started[row] = visitor.visit_started_at
         self._last_activity[row] = visitor.last_activity_at
         counts = self._counts
+        self._unread += (visitor.unread > 0) - (counts["unread"][row] > 0)
+        self._online += visitor.online - (self._flags[row] & _ONLINE)
         try:
             counts["visit_count"][row] = visitor.visit_count
             counts["unread"][row] = visitor.unread
@@ -481,7 +508,11 @@ class VisitorColumns(Mapping[str, Visitor]):
         if self._flags[row] & _SPARSE:
             for sparse in self._sparse:
                 sparse.pop(row, None)
+        self._online -= self._flags[row] & _ONLINE
+        self._unread -= self._counts["unread"][row] > 0
         self._flags[row] = 0
+        for name in _COUNTS:
+            self._counts[name][row] = 0  # a free row counts for nothing
         for group in self._groups:
             group.codes[row] = 0
         self._free.append(row)
@@ -561,10 +592,15 @@ class VisitorColumns(Mapping[str, Visitor]):
         elif name == "last_activity_at":
             self._last_activity[row] = value
         elif name in self._counts:
+            if name == "unread":
+                self._unread += (value > 0) - (self._counts[name][row] > 0)
             self._set_count(name, row, value)
         else:
             bit = _BOOL_BITS[name]
-            self._flags[row] = self._flags[row] | bit if value else self._flags[row] & ~bit & 0xFF
+            flags = self._flags[row]
+            if bit == _ONLINE:
+                self._online += bool(value) - (flags & _ONLINE)
+            self._flags[row] = flags | bit if value else flags & ~bit & 0xFF
 
 
 _SPARSE_NAMES: Final = ("name", "email", "phone", "label", "left_at", "chat_agent_id", "custom", "bot", "pages")

@@ -6,7 +6,7 @@ import enum
 from collections.abc import Iterable
 from typing import Final
 
-from desktop.core.labels import country_name
+from desktop.core.labels import country_name, visitor_word
 from desktop.core.state import in_bot, is_chatting
 from protocol.messages import Visitor
 from protocol.rules import is_active
@@ -94,7 +94,8 @@ def search_text(visitor: Visitor, locale: str | None = None) -> str:
     """The case-folded text a search looks in: name, e-mail, page title and URL, country, city, id, label.
 
     With a ``locale`` (the UI's language) the country's name in that language is searched as well as the
-    server's English one, so "Deutschland" finds the visitors from Germany in the German UI.
+    server's English one, so "Deutschland" finds the visitors from Germany in the German UI; so is the
+    label the list shows an anonymous visitor ("Besucher Sdf9rh": its word here, the id's end in the id).
     """
     # A newline cannot be typed into the search bar, so no word matches across two fields.
     return own_search_text(visitor) + "\n" + shared_search_text(visitor, locale)
@@ -112,10 +113,22 @@ def own_search_text(visitor: Visitor) -> str:
 def shared_search_text(visitor: Visitor, locale: str | None = None) -> str:
     """The case-folded text of the searched fields many visitors share: page title and URL, country, city.
 
-    The country is there as the server names it (English) and, with a ``locale``, in that language too.
+    The country is there as the server names it (English) and, with a ``locale``, in that language too;
+    with a ``locale`` an anonymous visitor's text also holds the word its label starts with in that language
+    (``labels.visitor_label``: "Besucher" in German), which every anonymous visitor shares. The label's other
+    word, the id's end, is in the id (:func:`own_search_text`), so "Besucher Sdf9rh" finds that visitor.
     """
     local = country_name(visitor.country_code, locale) if locale is not None and visitor.country_code else None
-    parts = (visitor.current_title, visitor.current_url, visitor.country, local, visitor.country_code, visitor.city)
+    anonymous = visitor_word(locale) if locale is not None and not (visitor.name or visitor.email) else None
+    parts = (
+        visitor.current_title,
+        visitor.current_url,
+        visitor.country,
+        local,
+        visitor.country_code,
+        visitor.city,
+        anonymous,
+    )
     return "\n".join(filter(None, parts)).casefold()
 
 

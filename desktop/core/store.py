@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import msgspec
@@ -115,6 +115,18 @@ class VisitorStore:
     def visitors(self) -> Mapping[str, Visitor]:
         """Every listed visitor by id (read-only; a record is made from the columns when read, see VisitorColumns)."""
         return self._visitors
+
+    def count_online(self) -> int:
+        """How many listed visitors are online (no pass over the visitors: the columns keep the count)."""
+        return self._visitors.count_online()
+
+    def count_unread(self) -> int:
+        """How many listed visitors have unread messages (kept as the columns change)."""
+        return self._visitors.count_unread()
+
+    def ids_with_chat_status(self, statuses: Collection[str]) -> list[str]:
+        """The visitors whose chat status is one of ``statuses`` (a scan of codes, no records made)."""
+        return self._visitors.ids_with_chat_status(statuses)
 
     def is_typing(self, visitor_id: str) -> bool:
         """Whether the visitor is typing a chat message right now."""

@@ -86,7 +86,9 @@ class ChatAlerts(QObject):
         """Visitors changed: re-check only those (all of them after a snapshot)."""
         visitors = self._store.visitors
         if changes.reset:
-            self._candidates = {v.id for v in visitors.values() if needs_answer(v, self.me)}
+            # Only the unanswered chats (a scan of codes) are read as records, not every visitor.
+            unanswered = self._store.ids_with_chat_status(("unanswered",))
+            self._candidates = {vid for vid in unanswered if needs_answer(visitors[vid], self.me)}
         else:
             for visitor_id in changes.upserted:
                 visitor = visitors.get(visitor_id)

@@ -142,7 +142,7 @@ class ChatsPanel(QDockWidget):
         """Keep the set of open chats current, touching only changed visitors."""
         visitors = self._store.visitors
         if changes.reset:
-            self._open = {v.id for v in visitors.values() if v.chat_status in OPEN_CHAT}
+            self._open = set(self._store.ids_with_chat_status(OPEN_CHAT))  # a scan of codes, no records made
         else:
             for visitor_id in changes.upserted:
                 visitor = visitors.get(visitor_id)

@@ -58,8 +58,6 @@ from protocol.rules import Capabilities, Plan
 MAX_SEARCH_CHARS = 200
 """Longer searches are pointless and would only cost time on every keystroke."""
 
-_FLAG_ONLINE = 1
-_FLAG_UNREAD = 2
 
 COLUMN_WIDTHS = {
     Column.STATE: 48,
@@ -768,10 +766,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_menus()
         self.retranslate()
-        self._flags: dict[str, int] = {}
-        self._online = self._unread = 0
-        self._recount()
-        self._shown_counts = (self._online, self._unread)
+        self._shown_counts = self.counts()
 
         self.ticker = QTimer(self)
         self.ticker.setInterval(1000)
@@ -905,28 +900,8 @@ class MainWindow(QMainWindow):
             self.demo_action.setStatusTip(url)
 
     def counts(self) -> tuple[int, int]:
-        """Visitors online and chats with unread messages."""
-        return self._online, self._unread
-
-    def _recount(self) -> None:
-        # Walks every visitor (tens of ms at 100,000): only for a snapshot; batches update incrementally.
-        self._flags = {
-            vid: _FLAG_ONLINE * v.online | _FLAG_UNREAD * (v.unread > 0) for vid, v in self._store.visitors.items()
-        }
-        values = self._flags.values()
-        self._online = sum(1 for f in values if f & _FLAG_ONLINE)
-        self._unread = sum(1 for f in values if f & _FLAG_UNREAD)
-
-    def _count_changes(self, changes: Changes) -> None:
-        flags, visitors = self._flags, self._store.visitors
-        for vid in (*changes.removed, *changes.upserted):
-            old = flags.pop(vid, 0)
-            v = visitors.get(vid)
-            new = 0 if v is None else _FLAG_ONLINE * v.online | _FLAG_UNREAD * (v.unread > 0)
-            if v is not None:
-                flags[vid] = new
-            self._online += bool(new & _FLAG_ONLINE) - bool(old & _FLAG_ONLINE)
-            self._unread += bool(new & _FLAG_UNREAD) - bool(old & _FLAG_UNREAD)
+        """Visitors online and chats with unread messages (the store keeps both counts: no pass over visitors)."""
+        return self._store.count_online(), self._store.count_unread()
 
     def refresh_counts(self) -> None:
         """Update the status bar's visitor and unread counts (and tell the tray)."""
@@ -938,12 +913,9 @@ class MainWindow(QMainWindow):
     def on_changes(self, changes: Changes) -> None:
         """A batch of store changes arrived (the model has applied them already)."""
         self.visitors.on_changes(changes)
-        if changes.reset:
-            self._recount()
-        else:
-            self._count_changes(changes)
-        if (self._online, self._unread) != self._shown_counts:
-            self._shown_counts = (self._online, self._unread)
+        counts = self.counts()
+        if counts != self._shown_counts:
+            self._shown_counts = counts
             self.refresh_counts()
 
     def tick(self) -> None:

@@ -73,6 +73,12 @@ class _Flows:
     by_id: dict[int, Flow]
 
 
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """Mark a shared read's failure as seen: its callers got it, and one that gave up does not need it."""
+    if not future.cancelled():
+        future.exception()
+
+
 class BotRunner:
     """Starts and advances bots; one per server process."""
 
@@ -81,26 +87,46 @@ class BotRunner:
         self.port = port
         self.clock = clock
         self._flows: dict[int, _Flows] = {}
+        self._loading: dict[int, asyncio.Future[_Flows]] = {}
+        """The read of an account's flows under way: every caller meanwhile shares it (one query, not one per
+        hello when the cache runs out during a reconnect storm)."""
+        self._changes = 0
         self._locks: dict[tuple[int, str], list[Any]] = {}
 
     # ------------------------------------------------------------ flows
 
     def flows_changed(self, account_id: int) -> None:
         """Forget the account's flows (they are read again on the next event)."""
+        self._changes += 1
         self._flows.pop(account_id, None)
+        self._loading.pop(account_id, None)  # a read under way may predate the change: the next caller reads anew
 
     async def _account_flows(self, account_id: int) -> _Flows:
         cached = self._flows.get(account_id)
-        now = time.monotonic()
-        if cached is None or now - cached.loaded_at > FLOWS_TTL_SECONDS:
+        if cached is not None and time.monotonic() - cached.loaded_at <= FLOWS_TTL_SECONDS:
+            return cached
+        loading = self._loading.get(account_id)
+        if loading is None:
+            loading = asyncio.ensure_future(self._read_flows(account_id))
+            loading.add_done_callback(_retrieved)
+            self._loading[account_id] = loading
+        return await asyncio.shield(loading)  # a caller that gives up does not cancel the others' read
+
+    async def _read_flows(self, account_id: int) -> _Flows:
+        changes = self._changes
+        try:
             flows = await self.store.flows(account_id)
-            cached = _Flows(
-                loaded_at=now,
-                compiled=[compile_flow(f) for f in flows if f.spec.enabled],
-                by_id={f.id: f for f in flows},
-            )
-            self._flows[account_id] = cached
-        return cached
+        finally:
+            if self._changes == changes:
+                self._loading.pop(account_id, None)
+        read = _Flows(
+            loaded_at=time.monotonic(),
+            compiled=[compile_flow(f) for f in flows if f.spec.enabled],
+            by_id={f.id: f for f in flows},
+        )
+        if self._changes == changes:
+            self._flows[account_id] = read
+        return read
 
     async def has_triggers(self, account_id: int, kind: TriggerKind) -> bool:
         """Whether some enabled flow of the account starts on ``kind`` (cheap: the flows are cached)."""

@@ -246,6 +246,7 @@ class Hub:
         self._leave_timers: dict[tuple[int, str], asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ticker: asyncio.Task[None] | None = None
+        self._renewer: asyncio.Task[None] | None = None
         self._forgetting: set[asyncio.Task[None]] = set()
         self._closing = False
         self.team = TeamHub(self, TeamStore(store.engine))
@@ -258,14 +259,16 @@ class Hub:
         """Listen to the control channel and start the periodic work (rules, leases)."""
         await self.seams.control.subscribe(self._on_control)
         self._ticker = asyncio.get_running_loop().create_task(self._tick_forever())
+        self._renewer = asyncio.get_running_loop().create_task(self._renew_forever())
 
     async def stop(self) -> None:
         """Close every socket of this process and finish pending writes."""
         self._closing = True
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
+        for task in (self._ticker, self._renewer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.seams.control.unsubscribe(self._on_control)
         for timer in self._leave_timers.values():
             timer.cancel()
@@ -1194,6 +1197,18 @@ class Hub:
             except Exception:
                 log.exception("periodic work failed")
 
+    async def _renew_forever(self) -> None:
+        # Apart from the tick: a tick over thousands of visitors' rules must not push the renewal past the
+        # lease (a survivor would take this live process for dead and drop its visitors).
+        every = min(self.settings.rule_tick_seconds, self.settings.lease_seconds / 4)
+        while True:
+            await asyncio.sleep(every)
+            try:
+                if await self.seams.presence.heartbeat():
+                    self._presence_lost()
+            except Exception:
+                log.exception("renewing this process's lease failed")
+
     def _presence_lost(self) -> None:
         """Redis lost the shared state: every socket of this process reconnects and registers again."""
         for account in self._accounts.values():
@@ -1205,8 +1220,6 @@ class Hub:
 
     async def _tick(self, *, refresh: bool) -> None:
         presence = self.seams.presence
-        if await presence.heartbeat():
-            self._presence_lost()
         await self.team.tick()
         for account_id, visitor_id in await presence.reap():
             # Its tabs were on a process that died: offline now, leaving after the grace period.

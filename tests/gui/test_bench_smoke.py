@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from bench import day, latency, memory, startup, updates, view
+from bench import day, latency, memory, resets, startup, updates, view
 from bench.common import Figure, report
 
 
@@ -37,6 +37,12 @@ def test_updates_benchmark(qtbot: QtBot) -> None:
     assert applied.samples[0] > 0
     frames = next(f for f in figures if f.name.strip().startswith("frames until applied"))
     assert frames.samples[0] >= 1  # the paced release ran through the dispatcher until nothing was left
+
+
+def test_resets_benchmark(qtbot: QtBot) -> None:
+    figures = resets.run(visitors=300, runs=2)
+    sane(figures)
+    assert " online, " in figures[-1].note  # the parts held what the snapshot gave them
 
 
 @pytest.mark.slow

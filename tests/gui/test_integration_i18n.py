@@ -182,3 +182,31 @@ def test_search_finds_countries_by_their_name_in_the_ui_language_after_a_switch(
     qtbot.waitUntil(lambda: model.rowCount() == 0)
     model.set_search("Germany")
     assert model.rowCount() == 1
+
+
+def test_search_finds_an_anonymous_visitor_by_its_label_in_the_ui_language(app: QApplication, qtbot: QtBot) -> None:
+    install_translators(app, "en")
+    store = VisitorStore()
+    anonymous = Visitor(
+        id="v-abcSdf9rh", label="Visitor Sdf9rh", first_seen_at=0, visit_started_at=0, last_activity_at=0
+    )
+    named = msgspec.structs.replace(anonymous, id="v-abc000002", name="Ada Lovelace", label="Ada Lovelace")
+    store.apply(Snapshot(seq=1, reason="initial", visitors=[anonymous, named]))
+    store.take_changes()
+    model = VisitorTableModel(store, ManualClock(1_700_000_000.0), StateIconProvider(state_icon))
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    model.attach_view(view)
+    model.set_search("Besucher Sdf9rh")
+    assert model.rowCount() == 0  # the server's labels are English
+    install_translators(app, "de")
+    qtbot.waitUntil(lambda: model.rowCount() == 1)  # the view's LanguageChange reaches the model
+    assert model.visitor_at(0) == anonymous
+    assert model.index(0, 1).data() == "Besucher Sdf9rh"  # as the list shows it
+    model.set_search("Besucher")
+    assert model.rowCount() == 1  # Ada is listed by her name
+    install_translators(app, "en")
+    qtbot.waitUntil(lambda: model.rowCount() == 0)
+    model.set_search("Visitor Sdf9rh")
+    assert model.rowCount() == 1

@@ -24,24 +24,14 @@ from server.geo import Geolocator
 from server.live.hub import AccountState, AgentConn, Hub, VisitorConn
 from server.outbox import TOO_SLOW, Outbox
 from server.store import Store
+from tests.fixtures import sockets
 
 LIMIT = 40
 """The agents' queue limit here (5,000 in a real server)."""
 
 
-class RecordingSocket:
-    """Stands in for a websocket: keeps the frames written and the close."""
-
-    def __init__(self) -> None:
-        self.scope: dict[str, Any] = {}
-        self.frames: list[str] = []
-        self.closed: tuple[int, str] | None = None
-
-    async def send(self, event: dict[str, Any]) -> None:
-        self.frames.append(event["text"])
-
-    async def close(self, code: int, reason: str = "") -> None:
-        self.closed = (code, reason)
+class RecordingSocket(sockets.RecordingSocket):
+    """The frames written, decoded on request."""
 
     def events(self) -> list[ServerToAgent]:
         return [agent_events.decode(frame) for frame in self.frames]

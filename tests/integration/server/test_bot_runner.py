@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from protocol.bots.flow import BotRun, Flow, FlowSpec
@@ -192,3 +193,22 @@ async def test_first_message_trigger_and_a_deleted_flow_hands_over(engines: tupl
     assert await runner.visitor_wrote(account_id, Plan.PRO, v, "Sales", agents_online=True)
     assert port.done[-1] == ("hand_over", "visitor01")
     assert port.runs["visitor01"].status == "handed_over"
+
+
+async def test_many_events_at_once_read_the_flows_once(engines: tuple[AsyncEngine, AsyncEngine]) -> None:
+    account_id, _flow = await setup(engines[0])
+    reads: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "FROM bots" in statement:
+            reads.append(statement)
+
+    sa.event.listen(engines[0].sync_engine, "before_cursor_execute", count)
+    runner = BotRunner(BotStore(engines[0]), RecordingPort(), clock=lambda: NOW)
+    # A reconnect storm: hundreds of hellos ask at once while the cache is empty.
+    answers = await asyncio.gather(*(runner.has_triggers(account_id, "chat_opened_offline") for _ in range(200)))
+    assert all(answers)
+    assert len(reads) == 1
+    runner.flows_changed(account_id)
+    assert await runner.has_triggers(account_id, "chat_opened_offline")
+    assert len(reads) == 2

@@ -15,14 +15,11 @@ from typing import Any, cast
 import pytest
 from prometheus_client import REGISTRY
 
-from protocol.codec import agent_events, visitor_events
 from protocol.messages import (
     AgentsOnline,
     Auth,
     PageView,
     PageVisit,
-    ServerToAgent,
-    ServerToVisitor,
     VisitorHello,
     VisitorPatch,
     Welcome,
@@ -37,23 +34,9 @@ from server.live.redis.connection import RedisLink, open_redis_seams
 from server.outbox import Outbox
 from server.store import Store
 from tests.fixtures.redis import redis_server, redis_url
+from tests.fixtures.sockets import RecordingSocket, agent_events_of, visitor_events_of
 
 __all__ = ["redis_server", "redis_url"]
-
-
-class RecordingSocket:
-    """Stands in for a websocket: keeps the frames written and the close."""
-
-    def __init__(self) -> None:
-        self.scope: dict[str, Any] = {}
-        self.frames: list[str] = []
-        self.closed: tuple[int, str] | None = None
-
-    async def send(self, event: dict[str, Any]) -> None:
-        self.frames.append(event["text"])
-
-    async def close(self, code: int, reason: str = "") -> None:
-        self.closed = (code, reason)
 
 
 class Pair:
@@ -117,14 +100,6 @@ async def pair(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[
         for link in links:
             await link.aclose()
         await engine.dispose()
-
-
-def visitor_events_of(socket: RecordingSocket) -> list[ServerToVisitor]:
-    return [visitor_events.decode(frame) for frame in socket.frames]
-
-
-def agent_events_of(socket: RecordingSocket) -> list[ServerToAgent]:
-    return [agent_events.decode(frame) for frame in socket.frames]
 
 
 async def written(outbox: Outbox) -> None:

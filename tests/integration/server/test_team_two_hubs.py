@@ -26,13 +26,11 @@ from protocol.messages import (
 from protocol.rules import PROTOCOL_VERSION
 from server.live.hub import AgentConn, Hub
 from server.outbox import Outbox
+from tests.fixtures.sockets import RecordingSocket, agent_events_of, visitor_events_of
 from tests.integration.server.test_two_hubs import (
     Cluster,
-    RecordingSocket,
-    agent_events_of,
     cluster,
     eventually,
-    visitor_events_of,
 )
 
 __all__ = ["cluster"]

@@ -17,7 +17,6 @@ import msgspec
 import pytest
 
 from protocol.bots.flow import FlowSpec
-from protocol.codec import agent_events, visitor_events
 from protocol.messages import (
     Auth,
     Ban,
@@ -30,7 +29,6 @@ from protocol.messages import (
     Result,
     SendMessage,
     ServerToAgent,
-    ServerToVisitor,
     UnansweredAlert,
     VisitorChanged,
     VisitorChat,
@@ -52,23 +50,9 @@ from server.rules import RuleConditions, RuleSpec
 from server.services import Services
 from server.store import Store
 from server.team_store import TeamStore
+from tests.fixtures.sockets import RecordingSocket, agent_events_of, visitor_events_of
 
 WITHIN = 5.0
-
-
-class RecordingSocket:
-    """Stands in for a websocket: keeps the frames written and the close."""
-
-    def __init__(self) -> None:
-        self.scope: dict[str, Any] = {}
-        self.frames: list[str] = []
-        self.closed: tuple[int, str] | None = None
-
-    async def send(self, event: dict[str, Any]) -> None:
-        self.frames.append(event["text"])
-
-    async def close(self, code: int, reason: str = "") -> None:
-        self.closed = (code, reason)
 
 
 @dataclass
@@ -128,14 +112,6 @@ async def two_hubs(tmp_path: Path, settings: Settings) -> AsyncIterator[Cluster]
         for hub in hubs:
             await hub.stop()
         await engine.dispose()
-
-
-def agent_events_of(socket: RecordingSocket) -> list[ServerToAgent]:
-    return [agent_events.decode(frame) for frame in socket.frames]
-
-
-def visitor_events_of(socket: RecordingSocket) -> list[ServerToVisitor]:
-    return [visitor_events.decode(frame) for frame in socket.frames]
 
 
 async def eventually(check: Callable[[], bool], what: str) -> None:

@@ -198,11 +198,38 @@ def test_random_event_streams_give_the_records_of_the_struct_store(seed: int) ->
             store.take_changes()
         assert dict(store.visitors.items()) == ref.visitors
         assert len(store.visitors) == len(ref.visitors)
+        assert_queries_walk(store)
         if ref.visitors:
             some = rng.choice(list(ref.visitors))
             assert store.visitors[some] == ref.visitors[some]
             assert store.visitors.get(some) is store.visitors[some]  # unchanged: the same object
     assert store.visitors.get("visitor-none") is None
+
+
+def assert_queries_walk(store: VisitorStore) -> None:
+    """The store's column queries give what a walk over its records gives."""
+    records = list(store.visitors.values())
+    assert store.count_online() == sum(v.online for v in records)
+    assert store.count_unread() == sum(v.unread > 0 for v in records)
+    for statuses in (("unanswered", "active"), ("unanswered",), ("none",), ("closed", "none"), (), ("nonsense",)):
+        walked = [v.id for v in records if v.chat_status in statuses]
+        assert store.ids_with_chat_status(statuses) == walked, statuses
+
+
+def test_the_column_queries_hold_over_snapshots_and_through_an_emptied_store() -> None:
+    events = Events(99)
+    store = VisitorStore()
+    store.apply(Snapshot(seq=1, reason="initial", visitors=[events.visitor(n) for n in range(40)]))
+    assert_queries_walk(store)
+    for seq, n in enumerate(range(40), 2):
+        store.apply(VisitorLeft(seq=seq, visitor_id=visitor_id(n)))
+    assert_queries_walk(store)
+    assert (store.count_online(), store.count_unread(), store.ids_with_chat_status(("none",))) == (0, 0, [])
+    again = [events.visitor(n) for n in range(5, 25)]
+    store.apply(Snapshot(seq=50, reason="resume_unavailable", visitors=again))  # into the rows the leavers freed
+    assert_queries_walk(store)
+    store.apply(Snapshot(seq=60, reason="resume_unavailable", visitors=again[:3]))  # a snapshot replaces everything
+    assert_queries_walk(store)
 
 
 def test_a_read_record_is_replaced_when_its_row_changes_and_a_leaver_stays_readable_as_departed() -> None:

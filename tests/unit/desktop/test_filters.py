@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from desktop.core.filters import MAX_SEARCH_CHARS, Search, VisitorFilter, count_filters, matches_filter
+from desktop.core.clock import ManualClock
+from desktop.core.filters import (
+    MAX_SEARCH_CHARS,
+    Search,
+    VisitorFilter,
+    count_filters,
+    matches_filter,
+    search_text,
+    shared_search_text,
+)
+from desktop.core.labels import visitor_label
+from desktop.core.visitor_index import IndexListener, VisitorIndex
 from protocol.bots.flow import BotRun
 from protocol.rules import ACTIVE_WINDOW_SECONDS
 from tests.unit.desktop.factory import NOW, make_visitor
@@ -89,3 +100,46 @@ def test_narrowing() -> None:
     assert Search("anything").narrows(Search(""))
     assert not Search("ad").narrows(Search("ada"))
     assert not Search("bob").narrows(Search("ada"))
+
+
+def test_an_anonymous_visitor_is_found_by_its_label_as_the_ui_shows_it() -> None:
+    # Ids without the word "visitor" in them (the factory's have it).
+    anonymous = make_visitor(1, id="v-abcSdf9rh", label="Visitor Sdf9rh")
+    named = make_visitor(2, id="v-abc000002", name="Ada Lovelace", label="Ada Lovelace")
+    by_email = make_visitor(3, id="v-abc000003", email="grace@example.org", label="grace@example.org")
+    everyone = [anonymous, named, by_email]
+
+    def found(query: str, locale: str | None) -> list[str]:
+        search = Search(query)
+        return [v.id for v in everyone if search.matches_text(search_text(v, locale))]
+
+    assert visitor_label(anonymous, "de_DE") == "Besucher Sdf9rh"
+    assert found("Besucher Sdf9rh", "de_DE") == [anonymous.id]
+    assert found("besucher", "de_DE") == [anonymous.id]  # a named visitor is listed by its name, not the word
+    assert found("Besucher", None) == []  # without the UI's language: the server's English label only
+    assert found("Besucher", "en_US") == []
+    assert found("Visitor Sdf9rh", "de_DE") == [anonymous.id]  # the server's label is still searched
+    assert found("Visitor", "en_US") == [anonymous.id]
+    # The word is in the text many visitors share, so visitors on the same page share one text still.
+    other = make_visitor(4, current_url=anonymous.current_url, current_title=anonymous.current_title)
+    assert shared_search_text(other, "de_DE") == shared_search_text(anonymous, "de_DE")
+    assert "besucher" not in shared_search_text(named, "de_DE")
+
+
+def test_the_index_finds_the_label_word_in_the_ui_language_and_follows_a_switch() -> None:
+    anonymous = make_visitor(1, id="v-abcSdf9rh", label="Visitor Sdf9rh")
+    named = make_visitor(2, id="v-abc000002", name="Ada Lovelace", label="Ada Lovelace")
+    store = {v.id: v for v in (anonymous, named)}
+    index = VisitorIndex(ManualClock(NOW), IndexListener())
+    index.reset(store)
+    index.set_search("Besucher sdf9rh")
+    assert list(index) == []
+    index.set_locale("de_DE")
+    assert list(index) == [anonymous.id]
+    index.set_search("besucher")
+    # Ada forgets her name: now listed as "Besucher 000002".
+    store[named.id] = make_visitor(2, id=named.id, label="Visitor 000002")
+    index.apply((), {named.id}, store)
+    assert sorted(index) == sorted(store)
+    index.set_locale("en_US")
+    assert list(index) == []
