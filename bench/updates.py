@@ -236,20 +236,26 @@ def measure(n: int, rate: int, seconds: float, sort_column: int) -> dict[str, fl
     return result
 
 
-def release(n: int, rate: int, sort_column: int, seconds: float = 1.0) -> dict[str, float]:
+def release(n: int, rate: int, sort_column: int, seconds: float = 1.0, paced: bool = False) -> dict[str, float]:
     """The reorder hold kept through ``seconds`` of traffic (pointer over the list), then released: its cost.
 
-    The deltas go to the model one frame's worth at a time while it holds its order; the release applies
-    every deferred move, arrival and departure (desktop/ui/reorder_hold.py) and the view repaints.
+    The deltas go to the model one frame's worth at a time while it holds its order. At once (``paced``
+    False, a model without a pacer) the release applies every deferred move, arrival and departure and
+    the view repaints. Paced, as the app runs it, the real ``StoreDispatcher`` drains it a budgeted chunk
+    per frame (drained here by hand, a repaint after each): the longest turn and the frames it took.
     """
     from PySide6.QtCore import Qt
 
     from bench.common import paint
     from desktop.net.client import decode_event
+    from desktop.ui.dispatcher import StoreDispatcher
 
     visitors = make_visitors(n)
     setup = real_model(visitors)
     store, model, view = setup.store, setup.model, setup.view
+    dispatcher = StoreDispatcher(store, frame_ms=3_600_000)  # its timer never fires: drained by hand below
+    if paced:
+        model.set_pacer(dispatcher.pace(model.release_step))
     view.sortByColumn(sort_column, Qt.SortOrder.AscendingOrder)
     view.selectRow(5)
     model.hold()
@@ -259,13 +265,33 @@ def release(n: int, rate: int, sort_column: int, seconds: float = 1.0) -> dict[s
         for frame in frames[i : i + per_frame]:
             store.apply(decode_event(frame))
         model.apply_changes(store.take_changes())
+    deferred = model.visitor_index.deferred
     t0 = time.perf_counter()
     model.release()
     t1 = time.perf_counter()
     paint(view)
     t2 = time.perf_counter()
+    steps: list[float] = [(t1 - t0) * 1000]
+    turns: list[float] = [(t2 - t0) * 1000]
+    while dispatcher.pacing:
+        t0 = time.perf_counter()
+        dispatcher.drain_chunk()
+        t1 = time.perf_counter()
+        paint(view)
+        t2 = time.perf_counter()
+        steps.append((t1 - t0) * 1000)
+        turns.append((t2 - t0) * 1000)
+    dispatcher.detach()
     close_view(view)
-    return {"release_ms": (t1 - t0) * 1000, "paint_ms": (t2 - t1) * 1000}
+    return {
+        "release_ms": max(steps),
+        "drain_median_ms": percentile(steps[1:], 50) if len(steps) > 1 else steps[0],
+        "paint_ms": turns[-1] - steps[-1],
+        "turn_ms": max(turns),
+        "frames": float(len(turns)),
+        "total_ms": sum(turns),
+        "deferred": float(deferred),
+    }
 
 
 def costs(n: int, rate: int, sort_column: int, batches: int = 10) -> dict[str, float]:
@@ -314,6 +340,39 @@ def costs(n: int, rate: int, sort_column: int, batches: int = 10) -> dict[str, f
     # CPU seconds one second of this traffic needs: every update, plus one paint per 16 ms frame.
     out["cpu_per_s"] = rate * (out["decode_us"] + out["store_us"] + out["model_us"]) / 1e6 + 60 * out["paint_ms"] / 1000
     return out
+
+
+def release_figures(sizes: list[int], rate: int, runs: int) -> list[Figure]:
+    """Releasing a hold kept through 1 s of ``rate`` deltas/s at each size, at once and a chunk per frame."""
+    from desktop.core.ordering import Column
+
+    figures: list[Figure] = []
+    for n in sizes:
+        held = [release(n, rate, Column.PAGE) for _ in range(runs)]
+        figures += [
+            Figure(
+                f"releasing a hold kept through 1 s of {rate:,} updates/s, {n:,}",
+                "ms",
+                [r["release_ms"] for r in held],
+                "< 16 ms" if n <= 10_000 else "< 50 ms",
+            ),
+            Figure(f"  repaint after that release, {n:,}", "ms", [r["paint_ms"] for r in held]),
+            Figure(f"  changes the hold deferred, {n:,}", "", [r["deferred"] for r in held]),
+        ]
+        spread = [release(n, rate, Column.PAGE, paced=True) for _ in range(runs)]
+        figures += [
+            Figure(
+                f"releasing it a chunk per frame (dispatcher budget): longest drain, {n:,}",
+                "ms",
+                [r["release_ms"] for r in spread],
+                "< 16 ms" if n <= 10_000 else "< 50 ms",
+            ),
+            Figure(f"  median drain, {n:,}", "ms", [r["drain_median_ms"] for r in spread]),
+            Figure(f"  longest turn, drain + repaint, {n:,}", "ms", [r["turn_ms"] for r in spread]),
+            Figure(f"  frames until applied, {n:,}", "", [r["frames"] for r in spread]),
+            Figure(f"  time until applied, drains + repaints, {n:,}", "ms", [r["total_ms"] for r in spread]),
+        ]
+    return figures
 
 
 def run(sizes: list[int], rate: int = 10_000, seconds: float = 5.0, runs: int = 3) -> list[Figure]:
@@ -368,16 +427,7 @@ def run(sizes: list[int], rate: int = 10_000, seconds: float = 5.0, runs: int = 
         figures += [mx, p99, cpu, got, drains, paints, apply_med, apply_max, feed, *worst]
         left = Figure(f"  visitor changes not yet shown at the end, {n:,}", "", [r["backlog"] for r in results])
         figures += [left, gc_max, gc_full, base_max, base_p99, base_cpu]
-        held = [release(n, rate, Column.PAGE) for _ in range(runs)]
-        figures += [
-            Figure(
-                f"releasing a hold kept through 1 s of {rate:,} updates/s, {n:,}",
-                "ms",
-                [r["release_ms"] for r in held],
-                "< 16 ms" if n <= 10_000 else "< 50 ms",
-            ),
-            Figure(f"  repaint after that release, {n:,}", "ms", [r["paint_ms"] for r in held]),
-        ]
+        figures += release_figures([n], rate, runs)
         cost = [costs(n, rate, Column.PAGE) for _ in range(runs)]
         per_frame = max(1, rate * 16 // 1000)
         figures += [
@@ -405,8 +455,18 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--release-only", action="store_true", help="only the release of a long hold, at once and paced"
+    )
     add_json_option(parser)
     args = parser.parse_args()
+    if args.release_only:
+        report(
+            "updates: releasing a reorder hold kept through 1 s of deltas, at once and a chunk per frame",
+            release_figures(args.size or [10_000, 100_000], args.rate, args.runs),
+            json_path=args.json,
+        )
+        return
     report(
         "updates: sustained deltas through store, dispatcher, model and view",
         run(args.size or [10_000, 100_000], args.rate, args.seconds, args.runs),

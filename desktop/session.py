@@ -223,6 +223,7 @@ class AgentSession(QObject):
         self.store = VisitorStore()
         self.dispatcher = StoreDispatcher(self.store)
         self.model = VisitorTableModel(self.store, clock, icons)
+        self.model.set_pacer(self.dispatcher.pace(self.model.release_step))  # long holds released over frames
         self.client = AgentClient(
             server_url, token, self.store, on_state=self._on_state, on_hello=self._on_hello, on_error=self._on_error
         )

@@ -117,7 +117,7 @@ class VisitorIndex:
 
     While held (:meth:`hold`), updates change records in place and announce them with :meth:`changed`,
     but nothing moves, appears or disappears: new visitors wait (:attr:`waiting`), and :meth:`release`
-    applies everything deferred.
+    applies everything deferred, at once or a chunk per call (:attr:`releasing` until it is done).
     """
 
     BULK_MIN: Final = 256
@@ -211,6 +211,16 @@ class VisitorIndex:
     def held(self) -> bool:
         """Whether the order is held (see :meth:`hold`)."""
         return self._held
+
+    @property
+    def deferred(self) -> int:
+        """Changes a hold deferred that are not applied yet (departures, moves and arrivals)."""
+        return len(self._leaving) + len(self._deferred) + len(self._waiting)
+
+    @property
+    def releasing(self) -> bool:
+        """Whether a hold ended and some of what it deferred is still to be applied (see :meth:`release`)."""
+        return not self._held and self.deferred > 0
 
     @property
     def waiting(self) -> int:
@@ -420,12 +430,38 @@ class VisitorIndex:
         """Keep the shown order: from now on updates change rows in place until :meth:`release`."""
         self._held = True
 
-    def release(self) -> None:
-        """End the hold: apply every deferred move, arrival and departure (selection follows by id)."""
-        if not self._held:
-            return
+    def release(self, limit: int | None = None) -> int:
+        """End the hold and apply what it deferred: everything, or at most ``limit`` changes; how many remain.
+
+        With a limit, departures go first, then moves and arrivals, each reported as its own remove, move
+        or insert (no reorder: a long hold's release is spread over calls instead of one full sort). Until
+        everything is applied (:attr:`releasing`) an update of a visitor is applied at once and taken out
+        of what is deferred; a :meth:`hold` stops the release where it is, and a later release goes on.
+        """
         self._held = False
-        self._apply_deferred()
+        if limit is None:
+            self._apply_deferred()
+            return 0
+        if limit <= 0 or not self.deferred:
+            return self.deferred
+        counts_before = dict(self._counts)
+        leaving = list(islice(self._leaving, limit))
+        self._leaving.difference_update(leaving)
+        source: dict[str, Visitor] = {}
+        moving = list(islice(self._deferred, limit - len(leaving)))
+        self._deferred.difference_update(moving)
+        for visitor_id in moving:
+            record = self.record(visitor_id)
+            if record is not None:  # None: gone from the store too; the update below drops the row
+                source[visitor_id] = record
+        arriving = list(islice(self._waiting, limit - len(leaving) - len(moving)))
+        for visitor_id in arriving:
+            source[visitor_id] = self._waiting.pop(visitor_id)
+            add_mask(self._counts, self._waiting_masks.pop(visitor_id), -1)  # counted again as it is applied
+        self._update(leaving, [*moving, *arriving], self._clock(), source, counts_before)
+        if arriving:
+            self._count_waiting()
+        return self.deferred
 
     # ------------------------------------------------------------ internals: columns
 
@@ -615,17 +651,49 @@ class VisitorIndex:
     # ------------------------------------------------------------ internals: updates
 
     def _update(
-        self, removed: Collection[str], upserted: Collection[str], now: float, source: Mapping[str, Visitor] | None
+        self,
+        removed: Collection[str],
+        upserted: Collection[str],
+        now: float,
+        source: Mapping[str, Visitor] | None,
+        counts_before: dict[VisitorFilter, int] | None = None,
     ) -> None:
         """Apply changed visitors from ``source`` (None: re-evaluate the records the index already has)."""
         if self._held:
             self._defer(removed, upserted, source)
             return
+        if counts_before is None:
+            counts_before = dict(self._counts)
+        if self._leaving or self._deferred or self._waiting:  # a release under way
+            removed, upserted = self._undefer(removed, upserted, source)
         self._stack.clear()
         if len(removed) + len(upserted) > max(self.BULK_MIN, len(self._by_id) // 64):
-            self._update_bulk(removed, upserted, now, source)
+            self._update_bulk(removed, upserted, now, source, counts_before)
         else:
-            self._update_each(removed, upserted, now, source)
+            self._update_each(removed, upserted, now, source, counts_before)
+
+    def _undefer(
+        self, removed: Collection[str], upserted: Collection[str], source: Mapping[str, Visitor] | None
+    ) -> tuple[Collection[str], Collection[str]]:
+        """During a release: take visitors updated now out of what is deferred (they are applied now, once).
+
+        A waiting visitor's count goes (it is counted again as it is applied); a leaving visitor re-read
+        from the index's own records (a tick) still leaves.
+        """
+        deferred, leaving, waiting, masks = self._deferred, self._leaving, self._waiting, self._waiting_masks
+        gone = [vid for vid in upserted if vid in leaving] if source is None else []
+        if gone:
+            removed = [*removed, *gone]
+            upserted = [vid for vid in upserted if vid not in leaving]
+        had_waiting = bool(waiting)
+        for visitor_id in (*removed, *upserted):
+            deferred.discard(visitor_id)
+            leaving.discard(visitor_id)
+            if waiting.pop(visitor_id, None) is not None:
+                add_mask(self._counts, masks.pop(visitor_id), -1)
+        if had_waiting:
+            self._count_waiting()
+        return removed, upserted
 
     def _store_row(self, slot: int, visitor: Visitor, mask: int, now: float) -> bool:
         """Write a visitor's columns into its slot; True when the current column's value changed."""
@@ -662,11 +730,15 @@ class VisitorIndex:
         return slot
 
     def _update_each(
-        self, removed: Collection[str], upserted: Collection[str], now: float, source: Mapping[str, Visitor] | None
+        self,
+        removed: Collection[str],
+        upserted: Collection[str],
+        now: float,
+        source: Mapping[str, Visitor] | None,
+        counts_before: dict[VisitorFilter, int],
     ) -> None:
         """Few changes: one insert, remove or move per visitor, then :meth:`changed` per run of rows."""
         counts = self._counts
-        counts_before = dict(counts)
         masks, activity = self._masks, self._activity
         changed: list[int] = []
         for visitor_id in removed:
@@ -709,12 +781,16 @@ class VisitorIndex:
             self.listener.counts_changed(dict(counts))
 
     def _update_bulk(
-        self, removed: Collection[str], upserted: Collection[str], now: float, source: Mapping[str, Visitor] | None
+        self,
+        removed: Collection[str],
+        upserted: Collection[str],
+        now: float,
+        source: Mapping[str, Visitor] | None,
+        counts_before: dict[VisitorFilter, int],
     ) -> None:
         """Many changes: columns written, one C sort, one reorder."""
         self.listener.reordering()
         counts, masks, activity = self._counts, self._masks, self._activity
-        counts_before = dict(counts)
         for visitor_id in removed:
             self._forget(visitor_id)
         for visitor_id in upserted:
@@ -827,8 +903,8 @@ class VisitorIndex:
         changed: list[int] = []
         for visitor_id in (*removed, *upserted):
             slot = self._slot_of(visitor_id)
-            if visitor_id not in upserted:
-                visitor = None
+            if visitor_id not in upserted or (source is None and visitor_id in self._leaving):
+                visitor = None  # (a tick re-reads records: a leaving visitor's kept one must not bring it back)
             elif source is None:
                 visitor = self._record(slot) if slot is not None else self._waiting.get(visitor_id)
             else:
@@ -861,16 +937,27 @@ class VisitorIndex:
             self._deferred.add(visitor_id)
             changed.append(slot)
         self._emit_changed(changed)
-        bit, search = self._bit, self._search
-        self._waiting_count = sum(
-            1
-            for vid, v in self._waiting.items()
-            if self._waiting_masks[vid] & bit and search.matches_text(search_text(v, self._locale))
-        )
+        self._waiting_count = self._shown_waiting()
         if counts != counts_before:
             self.listener.counts_changed(dict(counts))
         if self._waiting_count != waiting_before:
             self.listener.waiting_changed(self._waiting_count)
+
+    def _shown_waiting(self) -> int:
+        """How many waiting visitors the current filter and search would show."""
+        bit, search, masks = self._bit, self._search, self._waiting_masks
+        return sum(
+            1
+            for vid, v in self._waiting.items()
+            if masks[vid] & bit and (not search or search.matches_text(search_text(v, self._locale)))
+        )
+
+    def _count_waiting(self) -> None:
+        """Recount the waiting visitors shown, telling the listener when the number changed."""
+        count = self._shown_waiting()
+        if count != self._waiting_count:
+            self._waiting_count = count
+            self.listener.waiting_changed(count)
 
     def _apply_deferred(self) -> None:
         """Apply what the hold deferred, as if it had just arrived (the hold itself stays as it is)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from itertools import islice
@@ -57,6 +58,10 @@ class StoreDispatcher(QObject):
     drains then get ``catch_up_budget_ms`` until it is gone. A snapshot goes out whole (it is one rebuild).
     Messages, message updates, typing and arrivals go out with the next drain.
 
+    Paced work (:meth:`pace`: the release of a long reorder hold) shares the drains' budget: while it has
+    something to do, a drain gives visitor changes at most half its chunk and the work the rest, so a
+    release is spread over frames instead of one long turn, and a flood cannot starve it.
+
     While traffic is calm (under ``busy_per_second`` deltas a second, no backlog), a drain comes
     one frame after the first change but at least ``calm_gap_ms`` after the previous drain, so a trickle of
     updates repaints the list a few times a second rather than at every change.
@@ -111,6 +116,8 @@ class StoreDispatcher(QObject):
         self._timer.setInterval(frame_ms)
         self._timer.timeout.connect(self.drain_chunk)
         store.on_dirty = self._schedule
+        self._paced: Callable[[int], tuple[int, int]] | None = None
+        self._pacing = False  # the paced work has something to do
         self.drains = 0
         """How many batches were emitted (for tests and benchmarks)."""
 
@@ -125,6 +132,29 @@ class StoreDispatcher(QObject):
     def backlog(self) -> int:
         """Visitor changes taken from the store but not emitted yet."""
         return len(self._pending.upserted) + len(self._pending.removed)
+
+    @property
+    def pacing(self) -> bool:
+        """Whether paced work (see :meth:`pace`) is under way."""
+        return self._pacing
+
+    def pace(self, step: Callable[[int], tuple[int, int]]) -> Callable[[], bool]:
+        """Drive ``step`` from the drains; returns the function that says it has work (it starts the drains).
+
+        ``step(limit)`` applies at most ``limit`` changes and returns how many it applied and how many remain;
+        it is called once a drain, with what the budget leaves, until nothing remains. The returned function
+        answers False once the dispatcher is detached (the caller then does the work itself).
+        """
+        self._paced = step
+        return self._wake
+
+    def _wake(self) -> bool:
+        if self._paced is None:
+            return False
+        self._pacing = True
+        if not self._timer.isActive():
+            self._timer.start(self._frame_ms)
+        return True
 
     def _schedule(self) -> None:
         if not self._timer.isActive():
@@ -157,26 +187,36 @@ class StoreDispatcher(QObject):
     def _drain(self, limit: int | None) -> None:
         self._timer.stop()
         self._merge(self._store.take_changes())
-        changes = self._take(limit)
+        paced = self._paced if self._pacing else None
+        # Paced work gets at least half the chunk: a flood of visitor changes must not starve a release.
+        changes = self._take(limit - limit // 2 if paced is not None and limit is not None else limit)
         if self.backlog:
             self._timer.start(self._frame_ms)
             if self._behind_since is None:
                 self._behind_since = self._clock()
         else:
             self._behind_since = None
-        if not changes:
+        if not changes and paced is None:
             return
         self._count()
         self.drains += 1
         size = len(changes.upserted) + len(changes.removed)
+        t0 = self._clock()
         if changes.reset:
             self.visitorsChanged.emit(changes)
-        elif size:
+            size = 0  # one rebuild: not a cost per change
             t0 = self._clock()
+        elif size:
             self.visitorsChanged.emit(changes)
-            if size >= self._min_chunk:  # small batches are mostly fixed costs: they would shrink the next chunk
-                cost = (self._clock() - t0) / size
-                self._cost = max(1e-7, (self._cost + cost) / 2)  # half the history: adapts within a few frames
+        if paced is not None:
+            applied, remaining = paced(sys.maxsize if limit is None else max(1, limit - size))
+            size += applied
+            self._pacing = remaining > 0
+            if self._pacing and not self._timer.isActive():
+                self._timer.start(self._frame_ms)
+        if size >= self._min_chunk:  # small batches are mostly fixed costs: they would shrink the next chunk
+            cost = (self._clock() - t0) / size
+            self._cost = max(1e-7, (self._cost + cost) / 2)  # half the history: adapts within a few frames
         if changes.arrived:
             visitors = self._store.visitors
             arrived = [visitors[vid] for vid in changes.arrived if vid in visitors]
@@ -241,5 +281,6 @@ class StoreDispatcher(QObject):
     def detach(self) -> None:
         """Stop listening to the store (logout, shutdown)."""
         self._timer.stop()
+        self._paced, self._pacing = None, False
         if self._store.on_dirty == self._schedule:
             self._store.on_dirty = None

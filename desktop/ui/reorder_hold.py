@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QPushButton, QTableView
 
@@ -98,6 +98,10 @@ class ReorderHold(QObject):
     def _on_waiting(self, count: int) -> None:
         banner = self.banner
         if count <= 0:
+            if banner.hasFocus():
+                # Hiding a focused child hands focus on with the view's focusNextPrevChild, which (tab key
+                # navigation) would move the current cell a column: the list takes the focus back instead.
+                self._view.setFocus(Qt.FocusReason.OtherFocusReason)
             banner.hide()
             return
         banner.setText(self.tr("↑ %n new", "", count))

@@ -184,6 +184,7 @@ class VisitorTableModel(QAbstractTableModel):
         self._cells: dict[str, tuple[Any, ...]] = {}
         self._view: QTableView | None = None
         self._hold: Any = None
+        self._pacer: Callable[[], bool] | None = None
         self._index = VisitorIndex(clock, _QtEvents(self))
         self._headers: tuple[str, ...] = ()
         self._state_names: dict[VisitorState, str] = {}
@@ -370,12 +371,36 @@ class VisitorTableModel(QAbstractTableModel):
         self._index.set_search(text)
 
     def hold(self) -> None:
-        """Keep the shown order (pointer over the list): updates change cells in place until :meth:`release`."""
+        """Keep the shown order (pointer over the list): updates change cells in place until :meth:`release`.
+
+        A hold during a paced release stops it where it is.
+        """
         self._index.hold()
 
     def release(self) -> None:
-        """Apply the order, arrivals and departures deferred by :meth:`hold`."""
-        self._index.release()
+        """End the hold: apply the order, arrivals and departures it deferred.
+
+        With a pacer (:meth:`set_pacer`: the dispatcher) they go out a chunk per frame through
+        :meth:`release_step`, as single moves, inserts and removals; without one (or a detached one), at once.
+        """
+        if self._pacer is None or (self._index.release(0) and not self._pacer()):
+            self._index.release()
+
+    def set_pacer(self, wake: Callable[[], bool] | None) -> None:
+        """Release holds in chunks: ``wake`` asks for :meth:`release_step` calls (``StoreDispatcher.pace``)."""
+        self._pacer = wake
+
+    def release_step(self, limit: int) -> tuple[int, int]:
+        """Apply at most ``limit`` changes of a release under way: (how many were applied, how many remain).
+
+        Nothing while the order is held again (the hold stopped the release; the next release goes on).
+        """
+        index = self._index
+        if not index.releasing:
+            return 0, 0
+        before = index.deferred
+        left = index.release(limit)
+        return before - left, left
 
     def attach_view(self, view: QTableView | None) -> None:
         """The view showing this model: :meth:`tick` refreshes its visible rows, and its pointer holds the order.

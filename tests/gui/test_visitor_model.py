@@ -620,3 +620,121 @@ def test_dispatcher_paces_calm_traffic_and_keeps_up_with_busy_traffic(qtbot: Any
     assert dispatcher.drains - drains_before >= 6  # in the last ten feeds, about half a second
     assert shown_ids(model) == expected_ids(store, clock())
     dispatcher.detach()
+
+
+def test_a_long_hold_released_during_a_flood_goes_out_over_several_frames(qapp: QApplication, qtbot: Any) -> None:
+    """The dispatcher's drains release a long hold a chunk per frame; the selection stays on its visitor."""
+    rng = random.Random(13)
+    store, clock, model = build([make_visitor(i, current_title=f"Page {i:04d}") for i in range(600)])
+    dispatcher = StoreDispatcher(store, frame_ms=1, chunk=40, min_chunk=8, calm_gap_ms=0)
+    dispatcher.visitorsChanged.connect(model.apply_changes)
+    applied: list[int] = []
+
+    def step(limit: int) -> tuple[int, int]:
+        done, left = model.release_step(limit)
+        applied.append(done)
+        return done, left
+
+    model.set_pacer(dispatcher.pace(step))
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+    view.resize(700, 500)
+    view.show()
+    model.attach_view(view)
+    model.sort(Column.PAGE, Qt.SortOrder.AscendingOrder)
+    chosen = visitor_id(300)
+    view.selectRow(model.row_of(chosen))
+    view.setCurrentIndex(model.index_of(chosen, 1))
+    viewport = view.viewport()
+    pos = view.visualRect(model.index(2, 0)).center()
+    QApplication.sendEvent(viewport, QEnterEvent(QPointF(pos), QPointF(pos), QPointF(viewport.mapToGlobal(pos))))
+    assert model.visitor_index.held
+    seq = [10]
+
+    def flood(count: int) -> None:
+        for _ in range(count):
+            seq[0] += 1
+            n = rng.randrange(700)
+            if rng.random() < 0.1:
+                store.apply(left(seq[0], n))
+            else:
+                store.apply(changed(seq[0], make_visitor(n, current_title=f"Page {rng.randrange(10_000):04d}")))
+
+    flood(500)
+    seq[0] += 1
+    store.apply(changed(seq[0], make_visitor(300, current_title="Aa chosen goes to the top")))
+    qtbot.waitUntil(lambda: dispatcher.drains > 0 and dispatcher.backlog == 0, timeout=10_000)
+    deferred = model.visitor_index.deferred
+    assert deferred > 200
+    assert model.row_of(chosen) > 0  # held in place
+
+    layouts: list[int] = []
+    model.layoutAboutToBeChanged.connect(lambda: layouts.append(1))
+    drains = dispatcher.drains
+    QApplication.sendEvent(viewport, QEvent(QEvent.Type.Leave))
+    assert model.visitor_index.releasing  # not applied in this turn of the loop
+    assert model.visitor_index.deferred == deferred
+    while dispatcher.pacing:
+        flood(5)
+        qtbot.wait(1)
+        assert {i.data(VISITOR_ID_ROLE) for i in view.selectionModel().selectedRows()} == {chosen}
+        assert view.currentIndex().data(VISITOR_ID_ROLE) == chosen
+    dispatcher.flush()
+    assert dispatcher.drains - drains >= 5
+    assert len([n for n in applied if n]) >= 5  # several frames
+    assert max(applied) <= 40  # at most a chunk a frame
+    assert not layouts  # single moves, inserts and removals: never one layout change of everything
+    assert model.visitor_index.deferred == 0
+    assert shown_ids(model) == expected_ids(store, clock(), column=Column.PAGE)
+    assert shown_ids(model)[0] == chosen
+    assert {i.data(VISITOR_ID_ROLE) for i in view.selectionModel().selectedRows()} == {chosen}
+    assert view.currentIndex().data(VISITOR_ID_ROLE) == chosen
+    assert view.currentIndex().column() == 1
+    dispatcher.detach()  # a detached dispatcher drives nothing: a release is then applied at once
+    model.hold()
+    store.apply(changed(seq[0] + 1, make_visitor(1, current_title="A now first")))
+    model.apply_changes(store.take_changes())
+    model.release()
+    assert shown_ids(model)[0] == visitor_id(1)
+    assert shown_ids(model) == expected_ids(store, clock(), column=Column.PAGE)
+    view.close()
+
+
+def test_paced_work_gets_at_least_half_of_each_drain_while_a_flood_waits(qapp: QApplication) -> None:
+    """A release shares the drain's budget with visitor changes; a backlog cannot starve it, nor it the backlog."""
+    store, clock, model = build()
+    now = [0.0]
+    dispatcher = StoreDispatcher(store, frame_ms=60_000, chunk=40, min_chunk=4, clock=lambda: now[0])
+    sizes: list[int] = []
+    limits: list[int] = []
+    left = [100]
+
+    def apply(changes: Changes) -> None:
+        sizes.append(len(changes.upserted) + len(changes.removed))
+        model.apply_changes(changes)
+
+    def step(limit: int) -> tuple[int, int]:
+        limits.append(limit)
+        done = min(limit, left[0])
+        left[0] -= done
+        return done, left[0]
+
+    dispatcher.visitorsChanged.connect(apply)
+    wake = dispatcher.pace(step)
+    for seq in range(11, 511):
+        store.apply(changed(seq, make_visitor(100 + seq)))
+    assert wake()
+    while dispatcher.pacing:
+        dispatcher.drain_chunk()
+    assert left[0] == 0
+    assert len(limits) == 5  # 100 changes at 20 a drain
+    assert all(size == 20 for size in sizes)  # the flood got the other half
+    assert all(limit == 20 for limit in limits)
+    while dispatcher.backlog:
+        dispatcher.drain_chunk()
+    assert sizes[-1] == 40  # the whole chunk again once the release is done
+    assert len(limits) == 5
+    assert shown_ids(model) == expected_ids(store, clock())
+    dispatcher.detach()
+    assert not wake()

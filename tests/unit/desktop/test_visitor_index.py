@@ -353,3 +353,132 @@ def test_countries_are_found_by_their_name_in_the_ui_language_and_follow_a_switc
     assert mirror.rows == []
     index.set_locale("de_DE")
     assert sorted(index) == sorted(germans)
+
+
+def random_batch(rng: random.Random, store: dict[str, Visitor], size: int) -> tuple[set[str], set[str]]:
+    """Random departures, arrivals and changes of visitors 0..159, applied to ``store``."""
+    removed: set[str] = set()
+    upserted: set[str] = set()
+    for _ in range(size):
+        n = rng.randrange(160)
+        vid = visitor_id(n)
+        if rng.random() < 0.2:
+            store.pop(vid, None)
+            removed.add(vid)
+            upserted.discard(vid)
+        else:
+            store[vid] = make_visitor(
+                n,
+                current_title=f"Page {rng.randrange(20)}",
+                last_activity_at=NOW - rng.choice([5, ACTIVE_WINDOW_SECONDS + 5]),
+                customer=rng.random() < 0.3,
+                in_chat=rng.random() < 0.1,
+                visit_count=rng.randrange(1, 4),
+            )
+            upserted.add(vid)
+            removed.discard(vid)
+    return removed, upserted
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("bulk", [False, True])
+def test_a_release_in_chunks_keeps_the_events_true_after_every_chunk(seed: int, bulk: bool) -> None:
+    """Random holds, chunked releases, updates and ticks; ``bulk``: updates during a release re-sort everything."""
+    rng = random.Random(seed)
+    store, clock, index, mirror = build([make_visitor(i) for i in range(120)])
+    if bulk:
+        index.BULK_MIN = 4  # type: ignore[misc]
+    index.set_sort(rng.choice(list(Column)), rng.random() < 0.5)
+    index.set_search(rng.choice(["", "", "1", "de"]))
+    index.set_filter(rng.choice([VisitorFilter.ALL, VisitorFilter.ALL, VisitorFilter.ACTIVE]))
+    mirror.events.clear()
+    for _ in range(40):
+        if not index.held and rng.random() < 0.4:
+            index.hold()
+        index.apply(*random_batch(rng, store, rng.randrange(1, 12)), store)
+        if rng.random() < 0.2:
+            clock.advance(20)
+            index.tick()
+        if index.held:
+            assert index.counts == count_filters(store.values(), clock())
+            if rng.random() < 0.6:
+                continue
+        pending = index.deferred
+        left = index.release(rng.randrange(1, 9))
+        assert left == index.deferred <= pending
+        assert bulk or "reordering" not in mirror.events  # chunks are single moves, inserts and removals
+        assert mirror.rows == list(index)
+        assert index.counts == count_filters(store.values(), clock())
+        for row, vid in enumerate(mirror.rows):
+            assert index.row_of(vid) == row
+        if not left:
+            assert not index.releasing
+            assert index.waiting == 0
+            check(index, mirror, store, clock())
+    while index.release(5):
+        assert mirror.rows == list(index)
+    check(index, mirror, store, clock())
+
+
+def test_an_update_during_a_release_is_applied_once_and_leaves_the_deferred_sets() -> None:
+    store, clock, index, mirror = build()
+    index.set_sort(Column.PAGE, False)
+    index.hold()
+    store[visitor_id(8)] = make_visitor(8, current_title="Zzz last")
+    store[visitor_id(20)] = make_visitor(20, current_title="Aaa first")
+    del store[visitor_id(0)]
+    index.apply({visitor_id(0)}, {visitor_id(8), visitor_id(20)}, store)
+    assert index.deferred == 3
+    assert index.waiting == 1
+    assert index.release(1) == 2  # the departure first
+    assert visitor_id(0) not in index
+    assert index.releasing
+    mirror.events.clear()
+    store[visitor_id(20)] = make_visitor(20, current_title="Mmm middle")
+    index.apply((), {visitor_id(20)}, store)  # applied now, so no longer waiting
+    assert mirror.events == ["insert"]
+    assert index.deferred == 1
+    assert mirror.waiting[-1] == 0
+    index.hold()  # a new hold stops the release where it is
+    assert index.held
+    store[visitor_id(20)] = make_visitor(20, current_title="Aaa first")
+    index.apply((), {visitor_id(20)}, store)
+    assert index.deferred == 2
+    assert index.release(10) == 0
+    check(index, mirror, store, clock())
+
+
+class DepartingStore(dict[str, Visitor]):
+    """A store that, like ``VisitorStore``, still gives the last record of a visitor who left."""
+
+    def __init__(self, visitors: dict[str, Visitor]) -> None:
+        super().__init__(visitors)
+        self.gone: dict[str, Visitor] = {}
+
+    def __delitem__(self, visitor_id: str) -> None:
+        self.gone[visitor_id] = self[visitor_id]
+        super().__delitem__(visitor_id)
+
+    def departed(self, visitor_id: str) -> Visitor | None:
+        return self.gone.get(visitor_id)
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_leaving_visitor_stays_gone_when_its_activity_runs_out_during_the_hold(chunked: bool) -> None:
+    plain, clock, index, mirror = build()
+    store = DepartingStore(plain)
+    index.hold()
+    del store[visitor_id(9)]
+    index.apply({visitor_id(9)}, (), store)
+    assert index.record(visitor_id(9)) is not None  # its row stays while held, with its last record
+    clock.advance(60)
+    assert visitor_id(9) in index.tick()
+    if chunked:
+        index.release(1)
+        index.tick()
+        while index.release(1):
+            pass
+    else:
+        index.release()
+    assert visitor_id(9) not in index
+    check(index, mirror, store, clock())
