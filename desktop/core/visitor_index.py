@@ -147,6 +147,10 @@ class VisitorIndex:
         self._hashes = array(_HASHES)
         self._hash_slots = array(_SLOTS)
         self._all: array[int] | None = array(_SLOTS)  # every slot in order; None until needed again
+        # The order of each column sorted by before (see :meth:`_keep_order`), with the id order and the
+        # column's values it was sorted from: switching back reuses it when both are still equal.
+        self._orders: dict[Column, tuple[array[int], array[int], list[Any]]] = {}
+        self._kept_by_id = array(_SLOTS)  # the id order the kept orders were sorted from (one copy shared)
         self._rows = array(_SLOTS)  # the shown slots, ascending
         self._column = Column.STATE
         self._descending = False
@@ -279,11 +283,12 @@ class VisitorIndex:
         self._apply_deferred()
         self.listener.reordering()
         if column != self._column:
+            self._keep_order()
             self._column = column
             self._stack.clear()
             if column not in self._values:
                 self._values[column] = self._column_values(column)
-            self._all = None
+            self._all = self._kept_order(column)
             self._rows = self._shown(self._sorted_all())
         self._descending = descending
         self.listener.reordered()
@@ -396,6 +401,8 @@ class VisitorIndex:
         del own
         self._places = places
         self._values = values
+        self._orders.clear()
+        self._kept_by_id = array(_SLOTS)
         self._by_id = array(_SLOTS, sorted(range(n), key=ids.__getitem__))
         hashes = array(_HASHES, map(hash, ids))
         self._hash_slots = array(_SLOTS, sorted(range(n), key=hashes.__getitem__))
@@ -514,6 +521,14 @@ class VisitorIndex:
 
     def _spread(self, store_ids: list[str], by_row: Iterable[Any], result: MutableSequence[Any]) -> bool:
         """Write values given per store row into ``result`` by slot, in C passes; whether every slot got one."""
+        ids = self._ids
+        n = len(ids)
+        # Each slot the store's row of that number (as after a reset; the store may have free rows after them).
+        if store_ids[:n] == ids and not any(islice(store_ids, n, None)):
+            result[:] = list(islice(by_row, n))
+            for slot in self._free:
+                result[slot] = 0.0
+            return True
         slot_of = dict(zip(self._ids, range(len(self._ids)), strict=True))
         slot_of.pop("", None)  # free slots
         slots: list[Any] = list(map(slot_of.get, store_ids))
@@ -598,6 +613,28 @@ class VisitorIndex:
         if self._all is None:
             self._all = array(_SLOTS, sorted(self._by_id, key=self._values[self._column].__getitem__))
         return self._all
+
+    def _keep_order(self) -> None:
+        """Keep the current column's order (when sorted) with what it was sorted from, for a switch back."""
+        if self._all is None:
+            return
+        by_id = self._by_id
+        if self._kept_by_id != by_id:  # array equality: one C pass, no copy while nobody came or went
+            self._kept_by_id = array(_SLOTS, by_id)
+        self._orders[self._column] = (self._all, self._kept_by_id, list(self._values[self._column]))
+
+    def _kept_order(self, column: Column) -> array[int] | None:
+        """A column's kept order if it is still right, else None (dropped either way).
+
+        The order is a function of the id order and the column's values alone (a stable sort of the one by
+        the other), so it is right exactly when both are equal to what it was sorted from: two comparisons
+        in C, with no hook in the update path.
+        """
+        kept = self._orders.pop(column, None)
+        if kept is None:
+            return None
+        order, by_id, values = kept
+        return order if by_id == self._by_id and values == self._values[column] else None
 
     def _shown(self, source: array[int]) -> array[int]:
         """The slots of ``source`` passing filter and search, in order; runs in C, not a loop per row."""

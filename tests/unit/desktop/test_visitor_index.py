@@ -7,6 +7,7 @@ import random
 import pytest
 
 from desktop.core.clock import ManualClock
+from desktop.core.columns import VisitorColumns
 from desktop.core.filters import Search, VisitorFilter, count_filters, matches_filter
 from desktop.core.ordering import Column, sort_key
 from desktop.core.visitor_index import IndexListener, VisitorIndex
@@ -482,3 +483,112 @@ def test_a_leaving_visitor_stays_gone_when_its_activity_runs_out_during_the_hold
         index.release()
     assert visitor_id(9) not in index
     check(index, mirror, store, clock())
+
+
+def fresh_order(index: VisitorIndex) -> list[str]:
+    """Every listed visitor by the current column and then id, computed from scratch (ascending)."""
+    records = [r for r in map(index.record, filter(None, index._ids)) if r is not None]
+    now = index._clock()
+    return [v.id for v in sorted(records, key=lambda v: sort_key(index.sort_column, v, now))]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_column_sorted_again_reuses_its_order_only_while_nothing_it_depends_on_changed(seed: int) -> None:
+    rng = random.Random(seed)
+    store, clock, index, mirror = build([make_visitor(i) for i in range(120)])
+    columns = [Column.STATE, Column.PAGE, Column.VISITS, Column.NAME]
+    reused = fresh = 0
+    for _ in range(80):
+        if rng.random() < 0.6:
+            column = rng.choice([c for c in columns if c != index.sort_column])
+            kept = index._orders.get(column)
+            index.set_sort(column, rng.random() < 0.3)
+            order = index._sorted_all()
+            if kept is not None and order is kept[0]:
+                reused += 1
+            else:
+                fresh += 1
+            assert [index._ids[s] for s in order] == fresh_order(index)
+            check(index, mirror, store, clock())
+            continue
+        # An update of a single field (the page, the visit count or the name) leaves other columns' orders right.
+        removed: set[str] = set()
+        upserted: set[str] = set()
+        for _ in range(rng.randrange(1, 4)):
+            n = rng.randrange(130)
+            vid = visitor_id(n)
+            what = rng.random()
+            if what < 0.1:
+                store.pop(vid, None)
+                removed.add(vid)
+                upserted.discard(vid)
+                continue
+            old = store.get(vid) or make_visitor(n)
+            if what < 0.4:
+                store[vid] = make_visitor(n, current_title=f"Page {rng.randrange(5)}", visit_count=old.visit_count)
+            elif what < 0.7:
+                store[vid] = make_visitor(n, current_title=old.current_title, visit_count=rng.randrange(1, 4))
+            else:
+                store[vid] = make_visitor(
+                    n, current_title=old.current_title, visit_count=old.visit_count, name=f"n{rng.randrange(9)}"
+                )
+            upserted.add(vid)
+            removed.discard(vid)
+        index.apply(removed, upserted, store)
+        check(index, mirror, store, clock())
+    assert reused  # both paths ran
+    assert fresh
+
+
+def test_a_kept_order_is_dropped_when_its_column_changed_while_another_was_shown() -> None:
+    store, clock, index, mirror = build()
+    index.set_sort(Column.PAGE, False)
+    page_order = index._sorted_all()
+    index.set_sort(Column.NAME, False)
+    index.set_sort(Column.PAGE, False)
+    assert index._sorted_all() is page_order  # nothing changed: no sort
+    index.set_sort(Column.NAME, False)
+    store[visitor_id(0)] = make_visitor(0, name="Ada Lovelace", email="ada@example.org", current_title="Zzz")
+    index.apply((), {visitor_id(0)}, store)
+    index.set_sort(Column.PAGE, False)
+    assert index._sorted_all() is not page_order
+    check(index, mirror, store, clock())
+    assert list(index)[-1] == visitor_id(0)
+    index.set_sort(Column.NAME, False)
+    store[visitor_id(30)] = make_visitor(30)  # someone new: the id order changed
+    index.apply((), {visitor_id(30)}, store)
+    index.set_sort(Column.PAGE, False)
+    check(index, mirror, store, clock())
+    store_before_reset = dict(store)
+    index.reset(store_before_reset)
+    assert not index._orders
+
+
+@pytest.mark.parametrize("column", [Column.PAGE, Column.LOCATION, Column.VISITS, Column.TIME_ON_SITE])
+def test_a_column_read_from_the_stores_columns_matches_a_fresh_sort_with_free_rows(column: Column) -> None:
+    columns = VisitorColumns()
+    visitors = [
+        make_visitor(i, current_title=f"Page {i % 4}", visit_count=1 + i % 3, country=["France", "Chile", None][i % 3])
+        for i in range(60)
+    ]
+    for v in visitors:
+        columns.put(v)
+    for i in range(0, 60, 7):
+        columns.pop(visitor_id(i))  # free rows in the store, some of them at the end
+    clock = ManualClock(NOW)
+    mirror = Mirror()
+    index = VisitorIndex(clock, mirror)
+    mirror.index = index
+    index.reset(columns)
+    index.set_sort(column, False)
+    listed = {v.id: v for v in visitors if v.id in columns}
+    check(index, mirror, listed, clock())
+    # Departures after the reset: the index's free slots get a placeholder, not a store row's value.
+    for i in (1, 2, 58):
+        columns.pop(visitor_id(i))
+        del listed[visitor_id(i)]
+    index.apply({visitor_id(1), visitor_id(2), visitor_id(58)}, (), columns)
+    index.set_sort(Column.STATE, False)
+    del index._values[column]  # computed again from the store, as on a first use
+    index.set_sort(column, True)
+    check(index, mirror, listed, clock())
