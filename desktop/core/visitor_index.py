@@ -112,8 +112,8 @@ class VisitorIndex:
     of :meth:`reset` and :meth:`apply`), which keeps them in columns and makes one when asked; a visitor
     that leaves while the order is held keeps its last record until its row goes. The order is arrays of
     slots: every visitor sorted by the current column (rebuilt with one C sort from cached values when
-    needed) and the shown rows (ascending; a descending view reads it backwards). Filtering and searching
-    run in C (``compress`` over ``map``).
+    needed, or kept from an earlier sort by it while nothing changed) and the shown rows (ascending; a
+    descending view reads it backwards). Filtering and searching run in C (``compress`` over ``map``).
 
     While held (:meth:`hold`), updates change records in place and announce them with :meth:`changed`,
     but nothing moves, appears or disappears: new visitors wait (:attr:`waiting`), and :meth:`release`
