@@ -103,6 +103,10 @@ class IndexListener:
         """How many new visitors wait for the hold to end changed."""
 
 
+_KEPT_ORDERS = 2
+"""Sorted orders kept for a switch back to their column (the last two columns left): memory stays bounded."""
+
+
 class VisitorIndex:
     """Every visitor of the store, filtered, searched and sorted, held in columns rather than row objects.
 
@@ -621,7 +625,10 @@ class VisitorIndex:
         by_id = self._by_id
         if self._kept_by_id != by_id:  # array equality: one C pass, no copy while nobody came or went
             self._kept_by_id = array(_SLOTS, by_id)
-        self._orders[self._column] = (self._all, self._kept_by_id, list(self._values[self._column]))
+        orders = self._orders
+        orders[self._column] = (self._all, self._kept_by_id, list(self._values[self._column]))
+        while len(orders) > _KEPT_ORDERS:  # the oldest goes: 12 bytes a visitor for each order kept
+            del orders[next(iter(orders))]
 
     def _kept_order(self, column: Column) -> array[int] | None:
         """A column's kept order if it is still right, else None (dropped either way).

@@ -564,6 +564,14 @@ def test_a_kept_order_is_dropped_when_its_column_changed_while_another_was_shown
     assert not index._orders
 
 
+def test_only_the_last_two_columns_left_keep_their_order() -> None:
+    _store, _clock, index, _mirror = build()
+    for column in (Column.PAGE, Column.NAME, Column.LOCATION, Column.VISITS, Column.TIME_ON_SITE):
+        index.set_sort(column, False)
+        index._sorted_all()
+    assert list(index._orders) == [Column.LOCATION, Column.VISITS]  # 12 bytes a visitor each, not one per column
+
+
 @pytest.mark.parametrize("column", [Column.PAGE, Column.LOCATION, Column.VISITS, Column.TIME_ON_SITE])
 def test_a_column_read_from_the_stores_columns_matches_a_fresh_sort_with_free_rows(column: Column) -> None:
     columns = VisitorColumns()
