@@ -53,6 +53,7 @@ _NUMBER_FIELDS: Final[dict[Column, tuple[str, Callable[[float], float]]]] = {
 """Columns whose sort value is one number field, converted (as ``ordering.sort_values`` computes it)."""
 _NAME_FIELDS: Final = frozenset({"name", "email", "label"})
 _CHUNK: Final = 2048  # records made at a time when a column is computed for everyone
+_SHOWN: Final = -2  # a list position not looked up yet, of a row known to be shown
 _NUMERIC: Final = frozenset({Column.STATE, Column.TIME_ON_SITE, Column.VISITS})
 """Columns whose sort values are numbers (no text to share between visitors)."""
 
@@ -640,8 +641,10 @@ class VisitorIndex:
     def _passes(self, slot: int) -> bool:
         if not self._masks[slot] & self._bit:
             return False
+        if not self._search:
+            return True
         record = self._record(slot)
-        return not self._search or (record is not None and self._search.matches_text(search_text(record, self._locale)))
+        return record is not None and self._search.matches_text(search_text(record, self._locale))
 
     def _relayout(self, source: array[int]) -> None:
         self.listener.reordering()
@@ -739,8 +742,10 @@ class VisitorIndex:
     ) -> None:
         """Few changes: one insert, remove or move per visitor, then :meth:`changed` per run of rows."""
         counts = self._counts
-        masks, activity = self._masks, self._activity
+        masks, activity, rows, by_id = self._masks, self._activity, self._rows, self._by_id
+        values = self._values[self._column]
         changed: list[int] = []
+        places: list[int] = []  # where each changed slot was last seen in the list (-1: not known)
         for visitor_id in removed:
             self._drop(visitor_id)
         for visitor_id in upserted:
@@ -759,24 +764,32 @@ class VisitorIndex:
                 continue
             activity.track(slot, visitor.last_activity_at, now)
             old_mask = masks[slot]
-            i = self._find(slot)  # before the key changes
             if old_mask != mask:
                 add_mask(counts, mask, 1)
                 add_mask(counts, old_mask, -1)
+            old_value = values[slot]
             moves = self._store_row(slot, visitor, mask, now)
             if moves:
                 self._all = None
-            if i < 0:
+                new_value, values[slot] = values[slot], old_value
+                i = self._find(slot)  # by the key the row is sorted by
+                values[slot] = new_value
+            elif len(rows) == len(by_id):
+                i = _SHOWN  # every live slot is shown, this one too; its key is unchanged: no search needed yet
+            else:
+                i = self._find(slot)
+            if i == -1:
                 if self._passes(slot):
                     self._insert_row(slot)
             elif not self._passes(slot):
-                self._remove_row(i)
+                self._remove_row(self._find(slot) if i == _SHOWN else i)
             elif not moves:
                 changed.append(slot)
+                places.append(i)
             else:
-                self._move_row(i, slot)
                 changed.append(slot)
-        self._emit_changed(changed)
+                places.append(self._move_row(i, slot))
+        self._emit_changed(changed, places)
         if counts != counts_before:
             self.listener.counts_changed(dict(counts))
 
@@ -857,8 +870,8 @@ class VisitorIndex:
         del rows[i]
         self.listener.removed()
 
-    def _move_row(self, i: int, slot: int) -> None:
-        """Move the row at list position ``i`` to where the slot's new key belongs."""
+    def _move_row(self, i: int, slot: int) -> int:
+        """Move the row at list position ``i`` to where the slot's new key belongs; its list position now."""
         rows = self._rows
         n = len(rows)
         # The old entry at i still sits in rows with a stale key: search both sides of it.
@@ -866,18 +879,29 @@ class VisitorIndex:
         j = left if left < i else self._bisect(slot, i + 1, n) - 1
         source, target = self._view_row(i, n), self._view_row(j, n)
         if source == target:
-            return
+            return i
         self.listener.moving(source, target)
         del rows[i]
         rows.insert(j, slot)
         self.listener.moved()
+        return j
 
-    def _emit_changed(self, slots: list[int]) -> None:
-        """:meth:`IndexListener.changed` per run of adjacent changed rows; never one range over unrelated rows."""
+    def _emit_changed(self, slots: list[int], places: list[int] | None = None) -> None:
+        """:meth:`IndexListener.changed` per run of adjacent changed rows; never one range over unrelated rows.
+
+        ``places``: where each slot was last seen in the list; one still there is not searched for again
+        (later inserts, removals and moves of the batch may have shifted it).
+        """
         if not slots:
             return
-        n = len(self._rows)
-        found = sorted({self._view_row(i, n) for i in map(self._find, slots) if i >= 0})
+        rows = self._rows
+        n = len(rows)
+        if places is None:
+            positions = map(self._find, slots)
+        else:
+            find = self._find
+            positions = (i if 0 <= i < n and rows[i] == s else find(s) for s, i in zip(slots, places, strict=True))
+        found = sorted({self._view_row(i, n) for i in positions if i >= 0})
         start = prev = -2
         for r in found:
             if r != prev + 1:
