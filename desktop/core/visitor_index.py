@@ -53,7 +53,6 @@ _NUMBER_FIELDS: Final[dict[Column, tuple[str, Callable[[float], float]]]] = {
 """Columns whose sort value is one number field, converted (as ``ordering.sort_values`` computes it)."""
 _NAME_FIELDS: Final = frozenset({"name", "email", "label"})
 _CHUNK: Final = 2048  # records made at a time when a column is computed for everyone
-_SHOWN: Final = -2  # a list position not looked up yet, of a row known to be shown
 _NUMERIC: Final = frozenset({Column.STATE, Column.TIME_ON_SITE, Column.VISITS})
 """Columns whose sort values are numbers (no text to share between visitors)."""
 
@@ -742,8 +741,7 @@ class VisitorIndex:
     ) -> None:
         """Few changes: one insert, remove or move per visitor, then :meth:`changed` per run of rows."""
         counts = self._counts
-        masks, activity, rows, by_id = self._masks, self._activity, self._rows, self._by_id
-        values = self._values[self._column]
+        masks, activity = self._masks, self._activity
         changed: list[int] = []
         places: list[int] = []  # where each changed slot was last seen in the list (-1: not known)
         for visitor_id in removed:
@@ -764,25 +762,18 @@ class VisitorIndex:
                 continue
             activity.track(slot, visitor.last_activity_at, now)
             old_mask = masks[slot]
+            i = self._find(slot)  # before the key changes
             if old_mask != mask:
                 add_mask(counts, mask, 1)
                 add_mask(counts, old_mask, -1)
-            old_value = values[slot]
             moves = self._store_row(slot, visitor, mask, now)
             if moves:
                 self._all = None
-                new_value, values[slot] = values[slot], old_value
-                i = self._find(slot)  # by the key the row is sorted by
-                values[slot] = new_value
-            elif len(rows) == len(by_id):
-                i = _SHOWN  # every live slot is shown, this one too; its key is unchanged: no search needed yet
-            else:
-                i = self._find(slot)
-            if i == -1:
+            if i < 0:
                 if self._passes(slot):
                     self._insert_row(slot)
             elif not self._passes(slot):
-                self._remove_row(self._find(slot) if i == _SHOWN else i)
+                self._remove_row(i)
             elif not moves:
                 changed.append(slot)
                 places.append(i)
@@ -896,10 +887,10 @@ class VisitorIndex:
             return
         rows = self._rows
         n = len(rows)
+        find = self._find
         if places is None:
-            positions = map(self._find, slots)
+            positions: Iterable[int] = map(find, slots)
         else:
-            find = self._find
             positions = (i if 0 <= i < n and rows[i] == s else find(s) for s, i in zip(slots, places, strict=True))
         found = sorted({self._view_row(i, n) for i in positions if i >= 0})
         start = prev = -2

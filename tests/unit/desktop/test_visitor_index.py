@@ -203,6 +203,21 @@ def test_an_unchanged_order_announces_only_the_changed_row() -> None:
     assert mirror.changed_rows == [(row, row)]
 
 
+@pytest.mark.parametrize("descending", [False, True])
+def test_changed_names_the_row_a_visitor_is_on_after_later_moves_of_the_batch(descending: bool) -> None:
+    """A changed row's position is reused only while the row is still there: a later move shifts it."""
+    store, _clock, index, mirror = build([make_visitor(n, current_title=f"Page {n:02d}") for n in range(10)])
+    index.set_sort(Column.PAGE, descending)
+    seen: list[str | None] = []
+    mirror.changed = lambda first, last: seen.extend(index.id_at(r) for r in range(first, last + 1))  # type: ignore[method-assign]
+    stays, jumps = visitor_id(5), visitor_id(8)
+    store[stays] = make_visitor(5, current_title="Page 05", name="Renamed")  # changes in place, first
+    store[jumps] = make_visitor(8, current_title="Page 00a")  # then moves past it, shifting its row
+    index.apply((), [stays, jumps], store)
+    assert sorted(map(str, seen)) == sorted([stays, jumps])
+    assert mirror.events.count("move") == 1
+
+
 @pytest.mark.parametrize("bulk", [False, True])
 @pytest.mark.parametrize("holds", [False, True])
 def test_random_updates_match_a_fresh_computation(bulk: bool, holds: bool) -> None:
