@@ -370,6 +370,32 @@ def test_countries_are_found_by_their_name_in_the_ui_language_and_follow_a_switc
     assert sorted(index) == sorted(germans)
 
 
+def test_a_place_text_kept_by_its_fields_follows_a_change_of_any_of_them() -> None:
+    """Visitors on one page and place share a search text; a name, country or language change must not."""
+    page = {"current_url": "https://shop.example/p/0", "current_title": "Product 0"}
+    store, clock, index, mirror = build([make_visitor(0), make_visitor(1, name="Ada", **page), make_visitor(2, **page)])
+    index.set_locale("de_DE")
+    index.set_search("besucher")  # the word of an anonymous visitor's label, in the shared text
+    assert sorted(index) == [visitor_id(0), visitor_id(2)]
+    store[visitor_id(1)] = make_visitor(1, **page)  # now anonymous
+    store[visitor_id(0)] = make_visitor(0, name="Cy")  # now named
+    index.apply((), [visitor_id(1), visitor_id(0)], store)
+    assert sorted(index) == [visitor_id(1), visitor_id(2)]
+    index.set_search("")
+    index.set_search("besucher")
+    assert sorted(index) == [visitor_id(1), visitor_id(2)]
+    index.set_search("frankreich")
+    store[visitor_id(2)] = make_visitor(2, country_code="FR", **page)
+    index.apply((), [visitor_id(2)], store)
+    assert list(index) == [visitor_id(2)]
+    index.set_search("")
+    index.set_search("frankreich")  # searched again in the index's own texts
+    assert list(index) == [visitor_id(2)]
+    index.set_locale("fr_FR")  # the same fields in another language
+    assert list(index) == []
+    check(index, mirror, store, clock())
+
+
 def random_batch(rng: random.Random, store: dict[str, Visitor], size: int) -> tuple[set[str], set[str]]:
     """Random departures, arrivals and changes of visitors 0..159, applied to ``store``."""
     removed: set[str] = set()
