@@ -34,6 +34,7 @@ _SLOTS: Final = "I"  # array typecode of slot numbers: 4 bytes a row, no int obj
 _HASHES: Final = "q"  # array typecode of id hashes
 _SEARCH_STACK: Final = 8  # results of this many earlier queries are kept for widening keystrokes
 _SHARED_LIMIT: Final = 200_000  # distinct sort texts shared before the table starts over
+_PLACE_CACHE: Final = 4096  # place texts kept by their fields (bounded: each visitor may have its own)
 SORT_FIELDS: Final[dict[Column, tuple[str, ...]]] = {
     Column.STATE: ("banned", "chat_status", "unread", "in_chat", "online", "last_activity_at", "visit_started_at"),
     Column.NAME: ("name", "label"),
@@ -139,6 +140,8 @@ class VisitorIndex:
         self._own = TextColumn()  # case-folded search text of a visitor's own fields, by slot
         self._places: list[str] = []  # case-folded search text of page and place, one string per distinct value
         self._place_table: dict[str, str] = {}
+        # The place text by the fields it is made of: a page view repeats a page and place many visitors are on.
+        self._place_by_fields: dict[tuple[str | None, str | None, str | None, str | None, str | None, bool], str] = {}
         self._locale: str | None = None  # the UI's language: countries are searched by their name in it too
         # Sort values stay in lists even for numbers: a C sort keyed by an array makes a float object per
         # key, and a numeric column's sort took 11-14 ms longer at 100,000 (24 bytes a visitor saved).
@@ -358,6 +361,7 @@ class VisitorIndex:
         if not self._ids:
             return
         self._place_table.clear()
+        self._place_by_fields.clear()
         places, place_text = self._places, self._place_text
         for slot, record in self._each_record():
             places[slot] = place_text(record)
@@ -378,6 +382,7 @@ class VisitorIndex:
         self._free = []
         self._ids = ids
         self._place_table.clear()
+        self._place_by_fields.clear()
         self._shared.clear()
         activity = self._activity
         activity.clear()
@@ -656,11 +661,27 @@ class VisitorIndex:
 
     def _place_text(self, visitor: Visitor) -> str:
         """The shared search text of a visitor's page and place (equal texts are one object)."""
+        # Every field shared_search_text reads (the language is fixed until set_locale clears the cache).
+        fields = (
+            visitor.current_title,
+            visitor.current_url,
+            visitor.country,
+            visitor.country_code,
+            visitor.city,
+            not (visitor.name or visitor.email),
+        )
+        by_fields = self._place_by_fields
+        text = by_fields.get(fields)
+        if text is not None:
+            return text
         text = shared_search_text(visitor, self._locale)
         table = self._place_table
         if len(table) > _SHARED_LIMIT:
             table.clear()
-        return table.setdefault(text, text)
+        if len(by_fields) >= _PLACE_CACHE:
+            by_fields.clear()
+        text = by_fields[fields] = table.setdefault(text, text)
+        return text
 
     def _matching(self, rows: array[int], word: str) -> array[int]:
         """The rows with ``word`` in one of their fields, in C passes over the rows.
@@ -684,8 +705,10 @@ class VisitorIndex:
     def _passes(self, slot: int) -> bool:
         if not self._masks[slot] & self._bit:
             return False
+        if not self._search:
+            return True
         record = self._record(slot)
-        return not self._search or (record is not None and self._search.matches_text(search_text(record, self._locale)))
+        return record is not None and self._search.matches_text(search_text(record, self._locale))
 
     def _relayout(self, source: array[int]) -> None:
         self.listener.reordering()
@@ -785,6 +808,7 @@ class VisitorIndex:
         counts = self._counts
         masks, activity = self._masks, self._activity
         changed: list[int] = []
+        places: list[int] = []  # where each changed slot was last seen in the list (-1: not known)
         for visitor_id in removed:
             self._drop(visitor_id)
         for visitor_id in upserted:
@@ -817,10 +841,11 @@ class VisitorIndex:
                 self._remove_row(i)
             elif not moves:
                 changed.append(slot)
+                places.append(i)
             else:
-                self._move_row(i, slot)
                 changed.append(slot)
-        self._emit_changed(changed)
+                places.append(self._move_row(i, slot))
+        self._emit_changed(changed, places)
         if counts != counts_before:
             self.listener.counts_changed(dict(counts))
 
@@ -901,8 +926,8 @@ class VisitorIndex:
         del rows[i]
         self.listener.removed()
 
-    def _move_row(self, i: int, slot: int) -> None:
-        """Move the row at list position ``i`` to where the slot's new key belongs."""
+    def _move_row(self, i: int, slot: int) -> int:
+        """Move the row at list position ``i`` to where the slot's new key belongs; its list position now."""
         rows = self._rows
         n = len(rows)
         # The old entry at i still sits in rows with a stale key: search both sides of it.
@@ -910,18 +935,29 @@ class VisitorIndex:
         j = left if left < i else self._bisect(slot, i + 1, n) - 1
         source, target = self._view_row(i, n), self._view_row(j, n)
         if source == target:
-            return
+            return i
         self.listener.moving(source, target)
         del rows[i]
         rows.insert(j, slot)
         self.listener.moved()
+        return j
 
-    def _emit_changed(self, slots: list[int]) -> None:
-        """:meth:`IndexListener.changed` per run of adjacent changed rows; never one range over unrelated rows."""
+    def _emit_changed(self, slots: list[int], places: list[int] | None = None) -> None:
+        """:meth:`IndexListener.changed` per run of adjacent changed rows; never one range over unrelated rows.
+
+        ``places``: where each slot was last seen in the list; one still there is not searched for again
+        (later inserts, removals and moves of the batch may have shifted it).
+        """
         if not slots:
             return
-        n = len(self._rows)
-        found = sorted({self._view_row(i, n) for i in map(self._find, slots) if i >= 0})
+        rows = self._rows
+        n = len(rows)
+        find = self._find
+        if places is None:
+            positions: Iterable[int] = map(find, slots)
+        else:
+            positions = (i if 0 <= i < n and rows[i] == s else find(s) for s, i in zip(slots, places, strict=True))
+        found = sorted({self._view_row(i, n) for i in positions if i >= 0})
         start = prev = -2
         for r in found:
             if r != prev + 1:

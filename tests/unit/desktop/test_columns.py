@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any
 
@@ -291,6 +292,28 @@ def test_deadlines_by_slot_flip_as_the_activity_clock_by_id() -> None:
             assert sorted(by_id.due(now)) == sorted(visitor_id(s) for s in by_slot.due(now))
         assert len(by_id) == len(by_slot)
         assert by_id.next_deadline() == by_slot.next_deadline()
+
+
+def test_deadlines_a_slot_that_moved_away_and_back_flips_once_and_a_stale_entry_never() -> None:
+    """Re-tracking leaves the old bucket's entry behind: it must not flip the slot from there."""
+    deadlines = Deadlines()
+    now = NOW
+    first, second = now - ACTIVE_WINDOW_SECONDS + 10, now - ACTIVE_WINDOW_SECONDS + 20
+    for slot in range(200):  # enough moves between two buckets to filter them of stale entries
+        deadlines.track(slot, first, now)
+        deadlines.track(slot, second, now)
+        if slot % 2:
+            deadlines.track(slot, first, now)  # back again: two entries there, one slot
+    deadlines.forget(4)
+    deadlines.forget(5)
+    assert len(deadlines) == 198
+    assert deadlines.next_deadline() == math.ceil(first + ACTIVE_WINDOW_SECONDS)
+    assert sorted(deadlines.due(now + 15)) == [s for s in range(200) if s % 2 and s != 5]
+    assert len(deadlines) == 99
+    assert deadlines.next_deadline() == math.ceil(second + ACTIVE_WINDOW_SECONDS)
+    assert sorted(deadlines.due(now + 25)) == [s for s in range(200) if not s % 2 and s != 4]
+    assert len(deadlines) == 0
+    assert deadlines.next_deadline() is None
 
 
 def test_page_texts_no_visitor_shows_any_more_are_dropped() -> None:

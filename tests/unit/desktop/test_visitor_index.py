@@ -204,6 +204,21 @@ def test_an_unchanged_order_announces_only_the_changed_row() -> None:
     assert mirror.changed_rows == [(row, row)]
 
 
+@pytest.mark.parametrize("descending", [False, True])
+def test_changed_names_the_row_a_visitor_is_on_after_later_moves_of_the_batch(descending: bool) -> None:
+    """A changed row's position is reused only while the row is still there: a later move shifts it."""
+    store, _clock, index, mirror = build([make_visitor(n, current_title=f"Page {n:02d}") for n in range(10)])
+    index.set_sort(Column.PAGE, descending)
+    seen: list[str | None] = []
+    mirror.changed = lambda first, last: seen.extend(index.id_at(r) for r in range(first, last + 1))  # type: ignore[method-assign]
+    stays, jumps = visitor_id(5), visitor_id(8)
+    store[stays] = make_visitor(5, current_title="Page 05", name="Renamed")  # changes in place, first
+    store[jumps] = make_visitor(8, current_title="Page 00a")  # then moves past it, shifting its row
+    index.apply((), [stays, jumps], store)
+    assert sorted(map(str, seen)) == sorted([stays, jumps])
+    assert mirror.events.count("move") == 1
+
+
 @pytest.mark.parametrize("bulk", [False, True])
 @pytest.mark.parametrize("holds", [False, True])
 def test_random_updates_match_a_fresh_computation(bulk: bool, holds: bool) -> None:
@@ -354,6 +369,32 @@ def test_countries_are_found_by_their_name_in_the_ui_language_and_follow_a_switc
     assert mirror.rows == []
     index.set_locale("de_DE")
     assert sorted(index) == sorted(germans)
+
+
+def test_a_place_text_kept_by_its_fields_follows_a_change_of_any_of_them() -> None:
+    """Visitors on one page and place share a search text; a name, country or language change must not."""
+    page = {"current_url": "https://shop.example/p/0", "current_title": "Product 0"}
+    store, clock, index, mirror = build([make_visitor(0), make_visitor(1, name="Ada", **page), make_visitor(2, **page)])
+    index.set_locale("de_DE")
+    index.set_search("besucher")  # the word of an anonymous visitor's label, in the shared text
+    assert sorted(index) == [visitor_id(0), visitor_id(2)]
+    store[visitor_id(1)] = make_visitor(1, **page)  # now anonymous
+    store[visitor_id(0)] = make_visitor(0, name="Cy")  # now named
+    index.apply((), [visitor_id(1), visitor_id(0)], store)
+    assert sorted(index) == [visitor_id(1), visitor_id(2)]
+    index.set_search("")
+    index.set_search("besucher")
+    assert sorted(index) == [visitor_id(1), visitor_id(2)]
+    index.set_search("frankreich")
+    store[visitor_id(2)] = make_visitor(2, country_code="FR", **page)
+    index.apply((), [visitor_id(2)], store)
+    assert list(index) == [visitor_id(2)]
+    index.set_search("")
+    index.set_search("frankreich")  # searched again in the index's own texts
+    assert list(index) == [visitor_id(2)]
+    index.set_locale("fr_FR")  # the same fields in another language
+    assert list(index) == []
+    check(index, mirror, store, clock())
 
 
 def random_batch(rng: random.Random, store: dict[str, Visitor], size: int) -> tuple[set[str], set[str]]:
