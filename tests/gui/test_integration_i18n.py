@@ -148,6 +148,18 @@ def test_catalogues_are_complete_and_compiled() -> None:
     assert result.returncode == 0, f"run packaging/update_translations.py and translate:\n{result.stderr}"
 
 
+def shown_model(qtbot: QtBot, store: VisitorStore, visitors: list[Visitor]) -> VisitorTableModel:
+    """A model over ``visitors`` in a view (a language change reaches the model through the view)."""
+    store.apply(Snapshot(seq=1, reason="initial", visitors=visitors))
+    store.take_changes()
+    model = VisitorTableModel(store, ManualClock(1_700_000_000.0), StateIconProvider(state_icon))
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    model.attach_view(view)
+    return model
+
+
 def test_search_finds_countries_by_their_name_in_the_ui_language_after_a_switch(
     app: QApplication, qtbot: QtBot
 ) -> None:
@@ -163,13 +175,7 @@ def test_search_finds_countries_by_their_name_in_the_ui_language_after_a_switch(
         country="Germany",
     )
     france = msgspec.structs.replace(germany, id="visitor-france", country_code="FR", country="France")
-    store.apply(Snapshot(seq=1, reason="initial", visitors=[germany, france]))
-    store.take_changes()
-    model = VisitorTableModel(store, ManualClock(1_700_000_000.0), StateIconProvider(state_icon))
-    view = QTableView()
-    qtbot.addWidget(view)
-    view.setModel(model)
-    model.attach_view(view)
+    model = shown_model(qtbot, store, [germany, france])
     model.set_search("Deutschland")
     assert model.rowCount() == 0  # the server names countries in English
     install_translators(app, "de")
@@ -191,13 +197,7 @@ def test_search_finds_an_anonymous_visitor_by_its_label_in_the_ui_language(app: 
         id="v-abcSdf9rh", label="Visitor Sdf9rh", first_seen_at=0, visit_started_at=0, last_activity_at=0
     )
     named = msgspec.structs.replace(anonymous, id="v-abc000002", name="Ada Lovelace", label="Ada Lovelace")
-    store.apply(Snapshot(seq=1, reason="initial", visitors=[anonymous, named]))
-    store.take_changes()
-    model = VisitorTableModel(store, ManualClock(1_700_000_000.0), StateIconProvider(state_icon))
-    view = QTableView()
-    qtbot.addWidget(view)
-    view.setModel(model)
-    model.attach_view(view)
+    model = shown_model(qtbot, store, [anonymous, named])
     model.set_search("Besucher Sdf9rh")
     assert model.rowCount() == 0  # the server's labels are English
     install_translators(app, "de")

@@ -232,26 +232,7 @@ def test_random_updates_match_a_fresh_computation(bulk: bool, holds: bool) -> No
             index.set_sort(column, rng.random() < 0.5)
             index.set_filter(rng.choice(list(VisitorFilter)))
             index.set_search(rng.choice(["", "1", "product 2", "de"]))
-        removed: set[str] = set()
-        upserted: set[str] = set()
-        for _ in range(rng.randrange(1, 400 if bulk else 8)):
-            n = rng.randrange(160)
-            vid = visitor_id(n)
-            if rng.random() < 0.2:
-                store.pop(vid, None)
-                removed.add(vid)
-                upserted.discard(vid)
-            else:
-                store[vid] = make_visitor(
-                    n,
-                    current_title=f"Page {rng.randrange(20)}",
-                    last_activity_at=NOW - rng.choice([5, ACTIVE_WINDOW_SECONDS + 5]),
-                    customer=rng.random() < 0.3,
-                    in_chat=rng.random() < 0.1,
-                    visit_count=rng.randrange(1, 4),
-                )
-                upserted.add(vid)
-                removed.discard(vid)
+        removed, upserted = random_batch(rng, store, rng.randrange(1, 400 if bulk else 8))
         if holds and rng.random() < 0.5:
             index.hold()
             before = list(index)
