@@ -58,13 +58,15 @@ class GuiThreadCollector(QObject):
             if generation == 2:
                 survivors = len(gc.get_objects(2))  # what is left unfrozen in the oldest generation
         # Calm: fewer new containers since the last check than one young collection's worth (no traffic).
-        action = self._policy.decide(self._clock(), gc.get_freeze_count(), survivors, calm=generation < 0)
+        calm, now = generation < 0, self._clock()
+        # Counting the frozen objects walks all of them (~5 ms): only as often as the policy needs it.
+        frozen = gc.get_freeze_count() if self._policy.count_due(now, calm=calm) else None
+        action = self._policy.decide(now, frozen, survivors, calm=calm)
         if action is Action.REFREEZE:
             self.refreeze()
-        elif action is Action.FREEZE:
-            before = gc.get_freeze_count()
-            gc.freeze()
-            self._policy.froze(gc.get_freeze_count() - before)
+        elif action is Action.FREEZE and survivors is not None:
+            gc.freeze()  # right after a full collection: the survivors are all the unfrozen objects
+            self._policy.froze(survivors)
 
     def refreeze(self) -> None:
         """Unfreeze everything, collect it all (one full pass), and freeze what is left."""
