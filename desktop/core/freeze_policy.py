@@ -79,9 +79,10 @@ class FreezePolicy:
     def decide(self, now: float, frozen: int | None, survivors: int | None, *, calm: bool) -> Action:
         """The action for this check.
 
-        ``frozen`` is ``gc.get_freeze_count()`` when :meth:`count_due` asked for it, else None; ``survivors`` the unfrozen objects of the oldest generation
-        after a full collection this check ran (None when it ran none); ``calm`` whether the event loop is
-        keeping time (a refreeze stalls it for one full collection).
+        ``frozen`` is ``gc.get_freeze_count()`` when :meth:`count_due` asked for it, else None;
+        ``survivors`` the unfrozen objects of the oldest generation after a full collection this check ran
+        (None when it ran none); ``calm`` whether the event loop is keeping time (a refreeze stalls it for
+        one full collection).
         """
         if self._at is None:
             return Action.REFREEZE  # the first freeze of the process: at start-up, nobody is waiting yet
