@@ -347,6 +347,14 @@ class VisitorColumns(Mapping[str, Visitor]):
 
     # ------------------------------------------------------------ fields
 
+    def chat_status(self, visitor_id: str) -> str | None:
+        """A visitor's chat status (without making its record), or None when not listed."""
+        row = self._row.get(visitor_id)
+        if row is None:
+            return None
+        chat = self._groups[_GROUP_OF["chat_status"][0]]
+        return chat.values[chat.codes[row]][0]
+
     def last_activity_at(self, visitor_id: str) -> float | None:
         """A visitor's last activity (without making its record)."""
         row = self._row.get(visitor_id)
