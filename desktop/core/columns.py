@@ -83,9 +83,12 @@ def derived_label(name: str | None, email: str | None, visitor_id: str) -> str:
     return name or email or f"{_DERIVED_WORD}{visitor_id[-6:]}"
 
 
+_SEPARATOR: Final = "\x00"
+
+
 def _folded(texts: list[str]) -> list[str]:
     """``str.casefold`` of each text: joined, case-folded once and split again (C passes over one string)."""
-    folded = "\x00".join(texts).casefold().split("\x00")
+    folded = _SEPARATOR.join(texts).casefold().split(_SEPARATOR)
     # A text holding the separator splits apart (visitor-typed labels may): then one at a time.
     return folded if len(folded) == len(texts) and texts else list(map(str.casefold, texts))
 
@@ -288,7 +291,8 @@ class VisitorColumns(Mapping[str, Visitor]):
         derived = self._flags.translate(_DERIVED_BIT)  # 1 where the label is the derived one
         own = self._labels.get  # only rows without the derived label have one here (never "")
         shown: list[str]
-        if derived.count(1) * 2 >= len(ids):
+        derived_rows = derived.count(1)
+        if derived_rows * 2 >= len(ids):
             shown = self._derived_labels(casefold)
             others = list(compress(rows, map(not_, derived)))
             _write_at(shown, others, map(fold, map(own, others, map(_ID_START, map(ids.__getitem__, others)))))
@@ -296,21 +300,31 @@ class VisitorColumns(Mapping[str, Visitor]):
             shown = [""] * len(ids)
             labels = list(self._labels.values())
             _write_at(shown, self._labels.keys(), _folded(labels) if casefold else labels)
-            others = list(compress(rows, map(not_, shown)))  # derived labels, no label, free rows
-            _write_at(shown, others, map(fold, map(_ID_START, map(ids.__getitem__, others))))
-            others = list(compress(others, map(derived.__getitem__, others)))
+            if len(labels) + derived_rows + len(self._free) < len(ids):  # rows without any label
+                others = list(compress(rows, map(not_, shown)))  # (and the derived ones, and free rows)
+                _write_at(shown, others, map(fold, map(_ID_START, map(ids.__getitem__, others))))
+                others = list(compress(others, map(derived.__getitem__, others)))
+            else:
+                others = list(compress(rows, derived))
             _write_at(shown, others, map(fold, map(_DERIVED_WORD.__add__, map(_ID_END, map(ids.__getitem__, others)))))
         names = self._name
         # The derived label of a row with an e-mail but no name is the e-mail; a name wins over any label.
-        emails = [(row, e) for row, e in self._email.items() if e and derived[row] and not names.get(row)]
+        emails = (
+            [(r, e) for r, e in self._email.items() if e and derived[r] and not names.get(r)] if derived_rows else []
+        )
         _write_at(shown, map(itemgetter(0), emails), map(fold, map(itemgetter(1), emails)))
         _write_at(shown, compress(names.keys(), names.values()), map(fold, filter(None, names.values())))
         return ids, shown
 
     def _derived_labels(self, casefold: bool) -> list[str]:
-        """ "Visitor " and the id's end for every row (case-folded with ``casefold``)."""
-        shown = list(map(_DERIVED_WORD.__add__, map(_ID_END, self._ids)))
-        return _folded(shown) if casefold else shown
+        """ "Visitor " and the id's end for every row (case-folded with ``casefold``): built as one string."""
+        ends = list(map(_ID_END, self._ids))
+        blob = _DERIVED_WORD + (_SEPARATOR + _DERIVED_WORD).join(ends)
+        shown = (blob.casefold() if casefold else blob).split(_SEPARATOR)
+        if len(shown) != len(ends):  # an id holding the separator (never one from the server)
+            shown = list(map(_DERIVED_WORD.__add__, ends))
+            return list(map(str.casefold, shown)) if casefold else shown
+        return shown
 
     def record(self, visitor_id: str) -> Visitor:
         """A visitor's record made fresh, not cached (for passes over many visitors)."""
