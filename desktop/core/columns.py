@@ -309,9 +309,10 @@ class VisitorColumns(Mapping[str, Visitor]):
             _write_at(shown, others, map(fold, map(_DERIVED_WORD.__add__, map(_ID_END, map(ids.__getitem__, others)))))
         names = self._name
         # The derived label of a row with an e-mail but no name is the e-mail; a name wins over any label.
-        emails = (
-            [(r, e) for r, e in self._email.items() if e and derived[r] and not names.get(r)] if derived_rows else []
-        )
+        email_of = self._email
+        # Rows with an e-mail but no name (a set difference in C: identified visitors usually have both).
+        unnamed = email_of.keys() - compress(names.keys(), names.values()) if derived_rows else set()
+        emails = [(r, e) for r in unnamed if (e := email_of[r]) and derived[r]]
         _write_at(shown, map(itemgetter(0), emails), map(fold, map(itemgetter(1), emails)))
         _write_at(shown, compress(names.keys(), names.values()), map(fold, filter(None, names.values())))
         return ids, shown
