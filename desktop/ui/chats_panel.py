@@ -64,7 +64,7 @@ class ChatsPanel(QDockWidget):
         self._clock = clock
         self._me: int | None = None
         self.bucket = ChatBucket.MINE
-        self._records: dict[str, Visitor] = {}  # the open chats, as last read from the store
+        self._open: dict[str, Visitor] = {}  # the open chats, as last read from the store
         self._waiting: dict[str, float | None] = {}  # when each open chat's visitor began waiting
         self._known: dict[str, int] = {}  # each open chat's conversation version when its waiting time was taken
         self._ticking: list[tuple[QListWidgetItem, list[str], float]] = []  # shown items with a waiting time
@@ -179,7 +179,7 @@ class ChatsPanel(QDockWidget):
         An open chat is recognised by its chat status, read without making a record; only open chats' records
         are read, and a change of anything the list does not show (a page view, the activity) builds nothing.
         """
-        store, records = self._store, self._records
+        store, records = self._store, self._open
         if changes.reset:
             records.clear()
             self._waiting.clear()
@@ -220,7 +220,7 @@ class ChatsPanel(QDockWidget):
         A history loaded for an open chat (its messages merged in without a change batch) may move when its
         visitor began waiting: then the list is built again.
         """
-        moved = [visitor_id for visitor_id in self._records if self._take_waiting(visitor_id)]
+        moved = [visitor_id for visitor_id in self._open if self._take_waiting(visitor_id)]
         if moved:
             self.refresh()
             return
@@ -247,7 +247,7 @@ class ChatsPanel(QDockWidget):
         """A chat no longer open (closed, or the visitor left); whether it was listed."""
         self._waiting.pop(visitor_id, None)
         self._known.pop(visitor_id, None)
-        return self._records.pop(visitor_id, None) is not None
+        return self._open.pop(visitor_id, None) is not None
 
     def _waiting_text(self, seconds: float) -> str:
         return self.tr("waiting %1").replace("%1", format_waiting(seconds))
@@ -259,7 +259,7 @@ class ChatsPanel(QDockWidget):
     def refresh(self) -> None:
         """Build the counts and the shown list again from the open chats as last read."""
         self.rebuilds += 1
-        visitors = list(self._records.values())
+        visitors = list(self._open.values())
         counts = bucket_counts(visitors, self._me)
         labels = {
             ChatBucket.MINE: self.tr("&Mine (%1)"),
