@@ -68,8 +68,12 @@ class ChatsPanel(QDockWidget):
         self._waiting: dict[str, float | None] = {}  # when each open chat's visitor began waiting
         self._known: dict[str, int] = {}  # each open chat's conversation version when its waiting time was taken
         self._ticking: list[tuple[QListWidgetItem, list[str], float]] = []  # shown items with a waiting time
+        self._items: dict[str, tuple[QListWidgetItem, list[str]]] = {}  # shown items and their text's parts
+        self._order: list[str] = []  # the ids shown, in order
         self.rebuilds = 0
         """How many times the list was built (for tests: a batch that changes nothing shown builds nothing)."""
+        self.edits = 0
+        """How many times shown items' texts changed in place (a chat changed without moving)."""
 
         body = QWidget()
         self.buttons: dict[ChatBucket, QToolButton] = {}
@@ -178,6 +182,8 @@ class ChatsPanel(QDockWidget):
 
         An open chat is recognised by its chat status, read without making a record; only open chats' records
         are read, and a change of anything the list does not show (a page view, the activity) builds nothing.
+        A chat that comes or goes, or whose waiting time moves, builds the list again; one whose shown fields
+        changed (an unread count) changes its line in place while the order stays.
         """
         store, records = self._store, self._open
         if changes.reset:
@@ -191,7 +197,8 @@ class ChatsPanel(QDockWidget):
                     self._take_waiting(visitor_id)
             self.refresh()
             return
-        changed = False
+        changed = False  # a chat came or went, or a waiting time moved: the list is built again
+        edited: list[str] = []  # chats whose shown fields changed: their texts change, if nothing moves
         for visitor_id in changes.removed:
             changed |= self._forget(visitor_id)
         for visitor_id in changes.upserted:
@@ -207,12 +214,31 @@ class ChatsPanel(QDockWidget):
                 self._take_waiting(visitor_id)
                 changed = True
             elif _shown_fields(old) != _shown_fields(visitor):
-                changed = True
+                edited.append(visitor_id)
         for message in changes.messages:
             if message.visitor_id in records:
                 changed |= self._take_waiting(message.visitor_id)
         if changed:
             self.refresh()
+        elif edited:
+            self._edit(edited)
+
+    def _edit(self, edited: list[str]) -> None:
+        """Chats changed what they show: their texts and the counts change in place unless the order moved."""
+        visitors = list(self._open.values())
+        shown = chats(visitors, self.bucket, self._me, self._waiting)
+        if [v.id for v in shown] != self._order:
+            self.refresh()
+            return
+        self.edits += 1
+        self._set_buttons(bucket_counts(visitors, self._me))
+        now = self._clock()
+        for visitor_id in edited:
+            entry = self._items.get(visitor_id)
+            if entry is not None:
+                item, parts = entry
+                parts[:] = self._parts(self._open[visitor_id], self._waiting.get(visitor_id), now)
+                item.setText(" · ".join(parts))
 
     def tick(self) -> None:
         """Once a second: the waiting times shown count on (their texts only; the list is not built again).
@@ -249,6 +275,29 @@ class ChatsPanel(QDockWidget):
         self._known.pop(visitor_id, None)
         return self._open.pop(visitor_id, None) is not None
 
+    def _set_buttons(self, counts: dict[ChatBucket, int]) -> None:
+        labels = {
+            ChatBucket.MINE: self.tr("&Mine (%1)"),
+            ChatBucket.UNASSIGNED: self.tr("&Unassigned (%1)"),
+            ChatBucket.ALL_OPEN: self.tr("&All open (%1)"),
+        }
+        for bucket, button in self.buttons.items():
+            # The shortcut stays Alt+number; the mnemonic letter is a second way in.
+            button.setText(labels[bucket].replace("%1", str(counts[bucket])))
+            keys = self.shortcuts[bucket].key().toString(QKeySequence.SequenceFormat.NativeText)
+            button.setToolTip(button.text().replace("&", "") + f" ({keys})")
+
+    def _parts(self, visitor: Visitor, since: float | None, now: float) -> list[str]:
+        """The pieces of a chat's line: the name, the waiting time (second, when waiting), unread, the holder."""
+        parts = [display_name(visitor)]
+        if since is not None:
+            parts.append(self._waiting_text(now - since))
+        if visitor.unread:
+            parts.append(self.tr("%n unread", "", visitor.unread))
+        if visitor.chat_agent_id is not None and visitor.chat_agent_id != self._me:
+            parts.append(f"[{initials(visitor.chat_agent_name or '?')}] {visitor.chat_agent_name or ''}")
+        return parts
+
     def _waiting_text(self, seconds: float) -> str:
         return self.tr("waiting %1").replace("%1", format_waiting(seconds))
 
@@ -260,37 +309,24 @@ class ChatsPanel(QDockWidget):
         """Build the counts and the shown list again from the open chats as last read."""
         self.rebuilds += 1
         visitors = list(self._open.values())
-        counts = bucket_counts(visitors, self._me)
-        labels = {
-            ChatBucket.MINE: self.tr("&Mine (%1)"),
-            ChatBucket.UNASSIGNED: self.tr("&Unassigned (%1)"),
-            ChatBucket.ALL_OPEN: self.tr("&All open (%1)"),
-        }
-        for bucket, button in self.buttons.items():
-            # The shortcut stays Alt+number; the mnemonic letter is a second way in.
-            button.setText(labels[bucket].replace("%1", str(counts[bucket])))
-            keys = self.shortcuts[bucket].key().toString(QKeySequence.SequenceFormat.NativeText)
-            button.setToolTip(button.text().replace("&", "") + f" ({keys})")
+        self._set_buttons(bucket_counts(visitors, self._me))
         waiting = self._waiting
         shown = chats(visitors, self.bucket, self._me, waiting)
         current = self.list.currentItem().data(VISITOR_ROLE) if self.list.currentItem() is not None else None
         now = self._clock()
         self._ticking = []
+        self._items = {}
+        self._order = [v.id for v in shown]
         self.list.setUpdatesEnabled(False)
         try:
             self.list.clear()
             for visitor in shown:
-                parts = [display_name(visitor)]
                 since = waiting.get(visitor.id)
-                if since is not None:
-                    parts.append(self._waiting_text(now - since))
-                if visitor.unread:
-                    parts.append(self.tr("%n unread", "", visitor.unread))
-                if visitor.chat_agent_id is not None and visitor.chat_agent_id != self._me:
-                    parts.append(f"[{initials(visitor.chat_agent_name or '?')}] {visitor.chat_agent_name or ''}")
+                parts = self._parts(visitor, since, now)
                 item = QListWidgetItem(" · ".join(parts))
                 item.setData(VISITOR_ROLE, visitor.id)
                 self.list.addItem(item)
+                self._items[visitor.id] = (item, parts)
                 if since is not None:
                     self._ticking.append((item, parts, since))
                 if visitor.id == current:

@@ -77,10 +77,16 @@ def test_unrelated_updates_build_nothing_and_a_change_to_an_open_chat_rebuilds(
     assert chats.rebuilds == rebuilds
     assert chats.list.item(2) is item
     assert chats.list.currentItem() is item
-    # A change the panel shows: an unread count on an open chat.
+    # A change the panel shows that moves nothing: the line changes in place.
     feed.apply(VisitorPatch(visitor_id=visitor_id(4), unread=2))
-    assert chats.rebuilds == rebuilds + 1
+    assert (chats.rebuilds, chats.edits) == (rebuilds, 1)
+    assert chats.list.item(2) is item
     assert texts(chats)[2] == "Linus · 2 unread"
+    # One that moves the chat (a new name sorts it after Zoë): the list is built again, the current item kept.
+    feed.apply(VisitorPatch(visitor_id=visitor_id(4), name="Zygmunt", label="Zygmunt"))
+    assert chats.rebuilds == rebuilds + 1
+    assert chats.ids() == [visitor_id(1), visitor_id(2), visitor_id(3), visitor_id(4)]
+    assert texts(chats)[3] == "Zygmunt · 2 unread"
     assert chats.ids()[chats.list.currentRow()] == visitor_id(4)  # still the current item
     # A chat that closes leaves; one that opens comes; a message starts a wait.
     feed.apply(VisitorPatch(visitor_id=visitor_id(3), chat_status="closed", in_chat=False))
@@ -92,6 +98,12 @@ def test_unrelated_updates_build_nothing_and_a_change_to_an_open_chat_rebuilds(
     )
     assert chats.ids() == [visitor_id(1), visitor_id(2), visitor_id(5), visitor_id(4)]
     assert chats.buttons[ChatBucket.UNASSIGNED].text() == "&Unassigned (3)"
+    # A colleague takes a waiting chat: its line shows them in place, and the counts follow.
+    edits = chats.edits
+    feed.apply(VisitorPatch(visitor_id=visitor_id(5), chat_agent_id=3, chat_agent_name="Bo"))
+    assert chats.edits == edits + 1
+    assert texts(chats)[2] == "Visitor 000005 · waiting 10 s · [BO] Bo"
+    assert chats.buttons[ChatBucket.UNASSIGNED].text() == "&Unassigned (2)"
 
 
 def test_the_waiting_times_tick_in_place_and_a_loaded_history_reorders(
