@@ -74,6 +74,8 @@ _VIEWS: Final = 4096
 _DERIVED_WORD: Final = "Visitor "
 _DERIVED_BIT: Final = bytes((flags & _LABEL_DERIVED) and 1 for flags in range(256))
 """A ``bytes.translate`` table from a row's flags to 1 when its label is the derived one, else 0."""
+_FLIP: Final = bytes([1]) + bytes(255)
+"""A ``bytes.translate`` table turning 0 into 1 and 1 into 0."""
 _ID_END: Final = itemgetter(slice(-6, None))
 _ID_START: Final = itemgetter(slice(None, 8))
 
@@ -294,7 +296,7 @@ class VisitorColumns(Mapping[str, Visitor]):
         derived_rows = derived.count(1)
         if derived_rows * 2 >= len(ids):
             shown = self._derived_labels(casefold)
-            others = list(compress(rows, map(not_, derived)))
+            others = list(compress(rows, derived.translate(_FLIP))) if derived_rows < len(ids) else []
             _write_at(shown, others, map(fold, map(own, others, map(_ID_START, map(ids.__getitem__, others)))))
         else:
             shown = [""] * len(ids)
@@ -305,12 +307,12 @@ class VisitorColumns(Mapping[str, Visitor]):
                 _write_at(shown, others, map(fold, map(_ID_START, map(ids.__getitem__, others))))
                 others = list(compress(others, map(derived.__getitem__, others)))
             else:
-                others = list(compress(rows, derived))
+                others = list(compress(rows, derived)) if derived_rows else []
             _write_at(shown, others, map(fold, map(_DERIVED_WORD.__add__, map(_ID_END, map(ids.__getitem__, others)))))
         names = self._name
         # The derived label of a row with an e-mail but no name is the e-mail; a name wins over any label.
+        # Rows with an e-mail but no name: a set difference in C (identified visitors usually have both).
         email_of = self._email
-        # Rows with an e-mail but no name (a set difference in C: identified visitors usually have both).
         unnamed = email_of.keys() - compress(names.keys(), names.values()) if derived_rows else set()
         emails = [(r, e) for r in unnamed if (e := email_of[r]) and derived[r]]
         _write_at(shown, map(itemgetter(0), emails), map(fold, map(itemgetter(1), emails)))
