@@ -11,8 +11,10 @@ import pytest
 import qasync
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop.settings import Settings
 from desktop.ui.gc_guard import GuiThreadCollector
@@ -38,6 +40,21 @@ class MemoryKeyring(KeyringBackend):
     def delete_password(self, service: str, username: str) -> None:
         if self.secrets.pop((service, username), None) is None:
             raise PasswordDeleteError("no such password")
+
+
+@pytest.fixture(autouse=True)
+def _modifiers_released() -> Iterator[None]:
+    """No keyboard modifier stays down from one test into the next.
+
+    A simulated Ctrl+W that closes the widget it was sent to never gets its release delivered, so Qt kept
+    Ctrl (and Shift) down: a later test's ``selectRow`` then extended the selection instead of replacing it.
+    """
+    yield
+    app = QApplication.instance()
+    if app is not None and QGuiApplication.keyboardModifiers() != Qt.KeyboardModifier.NoModifier:
+        sink = QWidget()
+        QTest.keyRelease(sink, Qt.Key.Key_Control)  # spontaneous, as QTest's own: Qt takes its modifiers
+        sink.deleteLater()
 
 
 @pytest.fixture
