@@ -8,8 +8,8 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QHeaderView, QTableView
 
 from desktop.core.ordering import Column
-from desktop.ui.style import AvatarDelegate
-from desktop.ui.visitor_model import VISITOR_ID_ROLE, VisitorTableModel
+from desktop.ui.visitor_delegate import VisitorDelegate
+from desktop.ui.visitor_model import VisitorTableModel
 
 COLUMN_WIDTHS: Final = {
     Column.STATE: 48,
@@ -56,11 +56,11 @@ def style_table(table: QTableView) -> None:
         header.resizeSection(column, width)
 
 
-def configure_visitor_table(table: QTableView, model: VisitorTableModel) -> AvatarDelegate:
-    """Show ``model`` in ``table`` as the Visitors tab does; returns the delegate (the caller keeps it themed)."""
+def configure_visitor_table(table: QTableView, model: VisitorTableModel) -> VisitorDelegate:
+    """Show ``model`` in ``table`` as the Visitors tab does; returns the delegate that paints every cell."""
     table.setModel(model)
     model.attach_view(table)
     style_table(table)
-    avatars = AvatarDelegate(VISITOR_ID_ROLE, AVATAR_PX, table)
-    table.setItemDelegateForColumn(Column.NAME, avatars)
-    return avatars
+    delegate = VisitorDelegate(model, AVATAR_PX, table)
+    table.setItemDelegate(delegate)
+    return delegate
