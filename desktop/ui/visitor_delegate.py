@@ -66,8 +66,8 @@ class VisitorDelegate(QStyledItemDelegate):
 
     AVATARS: Final = 1024
     """Avatars kept (a few screens of rows); drawing one costs about as much as painting a row."""
-    TEXTS: Final = 8192
-    """Laid-out texts kept (a screenful is ~230 cells; times on site tick through new ones every second)."""
+    TEXTS: Final = 2048
+    """Laid-out texts kept (a screenful is ~230 cells; the visible times on site add ~30 a second)."""
 
     def __init__(self, model: VisitorTableModel, avatar_px: int, view: QTableView) -> None:
         super().__init__(view)
