@@ -84,6 +84,7 @@ class VisitorDelegate(QStyledItemDelegate):
         self._ratio = view.devicePixelRatioF()
         self.theme = current_theme()
         view.installEventFilter(self)
+        view.iconSizeChanged.connect(self._icon_size_changed)
         follow_theme(self.set_theme)
 
     # ------------------------------------------------------------ what invalidates the caches
@@ -106,6 +107,9 @@ class VisitorDelegate(QStyledItemDelegate):
         self._places.clear()
         self._colors.clear()
         self._metrics = None
+
+    def _icon_size_changed(self, _size: QSize) -> None:
+        self.invalidate()  # the icons' rectangles, and so the texts' room, follow the view's icon size
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """The view's font, style, palette, language or pixel ratio changed: cached texts and places go."""

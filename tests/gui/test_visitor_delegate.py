@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import msgspec
 import pytest
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTableView
 from pytestqt.qtbot import QtBot
@@ -223,3 +223,12 @@ def test_the_avatar_and_the_state_icon_are_drawn(qtbot: QtBot, theme: ThemeContr
     hue = avatar_hue(make_visitor(1).id)
     hues = {QColor(p).hslHue() for p in colours(image, avatar) - background}
     assert any(abs(h - hue) <= 2 for h in hues if h >= 0)
+
+
+def test_an_icon_size_change_moves_the_texts(qtbot: QtBot, theme: ThemeController) -> None:
+    view = build(qtbot)[2]
+    reference = build(qtbot, QtDrawn)[2]
+    shot(view)
+    for v in (view, reference):
+        v.setIconSize(QSize(26, 26))
+    assert shot(view) == shot(reference)
