@@ -1,13 +1,13 @@
 """The visitor list's item delegate: each cell drawn from the model's cached cell in one call, text from QStaticText.
 
-Qt's own delegate asks the model for seven roles per painted cell (seven calls into Python), then lays the text
-out, measures and elides it again on every paint. Here an ordinary cell costs one call into the model
-(:meth:`VisitorTableModel.paint_cell`), its icon (state, flag, avatar) and its text: elided once per text and
-width, shaped once into a :class:`QStaticText`. Where the cell sits (icon rectangle, text rectangle) comes from
-the style itself, asked once per column and size. Cells the style draws differently (the selected row, the
-focused cell, the row under the pointer, a disabled view) go through Qt's own path, so selection, focus and
-hover look exactly as the style draws them; so do the row backgrounds (alternating colours), which the view
-draws before the delegate.
+Qt's own delegate asks the model for seven roles per painted cell (seven calls into Python), then lays the
+text out, measures and elides it again on every paint. Here an ordinary cell costs one call into the model
+(:meth:`VisitorTableModel.paint_cell`), its icon (state, flag, avatar) and its text: elided once per text
+and width, shaped once into a :class:`QStaticText`. Where the cell sits (icon rectangle, text rectangle)
+comes from the style itself, asked once per column and size. Cells the style draws differently (the
+selected row, the focused cell, the row under the pointer, a disabled or right-to-left view) go through
+Qt's own path, so selection, focus and hover look exactly as the style draws them; so do the row
+backgrounds (alternating colours), which the view draws before the delegate.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ _ITEM_TEXT: Final = QStyle.SubElement.SE_ItemViewItemText
 _ITEM_DECORATION: Final = QStyle.SubElement.SE_ItemViewItemDecoration
 _FOCUS_MARGIN: Final = QStyle.PixelMetric.PM_FocusFrameHMargin
 _CENTER: Final = Qt.AlignmentFlag.AlignCenter
+_RTL: Final = Qt.LayoutDirection.RightToLeft
 _ELIDE_RIGHT: Final = Qt.TextElideMode.ElideRight
 _PLAIN: Final = Qt.TextFormat.PlainText
 _TEXT_ROLE: Final = QPalette.ColorRole.Text
@@ -79,6 +80,7 @@ class VisitorDelegate(QStyledItemDelegate):
         self._places: dict[tuple[int, int, int, bool], _Place] = {}
         self._colors: dict[int, QColor] = {}
         self._paths: dict[QStyle.StateFlag, int] = {}
+        self._rtl = view.layoutDirection() == _RTL
         self._metrics: QFontMetricsF | None = None
         self._font = QFont()
         self._ratio = view.devicePixelRatioF()
@@ -106,7 +108,9 @@ class VisitorDelegate(QStyledItemDelegate):
         self._texts.clear()
         self._places.clear()
         self._colors.clear()
+        self._paths.clear()
         self._metrics = None
+        self._rtl = self._view.layoutDirection() == _RTL
 
     def _icon_size_changed(self, _size: QSize) -> None:
         self.invalidate()  # the icons' rectangles, and so the texts' room, follow the view's icon size
@@ -163,10 +167,9 @@ class VisitorDelegate(QStyledItemDelegate):
         painter.setPen(color)
         painter.drawStaticText(QPointF(x + left + (room - width if right else 0), y + top), static)
 
-    @staticmethod
-    def _path(state: QStyle.StateFlag) -> int:
+    def _path(self, state: QStyle.StateFlag) -> int:
         """-1: Qt's own path; 1: drawn here in an active window; 0: drawn here in an inactive one."""
-        if state & _OWN_PATH != _ENABLED:
+        if state & _OWN_PATH != _ENABLED or self._rtl:  # right-to-left: Qt mirrors the places and alignments
             return -1
         return 1 if state & _ACTIVE else 0
 

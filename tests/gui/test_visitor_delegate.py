@@ -232,3 +232,12 @@ def test_an_icon_size_change_moves_the_texts(qtbot: QtBot, theme: ThemeControlle
     for v in (view, reference):
         v.setIconSize(QSize(26, 26))
     assert shot(view) == shot(reference)
+
+
+def test_a_right_to_left_list_is_mirrored_as_qt_mirrors_it(qtbot: QtBot, theme: ThemeController) -> None:
+    view = build(qtbot)[2]
+    reference = build(qtbot, QtDrawn)[2]
+    shot(view)
+    for v in (view, reference):
+        v.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
+    assert shot(view) == shot(reference)
