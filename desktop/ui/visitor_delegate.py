@@ -65,18 +65,22 @@ _Place = tuple[QRect | None, int, int, int]
 class VisitorDelegate(QStyledItemDelegate):
     """Paints every cell of the visitor table (avatars before names; see the module's docstring for how)."""
 
-    AVATARS: Final = 1024
-    """Avatars kept (a few screens of rows); drawing one costs about as much as painting a row."""
+    AVATARS: Final = 512
+    """Avatars kept per generation (a screenful is ~25); drawing one costs about as much as painting a row."""
     TEXTS: Final = 2048
-    """Laid-out texts kept (a screenful is ~230 cells; the visible times on site add ~30 a second)."""
+    """Laid-out texts kept per generation (a screenful is ~230 cells; visible times on site add ~25 a second)."""
 
     def __init__(self, model: VisitorTableModel, avatar_px: int, view: QTableView) -> None:
         super().__init__(view)
         self._model = model
         self._view = view
         self._avatar_size = QSize(avatar_px, avatar_px)
+        # Two generations each: when the current one is full it becomes the previous one, and what is drawn
+        # again moves back from it, so what is on screen stays cached (no screenful laid out again at once).
         self._avatars: dict[tuple[str, str], QIcon] = {}
+        self._old_avatars: dict[tuple[str, str], QIcon] = {}
         self._texts: dict[tuple[str, int], tuple[QStaticText, float]] = {}
+        self._old_texts: dict[tuple[str, int], tuple[QStaticText, float]] = {}
         self._places: dict[tuple[int, int, int, bool], _Place] = {}
         self._colors: dict[int, QColor] = {}
         self._paths: dict[QStyle.StateFlag, int] = {}
@@ -95,6 +99,7 @@ class VisitorDelegate(QStyledItemDelegate):
         """Avatars in ``theme``'s colours (drawn again on the next paint)."""
         self.theme = theme
         self._avatars.clear()
+        self._old_avatars.clear()
         self._colors.clear()
 
     def set_ratio(self, ratio: float) -> None:
@@ -102,10 +107,12 @@ class VisitorDelegate(QStyledItemDelegate):
         if ratio != self._ratio:
             self._ratio = ratio
             self._avatars.clear()
+            self._old_avatars.clear()
 
     def invalidate(self) -> None:
         """Forget every laid-out text, cell place and colour (font, style, palette or language changed)."""
         self._texts.clear()
+        self._old_texts.clear()
         self._places.clear()
         self._colors.clear()
         self._paths.clear()
@@ -196,6 +203,7 @@ class VisitorDelegate(QStyledItemDelegate):
         metrics = self._metrics
         if metrics is None or font != self._font:
             self._texts.clear()
+            self._old_texts.clear()
             self._font = QFont(font)
             metrics = self._metrics = QFontMetricsF(font)
         return metrics
@@ -203,22 +211,30 @@ class VisitorDelegate(QStyledItemDelegate):
     def _lay_out(self, text: str, room: int, font: QFont) -> tuple[QStaticText, float]:
         """The text as drawn in ``room`` pixels: elided with "…" when longer, shaped once (plain text, always)."""
         metrics = self._font_metrics(font)
-        shown = text
-        if metrics.horizontalAdvance(text) > room:
-            shown = QFontMetrics(font).elidedText(text, _ELIDE_RIGHT, room)
-        static = QStaticText(shown)
-        static.setTextFormat(_PLAIN)  # visitor-typed text: never rich text
-        static.prepare(font=font)
+        key = (text, room)
+        laid_out = self._old_texts.pop(key, None)
+        if laid_out is None:
+            shown = text
+            if metrics.horizontalAdvance(text) > room:
+                shown = QFontMetrics(font).elidedText(text, _ELIDE_RIGHT, room)
+            static = QStaticText(shown)
+            static.setTextFormat(_PLAIN)  # visitor-typed text: never rich text
+            static.prepare(font=font)
+            laid_out = (static, metrics.horizontalAdvance(shown))
         if len(self._texts) >= self.TEXTS:
-            self._texts.clear()
-        laid_out = self._texts[text, room] = (static, metrics.horizontalAdvance(shown))
+            self._old_texts, self._texts = self._texts, {}
+        self._texts[key] = laid_out
         return laid_out
 
     def _avatar(self, visitor_id: str, text: str) -> QIcon:
-        icon = self._avatars.get((visitor_id, text))
+        key = (visitor_id, text)
+        icon = self._avatars.get(key)
         if icon is None:
+            icon = self._old_avatars.pop(key, None)
+            if icon is None:
+                pixmap = avatar_pixmap(visitor_id, text, self._avatar_size.width(), self._ratio, self.theme)
+                icon = QIcon(pixmap)
             if len(self._avatars) >= self.AVATARS:
-                self._avatars.clear()
-            pixmap = avatar_pixmap(visitor_id, text, self._avatar_size.width(), self._ratio, self.theme)
-            icon = self._avatars[visitor_id, text] = QIcon(pixmap)
+                self._old_avatars, self._avatars = self._avatars, {}
+            self._avatars[key] = icon
         return icon

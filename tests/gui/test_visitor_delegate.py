@@ -241,3 +241,15 @@ def test_a_right_to_left_list_is_mirrored_as_qt_mirrors_it(qtbot: QtBot, theme: 
     for v in (view, reference):
         v.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
     assert shot(view) == shot(reference)
+
+
+def test_caches_smaller_than_a_screen_still_paint_every_cell(
+    qtbot: QtBot, theme: ThemeController, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(VisitorDelegate, "TEXTS", 3)  # generations turn over many times per paint
+    monkeypatch.setattr(VisitorDelegate, "AVATARS", 2)
+    view = build(qtbot)[2]
+    reference = build(qtbot, QtDrawn)[2]
+    first = shot(view)
+    assert first == shot(reference)
+    assert shot(view) == first
