@@ -65,10 +65,10 @@ _Place = tuple[QRect | None, int, int, int]
 class VisitorDelegate(QStyledItemDelegate):
     """Paints every cell of the visitor table (avatars before names; see the module's docstring for how)."""
 
-    AVATARS: Final = 512
-    """Avatars kept per generation (a screenful is ~25); drawing one costs about as much as painting a row."""
-    TEXTS: Final = 2048
-    """Laid-out texts kept per generation (a screenful is ~230 cells; visible times on site add ~25 a second)."""
+    AVATARS: Final = 256
+    """Avatars kept per generation (a screenful is 25-60); drawing one costs about as much as painting a row."""
+    TEXTS: Final = 512
+    """Laid-out texts kept per generation: a tall screenful (~480 cells), at ~1.5 KB each (glyphs and positions)."""
 
     def __init__(self, model: VisitorTableModel, avatar_px: int, view: QTableView) -> None:
         super().__init__(view)
