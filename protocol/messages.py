@@ -52,12 +52,14 @@ class ErrorCode(enum.StrEnum):
     CONVERSATION_HELD = "conversation_held"  # another agent holds the chat: the message names them; take_over
     AGENT_UNAVAILABLE = "agent_unavailable"  # a transfer to an agent who is not online
     INTERNAL = "internal"  # a bug on our side; the request changed nothing
+    UNAVAILABLE = "unavailable"  # the server's database or Redis did not answer in time; nothing changed, retry soon
 
 
 class CloseCode(enum.IntEnum):
     """Websocket close codes the server uses besides the standard ones."""
 
     MESSAGE_TOO_BIG = 1009
+    TRY_AGAIN_LATER = 1013  # the server cannot serve the socket now: its database or Redis failed, or it read slowly
     UNAUTHORIZED = 4401
     FORBIDDEN = 4403  # banned visitor, origin not allowed, unknown account
     INCOMPATIBLE = 4426

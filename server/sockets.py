@@ -22,6 +22,8 @@ from server.visitor import VISITOR_OUTBOX, VISITOR_PATH, VisitorSession, account
 
 log = logging.getLogger(__name__)
 
+_UNAVAILABLE = "the server could not reach its database; the app connects again by itself"
+
 Socket = WebSocket[Any, Any, Any]
 
 
@@ -121,15 +123,26 @@ async def agent_socket(socket: Socket) -> None:
         )
         return
     token_hash = digest(auth.token)
-    agent = await services.store.agent_by_token(token_hash)
-    account = await hub.account(agent.account_id) if agent is not None else None
+    try:
+        agent = await services.store.agent_by_token(token_hash)
+        account = await hub.account(agent.account_id) if agent is not None else None
+    except Exception:
+        log.exception("agent socket: the token or account could not be read")
+        await _refuse(socket, ErrorCode.UNAVAILABLE, _UNAVAILABLE, CloseCode.TRY_AGAIN_LATER)
+        return
     if agent is None or account is None:
         await _refuse(socket, ErrorCode.UNAUTHORIZED, "the token is unknown or was revoked; sign in again", 4401)
         return
     conn = AgentConn(Outbox(socket, settings.outbox_limit), agent, token_hash)
     bucket = TokenBucket(settings.agent_rate)
     try:
-        await hub.agent_connected(conn, account, auth)
+        try:
+            await hub.agent_connected(conn, account, auth)
+        except Exception:
+            log.exception("agent socket: the snapshot or replay failed")
+            conn.send(Error(code=ErrorCode.UNAVAILABLE, message=_UNAVAILABLE))
+            conn.outbox.close(CloseCode.TRY_AGAIN_LATER, ErrorCode.UNAVAILABLE.value)
+            return
         await _agent_loop(socket, hub, conn, bucket)
     finally:
         await hub.agent_disconnected(conn)

@@ -80,9 +80,22 @@ class VisitorSession:
         self.outbox.push(encode(Error(code=code, message=message)).decode())
         self.outbox.close(close_code, code.value)
 
+    def _unavailable(self) -> None:
+        """The database or Redis failed under a request: the widget is told so and reconnects with back-off."""
+        self._refuse(
+            ErrorCode.UNAVAILABLE,
+            "the server could not reach its database; the widget connects again by itself",
+            CloseCode.TRY_AGAIN_LATER,
+        )
+
     async def open(self, key: str, origin: str | None, host: str | None) -> bool:
         """Check the account key and the page's origin; False (and the socket closing) when refused."""
-        account = await self.hub.account_by_key(key) if key and len(key) <= 64 else None
+        try:
+            account = await self.hub.account_by_key(key) if key and len(key) <= 64 else None
+        except Exception:
+            log.exception("widget socket: the account could not be read")
+            self._unavailable()
+            return False
         if account is None:
             self._refuse(
                 ErrorCode.UNKNOWN_ACCOUNT,
@@ -116,12 +129,18 @@ class VisitorSession:
         if not isinstance(hello, VisitorHello):
             self._refuse(ErrorCode.BAD_FRAME, "the first frame must be hello", 1008)
             return False
-        conn = VisitorConn(self.outbox, hello.tab_id)
-        if not await self.hub.visitor_hello(account, conn, hello, ip=ip, user_agent=user_agent):
+        conn = self.conn = VisitorConn(self.outbox, hello.tab_id)  # a hello failing half-way is detached too
+        try:
+            welcomed = await self.hub.visitor_hello(account, conn, hello, ip=ip, user_agent=user_agent)
+        except Exception:
+            log.exception("widget hello failed")
+            self._unavailable()
+            return False
+        if not welcomed:
+            self.conn = None
             self.outbox.push(encode(Banned(message=BANNED_TEXT)).decode())
             self.outbox.close(CloseCode.FORBIDDEN, "banned")
             return False
-        self.conn = conn
         self.bucket = TokenBucket(self.services.settings.visitor_rate)
         return True
 

@@ -12,8 +12,10 @@ fills in the rest.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Collection, Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from itertools import compress
+from operator import itemgetter, not_
 from typing import Any, Final
 
 from msgspec import UNSET
@@ -69,9 +71,33 @@ _VIEWS: Final = 4096
 """Records made for single reads kept, so that an unchanged visitor reads as the same object."""
 
 
+_DERIVED_WORD: Final = "Visitor "
+_DERIVED_BIT: Final = bytes((flags & _LABEL_DERIVED) and 1 for flags in range(256))
+"""A ``bytes.translate`` table from a row's flags to 1 when its label is the derived one, else 0."""
+_FLIP: Final = bytes([1]) + bytes(255)
+"""A ``bytes.translate`` table turning 0 into 1 and 1 into 0."""
+_ID_END: Final = itemgetter(slice(-6, None))
+_ID_START: Final = itemgetter(slice(None, 8))
+
+
 def derived_label(name: str | None, email: str | None, visitor_id: str) -> str:
     """The label the server gives a visitor (``server.live.core.label_for``): the one most visitors have."""
-    return name or email or f"Visitor {visitor_id[-6:]}"
+    return name or email or f"{_DERIVED_WORD}{visitor_id[-6:]}"
+
+
+_SEPARATOR: Final = "\x00"
+
+
+def _folded(texts: list[str]) -> list[str]:
+    """``str.casefold`` of each text: joined, case-folded once and split again (C passes over one string)."""
+    folded = _SEPARATOR.join(texts).casefold().split(_SEPARATOR)
+    # A text holding the separator splits apart (visitor-typed labels may): then one at a time.
+    return folded if len(folded) == len(texts) and texts else list(map(str.casefold, texts))
+
+
+def _write_at(target: list[str], rows: Iterable[int], values: Iterable[str]) -> None:
+    """``target[row] = value`` for pairs of the two iterables, in one C pass."""
+    deque(map(target.__setitem__, rows, values), maxlen=0)
 
 
 class SharedTuples:
@@ -252,6 +278,57 @@ class VisitorColumns(Mapping[str, Visitor]):
                     ),
                 )
 
+    def short_labels(self, *, casefold: bool = False) -> tuple[list[str], list[str]]:
+        """The id of each row ("" for a free row) and what the name column shows for it, with no record made.
+
+        Per listed row ``desktop.core.state.short_label`` of its record (the name, else the label, else the
+        id's start; anything for a free row), case-folded with ``casefold`` (the name column's sort value).
+        In C passes: first the label most rows have for every row at once ("Visitor " and the id's end
+        where it is the derived one, else the row's own label), then the other rows, then the few rows
+        with an e-mail in the derived label or a name, from their per-field dicts.
+        """
+        ids = self._ids
+        rows = range(len(ids))
+        fold: Callable[[Any], str] = str.casefold if casefold else str
+        derived = self._flags.translate(_DERIVED_BIT)  # 1 where the label is the derived one
+        own = self._labels.get  # only rows without the derived label have one here (never "")
+        shown: list[str]
+        derived_rows = derived.count(1)
+        if derived_rows * 2 >= len(ids):
+            shown = self._derived_labels(casefold)
+            others = list(compress(rows, derived.translate(_FLIP))) if derived_rows < len(ids) else []
+            _write_at(shown, others, map(fold, map(own, others, map(_ID_START, map(ids.__getitem__, others)))))
+        else:
+            shown = [""] * len(ids)
+            labels = list(self._labels.values())
+            _write_at(shown, self._labels.keys(), _folded(labels) if casefold else labels)
+            if len(labels) + derived_rows + len(self._free) < len(ids):  # rows without any label
+                others = list(compress(rows, map(not_, shown)))  # (and the derived ones, and free rows)
+                _write_at(shown, others, map(fold, map(_ID_START, map(ids.__getitem__, others))))
+                others = list(compress(others, map(derived.__getitem__, others)))
+            else:
+                others = list(compress(rows, derived)) if derived_rows else []
+            _write_at(shown, others, map(fold, map(_DERIVED_WORD.__add__, map(_ID_END, map(ids.__getitem__, others)))))
+        names = self._name
+        # The derived label of a row with an e-mail but no name is the e-mail; a name wins over any label.
+        # Rows with an e-mail but no name: a set difference in C (identified visitors usually have both).
+        email_of = self._email
+        unnamed = email_of.keys() - compress(names.keys(), names.values()) if derived_rows else set()
+        emails = [(r, e) for r in unnamed if (e := email_of[r]) and derived[r]]
+        _write_at(shown, map(itemgetter(0), emails), map(fold, map(itemgetter(1), emails)))
+        _write_at(shown, compress(names.keys(), names.values()), map(fold, filter(None, names.values())))
+        return ids, shown
+
+    def _derived_labels(self, casefold: bool) -> list[str]:
+        """ "Visitor " and the id's end for every row (case-folded with ``casefold``): built as one string."""
+        ends = list(map(_ID_END, self._ids))
+        blob = _DERIVED_WORD + (_SEPARATOR + _DERIVED_WORD).join(ends)
+        shown = (blob.casefold() if casefold else blob).split(_SEPARATOR)
+        if len(shown) != len(ends):  # an id holding the separator (never one from the server)
+            shown = list(map(_DERIVED_WORD.__add__, ends))
+            return list(map(str.casefold, shown)) if casefold else shown
+        return shown
+
     def record(self, visitor_id: str) -> Visitor:
         """A visitor's record made fresh, not cached (for passes over many visitors)."""
         row = self._row.get(visitor_id)
@@ -286,6 +363,14 @@ class VisitorColumns(Mapping[str, Visitor]):
         return list(filter(None, compress(self._ids, map(codes.__contains__, chat.codes))))
 
     # ------------------------------------------------------------ fields
+
+    def chat_status(self, visitor_id: str) -> str | None:
+        """A visitor's chat status (without making its record), or None when not listed."""
+        row = self._row.get(visitor_id)
+        if row is None:
+            return None
+        chat = self._groups[_GROUP_OF["chat_status"][0]]
+        return chat.values[chat.codes[row]][0]
 
     def last_activity_at(self, visitor_id: str) -> float | None:
         """A visitor's last activity (without making its record)."""

@@ -105,6 +105,8 @@ class VisitorStore:
         self._trail_loaded = False
         self._visitors = VisitorColumns()
         self._messages: dict[str, dict[str, ChatMessage]] = {}
+        self._versions: dict[str, int] = {}  # by visitor: the count of conversation changes at its last change
+        self._version = 0
         self._typing: set[str] = set()
         self._changes = Changes()
         self._dirty = False
@@ -132,6 +134,18 @@ class VisitorStore:
         """Whether the visitor is typing a chat message right now."""
         return visitor_id in self._typing
 
+    def chat_status(self, visitor_id: str) -> str | None:
+        """A listed visitor's chat status (read from its chat code, no record made), or None."""
+        return self._visitors.chat_status(visitor_id)
+
+    def conversation_version(self, visitor_id: str) -> int:
+        """A number that changes whenever the stored conversation with a visitor does (a message, a history).
+
+        Never the same for two different states, so a view can tell whether to read the conversation again
+        (0: nothing stored).
+        """
+        return self._versions.get(visitor_id, 0)
+
     def messages_for(self, visitor_id: str) -> list[ChatMessage]:
         """The conversation with a visitor as far as known, oldest first."""
         return list(self._messages.get(visitor_id, {}).values())
@@ -142,6 +156,11 @@ class VisitorStore:
         for known in self._messages.get(visitor_id, {}).values():
             merged.setdefault(known.id, known)
         self._messages[visitor_id] = {m.id: m for m in sorted(merged.values(), key=lambda m: m.sent_at)}
+        self._conversation_changed(visitor_id)
+
+    def _conversation_changed(self, visitor_id: str) -> None:
+        self._version += 1
+        self._versions[visitor_id] = self._version
 
     @property
     def trail_missing(self) -> str | None:
@@ -267,6 +286,7 @@ class VisitorStore:
         self.epoch = self._hello_epoch
         # Conversations of visitors still listed are kept: a later History merges by message id.
         self._messages = {vid: msgs for vid, msgs in self._messages.items() if vid in self._visitors}
+        self._versions = {vid: version for vid, version in self._versions.items() if vid in self._messages}
         self._want_trail()
 
     def _apply_trail(self, trail: Trail) -> None:
@@ -302,6 +322,7 @@ class VisitorStore:
                 if self._visitors.pop(visitor_id) is None:
                     return
                 self._messages.pop(visitor_id, None)
+                self._versions.pop(visitor_id, None)
                 self._typing.discard(visitor_id)
                 self.team.forget(visitor_id)
                 changes = self._mark()
@@ -315,6 +336,7 @@ class VisitorStore:
                 self._mark().upserted.add(visitor_id)
             case MessageAdded(message=message):
                 self._messages.setdefault(message.visitor_id, {})[message.id] = message
+                self._conversation_changed(message.visitor_id)
                 self._mark().messages.append(message)
             case MessageUpdated():
                 self._apply_message_update(delta)
@@ -323,6 +345,7 @@ class VisitorStore:
         conversation = self._messages.get(update.visitor_id)
         message = conversation.get(update.message_id) if conversation is not None else None
         if conversation is not None and message is not None:
+            self._conversation_changed(update.visitor_id)
             conversation[message.id] = msgspec.structs.replace(
                 message,
                 delivered_at=update.delivered_at if update.delivered_at is not None else message.delivered_at,

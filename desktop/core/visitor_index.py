@@ -11,7 +11,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter, deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, MutableSequence
 from itertools import compress, islice, repeat
-from operator import and_, is_not, neg, or_
+from operator import is_not, neg, or_
 from typing import Any, Final
 
 from desktop.core.clock import Clock
@@ -54,6 +54,10 @@ _NUMBER_FIELDS: Final[dict[Column, tuple[str, Callable[[float], float]]]] = {
 """Columns whose sort value is one number field, converted (as ``ordering.sort_values`` computes it)."""
 _NAME_FIELDS: Final = frozenset({"name", "email", "label"})
 _CHUNK: Final = 2048  # records made at a time when a column is computed for everyone
+_FEW_HIDDEN: Final = 512
+"""Slots hidden by the filter (or free) up to which the shown rows are the order less those, found by bisection."""
+_PASSING: Final = {bit: bytes((mask & bit) and 1 for mask in range(256)) for bit in FILTER_BITS.values()}
+"""Per filter bit, a ``bytes.translate`` table from a slot's filter bits to 1 when it has that bit, else 0."""
 _NUMERIC: Final = frozenset({Column.STATE, Column.TIME_ON_SITE, Column.VISITS})
 """Columns whose sort values are numbers (no text to share between visitors)."""
 
@@ -560,6 +564,13 @@ class VisitorIndex:
             per_code = self._chunk_values(column, distinct, now)
             if self._spread(store_ids, map(per_code.__getitem__, codes), result):
                 return result
+        labels = getattr(self._source, "short_labels", None) if column == Column.NAME else None
+        if labels is not None:
+            # As ordering.sort_values computes it: the shown text case-folded. Not shared: nearly every
+            # visitor's differs (its id's end), so the table would cost more than it saves.
+            store_ids, folded = labels(casefold=True)
+            if self._spread(store_ids, folded, result):
+                return result
         number = _NUMBER_FIELDS.get(column)
         numbers = getattr(self._source, "numbers", None)
         if number is not None and numbers is not None:
@@ -594,14 +605,14 @@ class VisitorIndex:
             p += 1
         return p
 
-    def _bisect(self, slot: int, lo: int, hi: int) -> int:
-        """Where a slot's key (its value, then its id) belongs among the shown rows ``lo``..``hi``.
+    def _bisect(self, slot: int, lo: int, hi: int, order: array[int] | None = None) -> int:
+        """Where a slot's key (its value, then its id) belongs among the shown rows ``lo``..``hi`` (or ``order``).
 
         Three bisections whose key functions are C methods (the column's and the ids' ``__getitem__``):
         the run of rows with an equal value, then the id within that run. A Python key function building
         (value, id) per probe would cost several times more per update.
         """
-        rows, values = self._rows, self._values[self._column]
+        rows, values = self._rows if order is None else order, self._values[self._column]
         value_of = values.__getitem__
         value = values[slot]
         first = bisect_left(rows, value, lo, hi, key=value_of)
@@ -653,10 +664,37 @@ class VisitorIndex:
         if source is self._all and self._counts[self._filter] == len(source):
             rows = array(_SLOTS, source)  # everyone passes the filter (the usual "All")
         else:
-            masks = self._masks
-            rows = array(_SLOTS, compress(source, map(and_, map(masks.__getitem__, source), repeat(self._bit))))
+            passing = bytes(self._masks.translate(_PASSING[self._bit]))  # 1 for each slot the filter shows
+            few = self._without_few(source, passing) if source is self._all else None
+            rows = array(_SLOTS, compress(source, map(passing.__getitem__, source))) if few is None else few
         for word in self._search.words:
             rows = self._matching(rows, word)
+        return rows
+
+    def _without_few(self, source: array[int], passing: bytes) -> array[int] | None:
+        """Every slot in order (``source``) but the few the filter hides, or None when they are not few.
+
+        The "All" filter hides only banned visitors who left: rather than a pass over every row, each hidden
+        slot's place in the order is bisected by its key and the rows between are copied in slices.
+        """
+        if passing.count(0) > _FEW_HIDDEN:  # hidden and free slots
+            return None
+        ids, find = self._ids, passing.find
+        hidden: list[int] = []
+        slot = find(0)
+        while slot >= 0:
+            if ids[slot]:
+                i = self._bisect(slot, 0, len(source), source)
+                if i >= len(source) or source[i] != slot:
+                    return None  # not where its key says (cannot happen for the order of every slot)
+                hidden.append(i)
+            slot = find(0, slot + 1)
+        rows = array(_SLOTS)
+        start = 0
+        for i in sorted(hidden):
+            rows += source[start:i]
+            start = i + 1
+        rows += source[start:]
         return rows
 
     def _place_text(self, visitor: Visitor) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -32,10 +32,23 @@ from desktop.core.team import (
 )
 from desktop.ui.style import Theme, filter_bar_sheet, follow_theme
 from desktop.ui.text import display_name
-from protocol.messages import PresenceEntry
+from protocol.messages import PresenceEntry, Visitor
 
 VISITOR_ROLE: Final = Qt.ItemDataRole.UserRole
 TICK_MS: Final = 1000
+
+
+def _shown_fields(visitor: Visitor) -> tuple[object, ...]:
+    """What the panel shows of a visitor, counts or sorts by: a change elsewhere (a page view) changes nothing."""
+    return (
+        visitor.name,
+        visitor.email,
+        visitor.label,
+        visitor.unread,
+        visitor.chat_status,
+        visitor.chat_agent_id,
+        visitor.chat_agent_name,
+    )
 
 
 class ChatsPanel(QDockWidget):
@@ -49,9 +62,18 @@ class ChatsPanel(QDockWidget):
         self.setWindowTitle(self.tr("Chats"))
         self._store = store
         self._clock = clock
-        self.me: int | None = None
+        self._me: int | None = None
         self.bucket = ChatBucket.MINE
-        self._open: set[str] = set()
+        self._open: dict[str, Visitor] = {}  # the open chats, as last read from the store
+        self._waiting: dict[str, float | None] = {}  # when each open chat's visitor began waiting
+        self._known: dict[str, int] = {}  # each open chat's conversation version when its waiting time was taken
+        self._ticking: list[tuple[QListWidgetItem, list[str], float]] = []  # shown items with a waiting time
+        self._items: dict[str, tuple[QListWidgetItem, list[str]]] = {}  # shown items and their text's parts
+        self._order: list[str] = []  # the ids shown, in order
+        self.rebuilds = 0
+        """How many times the list was built (for tests: a batch that changes nothing shown builds nothing)."""
+        self.edits = 0
+        """How many times shown items' texts changed in place (a chat changed without moving)."""
 
         body = QWidget()
         self.buttons: dict[ChatBucket, QToolButton] = {}
@@ -111,7 +133,7 @@ class ChatsPanel(QDockWidget):
 
         self._ticker = QTimer(self)
         self._ticker.setInterval(TICK_MS)
-        self._ticker.timeout.connect(self.refresh)
+        self._ticker.timeout.connect(self.tick)
         self._ticker.start()
         self.show_bucket(ChatBucket.MINE)
         follow_theme(self.restyle)
@@ -138,29 +160,122 @@ class ChatsPanel(QDockWidget):
         self.buttons[bucket].setChecked(True)
         self.refresh()
 
+    @property
+    def me(self) -> int | None:
+        """This agent's id (None before the server's hello): which chats are "mine"."""
+        return self._me
+
+    @me.setter
+    def me(self, agent_id: int | None) -> None:
+        if agent_id != self._me:
+            self._me = agent_id
+            self.refresh()
+
+    def changeEvent(self, event: QEvent) -> None:
+        """A language switch: the buttons, the waiting texts and the visitors' labels are built again."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.refresh()
+
     def on_changes(self, changes: Changes) -> None:
-        """Keep the set of open chats current, touching only changed visitors."""
-        visitors = self._store.visitors
+        """Keep the open chats current, reading only changed visitors; rebuild only when what is shown changed.
+
+        An open chat is recognised by its chat status, read without making a record; only open chats' records
+        are read, and a change of anything the list does not show (a page view, the activity) builds nothing.
+        A chat that comes or goes, or whose waiting time moves, builds the list again; one whose shown fields
+        changed (an unread count) changes its line in place while the order stays.
+        """
+        store, records = self._store, self._open
         if changes.reset:
-            self._open = set(self._store.ids_with_chat_status(OPEN_CHAT))  # a scan of codes, no records made
-        else:
-            for visitor_id in changes.upserted:
-                visitor = visitors.get(visitor_id)
-                if visitor is not None and visitor.chat_status in OPEN_CHAT:
-                    self._open.add(visitor_id)
-                else:
-                    self._open.discard(visitor_id)
-            self._open -= changes.removed
-        self.refresh()
+            records.clear()
+            self._waiting.clear()
+            self._known.clear()
+            for visitor_id in store.ids_with_chat_status(OPEN_CHAT):  # a scan of codes, no records made
+                visitor = store.visitors.get(visitor_id)
+                if visitor is not None:
+                    records[visitor_id] = visitor
+                    self._take_waiting(visitor_id)
+            self.refresh()
+            return
+        changed = False  # a chat came or went, or a waiting time moved: the list is built again
+        edited: list[str] = []  # chats whose shown fields changed: their texts change, if nothing moves
+        for visitor_id in changes.removed:
+            changed |= self._forget(visitor_id)
+        for visitor_id in changes.upserted:
+            if store.chat_status(visitor_id) not in OPEN_CHAT:
+                changed |= self._forget(visitor_id)
+                continue
+            visitor = store.visitors.get(visitor_id)
+            if visitor is None:
+                continue
+            old = records.get(visitor_id)
+            records[visitor_id] = visitor
+            if old is None:
+                self._take_waiting(visitor_id)
+                changed = True
+            elif _shown_fields(old) != _shown_fields(visitor):
+                edited.append(visitor_id)
+        for message in changes.messages:
+            if message.visitor_id in records:
+                changed |= self._take_waiting(message.visitor_id)
+        if changed:
+            self.refresh()
+        elif edited:
+            self._edit(edited)
 
-    def ids(self) -> list[str]:
-        """The visitor ids listed now, in order (for tests and keyboard navigation)."""
-        return [self.list.item(i).data(VISITOR_ROLE) for i in range(self.list.count())]
+    def _edit(self, edited: list[str]) -> None:
+        """Chats changed what they show: their texts and the counts change in place unless the order moved."""
+        visitors = list(self._open.values())
+        shown = chats(visitors, self.bucket, self._me, self._waiting)
+        if [v.id for v in shown] != self._order:
+            self.refresh()
+            return
+        self.edits += 1
+        self._set_buttons(bucket_counts(visitors, self._me))
+        now = self._clock()
+        for visitor_id in edited:
+            entry = self._items.get(visitor_id)
+            if entry is not None:
+                item, parts = entry
+                parts[:] = self._parts(self._open[visitor_id], self._waiting.get(visitor_id), now)
+                item.setText(" · ".join(parts))
 
-    def refresh(self) -> None:
-        """Rebuild the counts and the shown list (a few dozen chats: cheap)."""
-        visitors = [v for vid in self._open if (v := self._store.visitors.get(vid)) is not None]
-        counts = bucket_counts(visitors, self.me)
+    def tick(self) -> None:
+        """Once a second: the waiting times shown count on (their texts only; the list is not built again).
+
+        A history loaded for an open chat (its messages merged in without a change batch) may move when its
+        visitor began waiting: then the list is built again.
+        """
+        moved = [visitor_id for visitor_id in self._open if self._take_waiting(visitor_id)]
+        if moved:
+            self.refresh()
+            return
+        now = self._clock()
+        for item, parts, since in self._ticking:
+            parts[1] = self._waiting_text(now - since)
+            text = " · ".join(parts)
+            if item.text() != text:
+                item.setText(text)
+
+    def _take_waiting(self, visitor_id: str) -> bool:
+        """Take a chat's waiting time again if its conversation changed since it was taken; whether it changed."""
+        store = self._store
+        version = store.conversation_version(visitor_id)
+        if self._known.get(visitor_id) == version:
+            return False
+        self._known[visitor_id] = version
+        since = waiting_since(store.messages_for(visitor_id))
+        changed = visitor_id not in self._waiting or self._waiting[visitor_id] != since
+        self._waiting[visitor_id] = since
+        return changed
+
+    def _forget(self, visitor_id: str) -> bool:
+        """A chat no longer open (closed, or the visitor left); whether it was listed."""
+        self._waiting.pop(visitor_id, None)
+        self._known.pop(visitor_id, None)
+        return self._open.pop(visitor_id, None) is not None
+
+    def _set_buttons(self, counts: dict[ChatBucket, int]) -> None:
         labels = {
             ChatBucket.MINE: self.tr("&Mine (%1)"),
             ChatBucket.UNASSIGNED: self.tr("&Unassigned (%1)"),
@@ -171,25 +286,49 @@ class ChatsPanel(QDockWidget):
             button.setText(labels[bucket].replace("%1", str(counts[bucket])))
             keys = self.shortcuts[bucket].key().toString(QKeySequence.SequenceFormat.NativeText)
             button.setToolTip(button.text().replace("&", "") + f" ({keys})")
-        waiting = {v.id: waiting_since(self._store.messages_for(v.id)) for v in visitors}
-        shown = chats(visitors, self.bucket, self.me, waiting)
+
+    def _parts(self, visitor: Visitor, since: float | None, now: float) -> list[str]:
+        """The pieces of a chat's line: the name, the waiting time (second, when waiting), unread, the holder."""
+        parts = [display_name(visitor)]
+        if since is not None:
+            parts.append(self._waiting_text(now - since))
+        if visitor.unread:
+            parts.append(self.tr("%n unread", "", visitor.unread))
+        if visitor.chat_agent_id is not None and visitor.chat_agent_id != self._me:
+            parts.append(f"[{initials(visitor.chat_agent_name or '?')}] {visitor.chat_agent_name or ''}")
+        return parts
+
+    def _waiting_text(self, seconds: float) -> str:
+        return self.tr("waiting %1").replace("%1", format_waiting(seconds))
+
+    def ids(self) -> list[str]:
+        """The visitor ids listed now, in order (for tests and keyboard navigation)."""
+        return [self.list.item(i).data(VISITOR_ROLE) for i in range(self.list.count())]
+
+    def refresh(self) -> None:
+        """Build the counts and the shown list again from the open chats as last read."""
+        self.rebuilds += 1
+        visitors = list(self._open.values())
+        self._set_buttons(bucket_counts(visitors, self._me))
+        waiting = self._waiting
+        shown = chats(visitors, self.bucket, self._me, waiting)
         current = self.list.currentItem().data(VISITOR_ROLE) if self.list.currentItem() is not None else None
         now = self._clock()
+        self._ticking = []
+        self._items = {}
+        self._order = [v.id for v in shown]
         self.list.setUpdatesEnabled(False)
         try:
             self.list.clear()
             for visitor in shown:
-                parts = [display_name(visitor)]
-                since = waiting[visitor.id]
-                if since is not None:
-                    parts.append(self.tr("waiting %1").replace("%1", format_waiting(now - since)))
-                if visitor.unread:
-                    parts.append(self.tr("%n unread", "", visitor.unread))
-                if visitor.chat_agent_id is not None and visitor.chat_agent_id != self.me:
-                    parts.append(f"[{initials(visitor.chat_agent_name or '?')}] {visitor.chat_agent_name or ''}")
+                since = waiting.get(visitor.id)
+                parts = self._parts(visitor, since, now)
                 item = QListWidgetItem(" · ".join(parts))
                 item.setData(VISITOR_ROLE, visitor.id)
                 self.list.addItem(item)
+                self._items[visitor.id] = (item, parts)
+                if since is not None:
+                    self._ticking.append((item, parts, since))
                 if visitor.id == current:
                     self.list.setCurrentItem(item)
         finally:

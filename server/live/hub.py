@@ -879,11 +879,12 @@ class Hub:
         if record.banned:
             return False
         self._cancel_leave(account_id, visitor_id)
-        await self.seams.presence.attach(account_id, visitor_id, conn.tab_id)
         # Joined before the conversation is read, so no message falls in between; frames for the tab
         # wait in ``conn.early`` until its Welcome is sent (the widget starts over at the Welcome).
+        # Joined before the presence is, so a hello failing from here on is detached like a closed tab.
         account.tabs.setdefault(visitor_id, []).append(conn)
         conn.visitor_id = visitor_id
+        await self.seams.presence.attach(account_id, visitor_id, conn.tab_id)
         effects = core.tab_attached(state, hello, new_visit=new_visit, now=now, ip_hash=conn.ip_hash)
         # Skip the query when there is surely no conversation (hellos dominate when many arrive at once).
         messages = (

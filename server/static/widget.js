@@ -240,7 +240,9 @@
   const scheduleReconnect = (code) => {
     if (stopped || paused) return;
     clearTimeout(reconnectTimer);
-    const floor = code === 4429 ? BACKOFF_MAX_MS / 2 : BACKOFF_MIN_MS; // rate limited: back off hard
+    // Rate limited: back off hard. The server could not serve (1013, its database failed): back off more
+    // than after a plain drop, so a site's visitors do not hammer a recovering server together.
+    const floor = code === 4429 ? BACKOFF_MAX_MS / 2 : code === 1013 ? BACKOFF_MIN_MS * 4 : BACKOFF_MIN_MS;
     const base = Math.min(BACKOFF_MAX_MS, floor * Math.pow(2, attempt));
     attempt += 1;
     // Jitter spreads the reconnects of many visitors after a server restart.

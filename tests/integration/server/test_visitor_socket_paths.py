@@ -27,13 +27,9 @@ from server.visitor import VisitorSession
 from server.wsprotocol import LeanWebSocketProtocol
 from server.wsvisitor import VisitorProtocol
 from tests.fixtures.clients import TIMEOUT, VisitorSocket, new_id, until_closed
-from tests.fixtures.server import LiveServer, start_live_server
+from tests.fixtures.server import VISITOR_SOCKET_PATHS, LiveServer, start_live_server
 
-PATHS = {
-    "callbacks": {},
-    # Our protocol class without the app bound to it: every websocket goes through the ASGI app.
-    "asgi": {"ws": LeanWebSocketProtocol},
-}
+PATHS = VISITOR_SOCKET_PATHS
 
 
 @pytest.fixture(params=sorted(PATHS))

@@ -7,7 +7,6 @@ import logging
 import time
 from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 from protocol.rules import Plan
@@ -15,22 +14,9 @@ from server import db
 from server.batching import VisitorWriter
 from server.config import normalize_database_url
 from server.store import Store, VisitorRow
-from tests.fixtures.postgres import postgres_cluster, postgres_url
+from tests.fixtures.postgres import allow_connections, postgres_cluster, postgres_url
 
 __all__ = ["postgres_cluster", "postgres_url"]
-
-
-async def _allow_connections(cluster_url: str, database: str, allow: bool) -> None:
-    admin = await asyncpg.connect(f"{cluster_url}/postgres")
-    try:
-        await admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {str(allow).lower()}')
-        if not allow:  # the pool's open connections go too, as in a database restart
-            await admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-                database,
-            )
-    finally:
-        await admin.close()
 
 
 class _OnRetry(logging.Handler):
@@ -66,14 +52,14 @@ async def test_writes_wait_for_the_database_and_lose_nothing(
         on_retry = _OnRetry(retrying)
         logging.getLogger("server.batching").addHandler(on_retry)
         request.addfinalizer(lambda: logging.getLogger("server.batching").removeHandler(on_retry))
-        await _allow_connections(cluster_url, database, allow=False)
+        await allow_connections(cluster_url, database, allow=False)
         visit = writer.visit(VisitorRow(account, "v-during", now, now))
         update = writer.update(account, "v-before", name="Grace", visit_count=2)
         await asyncio.wait_for(retrying.wait(), 30)
         assert not visit.done()
         assert not update.done()
 
-        await _allow_connections(cluster_url, database, allow=True)
+        await allow_connections(cluster_url, database, allow=True)
         await asyncio.wait_for(asyncio.gather(visit, update), 30)
         assert await store.visitor(account, "v-during") is not None
         before = await store.visitor(account, "v-before")

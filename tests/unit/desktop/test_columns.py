@@ -14,6 +14,7 @@ from desktop.core.clock import ManualClock
 from desktop.core.columns import GROUPS, VisitorColumns, derived_label
 from desktop.core.ordering import Column
 from desktop.core.slots import Deadlines, IdTable
+from desktop.core.state import short_label
 from desktop.core.store import VisitorStore
 from desktop.core.visitor_index import VisitorIndex
 from protocol.bots.flow import BotRun
@@ -215,6 +216,9 @@ def assert_queries_walk(store: VisitorStore) -> None:
     for statuses in (("unanswered", "active"), ("unanswered",), ("none",), ("closed", "none"), (), ("nonsense",)):
         walked = [v.id for v in records if v.chat_status in statuses]
         assert store.ids_with_chat_status(statuses) == walked, statuses
+    ids, shown = store._visitors.short_labels()
+    assert len(ids) == len(shown)
+    assert {vid: text for vid, text in zip(ids, shown, strict=True) if vid} == {v.id: short_label(v) for v in records}
 
 
 def test_the_column_queries_hold_over_snapshots_and_through_an_emptied_store() -> None:
@@ -330,6 +334,39 @@ def test_page_texts_no_visitor_shows_any_more_are_dropped() -> None:
     assert columns[visitor_id(0)].country == "Germany"
     page = columns._groups[GROUPS.index(("current_url", "current_title"))]
     assert len(page.values) <= 1024 + 2  # the bound is the point
+
+
+def test_the_name_column_read_from_the_columns_is_what_the_records_show() -> None:
+    columns = VisitorColumns()
+    vid = visitor_id
+    shapes = [
+        make_visitor(0, label=derived_label(None, None, vid(0))),  # the usual anonymous visitor
+        make_visitor(1, label=derived_label(None, "a@example.org", vid(1)), email="a@example.org"),
+        make_visitor(2, label=derived_label("Ada", "a@example.org", vid(2)), name="Ada", email="a@example.org"),
+        make_visitor(3, label="#3", email="b@example.org"),  # a label of its own wins over the e-mail
+        make_visitor(4, label="", email="c@example.org"),  # no label at all: the id's start
+        make_visitor(5, label="", name=""),  # an empty name is no name
+        make_visitor(6, label=derived_label("", "", vid(6)), name="", email=""),
+        make_visitor(7, label="#7", name="Zoë", banned=True, online=False, pages=(PageVisit(url="u", at=NOW),)),
+        make_visitor(8, label=derived_label(None, None, vid(8)), phone="+49 30 1234", custom={"plan": "pro"}),
+        make_visitor(9, label="ÉCOLE"),
+        make_visitor(10, label=derived_label(None, "Z@example.org", vid(10)), email="Z@example.org"),
+    ]
+    for v in shapes:
+        columns.put(v)
+    columns.pop(vid(4))  # a free row among them
+    columns.patch(VisitorPatch(visitor_id=vid(0), name="Grace"), keep_trail=False)  # the old label stays stored
+    columns.patch(VisitorPatch(visitor_id=vid(1), email=None), keep_trail=False)
+    ids, shown = columns.short_labels()
+    by_id = {v: text for v, text in zip(ids, shown, strict=True) if v}
+    assert by_id == {v.id: short_label(v) for v in columns.values()}
+    assert by_id[vid(0)] == "Grace"
+    assert by_id[vid(1)] == "a@example.org"  # the label it had, now its own
+    assert by_id[vid(3)] == "#3"
+    assert by_id[vid(10)] == "Z@example.org"
+    assert by_id[vid(5)] == vid(5)[:8]
+    assert by_id[vid(6)] == derived_label(None, None, vid(6))
+    assert by_id[vid(8)] == derived_label(None, None, vid(8))
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -7,11 +7,11 @@ import random
 import pytest
 
 from desktop.core.clock import ManualClock
-from desktop.core.columns import VisitorColumns
+from desktop.core.columns import VisitorColumns, derived_label
 from desktop.core.filters import Search, VisitorFilter, count_filters, matches_filter
-from desktop.core.ordering import Column, sort_key
+from desktop.core.ordering import Column, sort_key, sort_values
 from desktop.core.visitor_index import IndexListener, VisitorIndex
-from protocol.messages import Visitor
+from protocol.messages import PageVisit, Visitor, VisitorPatch
 from protocol.rules import ACTIVE_WINDOW_SECONDS
 from tests.unit.desktop.factory import NOW, make_visitor, visitor_id
 
@@ -622,3 +622,52 @@ def test_a_column_read_from_the_stores_columns_matches_a_fresh_sort_with_free_ro
     del index._values[column]  # computed again from the store, as on a first use
     index.set_sort(column, True)
     check(index, mirror, listed, clock())
+
+
+@pytest.mark.parametrize("column", list(Column))
+def test_every_columns_first_values_from_the_stores_columns_equal_sort_values_over_records(column: Column) -> None:
+    """A column's values read from the columns (per group, number arrays, shown names) are ``sort_values``'s."""
+    rng = random.Random(int(column))
+    columns = VisitorColumns()
+    for i in range(300):
+        vid = visitor_id(i)
+        name = rng.choice([None, None, "", "Ada Lovelace", "zoë", "ÉCOLE"])
+        email = rng.choice([None, None, "", "ada@example.org"])
+        label = rng.choice(
+            [derived_label(name, email, vid), derived_label(name, email, vid), "", f"#{i}", "Besucher x"]
+        )
+        columns.put(
+            make_visitor(
+                i,
+                name=name,
+                email=email,
+                label=label,
+                banned=rng.random() < 0.1,
+                online=rng.random() < 0.8,
+                chat_status=rng.choice(["none", "unanswered", "active"]),
+                chat_agent_name=rng.choice([None, "Bo", "bö"]),
+                visit_count=rng.randrange(1, 5),
+                referrer=rng.choice([None, "https://a.example/", "HTTPS://A.example/"]),
+                browser=rng.choice([None, "Firefox"]),
+                city=rng.choice([None, "Berlin"]),
+                phone=rng.choice([None, "+49 30 1234"]),
+                custom=rng.choice([{}, {"plan": "pro"}]),
+                pages=rng.choice([(), (PageVisit(url="https://shop.example/", at=NOW),)]),
+            )
+        )
+    for i in range(0, 300, 11):
+        columns.pop(visitor_id(i))  # free rows in the store
+    for i in range(1, 300, 13):
+        if visitor_id(i) in columns:
+            columns.patch(VisitorPatch(visitor_id=visitor_id(i), name=rng.choice([None, "Grace"])), keep_trail=False)
+    clock = ManualClock(NOW)
+    index = VisitorIndex(clock)
+    index.reset(columns)
+    for fresh in (index, VisitorIndex(clock)):  # slots as the store's rows, and slots in another order
+        if fresh is not index:
+            fresh.reset(dict(reversed(list(columns.items()))))
+            fresh._source = columns
+        values = fresh._column_values(column)
+        slots = [slot for slot, vid in enumerate(fresh._ids) if vid]
+        records = [columns[fresh._ids[slot]] for slot in slots]
+        assert [values[slot] for slot in slots] == sort_values(column, records, clock())
