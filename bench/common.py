@@ -333,6 +333,9 @@ def qt_app() -> QApplication:
 
         configure_qt_environment()  # as the app's main() does
         app = QApplication(["bench"])
+        from desktop.ui.style import install_theme
+
+        install_theme(app)  # Fusion and the light palette (FRONTDESK_THEME chooses another), as the app paints
         pointer_away()
     assert isinstance(app, QApplication)
     return app
@@ -350,25 +353,18 @@ def pointer_away() -> None:
     QCursor.setPos(QPoint(-10_000, -10_000))
 
 
-def configure_view(view: QTableView) -> None:
-    """Set up a table view the way ``desktop.ui.main_window`` does (sorting, fixed rows, no grid)."""
-    from PySide6.QtCore import Qt
-    from PySide6.QtWidgets import QAbstractItemView, QHeaderView
+def configure_view(view: QTableView, model: VisitorTableModel | None = None) -> None:
+    """Set up a table view exactly as the Visitors tab does (``desktop.ui.visitor_table``), 1280x800.
 
-    from desktop.core.ordering import Column
+    With ``model`` it is shown with the tab's delegate; without one (the baselines) only the view's own
+    settings apply: rows, header, column widths, icon size, frame.
+    """
+    from desktop.ui.visitor_table import configure_visitor_table, style_table
 
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.horizontalHeader().setSortIndicator(Column.STATE, Qt.SortOrder.AscendingOrder)
-    view.setSortingEnabled(True)
-    view.setAlternatingRowColors(True)
-    view.setWordWrap(False)
-    view.setShowGrid(False)
-    view.verticalHeader().hide()
-    view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-    view.horizontalHeader().setStretchLastSection(True)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    view.horizontalHeader().setSortIndicatorShown(True)
+    if model is None:
+        style_table(view)
+    else:
+        configure_visitor_table(view, model)
     view.resize(1280, 800)
 
 
@@ -400,9 +396,7 @@ def real_model(visitors: list[Visitor], *, show: bool = True, seq: int = 1) -> M
     clock = ManualClock(NOW)
     model = VisitorTableModel(store, clock, StateIconProvider(state_icon))
     view = QTableView()
-    configure_view(view)
-    view.setModel(model)
-    model.attach_view(view)
+    configure_view(view, model)
     if show:
         view.show()
         paint(view)

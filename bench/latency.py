@@ -90,9 +90,7 @@ async def _measure(
     dispatcher = StoreDispatcher(store)
     model = VisitorTableModel(store, system_clock, StateIconProvider(state_icon))
     view = PaintedView()
-    configure_view(view)
-    view.setModel(model)
-    model.attach_view(view)
+    configure_view(view, model)
     view.show()
 
     def apply_changes(changes: Changes) -> None:

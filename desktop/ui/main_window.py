@@ -7,16 +7,13 @@ from collections.abc import Callable, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeyEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
     QCheckBox,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -34,14 +31,12 @@ from PySide6.QtWidgets import (
 
 from desktop.core.clock import Clock
 from desktop.core.filters import VisitorFilter
-from desktop.core.ordering import Column
 from desktop.core.store import Changes, VisitorStore
 from desktop.ui.actions import ActionError, AgentActions
 from desktop.ui.conversation import ConversationManager
 from desktop.ui.detail import DetailPane
 from desktop.ui.legend import LegendDialog, StateIconProvider
 from desktop.ui.style import (
-    AvatarDelegate,
     Theme,
     filter_bar_sheet,
     follow_theme,
@@ -50,32 +45,14 @@ from desktop.ui.style import (
 )
 from desktop.ui.tasks import TaskRunner
 from desktop.ui.text import display_name, has_chat
-from desktop.ui.visitor_model import VISITOR_ID_ROLE, VisitorTableModel
+from desktop.ui.visitor_model import VisitorTableModel
+from desktop.ui.visitor_table import configure_visitor_table
 from protocol.api import RetentionSettings
 from protocol.messages import Role, Visitor
 from protocol.rules import Capabilities, Plan
 
 MAX_SEARCH_CHARS = 200
 """Longer searches are pointless and would only cost time on every keystroke."""
-
-
-COLUMN_WIDTHS = {
-    Column.STATE: 48,
-    Column.NAME: 160,
-    Column.LOCATION: 140,
-    Column.PAGE: 220,
-    Column.TIME_ON_SITE: 90,
-    Column.VISITS: 56,
-    Column.REFERRER: 170,
-    Column.DEVICE: 200,
-}
-"""Starting widths in pixels (the last column, the agent, takes the rest); titles that need more get more."""
-
-ROW_HEIGHT = 32
-"""Fixed row height: room for the avatar and air around the text (and fewer rows to paint than Qt's 30 px)."""
-STATE_ICON_PX = 18
-AVATAR_PX = 20
-"""The state icon's size (SVG, so drawn sharp at any scale)."""
 STATUS_MS = 6000
 """How long a result line ("Visitor banned.") stays in the status bar."""
 
@@ -225,32 +202,7 @@ class VisitorsTab(QWidget):
 
     def _build_table(self) -> None:
         self.table = QTableView()
-        self.table.setModel(self.model)
-        self.model.attach_view(self.table)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        # The header's default indicator is descending; the model's default order is ascending by state.
-        self.table.horizontalHeader().setSortIndicator(Column.STATE, Qt.SortOrder.AscendingOrder)
-        self.table.setSortingEnabled(True)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.setShowGrid(False)
-        self.table.setFrameShape(QFrame.Shape.NoFrame)
-        self.table.setIconSize(QSize(STATE_ICON_PX, STATE_ICON_PX))
-        self.table.verticalHeader().hide()
-        # Fixed row heights: the view never asks every row for its size (matters at 100,000 rows).
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
-        header = self.table.horizontalHeader()
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSortIndicatorShown(True)
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        header.setHighlightSections(False)
-        for column, width in COLUMN_WIDTHS.items():
-            header.resizeSection(column, width)
-        self.avatars = AvatarDelegate(VISITOR_ID_ROLE, AVATAR_PX, self.table)
-        self.table.setItemDelegateForColumn(Column.NAME, self.avatars)
+        self.avatars = configure_visitor_table(self.table, self.model)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.doubleClicked.connect(lambda _index: self.open_conversation())

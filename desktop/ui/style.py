@@ -14,16 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
-from PySide6.QtWidgets import QApplication, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtCore import QObject, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QApplication
 
 from desktop.core.labels import avatar_hue, initials
 from desktop.core.state import VisitorState
 
 THEME_ENV: Final = "FRONTDESK_THEME"
 THEMES: Final = ("light", "dark", "high-contrast", "high-contrast-dark")
-_HAS_DECORATION: Final = QStyleOptionViewItem.ViewItemFeature.HasDecoration
 
 
 @dataclass(frozen=True)
@@ -358,46 +357,3 @@ def avatar_pixmap(visitor_id: str, text: str, size: int, device_pixel_ratio: flo
     painter.drawText(QRectF(0, 0, size, size), Qt.AlignmentFlag.AlignCenter, initials(text, visitor_id))
     painter.end()
     return pixmap
-
-
-class AvatarDelegate(QStyledItemDelegate):
-    """The Name column with each visitor's avatar before the name (the row's other cells stay Qt's own)."""
-
-    CACHE: Final = 1024
-    """Avatars kept (a few screens of rows); drawing one costs about as much as painting a row."""
-
-    def __init__(self, visitor_id_role: int, size: int, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._role = visitor_id_role
-        self._size = QSize(size, size)
-        self._icons: dict[tuple[str, str], QIcon] = {}
-        self._ratio = 1.0
-        self.theme = current_theme()
-
-    def set_theme(self, theme: Theme) -> None:
-        """Avatars in ``theme``'s colours (drawn again on the next paint)."""
-        self.theme = theme
-        self._icons.clear()
-
-    def set_ratio(self, ratio: float) -> None:
-        """The screen's device pixel ratio: avatars are drawn for it, sharp at 200%."""
-        if ratio != self._ratio:
-            self._ratio = ratio
-            self._icons.clear()
-
-    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
-        """Qt's own cell, with the avatar as its decoration (runs per painted Name cell: kept lean)."""
-        super().initStyleOption(option, index)
-        visitor_id = index.data(self._role)
-        if not visitor_id:
-            return
-        text = option.text
-        icon = self._icons.get((visitor_id, text))
-        if icon is None:
-            if len(self._icons) >= self.CACHE:
-                self._icons.clear()
-            pixmap = avatar_pixmap(visitor_id, text, self._size.width(), self._ratio, self.theme)
-            icon = self._icons[visitor_id, text] = QIcon(pixmap)
-        option.icon = icon
-        option.decorationSize = self._size
-        option.features = option.features | _HAS_DECORATION

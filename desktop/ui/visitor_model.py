@@ -69,6 +69,10 @@ _FLAG_CELL: Final = _COLUMNS + 3
 _CELL_CACHE: Final = 4096  # display texts of this many rows at most (a screenful or two is what is painted)
 _EMPTY_CELLS: Final[tuple[Any, ...]] = ("",) * _COLUMNS + (VisitorState.LEFT, "", None, None)
 
+PaintedCell = tuple[str, QIcon | None, bool, str]
+"""A cell as :meth:`VisitorTableModel.paint_cell` gives it: text, icon, right-aligned, visitor id."""
+_NO_CELL: Final[PaintedCell] = ("", None, False, "")
+
 
 def inert_tooltip(text: str) -> str:
     """Visitor text for a tooltip that Qt will not take for rich text (QToolTip guesses, like QLabel).
@@ -292,6 +296,29 @@ class VisitorTableModel(QAbstractTableModel):
         if role == _ALIGNMENT and column in (_TIME, _VISITS):
             return _ALIGN_RIGHT
         return None
+
+    def paint_cell(self, row: int, column: int) -> PaintedCell:
+        """What a painted cell shows, in one call (a delegate's fast path instead of ~7 ``data()`` round trips).
+
+        (text as DisplayRole gives it, the icon DecorationRole gives or None, right-aligned or not, the
+        row's visitor id or "" outside the list). The same cached cells as :meth:`data`.
+        """
+        visitors = self._index
+        if not 0 <= row < len(visitors):
+            return _NO_CELL
+        cells = self._row_cells(row)
+        record = cells[_RECORD_CELL]
+        visitor_id = record.id if record is not None else ""
+        if column == _TIME:
+            text = format_duration(time_on_site(record, self._clock())) if record is not None else ""
+            return text, None, True, visitor_id
+        if column == _STATE:
+            return "", self._icon(cells[_STATE_CELL]), False, visitor_id
+        if column == _LOCATION:
+            return cells[_LOCATION], cells[_FLAG_CELL], False, visitor_id
+        if 0 <= column < _COLUMNS:
+            return cells[column], None, column == _VISITS, visitor_id
+        return _NO_CELL
 
     def sort(self, column: int, order: Qt.SortOrder = _ASCENDING) -> None:
         """Sort by a column (every column sorts); the order survives updates.

@@ -738,3 +738,19 @@ def test_paced_work_gets_at_least_half_of_each_drain_while_a_flood_waits(qapp: Q
     assert shown_ids(model) == expected_ids(store, clock())
     dispatcher.detach()
     assert not wake()
+
+
+def test_paint_cell_gives_what_the_roles_give(qapp: QApplication) -> None:
+    """The delegate's one call per cell shows exactly what data() serves (text, icon, alignment, visitor id)."""
+    _, _, model = build()
+    right = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    for row in range(model.rowCount()):
+        for column in range(model.columnCount()):
+            index = model.index(row, column)
+            text, icon, right_aligned, visitor_id = model.paint_cell(row, column)
+            assert text == index.data(DISPLAY)
+            served = index.data(DECORATION)  # a copy through QVariant: the same icon has the same cache key
+            assert (icon.cacheKey() if icon else None) == (served.cacheKey() if served else None)
+            assert right_aligned == (index.data(Qt.ItemDataRole.TextAlignmentRole) == right)
+            assert visitor_id == index.data(VISITOR_ID_ROLE)
+    assert model.paint_cell(model.rowCount(), 0) == ("", None, False, "")
