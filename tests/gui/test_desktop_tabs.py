@@ -60,6 +60,15 @@ def panel_item(session: AgentSession, visitor_id: str) -> QListWidgetItem:
     return next(rows.item(i) for i in range(rows.count()) if rows.item(i).data(VISITOR_ROLE) == visitor_id)
 
 
+def activate_in_panel(qloop: QLoop, session: AgentSession, visitor_id: str) -> None:
+    """Enter on a visitor's row of the Chats panel.
+
+    The row is looked up while the loop runs: a batch applied before the call may rebuild the list, and
+    an item taken earlier would be gone by then.
+    """
+    qloop.do(lambda: session.chats.list.itemActivated.emit(panel_item(session, visitor_id)))
+
+
 def tab_text(session: AgentSession, visitor_id: str) -> str:
     """The conversation's tab label ("" when it is not a tab)."""
     index = session.conversations.tab_index(visitor_id)
@@ -84,7 +93,7 @@ def test_a_chat_opens_as_one_tab_pops_out_and_back_and_closing_it_keeps_the_chat
     status = session.window.statusBar()
     lines: list[str] = []
     status.messageChanged.connect(lines.append)
-    qloop.do(session.chats.list.itemActivated.emit, panel_item(session, vid))
+    activate_in_panel(qloop, session, vid)
     qloop.wait_until(lambda: vid in conversations.dialogs, what="conversation opened")
     dialog = conversations.dialogs[vid]
     assert conversations.tab_index(vid) == 1
@@ -128,7 +137,7 @@ def test_a_chat_opens_as_one_tab_pops_out_and_back_and_closing_it_keeps_the_chat
     # Selecting the chat again (now under My chats) focuses the same tab: never shown twice.
     session.chats.show_bucket(ChatBucket.MINE)
     qloop.wait_until(lambda: vid in session.chats.ids(), what="listed as mine")
-    qloop.do(session.chats.list.itemActivated.emit, panel_item(session, vid))
+    activate_in_panel(qloop, session, vid)
     qloop.wait_until(lambda: tabs.currentWidget() is dialog, what="the same tab in front")
     assert conversations.dialogs == {vid: dialog}
     assert tabs.count() == 2
@@ -142,7 +151,7 @@ def test_a_chat_opens_as_one_tab_pops_out_and_back_and_closing_it_keeps_the_chat
     assert conversations.tab_index(vid) == -1
     assert tabs.count() == 1
     assert dialog.windowTitle() == f"Conversation with {NAME}"
-    qloop.do(session.chats.list.itemActivated.emit, panel_item(session, vid))
+    activate_in_panel(qloop, session, vid)
     assert conversations.dialogs == {vid: dialog}
     assert dialog.isWindow()
     qloop.do(dialog.pop_button.click)
@@ -165,7 +174,7 @@ def test_a_chat_opens_as_one_tab_pops_out_and_back_and_closing_it_keeps_the_chat
     # With the setting off, a conversation opens in a window of its own.
     settings.conversations_in_tabs = False
     session.settings_changed()
-    qloop.do(session.chats.list.itemActivated.emit, panel_item(session, vid))
+    activate_in_panel(qloop, session, vid)
     qloop.wait_until(lambda: vid in conversations.dialogs, what="opened again")
     assert conversations.dialogs[vid].isWindow()
     assert tabs.count() == 1
@@ -231,7 +240,7 @@ def test_ctrl_w_closes_the_conversation_tab_in_front_and_ctrl_shift_w_the_window
 
     def open_chat() -> ConversationDialog:
         qloop.wait_until(lambda: vid in session.chats.ids(), what="listed as open")
-        qloop.do(session.chats.list.itemActivated.emit, panel_item(session, vid))
+        activate_in_panel(qloop, session, vid)
         qloop.wait_until(lambda: vid in conversations.dialogs, what="conversation opened")
         return conversations.dialogs[vid]
 
