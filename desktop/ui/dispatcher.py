@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from itertools import islice
 from typing import Final
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from desktop.core.clock import Deadline
 from desktop.core.store import Changes, VisitorStore
+
+Applier = Callable[[Changes, Deadline | None], tuple[Collection[str], Collection[str]]]
+"""Applies a batch to the visitor list by a deadline; returns the removed and upserted ids it did not apply."""
 
 FRAME_MS: Final = 16
 """One frame at 60 Hz: events arriving within it are applied to the views together."""
@@ -117,6 +121,7 @@ class StoreDispatcher(QObject):
         self._timer.timeout.connect(self.drain_chunk)
         store.on_dirty = self._schedule
         self._paced: Callable[[int], tuple[int, int]] | None = None
+        self._apply: Applier | None = None
         self._pacing = False  # the paced work has something to do
         self.drains = 0
         """How many batches were emitted (for tests and benchmarks)."""
@@ -124,9 +129,12 @@ class StoreDispatcher(QObject):
     @property
     def chunk(self) -> int:
         """Visitor changes the next drain emits at most: what fits in the budget at the measured time per change."""
+        return max(self._min_chunk, min(self._chunk, int(self._budget_now() / self._cost)))
+
+    def _budget_now(self) -> float:
+        """The drain's budget in seconds: the catch-up budget once a backlog has lasted :data:`BEHIND_S`."""
         behind = self._behind_since is not None and self._clock() - self._behind_since >= BEHIND_S
-        budget = self._catch_up_budget if behind else self._budget
-        return max(self._min_chunk, min(self._chunk, int(budget / self._cost)))
+        return self._catch_up_budget if behind else self._budget
 
     @property
     def backlog(self) -> int:
@@ -147,6 +155,18 @@ class StoreDispatcher(QObject):
         """
         self._paced = step
         return self._wake
+
+    def apply_with(self, apply: Applier | None) -> None:
+        """Let ``apply`` (the visitor model's ``apply_changes``) apply each batch first, by the drain's deadline.
+
+        It is called before any signal with the batch and a :class:`Deadline` (the drain's budget from its
+        start; None for a snapshot or a flush); the ids it returns as not applied go back to the pending
+        changes for the next drain (newer changes of the same visitors win, as in the store), and
+        ``visitorsChanged`` and ``visitorsArrived`` then carry only what it applied: every other listener
+        sees a change when the list does. (A signal cannot return what was left; the list is the one
+        consumer whose cost the budget is about.)
+        """
+        self._apply = apply
 
     def _wake(self) -> bool:
         if self._paced is None:
@@ -190,24 +210,31 @@ class StoreDispatcher(QObject):
         paced = self._paced if self._pacing else None
         # Paced work gets at least half the chunk: a flood of visitor changes must not starve a release.
         changes = self._take(limit - limit // 2 if paced is not None and limit is not None else limit)
-        if self.backlog:
-            self._timer.start(self._frame_ms)
-            if self._behind_since is None:
-                self._behind_since = self._clock()
-        else:
-            self._behind_since = None
         if not changes and paced is None:
+            self._timed()
             return
         self._count()
         self.drains += 1
         size = len(changes.upserted) + len(changes.removed)
         t0 = self._clock()
         if changes.reset:
+            if self._apply is not None:
+                self._apply(changes, None)
             self.visitorsChanged.emit(changes)
             size = 0  # one rebuild: not a cost per change
             t0 = self._clock()
         elif size:
-            self.visitorsChanged.emit(changes)
+            if self._apply is not None:
+                # Paced work shares the drain: visitor changes then get half its time, as half its chunk.
+                budget = self._budget_now() / (2 if paced is not None else 1)
+                deadline = Deadline(self._clock, t0 + budget) if limit is not None else None
+                removed, upserted = self._apply(changes, deadline)
+                if removed or upserted:
+                    self._put_back(changes, removed, upserted)
+                    size -= len(removed) + len(upserted)
+            if changes.upserted or changes.removed:
+                self.visitorsChanged.emit(changes)
+        self._timed()
         if paced is not None:
             applied, remaining = paced(sys.maxsize if limit is None else max(1, limit - size))
             size += applied
@@ -230,6 +257,33 @@ class StoreDispatcher(QObject):
             self.typingChanged.emit(typing)
         if changes.team:
             self.teamEvents.emit(changes.team)
+
+    def _timed(self) -> None:
+        """After a drain: the next one a frame later while a backlog remains; how long it has lasted."""
+        if self.backlog:
+            if not self._timer.isActive():
+                self._timer.start(self._frame_ms)
+            if self._behind_since is None:
+                self._behind_since = self._clock()
+        else:
+            self._behind_since = None
+
+    def _put_back(self, changes: Changes, removed: Collection[str], upserted: Collection[str]) -> None:
+        """Return what the applier left to the pending changes (behind any newer change of the same visitors).
+
+        Their arrivals wait with them, so a notification comes with its row.
+        """
+        changes.removed.difference_update(removed)
+        changes.upserted.difference_update(upserted)
+        pending = self._pending
+        if pending.reset:  # a snapshot supersedes them
+            return
+        pending.removed.update(vid for vid in removed if vid not in pending.upserted)
+        pending.upserted.update(vid for vid in upserted if vid not in pending.removed)
+        if changes.arrived and upserted:
+            later = set(upserted)
+            pending.arrived[:0] = [vid for vid in changes.arrived if vid in later]
+            changes.arrived = [vid for vid in changes.arrived if vid not in later]
 
     def _merge(self, new: Changes) -> None:
         """Fold changes just taken from the store into those still pending (newer wins, as in the store)."""
@@ -281,6 +335,6 @@ class StoreDispatcher(QObject):
     def detach(self) -> None:
         """Stop listening to the store (logout, shutdown)."""
         self._timer.stop()
-        self._paced, self._pacing = None, False
+        self._paced, self._pacing, self._apply = None, False, None
         if self._store.on_dirty == self._schedule:
             self._store.on_dirty = None

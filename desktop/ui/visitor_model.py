@@ -18,7 +18,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QTableView
 
-from desktop.core.clock import Clock
+from desktop.core.clock import Clock, Deadline
 from desktop.core.filters import Search, VisitorFilter
 from desktop.core.labels import place_text, visitor_label
 from desktop.core.ordering import Column
@@ -33,7 +33,7 @@ from desktop.core.state import (
     time_on_site,
 )
 from desktop.core.store import Changes, VisitorStore
-from desktop.core.visitor_index import IndexListener, VisitorIndex
+from desktop.core.visitor_index import NOTHING_LEFT, IndexListener, Unapplied, VisitorIndex
 from protocol.messages import Visitor
 
 # Role and flag lookups on the Qt enums cost microseconds each; data() runs per visible cell per repaint.
@@ -447,12 +447,17 @@ class VisitorTableModel(QAbstractTableModel):
 
             self._hold = ReorderHold(self, view)
 
-    def apply_changes(self, changes: Changes) -> None:
-        """Apply a batch drained from the store: rows move, appear and disappear incrementally."""
+    def apply_changes(self, changes: Changes, deadline: Deadline | None = None) -> Unapplied:
+        """Apply a batch drained from the store: rows move, appear and disappear incrementally.
+
+        With a ``deadline`` (``StoreDispatcher.apply_with``), the removed and upserted ids it left unapplied are
+        returned (see ``VisitorIndex.apply``); a snapshot is applied whole.
+        """
         if changes.reset:
             self._index.reset(self._store.visitors)
         elif changes.upserted or changes.removed:
-            self._index.apply(changes.removed, changes.upserted, self._store.visitors)
+            return self._index.apply(changes.removed, changes.upserted, self._store.visitors, deadline)
+        return NOTHING_LEFT
 
     def tick(self, visible: tuple[int, int] | None = None) -> None:
         """Once a second: visitors whose Active flag ran out change state; visible times on site tick.
