@@ -181,11 +181,17 @@ class StoreDispatcher(QObject):
             self._timer.start(self._delay_ms())
 
     def _delay_ms(self) -> int:
-        """One frame, or under calm traffic whatever is left of the gap since the previous drain."""
+        """Busy: what is left of a frame since the previous drain started; calm: of the gap, at least a frame."""
         if self._rate >= self._busy_per_second or self.backlog:
-            return self._frame_ms
+            return self._next_frame_ms()
         wait = self._calm_gap - (time.monotonic() - self._last_drain)
         return max(self._frame_ms, round(wait * 1000)) if wait > 0 else self._frame_ms
+
+    def _next_frame_ms(self) -> int:
+        """Until one frame after the previous drain started (a drain's own time is not added to the frame),
+        but at least a quarter frame: the repaint and input get their turn between drains."""
+        left = self._frame_ms - (time.monotonic() - self._last_drain) * 1000
+        return max(self._frame_ms // 4, min(self._frame_ms, round(left)))
 
     def _count(self) -> None:
         now = time.monotonic()
@@ -259,10 +265,10 @@ class StoreDispatcher(QObject):
             self.teamEvents.emit(changes.team)
 
     def _timed(self) -> None:
-        """After a drain: the next one a frame later while a backlog remains; how long it has lasted."""
+        """After a drain: the next one a frame after it started while a backlog remains; how long it has lasted."""
         if self.backlog:
             if not self._timer.isActive():
-                self._timer.start(self._frame_ms)
+                self._timer.start(self._next_frame_ms())
             if self._behind_since is None:
                 self._behind_since = self._clock()
         else:

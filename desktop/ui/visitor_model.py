@@ -483,13 +483,20 @@ class VisitorTableModel(QAbstractTableModel):
         Most updates of a busy site are activity that changes nothing shown (the state stays Active), and
         a page view changes one cell: a painted row's rebuilt cells are compared with the cached ones, so
         a view repaints only changed cells. Rows not painted yet have no cached cells and are announced
-        whole (a view ignores rows it does not show).
+        whole (a view ignores rows it does not show). A changed row off screen is announced whole too, and its
+        cached cells are dropped rather than rebuilt: under a flood most changed rows are off screen, and
+        their records are made and compared only when painted again.
         """
         cells, index = self._cells, self._index
+        top, bottom = self._visible_rows(len(index))
         start = -1  # a run of rows announced whole
         for row in range(first, last + 1):
-            record = index.record_at(row)
-            old = cells.get(record.id) if record is not None else None
+            visitor_id = index.id_at(row)
+            old = cells.get(visitor_id) if visitor_id is not None else None
+            if visitor_id is not None and old is not None and not top <= row <= bottom:
+                del cells[visitor_id]
+                old = None
+            record = index.record_at(row) if old is not None else None
             if record is None or old is None:
                 if start < 0:
                     start = row
