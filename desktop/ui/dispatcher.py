@@ -106,6 +106,7 @@ class StoreDispatcher(QObject):
         self._catch_up_budget = max(budget_ms, catch_up_budget_ms) / 1000
         self._behind_since: float | None = None  # when the current backlog started (clock seconds)
         self._cost = FIRST_COST_MS / 1000  # seconds per visitor change, as measured over recent drains
+        self._over = 0.0  # seconds recent drains cut by their deadline ran past it
         self._clock = clock
         self._frame_ms = frame_ms
         self._calm_gap = calm_gap_ms / 1000
@@ -233,9 +234,13 @@ class StoreDispatcher(QObject):
             if self._apply is not None:
                 # Paced work shares the drain: visitor changes then get half its time, as half its chunk.
                 budget = self._budget_now() / (2 if paced is not None else 1)
-                deadline = Deadline(self._clock, t0 + budget) if limit is not None else None
+                # What a cut drain ran past its deadline (the list announcing the rows it changed, after its
+                # last change) is kept back from the next deadline, up to half the budget.
+                at = t0 + max(budget / 2, budget - self._over)
+                deadline = Deadline(self._clock, at) if limit is not None else None
                 removed, upserted = self._apply(changes, deadline)
                 if removed or upserted:
+                    self._over = (self._over + max(0.0, self._clock() - at)) / 2
                     self._put_back(changes, removed, upserted)
                     size -= len(removed) + len(upserted)
             if changes.upserted or changes.removed:
