@@ -57,9 +57,12 @@ class StoreDispatcher(QObject):
 
     A drain emits as many visitor changes as fit in ``budget_ms`` at the time per change measured over
     earlier drains (at least ``min_chunk``, at most ``chunk``); the rest wait (still coalescing with newer
-    changes) for the next frame, so the event loop and the repaints between drains are never blocked for
-    longer than about the budget. A backlog that lasts :data:`BEHIND_S` means the list is falling behind:
-    drains then get ``catch_up_budget_ms`` until it is gone. A snapshot goes out whole (it is one rebuild).
+    changes) for the next frame. With an applier (:meth:`apply_with`: the visitor model) the chunk is applied
+    by a deadline, the budget from the drain's start, whatever its changes cost: what is not applied by then
+    waits too, so a drain is the budget plus one change, not the budget times the variance of the changes.
+    While a backlog remains, the next drain comes a frame after this one started (at least a quarter frame
+    after it ended). A backlog that lasts :data:`BEHIND_S` means the list is falling behind: drains then get
+    ``catch_up_budget_ms`` until it is gone. A snapshot goes out whole (it is one rebuild).
     Messages, message updates, typing and arrivals go out with the next drain.
 
     Paced work (:meth:`pace`: the release of a long reorder hold) shares the drains' budget: while it has
@@ -106,7 +109,7 @@ class StoreDispatcher(QObject):
         self._catch_up_budget = max(budget_ms, catch_up_budget_ms) / 1000
         self._behind_since: float | None = None  # when the current backlog started (clock seconds)
         self._cost = FIRST_COST_MS / 1000  # seconds per visitor change, as measured over recent drains
-        self._over = 0.0  # seconds recent drains cut by their deadline ran past it
+        self._over = 0.0  # seconds recent drains ran past their deadline
         self._clock = clock
         self._frame_ms = frame_ms
         self._calm_gap = calm_gap_ms / 1000
@@ -234,13 +237,14 @@ class StoreDispatcher(QObject):
             if self._apply is not None:
                 # Paced work shares the drain: visitor changes then get half its time, as half its chunk.
                 budget = self._budget_now() / (2 if paced is not None else 1)
-                # What a cut drain ran past its deadline (the list announcing the rows it changed, after its
+                # What drains ran past their deadline (the list announcing the rows it changed, after its
                 # last change) is kept back from the next deadline, up to half the budget.
                 at = t0 + max(budget / 2, budget - self._over)
                 deadline = Deadline(self._clock, at) if limit is not None else None
                 removed, upserted = self._apply(changes, deadline)
-                if removed or upserted:
-                    self._over = (self._over + max(0.0, self._clock() - at)) / 2
+                over = self._clock() - at
+                if removed or upserted or over > 0:  # (one done early says nothing about its announcements)
+                    self._over = (self._over + max(0.0, over)) / 2
                     self._put_back(changes, removed, upserted)
                     size -= len(removed) + len(upserted)
             if changes.upserted or changes.removed:

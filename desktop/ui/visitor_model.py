@@ -488,14 +488,17 @@ class VisitorTableModel(QAbstractTableModel):
         their records are made and compared only when painted again.
         """
         cells, index = self._cells, self._index
-        top, bottom = self._visible_rows(len(index))
+        shown: tuple[int, int] | None = None  # the rows on screen, asked of the view only when needed
         start = -1  # a run of rows announced whole
         for row in range(first, last + 1):
             visitor_id = index.id_at(row)
             old = cells.get(visitor_id) if visitor_id is not None else None
-            if visitor_id is not None and old is not None and not top <= row <= bottom:
-                del cells[visitor_id]
-                old = None
+            if visitor_id is not None and old is not None:
+                if shown is None:
+                    shown = self._visible_rows(len(index))
+                if not shown[0] <= row <= shown[1]:
+                    del cells[visitor_id]
+                    old = None
             record = index.record_at(row) if old is not None else None
             if record is None or old is None:
                 if start < 0:
