@@ -192,8 +192,7 @@ class StoreDispatcher(QObject):
         return max(self._frame_ms, round(wait * 1000)) if wait > 0 else self._frame_ms
 
     def _next_frame_ms(self) -> int:
-        """Until one frame after the previous drain started (a drain's own time is not added to the frame),
-        but at least a quarter frame: the repaint and input get their turn between drains."""
+        """Until a frame after the previous drain started, but at least a quarter frame (the repaint and input)."""
         left = self._frame_ms - (time.monotonic() - self._last_drain) * 1000
         return max(self._frame_ms // 4, min(self._frame_ms, round(left)))
 
@@ -243,8 +242,9 @@ class StoreDispatcher(QObject):
                 deadline = Deadline(self._clock, at) if limit is not None else None
                 removed, upserted = self._apply(changes, deadline)
                 over = self._clock() - at
-                if removed or upserted or over > 0:  # (one done early says nothing about its announcements)
+                if deadline is not None and (removed or upserted or over > 0):  # (one done early tells nothing)
                     self._over = (self._over + max(0.0, over)) / 2
+                if removed or upserted:
                     self._put_back(changes, removed, upserted)
                     size -= len(removed) + len(upserted)
             if changes.upserted or changes.removed:
