@@ -29,7 +29,8 @@ CATCH_UP_BUDGET_MS: Final = 16.0
 slower or busier than the budget assumes), and longer turns are the lesser evil than rows seconds out of date."""
 
 BEHIND_S: Final = 1.0
-"""A backlog older than this switches to :data:`CATCH_UP_BUDGET_MS` until it is gone."""
+"""A backlog larger than a drain clears, lasting this long, switches to :data:`CATCH_UP_BUDGET_MS` until it is
+gone (a backlog a drain's deadline left, which the next drain clears, is rows a frame late, not falling behind)."""
 
 CHUNK: Final = 256
 """Visitor changes emitted per drain at most, however cheap they have been: a larger batch would be applied
@@ -61,9 +62,9 @@ class StoreDispatcher(QObject):
     by a deadline, the budget from the drain's start, whatever its changes cost: what is not applied by then
     waits too, so a drain is the budget plus one change, not the budget times the variance of the changes.
     While a backlog remains, the next drain comes a frame after this one started (at least a quarter frame
-    after it ended). A backlog that lasts :data:`BEHIND_S` means the list is falling behind: drains then get
-    ``catch_up_budget_ms`` until it is gone. A snapshot goes out whole (it is one rebuild).
-    Messages, message updates, typing and arrivals go out with the next drain.
+    after it ended). A backlog larger than a drain clears that lasts :data:`BEHIND_S` means the list is falling
+    behind: drains then get ``catch_up_budget_ms`` until it is gone. A snapshot goes out whole
+    (it is one rebuild). Messages, message updates, typing and arrivals go out with the next drain.
 
     Paced work (:meth:`pace`: the release of a long reorder hold) shares the drains' budget: while it has
     something to do, a drain gives visitor changes at most half its chunk and the work the rest, so a
@@ -220,7 +221,7 @@ class StoreDispatcher(QObject):
         # Paced work gets at least half the chunk: a flood of visitor changes must not starve a release.
         changes = self._take(limit - limit // 2 if paced is not None and limit is not None else limit)
         if not changes and paced is None:
-            self._timed()
+            self._timed(0)
             return
         self._count()
         self.drains += 1
@@ -249,7 +250,7 @@ class StoreDispatcher(QObject):
                     size -= len(removed) + len(upserted)
             if changes.upserted or changes.removed:
                 self.visitorsChanged.emit(changes)
-        self._timed()
+        self._timed(size)
         if paced is not None:
             applied, remaining = paced(sys.maxsize if limit is None else max(1, limit - size))
             size += applied
@@ -273,15 +274,19 @@ class StoreDispatcher(QObject):
         if changes.team:
             self.teamEvents.emit(changes.team)
 
-    def _timed(self) -> None:
-        """After a drain: the next one a frame after it started while a backlog remains; how long it has lasted."""
-        if self.backlog:
-            if not self._timer.isActive():
-                self._timer.start(self._next_frame_ms())
-            if self._behind_since is None:
-                self._behind_since = self._clock()
-        else:
+    def _timed(self, applied: int) -> None:
+        """After a drain that applied ``applied`` changes: the next one while a backlog remains; is it behind."""
+        backlog = self.backlog
+        if backlog and not self._timer.isActive():
+            self._timer.start(self._next_frame_ms())
+        within_reach = backlog <= max(applied, self._min_chunk)  # what the next drain clears
+        if not backlog:
             self._behind_since = None
+        elif self._behind_since is None:
+            if not within_reach:
+                self._behind_since = self._clock()
+        elif within_reach and self._clock() - self._behind_since < BEHIND_S:
+            self._behind_since = None  # back within reach before it counted as behind; once it did, until gone
 
     def _put_back(self, changes: Changes, removed: Collection[str], upserted: Collection[str]) -> None:
         """Return what the applier left to the pending changes (behind any newer change of the same visitors).

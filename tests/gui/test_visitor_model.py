@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent, QLocale, QPersistentModelIndex, QPointF, Qt
 from PySide6.QtGui import QColor, QEnterEvent, QIcon, QKeyEvent, QMouseEvent, QPixmap
 from PySide6.QtWidgets import QApplication, QPushButton, QTableView, QWidget
 
-from desktop.core.clock import ManualClock
+from desktop.core.clock import Deadline, ManualClock
 from desktop.core.filters import Search, VisitorFilter, count_filters, matches_filter, search_text
 from desktop.core.ordering import Column, sort_key
 from desktop.core.state import VisitorState, primary_state
@@ -843,5 +843,45 @@ def test_a_flush_and_a_snapshot_are_applied_whole(qapp: QApplication) -> None:
     store.apply(snapshot([make_visitor(n) for n in range(300)], seq=100))
     dispatcher.drain_chunk()
     assert dispatcher.backlog == 0
+    assert shown_ids(model) == expected_ids(store, clock())
+    dispatcher.detach()
+
+
+def test_a_backlog_the_next_drain_clears_is_not_falling_behind(qapp: QApplication) -> None:
+    """A few changes a deadline leaves for the next frame, drain after drain, keep the normal budget."""
+    store, clock, model = build()
+    now = [0.0]
+    dispatcher = StoreDispatcher(
+        store, frame_ms=60_000, budget_ms=8.0, catch_up_budget_ms=16.0, min_chunk=4, chunk=1000, clock=lambda: now[0]
+    )
+
+    def apply(changes: Changes, deadline: Deadline | None) -> tuple[list[str], list[str]]:
+        ids = sorted(changes.upserted)
+        left = ids[-5:] if deadline is not None and len(ids) > 5 else []
+        model.apply_changes(Changes(upserted=set(ids) - set(left), removed=changes.removed))
+        now[0] += (len(ids) - len(left)) * 0.0002  # 0.2 ms a change: 40 fit in the 8 ms budget
+        return [], left
+
+    dispatcher.apply_with(apply)
+    seq = 10
+    for _ in range(120):  # 2.4 s of 30 changes a frame; each drain leaves 5 for the next
+        for _ in range(30):
+            seq += 1
+            store.apply(changed(seq, make_visitor(100 + seq % 200, visit_count=seq)))
+        now[0] += 0.02
+        dispatcher.drain_chunk()
+        assert 0 < dispatcher.backlog <= 10
+    assert dispatcher.chunk == 40  # the normal budget still (the catch-up budget would allow 80)
+    for _ in range(60):  # more each frame than a drain takes: falling behind, and after a second catching up
+        for _ in range(60):
+            seq += 1
+            store.apply(changed(seq, make_visitor(100 + seq % 400, visit_count=seq)))
+        now[0] += 0.02
+        dispatcher.drain_chunk()
+    assert dispatcher.chunk == 80
+    while dispatcher.backlog:  # the catch-up budget until the backlog is gone
+        assert dispatcher.chunk == 80
+        dispatcher.drain_chunk()
+    assert dispatcher.chunk < 50
     assert shown_ids(model) == expected_ids(store, clock())
     dispatcher.detach()
