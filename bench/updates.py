@@ -117,6 +117,9 @@ def measure(n: int, rate: int, seconds: float, sort_column: int) -> dict[str, fl
     from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer
 
     from bench.common import paint
+    from desktop.core.clock import Deadline
+    from desktop.core.store import Changes
+    from desktop.core.visitor_index import Unapplied
     from desktop.net.client import decode_event
     from desktop.ui.dispatcher import StoreDispatcher
     from desktop.ui.gc_guard import GuiThreadCollector
@@ -134,14 +137,15 @@ def measure(n: int, rate: int, seconds: float, sort_column: int) -> dict[str, fl
     model_spans: list[tuple[float, float]] = []
     feed_spans: list[tuple[float, float]] = []
 
-    def apply_changes(changes: object) -> None:
+    def apply_changes(changes: Changes, deadline: Deadline | None) -> Unapplied:
         t0 = time.perf_counter()
-        model.apply_changes(changes)  # type: ignore[arg-type]
+        left = model.apply_changes(changes, deadline)
         t1 = time.perf_counter()
         apply_ms.append((t1 - t0) * 1000)
         model_spans.append((t0, t1))
+        return left
 
-    dispatcher.visitorsChanged.connect(apply_changes)
+    dispatcher.apply_with(apply_changes)  # as desktop.session wires the app's list
     total = int(rate * seconds)
     frames = _frames(list(visitors), total, store.seq + 1)
     collector = GuiThreadCollector()  # as desktop.app.main_async installs it

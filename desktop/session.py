@@ -224,6 +224,7 @@ class AgentSession(QObject):
         self.dispatcher = StoreDispatcher(self.store)
         self.model = VisitorTableModel(self.store, clock, icons)
         self.model.set_pacer(self.dispatcher.pace(self.model.release_step))  # long holds released over frames
+        self.dispatcher.apply_with(self.model.apply_changes)  # the list first, by each drain's deadline
         self.client = AgentClient(
             server_url, token, self.store, on_state=self._on_state, on_hello=self._on_hello, on_error=self._on_error
         )
@@ -362,7 +363,7 @@ class AgentSession(QObject):
         return self.hello.agent.id if self.hello is not None else None
 
     def _on_changes(self, changes: Changes) -> None:
-        self.model.apply_changes(changes)
+        # The model has applied exactly these changes already (StoreDispatcher.apply_with).
         self.window.on_changes(changes)
         self.conversations.on_changes(changes)
         self.chats.on_changes(changes)

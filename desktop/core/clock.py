@@ -1,9 +1,10 @@
-"""Injectable wall clocks: epoch seconds now, real or driven by a test."""
+"""Injectable wall clocks (epoch seconds now, real or driven by a test), and deadlines read from any clock."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Final
 
 Clock = Callable[[], float]
@@ -32,3 +33,15 @@ class ManualClock:
     def set(self, now: float) -> None:
         """Jump to ``now`` (epoch seconds)."""
         self.now = now
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """A time to stop work done in pieces by: ``at`` as read from ``clock`` (any clock, e.g. ``time.perf_counter``)."""
+
+    clock: Callable[[], float]
+    at: float
+
+    def passed(self) -> bool:
+        """Whether the time is up."""
+        return self.clock() >= self.at

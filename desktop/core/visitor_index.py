@@ -9,12 +9,12 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter, deque
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, MutableSequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, MutableSequence, Sequence
 from itertools import compress, islice, repeat
 from operator import is_not, neg, or_
 from typing import Any, Final
 
-from desktop.core.clock import Clock
+from desktop.core.clock import Clock, Deadline
 from desktop.core.filters import (
     FILTER_BITS,
     Search,
@@ -60,6 +60,9 @@ _PASSING: Final = {bit: bytes((mask & bit) and 1 for mask in range(256)) for bit
 """Per filter bit, a ``bytes.translate`` table from a slot's filter bits to 1 when it has that bit, else 0."""
 _NUMERIC: Final = frozenset({Column.STATE, Column.TIME_ON_SITE, Column.VISITS})
 """Columns whose sort values are numbers (no text to share between visitors)."""
+Unapplied = tuple[Sequence[str], Sequence[str]]
+"""The removed and the upserted visitor ids a deadline left unapplied (see :meth:`VisitorIndex.apply`)."""
+NOTHING_LEFT: Final[Unapplied] = ((), ())
 
 
 class IndexListener:
@@ -431,11 +434,24 @@ class VisitorIndex:
         self.listener.reset()
         self.listener.counts_changed(dict(counts))
 
-    def apply(self, removed: Collection[str], upserted: Collection[str], visitors: Mapping[str, Visitor]) -> None:
-        """Apply changed visitors from ``visitors`` (the store); a removed or missing one leaves the list."""
+    def apply(
+        self,
+        removed: Collection[str],
+        upserted: Collection[str],
+        visitors: Mapping[str, Visitor],
+        deadline: Deadline | None = None,
+    ) -> Unapplied:
+        """Apply changed visitors from ``visitors`` (the store); a removed or missing one leaves the list.
+
+        With a ``deadline``, visitors are applied one by one until it has passed (at least one is), and the
+        removed and upserted ids not applied are returned: applying them later gives the same rows as applying
+        everything now. A batch applied as one reorder, one deferred by a hold and one that takes visitors out
+        of a release under way are applied whole (nothing returned).
+        """
         self._source = visitors
         if removed or upserted:
-            self._update(removed, upserted, self._clock(), visitors)
+            return self._update(removed, upserted, self._clock(), visitors, deadline=deadline)
+        return NOTHING_LEFT
 
     def tick(self) -> list[str]:
         """Visitors whose Active flag ran out are re-evaluated (their state, filters and order change)."""
@@ -762,20 +778,27 @@ class VisitorIndex:
         now: float,
         source: Mapping[str, Visitor] | None,
         counts_before: dict[VisitorFilter, int] | None = None,
-    ) -> None:
-        """Apply changed visitors from ``source`` (None: re-evaluate the records the index already has)."""
+        *,
+        deadline: Deadline | None = None,
+    ) -> Unapplied:
+        """Apply changed visitors from ``source`` (None: re-evaluate the records the index already has).
+
+        What a ``deadline`` left unapplied is returned (see :meth:`apply`).
+        """
         if self._held:
             self._defer(removed, upserted, source)
-            return
+            return NOTHING_LEFT
         if counts_before is None:
             counts_before = dict(self._counts)
         if self._leaving or self._deferred or self._waiting:  # a release under way
+            # Taken out of what is deferred before they are applied: a deadline must not cut this batch.
             removed, upserted = self._undefer(removed, upserted, source)
+            deadline = None
         self._stack.clear()
         if len(removed) + len(upserted) > max(self.BULK_MIN, len(self._by_id) // 64):
             self._update_bulk(removed, upserted, now, source, counts_before)
-        else:
-            self._update_each(removed, upserted, now, source, counts_before)
+            return NOTHING_LEFT
+        return self._update_each(removed, upserted, now, source, counts_before, deadline=deadline)
 
     def _undefer(
         self, removed: Collection[str], upserted: Collection[str], source: Mapping[str, Visitor] | None
@@ -841,15 +864,34 @@ class VisitorIndex:
         now: float,
         source: Mapping[str, Visitor] | None,
         counts_before: dict[VisitorFilter, int],
-    ) -> None:
-        """Few changes: one insert, remove or move per visitor, then :meth:`changed` per run of rows."""
+        *,
+        deadline: Deadline | None = None,
+    ) -> Unapplied:
+        """Few changes: one insert, remove or move per visitor, then :meth:`changed` per run of rows.
+
+        With a ``deadline``, the time is checked before each visitor but the first; what is left once it has
+        passed is returned, removals first (as applied).
+        """
         counts = self._counts
         masks, activity = self._masks, self._activity
         changed: list[int] = []
         places: list[int] = []  # where each changed slot was last seen in the list (-1: not known)
-        for visitor_id in removed:
+        passed = deadline.passed if deadline is not None else None
+        left: Unapplied = NOTHING_LEFT
+        begun = False
+        removals = iter(removed)
+        for visitor_id in removals:
+            if begun and passed is not None and passed():
+                left = ([visitor_id, *removals], list(upserted))
+                break
+            begun = True
             self._drop(visitor_id)
-        for visitor_id in upserted:
+        updates = iter(upserted) if left is NOTHING_LEFT else iter(())
+        for visitor_id in updates:
+            if begun and passed is not None and passed():
+                left = ([], [visitor_id, *updates])
+                break
+            begun = True
             slot = self._slot_of(visitor_id)
             visitor = (self._record(slot) if slot is not None else None) if source is None else source.get(visitor_id)
             if visitor is None:
@@ -886,6 +928,7 @@ class VisitorIndex:
         self._emit_changed(changed, places)
         if counts != counts_before:
             self.listener.counts_changed(dict(counts))
+        return left
 
     def _update_bulk(
         self,

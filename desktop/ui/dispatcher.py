@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from itertools import islice
 from typing import Final
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from desktop.core.clock import Deadline
 from desktop.core.store import Changes, VisitorStore
+
+Applier = Callable[[Changes, Deadline | None], tuple[Collection[str], Collection[str]]]
+"""Applies a batch to the visitor list by a deadline; returns the removed and upserted ids it did not apply."""
 
 FRAME_MS: Final = 16
 """One frame at 60 Hz: events arriving within it are applied to the views together."""
@@ -25,7 +29,8 @@ CATCH_UP_BUDGET_MS: Final = 16.0
 slower or busier than the budget assumes), and longer turns are the lesser evil than rows seconds out of date."""
 
 BEHIND_S: Final = 1.0
-"""A backlog older than this switches to :data:`CATCH_UP_BUDGET_MS` until it is gone."""
+"""A backlog larger than a drain clears, lasting this long, switches to :data:`CATCH_UP_BUDGET_MS` until it is
+gone (a backlog a drain's deadline left, which the next drain clears, is rows a frame late, not falling behind)."""
 
 CHUNK: Final = 256
 """Visitor changes emitted per drain at most, however cheap they have been: a larger batch would be applied
@@ -53,10 +58,13 @@ class StoreDispatcher(QObject):
 
     A drain emits as many visitor changes as fit in ``budget_ms`` at the time per change measured over
     earlier drains (at least ``min_chunk``, at most ``chunk``); the rest wait (still coalescing with newer
-    changes) for the next frame, so the event loop and the repaints between drains are never blocked for
-    longer than about the budget. A backlog that lasts :data:`BEHIND_S` means the list is falling behind:
-    drains then get ``catch_up_budget_ms`` until it is gone. A snapshot goes out whole (it is one rebuild).
-    Messages, message updates, typing and arrivals go out with the next drain.
+    changes) for the next frame. With an applier (:meth:`apply_with`: the visitor model) the chunk is applied
+    by a deadline, the budget from the drain's start, whatever its changes cost: what is not applied by then
+    waits too, so a drain is the budget plus one change, not the budget times the variance of the changes.
+    While a backlog remains, the next drain comes a frame after this one started (at least a quarter frame
+    after it ended). A backlog larger than a drain clears that lasts :data:`BEHIND_S` means the list is falling
+    behind: drains then get ``catch_up_budget_ms`` until it is gone. A snapshot goes out whole
+    (it is one rebuild). Messages, message updates, typing and arrivals go out with the next drain.
 
     Paced work (:meth:`pace`: the release of a long reorder hold) shares the drains' budget: while it has
     something to do, a drain gives visitor changes at most half its chunk and the work the rest, so a
@@ -102,6 +110,7 @@ class StoreDispatcher(QObject):
         self._catch_up_budget = max(budget_ms, catch_up_budget_ms) / 1000
         self._behind_since: float | None = None  # when the current backlog started (clock seconds)
         self._cost = FIRST_COST_MS / 1000  # seconds per visitor change, as measured over recent drains
+        self._over = 0.0  # seconds recent drains ran past their deadline
         self._clock = clock
         self._frame_ms = frame_ms
         self._calm_gap = calm_gap_ms / 1000
@@ -117,6 +126,7 @@ class StoreDispatcher(QObject):
         self._timer.timeout.connect(self.drain_chunk)
         store.on_dirty = self._schedule
         self._paced: Callable[[int], tuple[int, int]] | None = None
+        self._apply: Applier | None = None
         self._pacing = False  # the paced work has something to do
         self.drains = 0
         """How many batches were emitted (for tests and benchmarks)."""
@@ -124,9 +134,12 @@ class StoreDispatcher(QObject):
     @property
     def chunk(self) -> int:
         """Visitor changes the next drain emits at most: what fits in the budget at the measured time per change."""
+        return max(self._min_chunk, min(self._chunk, int(self._budget_now() / self._cost)))
+
+    def _budget_now(self) -> float:
+        """The drain's budget in seconds: the catch-up budget once a backlog has lasted :data:`BEHIND_S`."""
         behind = self._behind_since is not None and self._clock() - self._behind_since >= BEHIND_S
-        budget = self._catch_up_budget if behind else self._budget
-        return max(self._min_chunk, min(self._chunk, int(budget / self._cost)))
+        return self._catch_up_budget if behind else self._budget
 
     @property
     def backlog(self) -> int:
@@ -148,6 +161,18 @@ class StoreDispatcher(QObject):
         self._paced = step
         return self._wake
 
+    def apply_with(self, apply: Applier | None) -> None:
+        """Let ``apply`` (the visitor model's ``apply_changes``) apply each batch first, by the drain's deadline.
+
+        It is called before any signal with the batch and a :class:`Deadline` (the drain's budget from its
+        start; None for a snapshot or a flush); the ids it returns as not applied go back to the pending
+        changes for the next drain (newer changes of the same visitors win, as in the store), and
+        ``visitorsChanged`` and ``visitorsArrived`` then carry only what it applied: every other listener
+        sees a change when the list does. (A signal cannot return what was left; the list is the one
+        consumer whose cost the budget is about.)
+        """
+        self._apply = apply
+
     def _wake(self) -> bool:
         if self._paced is None:
             return False
@@ -161,11 +186,16 @@ class StoreDispatcher(QObject):
             self._timer.start(self._delay_ms())
 
     def _delay_ms(self) -> int:
-        """One frame, or under calm traffic whatever is left of the gap since the previous drain."""
+        """Busy: what is left of a frame since the previous drain started; calm: of the gap, at least a frame."""
         if self._rate >= self._busy_per_second or self.backlog:
-            return self._frame_ms
+            return self._next_frame_ms()
         wait = self._calm_gap - (time.monotonic() - self._last_drain)
         return max(self._frame_ms, round(wait * 1000)) if wait > 0 else self._frame_ms
+
+    def _next_frame_ms(self) -> int:
+        """Until a frame after the previous drain started, but at least a quarter frame (the repaint and input)."""
+        left = self._frame_ms - (time.monotonic() - self._last_drain) * 1000
+        return max(self._frame_ms // 4, min(self._frame_ms, round(left)))
 
     def _count(self) -> None:
         now = time.monotonic()
@@ -190,24 +220,37 @@ class StoreDispatcher(QObject):
         paced = self._paced if self._pacing else None
         # Paced work gets at least half the chunk: a flood of visitor changes must not starve a release.
         changes = self._take(limit - limit // 2 if paced is not None and limit is not None else limit)
-        if self.backlog:
-            self._timer.start(self._frame_ms)
-            if self._behind_since is None:
-                self._behind_since = self._clock()
-        else:
-            self._behind_since = None
         if not changes and paced is None:
+            self._timed(0)
             return
         self._count()
         self.drains += 1
         size = len(changes.upserted) + len(changes.removed)
         t0 = self._clock()
         if changes.reset:
+            if self._apply is not None:
+                self._apply(changes, None)
             self.visitorsChanged.emit(changes)
             size = 0  # one rebuild: not a cost per change
             t0 = self._clock()
         elif size:
-            self.visitorsChanged.emit(changes)
+            if self._apply is not None:
+                # Paced work shares the drain: visitor changes then get half its time, as half its chunk.
+                budget = self._budget_now() / (2 if paced is not None else 1)
+                # What drains ran past their deadline (the list announcing the rows it changed, after its
+                # last change) is kept back from the next deadline, up to half the budget.
+                at = t0 + max(budget / 2, budget - self._over)
+                deadline = Deadline(self._clock, at) if limit is not None else None
+                removed, upserted = self._apply(changes, deadline)
+                over = self._clock() - at
+                if deadline is not None and (removed or upserted or over > 0):  # (one done early tells nothing)
+                    self._over = (self._over + max(0.0, over)) / 2
+                if removed or upserted:
+                    self._put_back(changes, removed, upserted)
+                    size -= len(removed) + len(upserted)
+            if changes.upserted or changes.removed:
+                self.visitorsChanged.emit(changes)
+        self._timed(size)
         if paced is not None:
             applied, remaining = paced(sys.maxsize if limit is None else max(1, limit - size))
             size += applied
@@ -230,6 +273,37 @@ class StoreDispatcher(QObject):
             self.typingChanged.emit(typing)
         if changes.team:
             self.teamEvents.emit(changes.team)
+
+    def _timed(self, applied: int) -> None:
+        """After a drain that applied ``applied`` changes: the next one while a backlog remains; is it behind."""
+        backlog = self.backlog
+        if backlog and not self._timer.isActive():
+            self._timer.start(self._next_frame_ms())
+        within_reach = backlog <= max(applied, self._min_chunk)  # what the next drain clears
+        if not backlog:
+            self._behind_since = None
+        elif self._behind_since is None:
+            if not within_reach:
+                self._behind_since = self._clock()
+        elif within_reach and self._clock() - self._behind_since < BEHIND_S:
+            self._behind_since = None  # back within reach before it counted as behind; once it did, until gone
+
+    def _put_back(self, changes: Changes, removed: Collection[str], upserted: Collection[str]) -> None:
+        """Return what the applier left to the pending changes (behind any newer change of the same visitors).
+
+        Their arrivals wait with them, so a notification comes with its row.
+        """
+        changes.removed.difference_update(removed)
+        changes.upserted.difference_update(upserted)
+        pending = self._pending
+        if pending.reset:  # a snapshot supersedes them
+            return
+        pending.removed.update(vid for vid in removed if vid not in pending.upserted)
+        pending.upserted.update(vid for vid in upserted if vid not in pending.removed)
+        if changes.arrived and upserted:
+            later = set(upserted)
+            pending.arrived[:0] = [vid for vid in changes.arrived if vid in later]
+            changes.arrived = [vid for vid in changes.arrived if vid not in later]
 
     def _merge(self, new: Changes) -> None:
         """Fold changes just taken from the store into those still pending (newer wins, as in the store)."""
@@ -281,6 +355,6 @@ class StoreDispatcher(QObject):
     def detach(self) -> None:
         """Stop listening to the store (logout, shutdown)."""
         self._timer.stop()
-        self._paced, self._pacing = None, False
+        self._paced, self._pacing, self._apply = None, False, None
         if self._store.on_dirty == self._schedule:
             self._store.on_dirty = None

@@ -18,7 +18,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QTableView
 
-from desktop.core.clock import Clock
+from desktop.core.clock import Clock, Deadline
 from desktop.core.filters import Search, VisitorFilter
 from desktop.core.labels import place_text, visitor_label
 from desktop.core.ordering import Column
@@ -33,7 +33,7 @@ from desktop.core.state import (
     time_on_site,
 )
 from desktop.core.store import Changes, VisitorStore
-from desktop.core.visitor_index import IndexListener, VisitorIndex
+from desktop.core.visitor_index import NOTHING_LEFT, IndexListener, Unapplied, VisitorIndex
 from protocol.messages import Visitor
 
 # Role and flag lookups on the Qt enums cost microseconds each; data() runs per visible cell per repaint.
@@ -447,12 +447,17 @@ class VisitorTableModel(QAbstractTableModel):
 
             self._hold = ReorderHold(self, view)
 
-    def apply_changes(self, changes: Changes) -> None:
-        """Apply a batch drained from the store: rows move, appear and disappear incrementally."""
+    def apply_changes(self, changes: Changes, deadline: Deadline | None = None) -> Unapplied:
+        """Apply a batch drained from the store: rows move, appear and disappear incrementally.
+
+        With a ``deadline`` (``StoreDispatcher.apply_with``), the removed and upserted ids it left unapplied are
+        returned (see ``VisitorIndex.apply``); a snapshot is applied whole.
+        """
         if changes.reset:
             self._index.reset(self._store.visitors)
         elif changes.upserted or changes.removed:
-            self._index.apply(changes.removed, changes.upserted, self._store.visitors)
+            return self._index.apply(changes.removed, changes.upserted, self._store.visitors, deadline)
+        return NOTHING_LEFT
 
     def tick(self, visible: tuple[int, int] | None = None) -> None:
         """Once a second: visitors whose Active flag ran out change state; visible times on site tick.
@@ -478,13 +483,23 @@ class VisitorTableModel(QAbstractTableModel):
         Most updates of a busy site are activity that changes nothing shown (the state stays Active), and
         a page view changes one cell: a painted row's rebuilt cells are compared with the cached ones, so
         a view repaints only changed cells. Rows not painted yet have no cached cells and are announced
-        whole (a view ignores rows it does not show).
+        whole (a view ignores rows it does not show). A changed row off screen is announced whole too, and its
+        cached cells are dropped rather than rebuilt: under a flood most changed rows are off screen, and
+        their records are made and compared only when painted again.
         """
         cells, index = self._cells, self._index
+        shown: tuple[int, int] | None = None  # the rows on screen, asked of the view only when needed
         start = -1  # a run of rows announced whole
         for row in range(first, last + 1):
-            record = index.record_at(row)
-            old = cells.get(record.id) if record is not None else None
+            visitor_id = index.id_at(row)
+            old = cells.get(visitor_id) if visitor_id is not None else None
+            if visitor_id is not None and old is not None:
+                if shown is None:
+                    shown = self._visible_rows(len(index))
+                if not shown[0] <= row <= shown[1]:
+                    del cells[visitor_id]
+                    old = None
+            record = index.record_at(row) if old is not None else None
             if record is None or old is None:
                 if start < 0:
                     start = row

@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent, QLocale, QPersistentModelIndex, QPointF, Qt
 from PySide6.QtGui import QColor, QEnterEvent, QIcon, QKeyEvent, QMouseEvent, QPixmap
 from PySide6.QtWidgets import QApplication, QPushButton, QTableView, QWidget
 
-from desktop.core.clock import ManualClock
+from desktop.core.clock import Deadline, ManualClock
 from desktop.core.filters import Search, VisitorFilter, count_filters, matches_filter, search_text
 from desktop.core.ordering import Column, sort_key
 from desktop.core.state import VisitorState, primary_state
@@ -754,3 +754,134 @@ def test_paint_cell_gives_what_the_roles_give(qapp: QApplication) -> None:
             assert right_aligned == (index.data(Qt.ItemDataRole.TextAlignmentRole) == right)
             assert visitor_id == index.data(VISITOR_ID_ROLE)
     assert model.paint_cell(model.rowCount(), 0) == ("", None, False, "")
+
+
+class SlowClock:
+    """A clock a millisecond later at every look: each visitor change "takes" about a millisecond."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def __call__(self) -> float:
+        self.reads += 1
+        return self.reads / 1000
+
+
+def test_a_drain_stops_at_its_deadline_and_the_rest_goes_out_in_the_next(qapp: QApplication) -> None:
+    """The list applies first, by the drain's deadline; listeners see exactly what it applied, each change once."""
+    store, clock, model = build()
+    dispatcher = StoreDispatcher(store, frame_ms=60_000, budget_ms=8.0, min_chunk=100, chunk=1000, clock=SlowClock())
+    dispatcher.apply_with(model.apply_changes)
+    emitted: list[set[str]] = []
+    arrived: list[str] = []
+    dispatcher.visitorsChanged.connect(lambda changes: emitted.append(changes.upserted | changes.removed))
+    dispatcher.visitorsArrived.connect(lambda visitors: arrived.extend(v.id for v in visitors))
+    new = [visitor_id(100 + n) for n in range(50)]
+    for seq, n in enumerate(range(50), 11):
+        store.apply(changed(seq, make_visitor(100 + n)))
+    store.apply(left(61, 0))
+    dispatcher.drain_chunk()
+    first = emitted[0]
+    assert 2 <= len(first) <= 12  # about the 8 ms budget's worth, not the 51 the chunk allowed
+    assert visitor_id(0) in first  # removals go first
+    assert model.row_of(visitor_id(0)) == -1
+    assert dispatcher.backlog == 51 - len(first)
+    for vid in new:  # shown exactly when announced
+        assert (model.row_of(vid) >= 0) == (vid in first)
+    assert set(arrived) == first - {visitor_id(0)}  # an arrival is announced with its row
+    while dispatcher.backlog:
+        dispatcher.drain_chunk()
+    assert len(emitted) >= 5
+    assert sum(map(len, emitted)) == 51  # each change once
+    assert set().union(*emitted) == {*new, visitor_id(0)}
+    assert sorted(arrived) == sorted(new)
+    rows = shown_ids(model)
+    assert rows == expected_ids(store, clock())
+    assert len(set(rows)) == len(rows)
+    dispatcher.detach()
+
+
+def test_what_a_deadline_left_yields_to_newer_changes_of_the_same_visitors(qapp: QApplication) -> None:
+    """A departure left for later and then a return, an update left and then a departure: the newest wins."""
+    store, clock, model = build([make_visitor(n) for n in range(40)])
+    dispatcher = StoreDispatcher(store, frame_ms=60_000, budget_ms=4.0, min_chunk=100, chunk=1000, clock=SlowClock())
+    dispatcher.apply_with(model.apply_changes)
+    seq = 10
+    for n in range(20):  # more departures than one drain applies
+        seq += 1
+        store.apply(left(seq, n))
+    for n in range(20, 30):
+        seq += 1
+        store.apply(changed(seq, make_visitor(n, name=f"Renamed {n}")))
+    dispatcher.drain_chunk()
+    waiting = dispatcher.backlog
+    assert 0 < waiting < 30
+    gone = [n for n in range(20) if model.row_of(visitor_id(n)) >= 0]  # departures not applied yet
+    assert gone
+    seq += 1
+    store.apply(changed(seq, make_visitor(gone[-1], name="Back again")))
+    seq += 1
+    store.apply(left(seq, 29))  # its rename was left for later too
+    while dispatcher.backlog:
+        dispatcher.drain_chunk()
+    assert shown_ids(model) == expected_ids(store, clock())
+    assert model.visitor(visitor_id(gone[-1])) == store.visitors[visitor_id(gone[-1])]
+    assert model.row_of(visitor_id(29)) == -1
+    assert model.visitor(visitor_id(25)) == store.visitors[visitor_id(25)]
+    dispatcher.detach()
+
+
+def test_a_flush_and_a_snapshot_are_applied_whole(qapp: QApplication) -> None:
+    store, clock, model = build()
+    dispatcher = StoreDispatcher(store, frame_ms=60_000, budget_ms=1.0, min_chunk=100, chunk=1000, clock=SlowClock())
+    dispatcher.apply_with(model.apply_changes)
+    for seq, n in enumerate(range(30), 11):
+        store.apply(changed(seq, make_visitor(100 + n)))
+    dispatcher.flush()
+    assert dispatcher.backlog == 0
+    assert shown_ids(model) == expected_ids(store, clock())
+    store.apply(snapshot([make_visitor(n) for n in range(300)], seq=100))
+    dispatcher.drain_chunk()
+    assert dispatcher.backlog == 0
+    assert shown_ids(model) == expected_ids(store, clock())
+    dispatcher.detach()
+
+
+def test_a_backlog_the_next_drain_clears_is_not_falling_behind(qapp: QApplication) -> None:
+    """A few changes a deadline leaves for the next frame, drain after drain, keep the normal budget."""
+    store, clock, model = build()
+    now = [0.0]
+    dispatcher = StoreDispatcher(
+        store, frame_ms=60_000, budget_ms=8.0, catch_up_budget_ms=16.0, min_chunk=4, chunk=1000, clock=lambda: now[0]
+    )
+
+    def apply(changes: Changes, deadline: Deadline | None) -> tuple[list[str], list[str]]:
+        ids = sorted(changes.upserted)
+        left = ids[-5:] if deadline is not None and len(ids) > 5 else []
+        model.apply_changes(Changes(upserted=set(ids) - set(left), removed=changes.removed))
+        now[0] += (len(ids) - len(left)) * 0.0002  # 0.2 ms a change: 40 fit in the 8 ms budget
+        return [], left
+
+    dispatcher.apply_with(apply)
+    seq = 10
+    for _ in range(120):  # 2.4 s of 30 changes a frame; each drain leaves 5 for the next
+        for _ in range(30):
+            seq += 1
+            store.apply(changed(seq, make_visitor(100 + seq % 200, visit_count=seq)))
+        now[0] += 0.02
+        dispatcher.drain_chunk()
+        assert 0 < dispatcher.backlog <= 10
+    assert dispatcher.chunk == 40  # the normal budget still (the catch-up budget would allow 80)
+    for _ in range(60):  # more each frame than a drain takes: falling behind, and after a second catching up
+        for _ in range(60):
+            seq += 1
+            store.apply(changed(seq, make_visitor(100 + seq % 400, visit_count=seq)))
+        now[0] += 0.02
+        dispatcher.drain_chunk()
+    assert dispatcher.chunk == 80
+    while dispatcher.backlog:  # the catch-up budget until the backlog is gone
+        assert dispatcher.chunk == 80
+        dispatcher.drain_chunk()
+    assert dispatcher.chunk < 50
+    assert shown_ids(model) == expected_ids(store, clock())
+    dispatcher.detach()

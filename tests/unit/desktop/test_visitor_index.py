@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from desktop.core.clock import ManualClock
+from desktop.core.clock import Deadline, ManualClock
 from desktop.core.columns import VisitorColumns, derived_label
 from desktop.core.filters import Search, VisitorFilter, count_filters, matches_filter
 from desktop.core.ordering import Column, sort_key, sort_values
@@ -671,3 +671,120 @@ def test_every_columns_first_values_from_the_stores_columns_equal_sort_values_ov
         slots = [slot for slot, vid in enumerate(fresh._ids) if vid]
         records = [columns[fresh._ids[slot]] for slot in slots]
         assert [values[slot] for slot in slots] == sort_values(column, records, clock())
+
+
+class Ticks:
+    """A clock that moves one unit each time it is read: a deadline ``at`` k passes after k reads."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def __call__(self) -> float:
+        self.reads += 1
+        return float(self.reads)
+
+
+def test_a_deadline_that_passes_mid_batch_leaves_exactly_the_ids_not_applied() -> None:
+    store, clock, index, mirror = build([make_visitor(i) for i in range(20)])
+    seen = dict(store)
+    removed = {visitor_id(1), visitor_id(2)}
+    for vid in removed:
+        del store[vid]
+    upserted = {visitor_id(n) for n in (3, 4, 5, 30)}
+    for n in (3, 4, 5, 30):
+        store[visitor_id(n)] = make_visitor(n, current_title="Checkout", visit_count=9)
+    ticks = Ticks()
+    left_removed, left_upserted = index.apply(removed, upserted, store, Deadline(ticks, 3))
+    # The first visitor goes without a look at the clock; then one read before each: three applied.
+    assert ticks.reads == 3
+    assert not left_removed
+    assert len(left_upserted) == 3
+    assert set(left_upserted) < upserted
+    applied = upserted - set(left_upserted)
+    for vid in removed | applied:
+        if vid in store:
+            seen[vid] = store[vid]
+        else:
+            seen.pop(vid, None)
+    check(index, mirror, seen, clock())
+    # A deadline already passed still applies one visitor, then stops; what is left goes next.
+    left_removed, left_upserted = index.apply((), left_upserted, store, Deadline(ticks, 0))
+    assert len(left_upserted) == 2
+    assert index.apply((), left_upserted, store, Deadline(ticks, float("inf"))) == ((), ())
+    check(index, mirror, store, clock())
+
+
+def test_a_deadline_in_the_removals_leaves_the_rest_of_them_and_every_upsert() -> None:
+    store, clock, index, mirror = build([make_visitor(i) for i in range(20)])
+    removed = {visitor_id(n) for n in range(5)}
+    for vid in removed:
+        del store[vid]
+    store[visitor_id(7)] = make_visitor(7, visit_count=5)
+    left_removed, left_upserted = index.apply(removed, {visitor_id(7)}, store, Deadline(Ticks(), 2))
+    assert len(left_removed) == 3
+    assert list(left_upserted) == [visitor_id(7)]
+    assert len([vid for vid in removed if vid in index]) == 3
+    index.apply(left_removed, left_upserted, store)
+    check(index, mirror, store, clock())
+
+
+def test_a_batch_applied_as_a_reorder_or_deferred_by_a_hold_is_applied_whole() -> None:
+    store, clock, index, mirror = build([make_visitor(i) for i in range(20)])
+    index.BULK_MIN = 4  # type: ignore[misc]
+    upserted = {visitor_id(n) for n in range(10)}
+    for n in range(10):
+        store[visitor_id(n)] = make_visitor(n, visit_count=n + 2)
+    assert index.apply((), upserted, store, Deadline(Ticks(), 0)) == ((), ())
+    check(index, mirror, store, clock())
+    index.hold()
+    store[visitor_id(3)] = make_visitor(3, visit_count=1)
+    store[visitor_id(4)] = make_visitor(4, visit_count=1)
+    assert index.apply((), {visitor_id(3), visitor_id(4)}, store, Deadline(Ticks(), 0)) == ((), ())
+    index.release()
+    check(index, mirror, store, clock())
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_batches_cut_by_deadlines_and_applied_later_give_the_rows_of_applying_them_at_once(seed: int) -> None:
+    """As the dispatcher drains: what a deadline left goes out with the next batch, where newer changes win."""
+    rng = random.Random(seed)
+    visitors = [make_visitor(i) for i in range(120)]
+    store, clock, index, mirror = build(visitors)
+    twin = VisitorIndex(clock)  # the same batches, each applied whole
+    twin.reset(dict(store))
+    index.BULK_MIN = twin.BULK_MIN = 10_000  # type: ignore[misc]
+    column, descending = rng.choice(list(Column)), rng.random() < 0.5
+    f, search = rng.choice([VisitorFilter.ALL, VisitorFilter.ACTIVE]), rng.choice(["", "1", "de"])
+    for each in (index, twin):
+        each.set_sort(column, descending)
+        each.set_filter(f)
+        each.set_search(search)
+    seen = dict(store)  # every visitor as the index has applied it
+    pending_removed: set[str] = set()
+    pending_upserted: set[str] = set()
+    for _ in range(40):
+        removed, upserted = random_batch(rng, store, rng.randrange(1, 12))
+        twin.apply(removed, upserted, store)
+        pending_upserted -= removed
+        pending_removed |= removed
+        pending_removed -= upserted
+        pending_upserted |= upserted
+        ticks = Ticks()
+        left_removed, left_upserted = index.apply(
+            pending_removed, pending_upserted, store, Deadline(ticks, rng.randrange(0, 10))
+        )
+        assert ticks.reads <= len(pending_removed) + len(pending_upserted)
+        assert set(left_removed) <= pending_removed
+        assert set(left_upserted) <= pending_upserted
+        assert not left_removed or set(left_upserted) == pending_upserted  # removals go first
+        for vid in (pending_removed - set(left_removed)) | (pending_upserted - set(left_upserted)):
+            if vid in store:
+                seen[vid] = store[vid]
+            else:
+                seen.pop(vid, None)
+        pending_removed, pending_upserted = set(left_removed), set(left_upserted)
+        check(index, mirror, seen, clock())
+    index.apply(pending_removed, pending_upserted, store)
+    check(index, mirror, store, clock())
+    assert list(index) == list(twin)
+    assert index.counts == twin.counts
