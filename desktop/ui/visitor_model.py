@@ -13,6 +13,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QIcon
@@ -72,6 +73,12 @@ _EMPTY_CELLS: Final[tuple[Any, ...]] = ("",) * _COLUMNS + (VisitorState.LEFT, ""
 PaintedCell = tuple[str, QIcon | None, bool, str]
 """A cell as :meth:`VisitorTableModel.paint_cell` gives it: text, icon, right-aligned, visitor id."""
 _NO_CELL: Final[PaintedCell] = ("", None, False, "")
+WARM_COLUMNS: Final = (Column.NAME, Column.TIME_ON_SITE)
+"""Columns whose order is prepared in idle time after a snapshot: their first sort was the slowest."""
+WARM_DELAY_MS: Final = 500
+"""How long after a snapshot the preparing starts (then one step per turn of the event loop, ~3-25 ms each)."""
+WARM_CHECK_MS: Final = 30_000
+"""How often a prepared order is checked for too many changes since (then prepared again)."""
 
 
 def inert_tooltip(text: str) -> str:
@@ -140,6 +147,7 @@ class _QtEvents(IndexListener):
     def reset(self) -> None:
         self._model.clear_cells()
         self._model.endResetModel()
+        self._model.warm_later()
 
     def counts_changed(self, counts: dict[VisitorFilter, int]) -> None:
         self._model.countsChanged.emit(counts)
@@ -189,6 +197,10 @@ class VisitorTableModel(QAbstractTableModel):
         self._view: QTableView | None = None
         self._hold: Any = None
         self._pacer: Callable[[], bool] | None = None
+        # Prepares the orders of WARM_COLUMNS after a snapshot, a step per turn (VisitorIndex.warm_step).
+        self._warmer = QTimer(self)
+        self._warmer.setSingleShot(True)
+        self._warmer.timeout.connect(self._warm_step)
         self._index = VisitorIndex(clock, _QtEvents(self))
         self._headers: tuple[str, ...] = ()
         self._state_names: dict[VisitorState, str] = {}
@@ -446,6 +458,18 @@ class VisitorTableModel(QAbstractTableModel):
             from desktop.ui.reorder_hold import ReorderHold  # noqa: PLC0415 (a widget helper, not needed headless)
 
             self._hold = ReorderHold(self, view)
+
+    def warm_later(self) -> None:
+        """Prepare the orders of :data:`WARM_COLUMNS`, starting :data:`WARM_DELAY_MS` after now (a snapshot)."""
+        self._index.warm(WARM_COLUMNS)
+        self._warmer.start(WARM_DELAY_MS)
+
+    def _warm_step(self) -> None:
+        index = self._index
+        if not index.warming:
+            index.warm(WARM_COLUMNS)  # a column changed too much since it was prepared: again
+        # The next step in a later turn, so that events in between are not held up.
+        self._warmer.start(0 if index.warm_step() else WARM_CHECK_MS)
 
     def apply_changes(self, changes: Changes) -> None:
         """Apply a batch drained from the store: rows move, appear and disappear incrementally."""
