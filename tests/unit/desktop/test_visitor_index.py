@@ -10,7 +10,7 @@ from desktop.core.clock import ManualClock
 from desktop.core.columns import VisitorColumns, derived_label
 from desktop.core.filters import Search, VisitorFilter, count_filters, matches_filter
 from desktop.core.ordering import Column, sort_key, sort_values
-from desktop.core.visitor_index import IndexListener, VisitorIndex
+from desktop.core.visitor_index import IndexListener, VisitorIndex, _packed, _unpacked
 from protocol.messages import PageVisit, Visitor, VisitorPatch
 from protocol.rules import ACTIVE_WINDOW_SECONDS
 from tests.unit.desktop.factory import NOW, make_visitor, visitor_id
@@ -793,3 +793,17 @@ def test_names_holding_the_separator_are_not_packed_and_sort_afresh() -> None:
     assert Column.NAME not in index._values
     index.set_sort(Column.NAME, False)
     check(index, mirror, store, clock())
+
+
+def test_packed_sort_values_unpack_to_the_same_values() -> None:
+    texts = ["visitor abc", "", "visitor ", "zoë", "ärger", "ß", "xvisitor y", "visitor", "visitor visitor q", ""]
+    packed = _packed(texts)
+    assert isinstance(packed, str)
+    assert len(packed) < len("".join(texts)) + len(texts)  # the shared start is one character
+    assert _unpacked(packed) == texts
+    assert _unpacked(_packed([""]) or "") == [""]
+    assert _packed(["a\x1eb"]) is None  # visitor-typed text holding the marker: not packed
+    numbers = _packed([1.5, -2.0, 3.0])
+    assert not isinstance(numbers, str)
+    assert numbers is not None
+    assert list(numbers) == [1.5, -2.0, 3.0]
