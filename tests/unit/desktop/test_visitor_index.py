@@ -801,7 +801,9 @@ def test_packed_sort_values_unpack_to_the_same_values() -> None:
     assert isinstance(packed, str)
     assert len(packed) < len("".join(texts)) + len(texts)  # the shared start is one character
     assert _unpacked(packed) == texts
-    assert _unpacked(_packed([""]) or "") == [""]
+    one = _packed([""])
+    assert isinstance(one, str)
+    assert _unpacked(one) == [""]
     assert _packed(["a\x1eb"]) is None  # visitor-typed text holding the marker: not packed
     numbers = _packed([1.5, -2.0, 3.0])
     assert not isinstance(numbers, str)
