@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -79,6 +80,9 @@ WARM_DELAY_MS: Final = 500
 """How long after a snapshot the preparing starts (then one step per turn of the event loop, ~3-25 ms each)."""
 WARM_CHECK_MS: Final = 30_000
 """How often a prepared order is checked for too many changes since (then prepared again)."""
+WARM_BUSY_RATE: Final = 1000.0
+"""Row events a second above which the preparing waits: under a flood it would fill the event loop's turns
+(and what it notes would soon be too much to use)."""
 
 
 def inert_tooltip(text: str) -> str:
@@ -101,18 +105,21 @@ class _QtEvents(IndexListener):
         self._persistent_ids: list[str | None] = []
 
     def inserting(self, row: int) -> None:
+        self._model.row_events += 1
         self._model.beginInsertRows(_ROOT, row, row)
 
     def inserted(self) -> None:
         self._model.endInsertRows()
 
     def removing(self, row: int) -> None:
+        self._model.row_events += 1
         self._model.beginRemoveRows(_ROOT, row, row)
 
     def removed(self) -> None:
         self._model.endRemoveRows()
 
     def moving(self, source: int, target: int) -> None:
+        self._model.row_events += 1
         # Qt names the row the moved one goes before, counted before the move.
         self._model.beginMoveRows(_ROOT, source, source, _ROOT, target if target < source else target + 1)
 
@@ -120,6 +127,7 @@ class _QtEvents(IndexListener):
         self._model.endMoveRows()
 
     def changed(self, first: int, last: int) -> None:
+        self._model.row_events += 1
         self._model.rows_changed(first, last)
 
     def reordering(self) -> None:
@@ -201,6 +209,9 @@ class VisitorTableModel(QAbstractTableModel):
         self._warmer = QTimer(self)
         self._warmer.setSingleShot(True)
         self._warmer.timeout.connect(self._warm_step)
+        self.row_events = 0  # inserts, removals, moves and changed runs since the last check (busy or not)
+        self._warm_checked = time.monotonic()
+        self._warm_busy = False
         self._index = VisitorIndex(clock, _QtEvents(self))
         self._headers: tuple[str, ...] = ()
         self._state_names: dict[VisitorState, str] = {}
@@ -462,10 +473,18 @@ class VisitorTableModel(QAbstractTableModel):
     def warm_later(self) -> None:
         """Prepare the orders of :data:`WARM_COLUMNS`, starting :data:`WARM_DELAY_MS` after now (a snapshot)."""
         self._index.warm(WARM_COLUMNS)
+        self.row_events, self._warm_checked = 0, time.monotonic()
         self._warmer.start(WARM_DELAY_MS)
 
     def _warm_step(self) -> None:
         index = self._index
+        now = time.monotonic()
+        if now - self._warm_checked >= WARM_DELAY_MS / 2000:  # the rate over a quarter second at least
+            self._warm_busy = self.row_events / (now - self._warm_checked) > WARM_BUSY_RATE
+            self.row_events, self._warm_checked = 0, now
+        if self._warm_busy:
+            self._warmer.start(WARM_DELAY_MS)  # busy: later
+            return
         if not index.warming:
             index.warm(WARM_COLUMNS)  # a column changed too much since it was prepared: again
         # The next step in a later turn, so that events in between are not held up.
