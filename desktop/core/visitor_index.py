@@ -739,6 +739,13 @@ class VisitorIndex:
         """Whether :meth:`warm` has steps left."""
         return self._warming is not None
 
+    def drop_spoiled(self) -> None:
+        """Drop prepared columns written for too many visitors since (the update path then no longer notes them)."""
+        for column, noted in list(self._values.items()):
+            if isinstance(noted, _Noted) and noted.full:
+                del self._values[column]
+                self._warm.pop(column, None)
+
     def warm_step(self) -> bool:
         """One step of :meth:`warm` (a few ms; a column's values are one step); True while more remain."""
         if self._warming is None:

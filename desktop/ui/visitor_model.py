@@ -78,7 +78,7 @@ WARM_COLUMNS: Final = (Column.NAME, Column.TIME_ON_SITE)
 """Columns whose order is prepared in idle time after a snapshot: their first sort was the slowest."""
 WARM_DELAY_MS: Final = 500
 """How long after a snapshot the preparing starts (then one step per turn of the event loop, ~3-25 ms each)."""
-WARM_CHECK_MS: Final = 30_000
+WARM_CHECK_MS: Final = 5_000
 """How often a prepared order is checked for too many changes since (then prepared again)."""
 WARM_BUSY_RATE: Final = 1000.0
 """Row events a second above which the preparing waits: under a flood it would fill the event loop's turns
@@ -478,6 +478,7 @@ class VisitorTableModel(QAbstractTableModel):
 
     def _warm_step(self) -> None:
         index = self._index
+        index.drop_spoiled()  # (under a flood: its values are no longer computed for every update)
         now = time.monotonic()
         if now - self._warm_checked >= WARM_DELAY_MS / 2000:  # the rate over a quarter second at least
             self._warm_busy = self.row_events / (now - self._warm_checked) > WARM_BUSY_RATE

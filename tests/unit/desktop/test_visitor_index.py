@@ -778,6 +778,10 @@ def test_a_column_changed_for_too_many_visitors_since_is_sorted_afresh_and_prepa
     warm_up(index, [Column.NAME])
     churn(rng, store, index, 60)  # well over 1/16 of the visitors written
     assert index._values[Column.NAME].full  # type: ignore[attr-defined]
+    index.drop_spoiled()
+    assert Column.NAME not in index._values
+    assert Column.NAME not in index._warm
+    churn(rng, store, index, 3)
     warm_up(index, [Column.NAME])
     assert not index._values[Column.NAME].full  # type: ignore[attr-defined]
     assert Column.NAME in index._warm
