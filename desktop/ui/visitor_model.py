@@ -212,6 +212,7 @@ class VisitorTableModel(QAbstractTableModel):
         self.row_events = 0  # inserts, removals, moves and changed runs since the last check (busy or not)
         self._warm_checked = time.monotonic()
         self._warm_busy = False
+        self._warm_due = 0.0  # when the timer was meant to fire (a late one means the event loop was held up)
         self._index = VisitorIndex(clock, _QtEvents(self))
         self._headers: tuple[str, ...] = ()
         self._state_names: dict[VisitorState, str] = {}
@@ -474,22 +475,41 @@ class VisitorTableModel(QAbstractTableModel):
         """Prepare the orders of :data:`WARM_COLUMNS`, starting :data:`WARM_DELAY_MS` after now (a snapshot)."""
         self._index.warm(WARM_COLUMNS)
         self.row_events, self._warm_checked = 0, time.monotonic()
-        self._warmer.start(WARM_DELAY_MS)
+        self._start_warmer(WARM_DELAY_MS)
+
+    def _shown(self) -> bool:
+        view = self._view
+        try:
+            return view is not None and view.isVisible()
+        except RuntimeError:  # the view is gone (deleted without detaching)
+            return False
+
+    def _start_warmer(self, ms: int) -> None:
+        self._warm_due = time.monotonic() + ms / 1000
+        self._warmer.start(ms)
 
     def _warm_step(self) -> None:
         index = self._index
         index.drop_spoiled()  # (under a flood: its values are no longer computed for every update)
+        if not self._shown():
+            self._start_warmer(WARM_DELAY_MS)  # prepared only for a list someone can click on
+            return
         now = time.monotonic()
+        if now - self._warm_due > WARM_DELAY_MS / 5000:
+            # Fired late: the event loop was held up, so the events counted tell nothing. Count afresh.
+            self.row_events, self._warm_checked = 0, now
+            self._start_warmer(WARM_DELAY_MS // 2)
+            return
         if now - self._warm_checked >= WARM_DELAY_MS / 2000:  # the rate over a quarter second at least
             self._warm_busy = self.row_events / (now - self._warm_checked) > WARM_BUSY_RATE
             self.row_events, self._warm_checked = 0, now
         if self._warm_busy:
-            self._warmer.start(WARM_DELAY_MS)  # busy: later
+            self._start_warmer(WARM_DELAY_MS)  # busy: later
             return
         if not index.warming:
             index.warm(WARM_COLUMNS)  # a column changed too much since it was prepared: again
         # The next step in a later turn, so that events in between are not held up.
-        self._warmer.start(0 if index.warm_step() else WARM_CHECK_MS)
+        self._start_warmer(0 if index.warm_step() else WARM_CHECK_MS)
 
     def apply_changes(self, changes: Changes) -> None:
         """Apply a batch drained from the store: rows move, appear and disappear incrementally."""

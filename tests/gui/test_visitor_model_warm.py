@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QTableView
 
 from desktop.core.clock import ManualClock
 from desktop.core.ordering import Column, sort_key
@@ -23,6 +24,13 @@ def test_after_a_snapshot_the_model_prepares_its_columns_and_a_first_sort_by_one
     store.take_changes()
     model = VisitorTableModel(store, ManualClock(NOW), lambda _state: QIcon(), flag_for=lambda _code: None)
     index = model.visitor_index
+    view = QTableView()
+    view.setModel(model)
+    model.attach_view(view)
+    qtbot.addWidget(view)
+    qtbot.wait(700)
+    assert not index._warm  # only for a list shown: nobody can click on a hidden one
+    view.show()
     assert not index._warm  # not at once: the snapshot's own turn stays short
     qtbot.waitUntil(lambda: set(index._warm) == set(WARM_COLUMNS) and not index.warming, timeout=5000)
     store.apply(changed(11, make_visitor(3, name="Aaron", visit_started_at=NOW - 3)))  # after the warm-up
