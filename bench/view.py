@@ -226,7 +226,7 @@ def first_figures(n: int, first: dict[str, list[float]]) -> list[Figure]:
             "ms",
             first["warmed_name_server_labels"],
             "< 50 ms @100k",
-            note="the order prepared in idle time after the snapshot, repaired at the click",
+            note="the order prepared in idle time after the snapshot, unpacked at the click",
         ),
     ]
     return figures

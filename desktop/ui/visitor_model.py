@@ -80,6 +80,8 @@ WARM_DELAY_MS: Final = 500
 """How long after a snapshot the preparing starts (then one step per turn of the event loop, ~3-25 ms each)."""
 WARM_CHECK_MS: Final = 5_000
 """How often a prepared order is checked for too many changes since (then prepared again)."""
+WARM_STEP_EVENTS: Final = 50
+"""Row events between two steps above which the preparing waits too."""
 WARM_BUSY_RATE: Final = 1000.0
 """Row events a second above which the preparing waits: under a flood it would fill the event loop's turns
 (and what it notes would soon be too much to use)."""
@@ -502,6 +504,9 @@ class VisitorTableModel(QAbstractTableModel):
             return
         if now - self._warm_checked >= WARM_DELAY_MS / 2000:  # the rate over a quarter second at least
             self._warm_busy = self.row_events / (now - self._warm_checked) > WARM_BUSY_RATE
+            self.row_events, self._warm_checked = 0, now
+        elif self.row_events > WARM_STEP_EVENTS:  # a busy drain between two steps: the flood has begun
+            self._warm_busy = True
             self.row_events, self._warm_checked = 0, now
         if self._warm_busy:
             self._start_warmer(WARM_DELAY_MS)  # busy: later
