@@ -72,6 +72,8 @@ _VIEWS: Final = 4096
 
 
 _DERIVED_WORD: Final = "Visitor "
+DERIVED_WORD: Final = _DERIVED_WORD
+"""How the server's label for a visitor without a name or e-mail starts (then the end of the id)."""
 _DERIVED_BIT: Final = bytes((flags & _LABEL_DERIVED) and 1 for flags in range(256))
 """A ``bytes.translate`` table from a row's flags to 1 when its label is the derived one, else 0."""
 _FLIP: Final = bytes([1]) + bytes(255)

@@ -15,6 +15,7 @@ from operator import is_not, neg, or_
 from typing import Any, Final
 
 from desktop.core.clock import Clock, Deadline
+from desktop.core.columns import DERIVED_WORD
 from desktop.core.filters import (
     FILTER_BITS,
     Search,
@@ -113,6 +114,58 @@ class IndexListener:
 
 _KEPT_ORDERS = 2
 """Sorted orders kept for a switch back to their column (the last two columns left): memory stays bounded."""
+_WARM_RUN: Final = 16_384
+"""Slots sorted per step of :meth:`VisitorIndex.warm_step` (a few ms each); a last step merges the runs."""
+_REPAIR_LIMIT: Final = 16
+"""A prepared order is used while at most 1/16 of its visitors changed that column since; past that, sorted afresh."""
+_SEPARATOR: Final = "\x1f"  # (the location column's values hold "\x00")
+
+
+class _Noted(list[Any]):
+    """Stands for a prepared column's values in ``VisitorIndex._values``: what the update path writes, by slot.
+
+    Slots are not placed while the column is not shown; a first sort reads the prepared values and places
+    the slots noted here. Past ``limit`` slots it keeps nothing (``full``): that sort starts afresh.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+        self.written: dict[int, Any] = {}
+        self.full = False
+
+    def __setitem__(self, slot: Any, value: Any) -> None:
+        if not self.full:
+            self.written[slot] = value
+            if len(self.written) > self.limit:
+                self.full = True
+                self.written.clear()
+
+
+_SHORT: Final = "\x1e"
+_SHORTENED: Final = _SEPARATOR + DERIVED_WORD.casefold()
+"""Packed, the name column's value for most visitors ("visitor " and the id's end) starts with one character."""
+
+
+def _packed(values: list[Any]) -> str | array[float] | None:
+    """Sort values in little memory: texts joined by a separator, numbers in an array; None if neither fits.
+
+    Texts start with a separator, and the start most names share is one character: ~8 bytes a visitor.
+    """
+    if set(map(type, values)) <= {str}:
+        joined = _SEPARATOR + _SEPARATOR.join(values)
+        if joined.count(_SEPARATOR) != len(values) or _SHORT in joined:  # visitor-typed text holding either
+            return None
+        return joined.replace(_SHORTENED, _SEPARATOR + _SHORT)
+    try:
+        return array("d", values)
+    except TypeError:
+        return None
+
+
+def _unpacked(packed: str) -> list[str]:
+    """The texts :func:`_packed` joined."""
+    return packed.replace(_SHORT, _SHORTENED[1:])[1:].split(_SEPARATOR)
 
 
 class VisitorIndex:
@@ -165,6 +218,10 @@ class VisitorIndex:
         # column's values it was sorted from: switching back reuses it when both are still equal.
         self._orders: dict[Column, tuple[array[int], array[int], list[Any]]] = {}
         self._kept_by_id = array(_SLOTS)  # the id order the kept orders were sorted from (one copy shared)
+        # Orders of columns never sorted by, prepared in idle time (:meth:`warm`), with their values packed in
+        # that order (a text value as its own object would be ~70 bytes a visitor).
+        self._warm: dict[Column, tuple[array[int], str | array[float]]] = {}
+        self._warming: Iterator[None] | None = None
         self._rows = array(_SLOTS)  # the shown slots, ascending
         self._column = Column.STATE
         self._descending = False
@@ -300,9 +357,11 @@ class VisitorIndex:
             self._keep_order()
             self._column = column
             self._stack.clear()
+            self._all = self._unwarm(column)
             if column not in self._values:
                 self._values[column] = self._column_values(column)
-            self._all = self._kept_order(column)
+            if self._all is None:
+                self._all = self._kept_order(column)
             self._rows = self._shown(self._sorted_all())
         self._descending = descending
         self.listener.reordered()
@@ -418,6 +477,8 @@ class VisitorIndex:
         self._places = places
         self._values = values
         self._orders.clear()
+        self._warm.clear()
+        self._warming = None
         self._kept_by_id = array(_SLOTS)
         self._by_id = array(_SLOTS, sorted(range(n), key=ids.__getitem__))
         hashes = array(_HASHES, map(hash, ids))
@@ -674,6 +735,117 @@ class VisitorIndex:
             return None
         order, by_id, values = kept
         return order if by_id == self._by_id and values == self._values[column] else None
+
+    # ------------------------------------------------------------ preparing orders in idle time
+
+    def warm(self, columns: Iterable[Column]) -> None:
+        """Prepare the order of each of ``columns`` not sorted by yet (or again), a step per :meth:`warm_step`.
+
+        For a first sort by such a column (an agent's first click on its header after a snapshot). What is
+        kept: the order (4 bytes a visitor) and the values in that order packed (text joined into one
+        string, numbers in an array: ~15 and 8 bytes a visitor, not a ~65-byte object each); while kept,
+        the update path's writes of that column are noted by slot. The click unpacks it, places the
+        noted slots again and drops the rest; a reset drops what was prepared. Once more than 1/16 of
+        the visitors were written, it is of no use: calling this again prepares that column again.
+        """
+        self._warming = self._warm_steps(tuple(columns))
+
+    @property
+    def warming(self) -> bool:
+        """Whether :meth:`warm` has steps left."""
+        return self._warming is not None
+
+    def drop_spoiled(self) -> None:
+        """Drop prepared columns written for too many visitors since (the update path then no longer notes them)."""
+        for column, noted in list(self._values.items()):
+            if isinstance(noted, _Noted) and noted.full:
+                del self._values[column]
+                self._warm.pop(column, None)
+
+    def warm_step(self) -> bool:
+        """One step of :meth:`warm` (a few ms; a column's values are one step); True while more remain."""
+        if self._warming is None:
+            return False
+        if next(self._warming, True) is None:  # a step done (True: none left)
+            return True
+        self._warming = None
+        return False
+
+    def _warm_steps(self, columns: tuple[Column, ...]) -> Iterator[None]:
+        for column in columns:
+            noted = self._values.get(column)
+            if isinstance(noted, _Noted) and noted.full:  # too much changed since: prepared again
+                del self._values[column]
+                self._warm.pop(column, None)
+            elif noted is not None:
+                continue  # prepared, being prepared, or sorted by already (its values kept)
+            values = self._column_values(column)
+            by_id = array(_SLOTS, self._by_id)
+            # From now on the update path writes this column's values into ``noted`` (not kept in full).
+            noted = self._values[column] = _Noted(len(self._by_id) // _REPAIR_LIMIT)
+            yield
+            key = values.__getitem__
+            runs: list[array[int]] = []
+            for start in range(0, len(by_id), _WARM_RUN):
+                runs.append(array(_SLOTS, sorted(by_id[start : start + _WARM_RUN], key=key)))
+                yield
+            # Runs of ascending ids sorted stably, then neighbours merged stably (a step per merge): equal
+            # values stay in id order.
+            while len(runs) > 1:
+                merged: list[array[int]] = []
+                for k in range(0, len(runs) - 1, 2):
+                    merged.append(array(_SLOTS, sorted(runs[k] + runs[k + 1], key=key)))
+                    yield
+                runs = merged + runs[len(merged) * 2 :]
+            order = runs[0] if runs else array(_SLOTS)
+            in_order = list(map(key, order))
+            del runs, values
+            yield
+            packed = _packed(in_order)
+            del in_order
+            if self._values.get(column) is noted and packed is not None:  # not sorted by in the meantime
+                self._warm[column] = (order, packed)
+            elif self._values.get(column) is noted:
+                del self._values[column]
+            yield
+
+    def _unwarm(self, column: Column) -> array[int] | None:
+        """A prepared column made current: its values into ``_values`` and its order, or None (sort afresh)."""
+        noted = self._values.get(column)
+        if not isinstance(noted, _Noted):
+            return None
+        del self._values[column]
+        warm = self._warm.pop(column, None)
+        if warm is None or noted.full:
+            return None
+        order, packed = warm
+        ids = self._ids
+        values: list[Any] = [0.0] * len(ids)
+        deque(map(values.__setitem__, order, _unpacked(packed) if isinstance(packed, str) else packed), maxlen=0)
+        self._values[column] = values
+        changed = noted.written
+        if not changed and not self._free:
+            return order
+        for slot, value in changed.items():
+            values[slot] = value
+        for slot in self._free:
+            values[slot] = 0.0
+        out = bytearray(b"\x01") * len(ids)
+        for slot in (*changed, *self._free):
+            out[slot] = 0
+        rest = array(_SLOTS, compress(order, map(out.__getitem__, order)))
+        extra = [slot for slot in changed if ids[slot]]
+        extra.sort(key=ids.__getitem__)
+        extra.sort(key=values.__getitem__)  # stable: equal values stay in id order
+        result = array(_SLOTS)
+        start = 0
+        for slot in extra:
+            p = self._bisect(slot, start, len(rest), rest)
+            result += rest[start:p]
+            result.append(slot)
+            start = p
+        result += rest[start:]
+        return result
 
     def _shown(self, source: array[int]) -> array[int]:
         """The slots of ``source`` passing filter and search, in order; runs in C, not a loop per row."""

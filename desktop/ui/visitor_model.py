@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -13,6 +14,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QIcon
@@ -72,6 +74,17 @@ _EMPTY_CELLS: Final[tuple[Any, ...]] = ("",) * _COLUMNS + (VisitorState.LEFT, ""
 PaintedCell = tuple[str, QIcon | None, bool, str]
 """A cell as :meth:`VisitorTableModel.paint_cell` gives it: text, icon, right-aligned, visitor id."""
 _NO_CELL: Final[PaintedCell] = ("", None, False, "")
+WARM_COLUMNS: Final = (Column.NAME, Column.TIME_ON_SITE)
+"""Columns whose order is prepared in idle time after a snapshot: their first sort was the slowest."""
+WARM_DELAY_MS: Final = 500
+"""How long after a snapshot the preparing starts (then one step per turn of the event loop, ~3-25 ms each)."""
+WARM_CHECK_MS: Final = 5_000
+"""How often a prepared order is checked for too many changes since (then prepared again)."""
+WARM_STEP_EVENTS: Final = 50
+"""Row events between two steps above which the preparing waits too."""
+WARM_BUSY_RATE: Final = 1000.0
+"""Row events a second above which the preparing waits: under a flood it would fill the event loop's turns
+(and what it notes would soon be too much to use)."""
 
 
 def inert_tooltip(text: str) -> str:
@@ -94,18 +107,21 @@ class _QtEvents(IndexListener):
         self._persistent_ids: list[str | None] = []
 
     def inserting(self, row: int) -> None:
+        self._model.row_events += 1
         self._model.beginInsertRows(_ROOT, row, row)
 
     def inserted(self) -> None:
         self._model.endInsertRows()
 
     def removing(self, row: int) -> None:
+        self._model.row_events += 1
         self._model.beginRemoveRows(_ROOT, row, row)
 
     def removed(self) -> None:
         self._model.endRemoveRows()
 
     def moving(self, source: int, target: int) -> None:
+        self._model.row_events += 1
         # Qt names the row the moved one goes before, counted before the move.
         self._model.beginMoveRows(_ROOT, source, source, _ROOT, target if target < source else target + 1)
 
@@ -113,6 +129,7 @@ class _QtEvents(IndexListener):
         self._model.endMoveRows()
 
     def changed(self, first: int, last: int) -> None:
+        self._model.row_events += 1
         self._model.rows_changed(first, last)
 
     def reordering(self) -> None:
@@ -140,6 +157,7 @@ class _QtEvents(IndexListener):
     def reset(self) -> None:
         self._model.clear_cells()
         self._model.endResetModel()
+        self._model.warm_later()
 
     def counts_changed(self, counts: dict[VisitorFilter, int]) -> None:
         self._model.countsChanged.emit(counts)
@@ -189,6 +207,14 @@ class VisitorTableModel(QAbstractTableModel):
         self._view: QTableView | None = None
         self._hold: Any = None
         self._pacer: Callable[[], bool] | None = None
+        # Prepares the orders of WARM_COLUMNS after a snapshot, a step per turn (VisitorIndex.warm_step).
+        self._warmer = QTimer(self)
+        self._warmer.setSingleShot(True)
+        self._warmer.timeout.connect(self._warm_step)
+        self.row_events = 0  # inserts, removals, moves and changed runs since the last check (busy or not)
+        self._warm_checked = time.monotonic()
+        self._warm_busy = False
+        self._warm_due = 0.0  # when the timer was meant to fire (a late one means the event loop was held up)
         self._index = VisitorIndex(clock, _QtEvents(self))
         self._headers: tuple[str, ...] = ()
         self._state_names: dict[VisitorState, str] = {}
@@ -446,6 +472,49 @@ class VisitorTableModel(QAbstractTableModel):
             from desktop.ui.reorder_hold import ReorderHold  # noqa: PLC0415 (a widget helper, not needed headless)
 
             self._hold = ReorderHold(self, view)
+
+    def warm_later(self) -> None:
+        """Prepare the orders of :data:`WARM_COLUMNS`, starting :data:`WARM_DELAY_MS` after now (a snapshot)."""
+        self._index.warm(WARM_COLUMNS)
+        self.row_events, self._warm_checked = 0, time.monotonic()
+        self._start_warmer(WARM_DELAY_MS)
+
+    def _shown(self) -> bool:
+        view = self._view
+        try:
+            return view is not None and view.isVisible()
+        except RuntimeError:  # the view is gone (deleted without detaching)
+            return False
+
+    def _start_warmer(self, ms: int) -> None:
+        self._warm_due = time.monotonic() + ms / 1000
+        self._warmer.start(ms)
+
+    def _warm_step(self) -> None:
+        index = self._index
+        index.drop_spoiled()  # (under a flood: its values are no longer computed for every update)
+        if not self._shown():
+            self._start_warmer(WARM_DELAY_MS)  # prepared only for a list someone can click on
+            return
+        now = time.monotonic()
+        if now - self._warm_due > WARM_DELAY_MS / 5000:
+            # Fired late: the event loop was held up, so the events counted tell nothing. Count afresh.
+            self.row_events, self._warm_checked = 0, now
+            self._start_warmer(WARM_DELAY_MS // 2)
+            return
+        if now - self._warm_checked >= WARM_DELAY_MS / 2000:  # the rate over a quarter second at least
+            self._warm_busy = self.row_events / (now - self._warm_checked) > WARM_BUSY_RATE
+            self.row_events, self._warm_checked = 0, now
+        elif self.row_events > WARM_STEP_EVENTS:  # a busy drain between two steps: the flood has begun
+            self._warm_busy = True
+            self.row_events, self._warm_checked = 0, now
+        if self._warm_busy:
+            self._start_warmer(WARM_DELAY_MS)  # busy: later
+            return
+        if not index.warming:
+            index.warm(WARM_COLUMNS)  # a column changed too much since it was prepared: again
+        # The next step in a later turn, so that events in between are not held up.
+        self._start_warmer(0 if index.warm_step() else WARM_CHECK_MS)
 
     def apply_changes(self, changes: Changes, deadline: Deadline | None = None) -> Unapplied:
         """Apply a batch drained from the store: rows move, appear and disappear incrementally.

@@ -10,7 +10,7 @@ from desktop.core.clock import Deadline, ManualClock
 from desktop.core.columns import VisitorColumns, derived_label
 from desktop.core.filters import Search, VisitorFilter, count_filters, matches_filter
 from desktop.core.ordering import Column, sort_key, sort_values
-from desktop.core.visitor_index import IndexListener, VisitorIndex
+from desktop.core.visitor_index import IndexListener, VisitorIndex, _packed, _unpacked
 from protocol.messages import PageVisit, Visitor, VisitorPatch
 from protocol.rules import ACTIVE_WINDOW_SECONDS
 from tests.unit.desktop.factory import NOW, make_visitor, visitor_id
@@ -788,3 +788,145 @@ def test_batches_cut_by_deadlines_and_applied_later_give_the_rows_of_applying_th
     check(index, mirror, store, clock())
     assert list(index) == list(twin)
     assert index.counts == twin.counts
+
+
+NAMES = [None, "", "Zoë", "zoe", "Ärger", "ärger", "ß", "SS", "Ada", "ada", "Ω", "Visitor x"]
+
+
+def named(i: int, rng: random.Random, **fields: object) -> Visitor:
+    """A visitor with a name from ``NAMES`` (non-ASCII, case-folded equals, empty), sometimes banned."""
+    name = rng.choice(NAMES)
+    label = rng.choice(["", f"#{i % 7}", derived_label(name, None, visitor_id(i))])
+    return make_visitor(i, name=name, label=label, banned=rng.random() < 0.1, online=rng.random() < 0.9, **fields)
+
+
+def churn(rng: random.Random, store: dict[str, Visitor], index: VisitorIndex, steps: int) -> None:
+    """Random arrivals (reusing free slots), departures and new names, applied one batch at a time."""
+    for _ in range(steps):
+        removed: set[str] = set()
+        upserted: set[str] = set()
+        for _ in range(rng.randrange(1, 4)):
+            n = rng.randrange(400)
+            vid = visitor_id(n)
+            if rng.random() < 0.3 and vid in store:
+                del store[vid]
+                removed.add(vid)
+                upserted.discard(vid)
+            else:
+                store[vid] = named(n, rng, visit_started_at=NOW - rng.randrange(5000))
+                upserted.add(vid)
+                removed.discard(vid)
+        index.apply(removed, upserted, store)
+
+
+def warm_up(index: VisitorIndex, columns: list[Column]) -> int:
+    """Prepare ``columns`` step by step; how many steps it took."""
+    index.warm(columns)
+    steps = 0
+    while index.warm_step():
+        steps += 1
+    return steps
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("column", [Column.NAME, Column.TIME_ON_SITE, Column.LOCATION])
+def test_an_order_prepared_in_idle_time_gives_a_fresh_sorts_order_after_any_updates(seed: int, column: Column) -> None:
+    rng = random.Random(seed)
+    store, clock, index, mirror = build([named(i, rng, country=rng.choice([None, "Chile"])) for i in range(300)])
+    index.warm([column, Column.VISITS])
+    steps = 0
+    while index.warm_step():
+        steps += 1
+        if rng.random() < 0.3:
+            churn(rng, store, index, 1)  # updates between the steps
+    assert steps >= 3  # the values, the runs, the merge: one at a time
+    assert set(index._warm) == {column, Column.VISITS}
+    assert not isinstance(index._values[column], list) or len(index._values[column]) < 300  # no values kept
+    churn(rng, store, index, rng.choice([0, 1, 5, 20, 60]))
+    index.set_sort(column, rng.random() < 0.5)
+    assert column not in index._warm
+    check(index, mirror, store, clock())
+    assert [index._ids[s] for s in index._sorted_all()] == fresh_order(index)
+    churn(rng, store, index, 5)  # the values unpacked are the column's values from then on
+    check(index, mirror, store, clock())
+    index.set_sort(Column.VISITS, False)
+    check(index, mirror, store, clock())
+
+
+def test_a_prepared_order_is_used_not_sorted_afresh_and_a_reset_drops_it() -> None:
+    rng = random.Random(3)
+    store, clock, index, mirror = build([named(i, rng) for i in range(200)])
+    assert warm_up(index, [Column.NAME]) >= 3
+    assert not index.warm_step()
+    prepared = index._warm[Column.NAME][0]
+    index.set_sort(Column.NAME, False)
+    assert index._sorted_all() is prepared  # nothing changed since: that order, no sort
+    check(index, mirror, store, clock())
+    index.set_sort(Column.STATE, False)
+    warm_up(index, [Column.NAME, Column.PAGE])  # NAME has its values now: only PAGE is prepared
+    assert set(index._warm) == {Column.PAGE}
+    index.reset(store)
+    assert not index._warm
+    assert not index.warm_step()
+    index.set_sort(Column.PAGE, False)
+    check(index, mirror, store, clock())
+
+
+def test_a_warm_up_started_before_a_reset_or_a_sort_stops_with_it() -> None:
+    rng = random.Random(4)
+    store, clock, index, mirror = build([named(i, rng) for i in range(50)])
+    index.warm([Column.NAME])
+    assert index.warm_step()
+    index.reset(store)
+    assert not index.warm_step()
+    assert not index._warm
+    index.warm([Column.NAME])
+    assert index.warm_step()  # the values computed, the order not yet
+    index.set_sort(Column.NAME, False)
+    while index.warm_step():
+        pass
+    assert not index._warm
+    check(index, mirror, store, clock())
+
+
+def test_a_column_changed_for_too_many_visitors_since_is_sorted_afresh_and_prepared_again() -> None:
+    rng = random.Random(5)
+    store, clock, index, mirror = build([named(i, rng) for i in range(320)])
+    warm_up(index, [Column.NAME])
+    churn(rng, store, index, 60)  # well over 1/16 of the visitors written
+    assert index._values[Column.NAME].full  # type: ignore[attr-defined]
+    index.drop_spoiled()
+    assert Column.NAME not in index._values
+    assert Column.NAME not in index._warm
+    churn(rng, store, index, 3)
+    warm_up(index, [Column.NAME])
+    assert not index._values[Column.NAME].full  # type: ignore[attr-defined]
+    assert Column.NAME in index._warm
+    index.set_sort(Column.NAME, True)
+    check(index, mirror, store, clock())
+
+
+def test_names_holding_the_separator_are_not_packed_and_sort_afresh() -> None:
+    visitors = [make_visitor(i, name=f"a\x1f{i}") for i in range(20)]
+    store, clock, index, mirror = build(visitors)
+    warm_up(index, [Column.NAME])
+    assert Column.NAME not in index._warm
+    assert Column.NAME not in index._values
+    index.set_sort(Column.NAME, False)
+    check(index, mirror, store, clock())
+
+
+def test_packed_sort_values_unpack_to_the_same_values() -> None:
+    texts = ["visitor abc", "", "visitor ", "zoë", "ärger", "ß", "xvisitor y", "visitor", "visitor visitor q", ""]
+    packed = _packed(texts)
+    assert isinstance(packed, str)
+    assert len(packed) < len("".join(texts)) + len(texts)  # the shared start is one character
+    assert _unpacked(packed) == texts
+    one = _packed([""])
+    assert isinstance(one, str)
+    assert _unpacked(one) == [""]
+    assert _packed(["a\x1eb"]) is None  # visitor-typed text holding the marker: not packed
+    numbers = _packed([1.5, -2.0, 3.0])
+    assert not isinstance(numbers, str)
+    assert numbers is not None
+    assert list(numbers) == [1.5, -2.0, 3.0]
