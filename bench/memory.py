@@ -90,6 +90,7 @@ def child(path: str, trace: bool) -> dict[str, float]:
     out: dict[str, float] = {"rss_delta": float(after_store_model - rss0), "rows": float(setup.model.rowCount())}
     if not trace:
         # The steady state: the orders the app prepares in idle time after a snapshot, prepared here at once.
+        from desktop.integration.memory import give_back_freed_memory
         from desktop.ui.visitor_model import WARM_COLUMNS
 
         index = setup.model.visitor_index
@@ -97,6 +98,7 @@ def child(path: str, trace: bool) -> dict[str, float]:
         while index.warm_step():
             pass
         gc.collect()
+        give_back_freed_memory()  # as the model does when its preparation is done
         out["rss_delta_warm"] = float(rss_bytes() - rss0)
     if trace:
         current = tracemalloc.get_traced_memory()[0] - base_traced
