@@ -28,8 +28,8 @@ def give_back_freed_memory() -> bool:
     After large short-lived allocations (a column's 100,000 sort values, a snapshot's frames) glibc keeps the
     freed pages for later: it raised its own thresholds when the first large block was freed. The process then
     stays ~50 bytes a visitor larger than what it holds until the next burst reuses them. ``malloc_trim(0)``
-    hands them back (a few milliseconds for the app's heap). Elsewhere the system allocator returns free
-    pages by itself.
+    hands them back (a few milliseconds for the app's heap). macOS and Windows have other allocators and no
+    such call; this does nothing there (not measured on them).
     """
     trim = _malloc_trim()
     if trim is None:
