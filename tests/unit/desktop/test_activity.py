@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from desktop.core.activity import ActivityClock
 from desktop.core.clock import ManualClock
 from protocol.rules import ACTIVE_WINDOW_SECONDS
+from tests.unit.desktop.activity_reference import ActivityClock
 from tests.unit.desktop.factory import NOW
 
 

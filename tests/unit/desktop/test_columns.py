@@ -9,7 +9,6 @@ from typing import Any
 import msgspec
 import pytest
 
-from desktop.core.activity import ActivityClock
 from desktop.core.clock import ManualClock
 from desktop.core.columns import GROUPS, VisitorColumns, derived_label
 from desktop.core.ordering import Column
@@ -31,6 +30,7 @@ from protocol.messages import (
     apply_patch,
 )
 from protocol.rules import ACTIVE_WINDOW_SECONDS
+from tests.unit.desktop.activity_reference import ActivityClock
 from tests.unit.desktop.factory import NOW, make_visitor, visitor_id
 
 

@@ -1,4 +1,7 @@
-"""Knows when each visitor turns inactive, so Active changes with time even when no event arrives."""
+"""The first activity clock (one-second buckets on a heap): the reference ``slots.Deadlines`` is tested against.
+
+It was the app's until ``Deadlines`` replaced it; only the tests use it now.
+"""
 
 from __future__ import annotations
 
